@@ -1,0 +1,52 @@
+/* accessctl: the operator's command-line tool. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "exitcode.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: accessctl [OPTION]... COMMAND [ARG]...\n"
+		"Inspect accessd's state.\n"
+		"\n"
+		"Options:\n"
+		"  -h, --help       show this help and exit\n"
+		"  -V, --version    show the version and exit\n"
+		"\n"
+		"Exit status: 0 success, 1 runtime failure, 2 usage error.\n"
+		"See accessctl(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+hV", options, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("accessctl %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		default:
+			fprintf(stderr, "Try 'accessctl --help' for more information.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "accessctl: no command given\nTry 'accessctl --help' for more information.\n");
+		return EXIT_USAGE;
+	}
+	fprintf(stderr, "accessctl: unknown command '%s'\nTry 'accessctl --help' for more information.\n", argv[optind]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,336 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <strings.h>
+
+#include "http.h"
+
+struct http_client {
+	CURL *curl;
+	struct http_options opts;
+};
+
+struct body_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	size_t max;
+	int too_big;
+};
+
+static int curl_global_done;
+
+int http_url_is_loopback(const char *url)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	char *scheme = NULL, *host = NULL;
+	int loopback = 0;
+	CURLU *u = curl_url();
+
+	if (!u)
+		return 0;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || strcmp(scheme, "http") != 0)
+		goto done;
+	if (strcmp(host, "localhost") == 0)
+		loopback = 1;
+	else if (inet_pton(AF_INET, host, &a4) == 1)
+		loopback = (ntohl(a4.s_addr) >> 24) == 127;
+	else if (host[0] == '[' && strlen(host) < 64) {
+		char bare[64];
+
+		snprintf(bare, sizeof(bare), "%.*s", (int)strlen(host) - 2, host + 1);
+		loopback = inet_pton(AF_INET6, bare, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+	}
+done:
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return loopback;
+}
+
+int http_client_new(const struct http_options *opts, struct http_client **ret)
+{
+	struct http_client *c;
+
+	if (!curl_global_done) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return -EIO;
+		curl_global_done = 1;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->opts = *opts;
+	c->curl = curl_easy_init();
+	if (!c->curl) {
+		free(c);
+		return -ENOMEM;
+	}
+	*ret = c;
+	return 0;
+}
+
+struct http_client *http_client_free(struct http_client *c)
+{
+	if (!c)
+		return NULL;
+	curl_easy_cleanup(c->curl);
+	free(c);
+	return NULL;
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct body_buf *b = userdata;
+	size_t n = size * nmemb;
+
+	if (n > b->max - b->len) {
+		b->too_big = 1;
+		return 0;
+	}
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *grown;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		grown = realloc(b->data, cap);
+		if (!grown)
+			return 0;
+		b->data = grown;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, ptr, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return n;
+}
+
+/* Copy a header value without surrounding blanks and without CR/LF, so a
+ * value can never inject a line into a log or a later request. */
+static char *header_value(const char *v, size_t n)
+{
+	char *out, *o;
+
+	while (n > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		n--;
+	}
+	while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	o = out;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] != '\r' && v[i] != '\n')
+			*o++ = v[i];
+	*o = '\0';
+	return out;
+}
+
+static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
+{
+	struct http_response *resp = userdata;
+	size_t n = size * nitems;
+	static const struct {
+		const char *name;
+		size_t off;
+	} wanted[] = {
+		{ "retry-after", offsetof(struct http_response, retry_after) },
+		{ "request-id", offsetof(struct http_response, request_id) },
+		{ "link", offsetof(struct http_response, link) },
+	};
+	const char *colon = memchr(buf, ':', n);
+	size_t name_len;
+
+	if (!colon)
+		return n;
+	name_len = (size_t)(colon - buf);
+	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
+		char **slot = (char **)((char *)resp + wanted[i].off);
+
+		if (strlen(wanted[i].name) != name_len || strncasecmp(buf, wanted[i].name, name_len) != 0)
+			continue;
+		free(*slot);
+		*slot = header_value(colon + 1, n - name_len - 1);
+		return n;
+	}
+	if (name_len == strlen("x-total-count") && strncasecmp(buf, "x-total-count", name_len) == 0) {
+		char *v = header_value(colon + 1, n - name_len - 1);
+
+		if (v)
+			resp->total_count = strtol(v, NULL, 10);
+		free(v);
+	}
+	return n;
+}
+
+static int map_curl_error(CURLcode rc, const struct body_buf *b)
+{
+	switch (rc) {
+	case CURLE_WRITE_ERROR:
+	case CURLE_FILESIZE_EXCEEDED:
+		return b->too_big || rc == CURLE_FILESIZE_EXCEEDED ? -EFBIG : -ENOMEM;
+	case CURLE_OPERATION_TIMEDOUT:
+		return -ETIMEDOUT;
+	case CURLE_COULDNT_CONNECT:
+		return -ECONNREFUSED;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return -EHOSTUNREACH;
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+		return -ECONNRESET;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return -EPROTONOSUPPORT;
+	default:
+		return -EIO;
+	}
+}
+
+#define SETOPT(c, opt, val)                                        \
+	do {                                                        \
+		if (curl_easy_setopt((c), (opt), (val)) != CURLE_OK) { \
+			r = -EINVAL;                                \
+			goto done;                                  \
+		}                                                   \
+	} while (0)
+
+int http_perform(struct http_client *c, const struct http_request *req, struct http_response *resp)
+{
+	const char *protocols = http_url_is_loopback(req->url) ? "http,https" : "https";
+	struct body_buf body = { .max = c->opts.max_response_bytes };
+	struct curl_slist *headers = NULL, *grown;
+	char line[1024];
+	CURLcode rc;
+	CURL *h = c->curl;
+	int r;
+
+	memset(resp, 0, sizeof(*resp));
+	resp->total_count = -1;
+	if (strncasecmp(req->url, "https://", 8) != 0 && !http_url_is_loopback(req->url))
+		return -EPROTONOSUPPORT;
+
+	curl_easy_reset(h);
+	SETOPT(h, CURLOPT_URL, req->url);
+	SETOPT(h, CURLOPT_PROTOCOLS_STR, protocols);
+	SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
+	SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	SETOPT(h, CURLOPT_NOSIGNAL, 1L);
+	SETOPT(h, CURLOPT_USERAGENT, "accessd/" PACKAGE_VERSION);
+	SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->opts.connect_timeout_ms);
+	SETOPT(h, CURLOPT_TIMEOUT_MS, (long)c->opts.timeout_ms);
+	SETOPT(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->opts.max_response_bytes);
+	SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
+	SETOPT(h, CURLOPT_WRITEDATA, &body);
+	SETOPT(h, CURLOPT_HEADERFUNCTION, on_header);
+	SETOPT(h, CURLOPT_HEADERDATA, resp);
+	if (c->opts.ca_bundle)
+		SETOPT(h, CURLOPT_CAINFO, c->opts.ca_bundle);
+	if (c->opts.proxy)
+		SETOPT(h, CURLOPT_PROXY, c->opts.proxy);
+	if (req->username) {
+		SETOPT(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		SETOPT(h, CURLOPT_USERNAME, req->username);
+		SETOPT(h, CURLOPT_PASSWORD, req->password ? req->password : "");
+	}
+	if (strcmp(req->method, "GET") == 0) {
+		SETOPT(h, CURLOPT_HTTPGET, 1L);
+	} else {
+		SETOPT(h, CURLOPT_CUSTOMREQUEST, req->method);
+		if (req->body) {
+			SETOPT(h, CURLOPT_POSTFIELDS, req->body);
+			SETOPT(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		}
+	}
+
+	r = -ENOMEM;
+	headers = curl_slist_append(NULL, "Accept: application/json");
+	if (!headers)
+		goto done;
+	if (req->content_type) {
+		snprintf(line, sizeof(line), "Content-Type: %s", req->content_type);
+		if (!(grown = curl_slist_append(headers, line)))
+			goto done;
+		headers = grown;
+	}
+	if (req->bearer) {
+		/* The stack copy holds a token: wipe it once curl has its own. */
+		int n = snprintf(line, sizeof(line), "Authorization: Bearer %s", req->bearer);
+
+		if (n < 0 || (size_t)n >= sizeof(line)) {
+			r = -E2BIG;
+			goto done;
+		}
+		grown = curl_slist_append(headers, line);
+		explicit_bzero(line, sizeof(line));
+		if (!grown)
+			goto done;
+		headers = grown;
+	}
+	for (size_t i = 0; i < req->n_headers; i++) {
+		snprintf(line, sizeof(line), "%s: %s", req->headers[i].name, req->headers[i].value);
+		if (strpbrk(line, "\r\n")) {
+			r = -EINVAL;
+			goto done;
+		}
+		if (!(grown = curl_slist_append(headers, line)))
+			goto done;
+		headers = grown;
+	}
+	SETOPT(h, CURLOPT_HTTPHEADER, headers);
+
+	rc = curl_easy_perform(h);
+	if (rc != CURLE_OK) {
+		r = map_curl_error(rc, &body);
+		goto done;
+	}
+	if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status) != CURLE_OK) {
+		r = -EIO;
+		goto done;
+	}
+	if (!body.data) {
+		body.data = strdup("");
+		if (!body.data) {
+			r = -ENOMEM;
+			goto done;
+		}
+	}
+	resp->body = body.data;
+	resp->len = body.len;
+	body.data = NULL;
+	r = 0;
+done:
+	/* The handle keeps pointers to our header list and credentials. */
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(h, CURLOPT_PASSWORD, "");
+	curl_slist_free_all(headers);
+	free(body.data);
+	if (r < 0)
+		http_response_clear(resp);
+	return r;
+}
+
+void http_response_clear(struct http_response *resp)
+{
+	free(resp->body);
+	free(resp->retry_after);
+	free(resp->request_id);
+	free(resp->link);
+	memset(resp, 0, sizeof(*resp));
+	resp->total_count = -1;
+}

@@ -1,0 +1,20 @@
+/* JSON parsing for untrusted API bodies: a cap on nesting depth is checked
+ * before cJSON sees the text, so a hostile body cannot exhaust the stack. */
+#ifndef ACCESSD_JSON_H
+#define ACCESSD_JSON_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#define JSON_MAX_DEPTH 32
+
+/* Parse LEN bytes of TEXT. Returns 0 and a tree the caller owns (free with
+ * cJSON_Delete), -E2BIG when nested deeper than JSON_MAX_DEPTH, -EBADMSG
+ * when not valid JSON, or -ENOMEM. */
+int json_parse(const char *text, size_t len, cJSON **ret);
+
+/* The string member NAME of OBJ, or NULL when absent or not a string.
+ * The result points into OBJ. */
+const char *json_str(const cJSON *obj, const char *name);
+
+#endif

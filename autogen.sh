@@ -1,0 +1,5 @@
+#!/bin/sh
+# Generate ./configure from configure.ac and Makefile.in from Makefile.am.
+set -e
+cd "$(dirname "$0")"
+autoreconf --install --force --warnings=all
