@@ -15,6 +15,10 @@
 #define DEFAULT_CONNECT_TIMEOUT_MS (5 * 1000)
 #define DEFAULT_TIMEOUT_MS (20 * 1000)
 #define DEFAULT_MAX_RESPONSE_BYTES (8u * 1024 * 1024)
+#define DEFAULT_RETRY_ATTEMPTS 5
+#define DEFAULT_RETRY_INITIAL_MS 500
+#define DEFAULT_RETRY_MAX_MS (30 * 1000)
+#define DEFAULT_RETRY_BUDGET_MS (60 * 1000)
 
 /* The parse context: the file's name for messages and the problem list. */
 struct parser {
@@ -111,6 +115,7 @@ static void parse_conn(struct parser *p, const config_setting_t *group, struct c
 	config_setting_t *auth;
 	char *method;
 
+	c->line = line_of(group);
 	c->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	c->timeout_ms = DEFAULT_TIMEOUT_MS;
 	c->max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
@@ -137,16 +142,49 @@ static void parse_conn(struct parser *p, const config_setting_t *group, struct c
 		return;
 	}
 	method = get_string(p, auth, "method", 1);
-	if (method && strcmp(method, "basic") == 0)
+	if (!method)
+		return;
+	if (strcmp(method, "basic") == 0)
 		c->auth = AUTH_BASIC;
-	else if (method && strcmp(method, "oauth2") == 0)
+	else if (strcmp(method, "oauth2") == 0)
 		c->auth = AUTH_OAUTH2;
-	else if (method)
+	else if (strcmp(method, "client_credentials") == 0)
+		c->auth = AUTH_CLIENT_CREDENTIALS;
+	else {
 		diag_add(p->diag, p->file, line_of(config_setting_get_member(auth, "method")),
-			 "unknown auth method \"%s\"; write method = \"basic\"; or method = \"oauth2\";", method);
+			 "unknown auth method \"%s\"; write method = \"basic\";, \"oauth2\"; or \"client_credentials\";",
+			 method);
+		free(method);
+		return;
+	}
 	free(method);
-	c->username = get_string(p, auth, "username", 1);
-	parse_secret(p, auth, "password", &c->password);
+	if (c->auth == AUTH_BASIC || c->auth == AUTH_OAUTH2) {
+		c->username = get_string(p, auth, "username", 1);
+		parse_secret(p, auth, "password", &c->password);
+	}
+	if (c->auth == AUTH_OAUTH2 || c->auth == AUTH_CLIENT_CREDENTIALS) {
+		c->client_id = get_string(p, auth, "client_id", 1);
+		parse_secret(p, auth, "client_secret", &c->client_secret);
+		c->token_url = get_string(p, auth, "token_url", 0);
+		c->scope = get_string(p, auth, "scope", 0);
+	}
+}
+
+static void parse_retry(struct parser *p, const config_setting_t *group, struct retry_config *r)
+{
+	config_setting_t *s = config_setting_get_member(group, "max_attempts");
+
+	if (s) {
+		int v = config_setting_get_int(s);
+
+		if (config_setting_type(s) != CONFIG_TYPE_INT || v < 1 || v > 100)
+			diag_add(p->diag, p->file, line_of(s), "'max_attempts' must be a whole number from 1 to 100");
+		else
+			r->max_attempts = v;
+	}
+	get_duration(p, group, "initial_backoff", &r->initial_backoff_ms);
+	get_duration(p, group, "max_backoff", &r->max_backoff_ms);
+	get_duration(p, group, "budget", &r->budget_ms);
 }
 
 static void parse_items(struct parser *p, const config_setting_t *policy, struct config *cfg)
@@ -211,6 +249,12 @@ int conf_load(const char *path, struct config **ret, struct diag *diag)
 		return -ENOMEM;
 	cfg->poll_interval_ms = DEFAULT_POLL_INTERVAL_MS;
 	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->retry = (struct retry_config){
+		.max_attempts = DEFAULT_RETRY_ATTEMPTS,
+		.initial_backoff_ms = DEFAULT_RETRY_INITIAL_MS,
+		.max_backoff_ms = DEFAULT_RETRY_MAX_MS,
+		.budget_ms = DEFAULT_RETRY_BUDGET_MS,
+	};
 
 	config_init(&lc);
 	if (config_read_file(&lc, path) != CONFIG_TRUE) {
@@ -239,6 +283,16 @@ int conf_load(const char *path, struct config **ret, struct diag *diag)
 		parse_conn(&p, s, &cfg->itsm);
 	else
 		diag_add(diag, path, line_of(s), "'itsm' must be a group naming the ITSM connection; write itsm = { kind = \"servicenow\"; ... };");
+	s = config_setting_get_member(root, "directory");
+	if (s && config_setting_is_group(s))
+		parse_conn(&p, s, &cfg->directory);
+	else if (s)
+		diag_add(diag, path, line_of(s), "'directory' must be a group; write directory = { kind = \"entra\"; ... };");
+	s = config_setting_get_member(root, "retry");
+	if (s && config_setting_is_group(s))
+		parse_retry(&p, s, &cfg->retry);
+	else if (s)
+		diag_add(diag, path, line_of(s), "'retry' must be a group; write retry = { max_attempts = 5; ... };");
 	s = config_setting_get_member(root, "policy");
 	if (s && config_setting_is_group(s))
 		parse_items(&p, s, cfg);
@@ -270,6 +324,11 @@ static void conn_free(struct conn_config *c)
 	free(c->username);
 	free(c->password.file);
 	free(c->password.credential);
+	free(c->client_id);
+	free(c->client_secret.file);
+	free(c->client_secret.credential);
+	free(c->token_url);
+	free(c->scope);
 	free(c->ca_bundle);
 	free(c->proxy);
 }
@@ -279,6 +338,7 @@ struct config *conf_free(struct config *cfg)
 	if (!cfg)
 		return NULL;
 	conn_free(&cfg->itsm);
+	conn_free(&cfg->directory);
 	for (size_t i = 0; i < cfg->n_items; i++) {
 		free(cfg->items[i].name);
 		free(cfg->items[i].sys_id);

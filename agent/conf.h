@@ -11,8 +11,9 @@
 #include "log.h"
 
 enum auth_method {
-	AUTH_BASIC,
-	AUTH_OAUTH2,
+	AUTH_BASIC,              /* username + password on every request */
+	AUTH_OAUTH2,             /* OAuth2 password grant (ServiceNow /oauth_token.do) */
+	AUTH_CLIENT_CREDENTIALS, /* OAuth2 client credentials (Entra) */
 };
 
 /* Where a secret comes from: exactly one of the two is set. */
@@ -26,13 +27,26 @@ struct conn_config {
 	char *kind;     /* "servicenow", ... */
 	char *base_url; /* scheme://host[:port], no trailing slash */
 	enum auth_method auth;
-	char *username;
-	struct secret_ref password;
+	char *username;              /* basic, oauth2 */
+	struct secret_ref password;  /* basic, oauth2 */
+	char *client_id;             /* oauth2, client_credentials */
+	struct secret_ref client_secret; /* oauth2, client_credentials */
+	char *token_url;             /* NULL: the connector's default endpoint */
+	char *scope;                 /* client_credentials; NULL: the connector's default */
 	char *ca_bundle; /* NULL: the system's CA store */
 	char *proxy;     /* NULL: the standard proxy variables */
 	int64_t connect_timeout_ms;
 	int64_t timeout_ms;
 	size_t max_response_bytes;
+	int line; /* where the group starts, for messages */
+};
+
+/* How transient failures are retried (HTTP layer, then workflow). */
+struct retry_config {
+	int max_attempts;          /* attempts of one HTTP request, >= 1 */
+	int64_t initial_backoff_ms; /* first backoff; doubles each attempt */
+	int64_t max_backoff_ms;     /* cap of one backoff */
+	int64_t budget_ms;          /* cap of all the waiting for one request */
 };
 
 /* A catalog item the policy governs. */
@@ -48,6 +62,8 @@ struct config {
 	int64_t poll_interval_ms;
 	enum log_level log_level;
 	struct conn_config itsm;
+	struct conn_config directory; /* directory.kind is NULL when not configured */
+	struct retry_config retry;
 	struct item_config *items;
 	size_t n_items;
 };

@@ -92,7 +92,7 @@ static void test_every_problem_is_reported(void **state)
 {
 	char *path = write_temp("daemon = { poll_interval = \"soon\"; log_level = \"loud\"; };\n"
 				"itsm = { kind = \"servicenow\"; base_url = \"https://x\";\n"
-				"  auth = { method = \"kerberos\"; password_file = \"/a\"; password_credential = \"b\"; }; };\n"
+				"  auth = { method = \"basic\"; password_file = \"/a\"; password_credential = \"b\"; }; };\n"
 				"policy = { items = ( 5 ); };\n");
 	struct diag d = { 0 };
 	struct config *cfg = NULL;
@@ -101,19 +101,41 @@ static void test_every_problem_is_reported(void **state)
 	(void)state;
 	assert_int_equal(conf_load(path, &cfg, &d), -EINVAL);
 	assert_null(cfg);
-	assert_int_equal(d.n, 6);
+	assert_int_equal(d.n, 5);
 	snprintf(expect, sizeof(expect), "%s:1: 'poll_interval' must be a duration", path);
 	assert_memory_equal(d.msgs[0], expect, strlen(expect));
 	snprintf(expect, sizeof(expect), "%s:1: unknown log_level \"loud\"", path);
 	assert_memory_equal(d.msgs[1], expect, strlen(expect));
-	snprintf(expect, sizeof(expect), "%s:3: unknown auth method \"kerberos\"", path);
-	assert_memory_equal(d.msgs[2], expect, strlen(expect));
 	snprintf(expect, sizeof(expect), "%s:3: 'username' is missing here", path);
-	assert_memory_equal(d.msgs[3], expect, strlen(expect));
+	assert_memory_equal(d.msgs[2], expect, strlen(expect));
 	snprintf(expect, sizeof(expect), "%s:3: both password_file and password_credential are set", path);
-	assert_memory_equal(d.msgs[4], expect, strlen(expect));
+	assert_memory_equal(d.msgs[3], expect, strlen(expect));
 	snprintf(expect, sizeof(expect), "%s:4: each item must be a group", path);
-	assert_memory_equal(d.msgs[5], expect, strlen(expect));
+	assert_memory_equal(d.msgs[4], expect, strlen(expect));
+	diag_clear(&d);
+	unlink(path);
+	free(path);
+}
+
+static void test_auth_methods(void **state)
+{
+	char *path = write_temp("itsm = { kind = \"servicenow\"; base_url = \"https://x\";\n"
+				"  auth = { method = \"kerberos\"; }; };\n"
+				"directory = { kind = \"entra\"; base_url = \"https://graph.microsoft.com/v1.0\";\n"
+				"  auth = { method = \"client_credentials\"; client_id = \"c\"; client_secret_credential = \"e\"; }; };\n"
+				"retry = { max_attempts = 0; budget = \"2m\"; };\n"
+				"policy = { items = ( { name = \"A\"; } ); };\n");
+	struct diag d = { 0 };
+	struct config *cfg = NULL;
+	char expect[512];
+
+	(void)state;
+	assert_int_equal(conf_load(path, &cfg, &d), -EINVAL);
+	assert_int_equal(d.n, 2);
+	snprintf(expect, sizeof(expect), "%s:2: unknown auth method \"kerberos\"", path);
+	assert_memory_equal(d.msgs[0], expect, strlen(expect));
+	snprintf(expect, sizeof(expect), "%s:5: 'max_attempts' must be a whole number from 1 to 100", path);
+	assert_string_equal(d.msgs[1], expect);
 	diag_clear(&d);
 	unlink(path);
 	free(path);
@@ -137,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_every_problem_is_reported),
+		cmocka_unit_test(test_auth_methods),
 		cmocka_unit_test(test_unreadable_file),
 	};
 
