@@ -15,6 +15,8 @@
 #define DEFAULT_CONNECT_TIMEOUT_MS (5 * 1000)
 #define DEFAULT_TIMEOUT_MS (20 * 1000)
 #define DEFAULT_MAX_RESPONSE_BYTES (8u * 1024 * 1024)
+#define DEFAULT_POLL_OVERLAP_MS (60 * 1000)
+#define DEFAULT_PAGE_SIZE 100
 #define DEFAULT_RETRY_ATTEMPTS 5
 #define DEFAULT_RETRY_INITIAL_MS 500
 #define DEFAULT_RETRY_MAX_MS (30 * 1000)
@@ -94,6 +96,21 @@ static void get_duration(struct parser *p, const config_setting_t *group, const 
 			 "'%s' must be a duration; write it as a string like \"90s\", \"15m\", \"24h\" or \"7d\"", name);
 }
 
+static void get_int(struct parser *p, const config_setting_t *group, const char *name, int min, int max, int *ret)
+{
+	config_setting_t *s = config_setting_get_member(group, name);
+	int v;
+
+	if (!s)
+		return;
+	v = config_setting_get_int(s);
+	if (config_setting_type(s) != CONFIG_TYPE_INT || v < min || v > max)
+		diag_add(p->diag, p->file, line_of(s), "'%s' must be a whole number from %d to %d; write %s = %d;", name,
+			 min, max, name, v < min ? min : max);
+	else
+		*ret = v;
+}
+
 static void parse_secret(struct parser *p, const config_setting_t *group, const char *name, struct secret_ref *ref)
 {
 	char file_key[64], cred_key[64];
@@ -112,6 +129,7 @@ static void parse_secret(struct parser *p, const config_setting_t *group, const 
 
 static void parse_conn(struct parser *p, const config_setting_t *group, struct conn_config *c)
 {
+	int max_response = (int)DEFAULT_MAX_RESPONSE_BYTES;
 	config_setting_t *auth;
 	char *method;
 
@@ -130,6 +148,17 @@ static void parse_conn(struct parser *p, const config_setting_t *group, struct c
 			diag_add(p->diag, p->file, line_of(config_setting_get_member(group, "base_url")),
 				 "base_url must start with https://; write base_url = \"https://instance.example.com\";");
 	}
+	c->poll_overlap_ms = DEFAULT_POLL_OVERLAP_MS;
+	c->page_size = DEFAULT_PAGE_SIZE;
+	get_duration(p, group, "poll_overlap", &c->poll_overlap_ms);
+	get_int(p, group, "page_size", 1, 10000, &c->page_size);
+	get_int(p, group, "max_response_size", 1024, 1 << 30, &max_response);
+	c->max_response_bytes = (size_t)max_response;
+	c->user_attribute = get_string(p, group, "user_attribute", 0);
+	if (!c->user_attribute)
+		c->user_attribute = strdup("user_name");
+	if (!c->user_attribute)
+		diag_add(p->diag, p->file, line_of(group), "out of memory");
 	c->ca_bundle = get_string(p, group, "ca_bundle", 0);
 	c->proxy = get_string(p, group, "proxy", 0);
 	get_duration(p, group, "connect_timeout", &c->connect_timeout_ms);
@@ -172,16 +201,7 @@ static void parse_conn(struct parser *p, const config_setting_t *group, struct c
 
 static void parse_retry(struct parser *p, const config_setting_t *group, struct retry_config *r)
 {
-	config_setting_t *s = config_setting_get_member(group, "max_attempts");
-
-	if (s) {
-		int v = config_setting_get_int(s);
-
-		if (config_setting_type(s) != CONFIG_TYPE_INT || v < 1 || v > 100)
-			diag_add(p->diag, p->file, line_of(s), "'max_attempts' must be a whole number from 1 to 100");
-		else
-			r->max_attempts = v;
-	}
+	get_int(p, group, "max_attempts", 1, 100, &r->max_attempts);
 	get_duration(p, group, "initial_backoff", &r->initial_backoff_ms);
 	get_duration(p, group, "max_backoff", &r->max_backoff_ms);
 	get_duration(p, group, "budget", &r->budget_ms);
@@ -288,6 +308,13 @@ int conf_load(const char *path, struct config **ret, struct diag *diag)
 		parse_conn(&p, s, &cfg->directory);
 	else if (s)
 		diag_add(diag, path, line_of(s), "'directory' must be a group; write directory = { kind = \"entra\"; ... };");
+	s = config_setting_get_member(root, "notify");
+	if (s && config_setting_is_group(s)) {
+		cfg->notify.line = line_of(s);
+		cfg->notify.kind = get_string(&p, s, "kind", 1);
+		parse_secret(&p, s, "webhook_url", &cfg->notify.webhook_url);
+	} else if (s)
+		diag_add(diag, path, line_of(s), "'notify' must be a group; write notify = { kind = \"teams\"; webhook_url_file = \"...\"; };");
 	s = config_setting_get_member(root, "retry");
 	if (s && config_setting_is_group(s))
 		parse_retry(&p, s, &cfg->retry);
@@ -331,6 +358,7 @@ static void conn_free(struct conn_config *c)
 	free(c->scope);
 	free(c->ca_bundle);
 	free(c->proxy);
+	free(c->user_attribute);
 }
 
 struct config *conf_free(struct config *cfg)
@@ -339,6 +367,9 @@ struct config *conf_free(struct config *cfg)
 		return NULL;
 	conn_free(&cfg->itsm);
 	conn_free(&cfg->directory);
+	free(cfg->notify.kind);
+	free(cfg->notify.webhook_url.file);
+	free(cfg->notify.webhook_url.credential);
 	for (size_t i = 0; i < cfg->n_items; i++) {
 		free(cfg->items[i].name);
 		free(cfg->items[i].sys_id);

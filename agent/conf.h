@@ -38,7 +38,21 @@ struct conn_config {
 	int64_t connect_timeout_ms;
 	int64_t timeout_ms;
 	size_t max_response_bytes;
+	/* ITSM only: how the ITSM's users map to the directory ("user_name" or
+	 * "email" to the UPN), the overlap subtracted from a watermark for clock
+	 * skew, and the page size of listings. */
+	char *user_attribute;
+	int64_t poll_overlap_ms;
+	int page_size;
 	int line; /* where the group starts, for messages */
+};
+
+/* The notification channel (Teams workflow webhook). The webhook URL embeds
+ * a signature, so it is a secret: read from a file or a credential. */
+struct notify_config {
+	char *kind; /* "teams"; NULL when not configured */
+	struct secret_ref webhook_url;
+	int line;
 };
 
 /* How transient failures are retried (HTTP layer, then workflow). */
@@ -63,6 +77,7 @@ struct config {
 	enum log_level log_level;
 	struct conn_config itsm;
 	struct conn_config directory; /* directory.kind is NULL when not configured */
+	struct notify_config notify;
 	struct retry_config retry;
 	struct item_config *items;
 	size_t n_items;
