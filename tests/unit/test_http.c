@@ -4,11 +4,15 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "emu.h"
 #include "http.h"
+
+static struct emu emu;
 
 static void test_loopback_detection(void **state)
 {
@@ -63,13 +67,70 @@ static void test_header_injection_refused(void **state)
 	http_client_free(c);
 }
 
+static int start_emu(void **state)
+{
+	(void)state;
+	return emu_start(&emu) == 0 ? 0 : -1;
+}
+
+static int stop_emu(void **state)
+{
+	(void)state;
+	emu_stop(&emu);
+	return 0;
+}
+
+static int get(size_t max, struct http_response *resp)
+{
+	struct http_options opts = { .connect_timeout_ms = 5000, .timeout_ms = 10000, .max_response_bytes = max };
+	struct http_request req = { .method = "GET", .username = "svc", .password = "pw" };
+	struct http_client *c = NULL;
+	char url[256];
+	int r;
+
+	snprintf(url, sizeof(url), "%s/api/now/table/sc_req_item", emu.url);
+	req.url = url;
+	assert_int_equal(http_client_new(&opts, &c), 0);
+	r = http_perform(c, &req, resp);
+	http_client_free(c);
+	return r;
+}
+
+static void test_response_cap_and_transport_errors(void **state)
+{
+	struct http_response resp;
+
+	(void)state;
+	assert_int_equal(emu_post(&emu, "/_emu/seed", "{\"servicenow\": {\"users\": {\"svc\": \"pw\"}}}"), 0);
+	assert_int_equal(get(4096, &resp), 0);
+	assert_int_equal(resp.status, 200);
+	assert_int_equal(resp.total_count, 0);
+	assert_non_null(strstr(resp.body, "\"result\""));
+	http_response_clear(&resp);
+
+	assert_int_equal(emu_post(&emu, "/_emu/faults", "{\"kind\": \"oversize\", \"bytes\": 100000}"), 0);
+	assert_int_equal(get(4096, &resp), -EFBIG);
+	assert_null(resp.body);
+
+	assert_int_equal(emu_post(&emu, "/_emu/faults", "{\"kind\": \"reset\"}"), 0);
+	assert_int_equal(get(4096, &resp), -ECONNRESET);
+
+	assert_int_equal(emu_post(&emu, "/_emu/faults", "{\"kind\": \"ratelimit\", \"retry_after\": 3}"), 0);
+	assert_int_equal(get(4096, &resp), 0);
+	assert_int_equal(resp.status, 429);
+	assert_string_equal(resp.retry_after, "3");
+	http_response_clear(&resp);
+	assert_int_equal(emu_count(&emu, "GET", "sc_req_item"), 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loopback_detection),
 		cmocka_unit_test(test_plain_http_refused_off_loopback),
 		cmocka_unit_test(test_header_injection_refused),
+		cmocka_unit_test(test_response_cap_and_transport_errors),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, start_emu, stop_emu);
 }
