@@ -1,0 +1,420 @@
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include "workflow.h"
+
+static const char *const state_names[] = {
+	[WF_NEW] = "new",
+	[WF_SENT_BACK] = "sent-back",
+	[WF_AWAITING] = "awaiting-approval",
+	[WF_ESCALATED] = "escalated",
+	[WF_IMPLEMENTING] = "implementing",
+	[WF_ACTIVE] = "active",
+	[WF_REMOVING] = "removing",
+	[WF_ROLLING_BACK] = "rolling-back",
+	[WF_COMPLETED] = "completed",
+	[WF_REJECTED] = "rejected",
+	[WF_EXPIRED] = "expired",
+	[WF_BLOCKED] = "blocked",
+	[WF_ROLLED_BACK] = "rolled-back",
+	[WF_COMPENSATING] = "compensating",
+	[WF_REMOVED] = "removed",
+	[WF_DUPLICATE] = "duplicate",
+};
+
+const char *wf_state_name(enum wf_state state)
+{
+	if ((size_t)state < sizeof(state_names) / sizeof(state_names[0]) && state_names[state])
+		return state_names[state];
+	return "unknown";
+}
+
+int wf_state_final(enum wf_state state)
+{
+	return state >= WF_COMPLETED;
+}
+
+static void act(struct wf_actions *acts, enum wf_action_kind kind, int stage, int step, const char *who,
+		int64_t at_ms)
+{
+	/* Bounded by construction: a call emits at most one action per
+	 * approver or step plus a few more, and WF_MAX_ACTIONS covers that. */
+	if (acts->n < WF_MAX_ACTIONS)
+		acts->v[acts->n++] = (struct wf_action){ kind, stage, step, who, at_ms };
+}
+
+/* UPNs compare without regard to case, as the directory does. */
+static int same(const char *a, const char *b)
+{
+	return a && b && strcasecmp(a, b) == 0;
+}
+
+static int is_listed(const struct wf_stage *st, const char *who)
+{
+	for (size_t i = 0; i < st->n_approvers; i++)
+		if (same(st->approvers[i], who))
+			return 1;
+	return 0;
+}
+
+static int eligible(const struct wf_plan *plan, const struct wf_record *r, const char *who)
+{
+	const struct wf_stage *st = &plan->stages[r->stage];
+
+	if (!who || same(who, plan->requester) || same(who, plan->subject))
+		return 0;
+	return is_listed(st, who) || (r->escalated && same(who, st->backup));
+}
+
+/* The latest decision WHO made in the current stage, or NULL. */
+static const struct wf_decision *latest(const struct wf_input *ev, const struct wf_record *r, const char *who)
+{
+	const struct wf_decision *best = NULL;
+
+	for (size_t i = 0; i < ev->n_decisions; i++) {
+		const struct wf_decision *d = &ev->decisions[i];
+
+		if (d->at_ms < r->stage_since_ms || !same(d->approver, who))
+			continue;
+		if (!best || d->at_ms >= best->at_ms)
+			best = d;
+	}
+	return best;
+}
+
+enum verdict { PENDING, APPROVED, REJECTED };
+
+/* Count the current stage's decisions. Sets *rejecter on a rejection. */
+static enum verdict stage_verdict(const struct wf_plan *plan, const struct wf_record *r,
+				  const struct wf_input *ev, const char **rejecter)
+{
+	const struct wf_stage *st = &plan->stages[r->stage];
+	const struct wf_decision *d;
+	size_t approvals = 0;
+	int backup_approved = 0;
+
+	for (size_t i = 0; i < ev->n_decisions; i++) {
+		d = &ev->decisions[i];
+		if (d->at_ms < r->stage_since_ms || !eligible(plan, r, d->approver))
+			continue;
+		if (latest(ev, r, d->approver) == d && !d->approved) {
+			*rejecter = d->approver;
+			return REJECTED;
+		}
+	}
+	for (size_t i = 0; i < st->n_approvers; i++) {
+		if (!eligible(plan, r, st->approvers[i]))
+			continue;
+		d = latest(ev, r, st->approvers[i]);
+		if (d && d->approved)
+			approvals++;
+	}
+	if (r->escalated && eligible(plan, r, st->backup) && !is_listed(st, st->backup)) {
+		d = latest(ev, r, st->backup);
+		backup_approved = d && d->approved;
+	}
+	if (st->quorum_all)
+		return (st->n_approvers > 0 && approvals == st->n_approvers) || backup_approved ? APPROVED : PENDING;
+	return approvals > 0 || backup_approved ? APPROVED : PENDING;
+}
+
+/* Note decisions by people who may not decide this stage, once each. */
+static void note_ignored(const struct wf_plan *plan, struct wf_record *r, const struct wf_input *ev,
+			 struct wf_actions *acts)
+{
+	int64_t seen = r->seen_ms;
+
+	for (size_t i = 0; i < ev->n_decisions; i++) {
+		const struct wf_decision *d = &ev->decisions[i];
+
+		if (d->at_ms <= r->seen_ms)
+			continue;
+		if (d->at_ms > seen)
+			seen = d->at_ms;
+		if (d->at_ms >= r->stage_since_ms && !eligible(plan, r, d->approver))
+			act(acts, WF_ACT_IGNORE_DECISION, r->stage, 0, d->approver, d->at_ms);
+	}
+	r->seen_ms = seen;
+}
+
+static void enter_stage(const struct wf_plan *plan, struct wf_record *r, int stage, int64_t now,
+			struct wf_actions *acts)
+{
+	const struct wf_stage *st = &plan->stages[stage];
+
+	r->state = WF_AWAITING;
+	r->stage = stage;
+	r->stage_since_ms = now;
+	r->reminded = 0;
+	r->escalated = 0;
+	for (size_t i = 0; i < st->n_approvers; i++)
+		act(acts, WF_ACT_REQUEST_APPROVAL, stage, 0, st->approvers[i], 0);
+}
+
+static void start_step(struct wf_record *r, enum wf_state state, int step, struct wf_actions *acts)
+{
+	r->state = state;
+	r->step = step;
+	r->attempts = 0;
+	r->retry_at_ms = 0;
+	act(acts, state == WF_IMPLEMENTING ? WF_ACT_EXECUTE : WF_ACT_UNDO, r->stage, step, NULL, 0);
+}
+
+/* The highest step that was granted and not yet undone, or -1. */
+static int next_undo(const struct wf_record *r)
+{
+	for (int j = WF_MAX_STEPS - 1; j >= 0; j--)
+		if ((r->granted & (1u << j)) && !(r->undone & (1u << j)))
+			return j;
+	return -1;
+}
+
+static void begin_execution(const struct wf_plan *plan, struct wf_record *r, struct wf_actions *acts)
+{
+	if (plan->n_steps == 0) {
+		r->state = WF_COMPLETED;
+		act(acts, WF_ACT_COMPLETE, r->stage, 0, NULL, 0);
+		return;
+	}
+	start_step(r, WF_IMPLEMENTING, 0, acts);
+}
+
+static void start(const struct wf_plan *plan, struct wf_record *r, int64_t now, struct wf_actions *acts)
+{
+	if (plan->duplicate) {
+		r->state = WF_DUPLICATE;
+		act(acts, WF_ACT_LINK_DUPLICATE, 0, 0, NULL, 0);
+	} else if (!plan->valid) {
+		r->state = WF_SENT_BACK;
+		act(acts, WF_ACT_SEND_BACK, 0, 0, NULL, 0);
+	} else if (plan->has_access) {
+		r->state = WF_COMPLETED;
+		act(acts, WF_ACT_COMPLETE, 0, 0, NULL, 0);
+	} else if (plan->n_stages > 0) {
+		enter_stage(plan, r, 0, now, acts);
+	} else {
+		begin_execution(plan, r, acts);
+	}
+}
+
+static void await(const struct wf_plan *plan, struct wf_record *r, const struct wf_input *ev, int64_t now,
+		  struct wf_actions *acts)
+{
+	const struct wf_stage *st = &plan->stages[r->stage];
+	const char *rejecter = NULL;
+
+	note_ignored(plan, r, ev, acts);
+	switch (stage_verdict(plan, r, ev, &rejecter)) {
+	case REJECTED:
+		r->state = WF_REJECTED;
+		act(acts, WF_ACT_REJECT, r->stage, 0, rejecter, 0);
+		return;
+	case APPROVED:
+		if ((size_t)r->stage + 1 < plan->n_stages)
+			enter_stage(plan, r, r->stage + 1, now, acts);
+		else
+			begin_execution(plan, r, acts);
+		return;
+	case PENDING:
+		break;
+	}
+	if (st->expire_after_ms > 0 && now >= r->stage_since_ms + st->expire_after_ms) {
+		r->state = WF_EXPIRED;
+		act(acts, WF_ACT_EXPIRE, r->stage, 0, NULL, 0);
+		return;
+	}
+	if (!r->escalated && st->backup && st->escalate_after_ms > 0 &&
+	    now >= r->stage_since_ms + st->escalate_after_ms) {
+		r->state = WF_ESCALATED;
+		r->escalated = 1;
+		act(acts, WF_ACT_ESCALATE, r->stage, 0, st->backup, 0);
+	}
+	if (!r->reminded && st->remind_after_ms > 0 && now >= r->stage_since_ms + st->remind_after_ms) {
+		r->reminded = 1;
+		act(acts, WF_ACT_REMIND, r->stage, 0, NULL, 0);
+	}
+}
+
+static void block(struct wf_record *r, enum wf_state state, struct wf_actions *acts)
+{
+	r->state = state;
+	act(acts, WF_ACT_BLOCK, r->stage, r->step, NULL, 0);
+}
+
+/* The step in flight failed for good (or ran out of attempts). */
+static void step_failed(const struct wf_plan *plan, struct wf_record *r, struct wf_actions *acts)
+{
+	int j;
+
+	if (r->state != WF_IMPLEMENTING) {
+		block(r, WF_BLOCKED, acts);
+		return;
+	}
+	if (r->granted == 0) {
+		block(r, WF_BLOCKED, acts);
+	} else if (plan->rollback) {
+		j = next_undo(r);
+		start_step(r, WF_ROLLING_BACK, j, acts);
+	} else {
+		act(acts, WF_ACT_COMPENSATE, r->stage, r->step, NULL, 0);
+		block(r, WF_COMPENSATING, acts);
+	}
+}
+
+static void step_succeeded(const struct wf_plan *plan, struct wf_record *r, struct wf_actions *acts)
+{
+	int j;
+
+	if (r->state == WF_IMPLEMENTING) {
+		r->granted |= 1u << r->step;
+		if ((size_t)r->step + 1 < plan->n_steps) {
+			start_step(r, WF_IMPLEMENTING, r->step + 1, acts);
+			return;
+		}
+		r->state = plan->end_ms > 0 ? WF_ACTIVE : WF_COMPLETED;
+		act(acts, WF_ACT_COMPLETE, r->stage, r->step, NULL, 0);
+		return;
+	}
+	r->undone |= 1u << r->step;
+	j = next_undo(r);
+	if (j >= 0) {
+		start_step(r, r->state, j, acts);
+	} else if (r->state == WF_ROLLING_BACK) {
+		block(r, WF_ROLLED_BACK, acts);
+	} else {
+		r->state = WF_REMOVED;
+		act(acts, WF_ACT_NOTE_REMOVED, r->stage, r->step, NULL, 0);
+	}
+}
+
+/* IMPLEMENTING, ROLLING_BACK and REMOVING: one step in flight at a time. */
+static void run_step(const struct wf_plan *plan, struct wf_record *r, const struct wf_input *ev, int64_t now,
+		     struct wf_actions *acts)
+{
+	switch (ev->result) {
+	case WF_RESULT_OK:
+		step_succeeded(plan, r, acts);
+		return;
+	case WF_RESULT_TRANSIENT:
+		if (++r->attempts < plan->max_attempts) {
+			int shift = r->attempts - 1 < 20 ? r->attempts - 1 : 20;
+
+			r->retry_at_ms = now + (plan->retry_backoff_ms << shift);
+			act(acts, WF_ACT_RETRY_AT, r->stage, r->step, NULL, r->retry_at_ms);
+			return;
+		}
+		step_failed(plan, r, acts);
+		return;
+	case WF_RESULT_PERMANENT:
+		step_failed(plan, r, acts);
+		return;
+	case WF_RESULT_NONE:
+		/* Nothing came back for the step in flight: it is due again
+		 * (after a crash the shell re-checks the target before acting). */
+		if (r->retry_at_ms > now)
+			return;
+		r->retry_at_ms = 0;
+		act(acts, r->state == WF_IMPLEMENTING ? WF_ACT_EXECUTE : WF_ACT_UNDO, r->stage, r->step, NULL, 0);
+		return;
+	}
+}
+
+static int plan_ok(const struct wf_plan *plan)
+{
+	if (plan->n_stages > WF_MAX_STAGES || plan->n_steps > WF_MAX_STEPS)
+		return 0;
+	for (size_t i = 0; i < plan->n_stages; i++)
+		if (plan->stages[i].n_approvers > WF_MAX_APPROVERS)
+			return 0;
+	return plan->max_attempts >= 1 && plan->retry_backoff_ms >= 0;
+}
+
+int wf_decide(const struct wf_record *in, const struct wf_plan *plan, const struct wf_input *ev, int64_t now_ms,
+	      struct wf_record *out, struct wf_actions *acts)
+{
+	struct wf_actions a = { .n = 0 };
+	struct wf_record r = *in;
+
+	if (!plan_ok(plan) || (size_t)r.stage >= WF_MAX_STAGES || r.step < 0 || r.step >= WF_MAX_STEPS)
+		return -EINVAL;
+	if ((r.state == WF_AWAITING || r.state == WF_ESCALATED) && (size_t)r.stage >= plan->n_stages)
+		return -EINVAL;
+
+	switch (r.state) {
+	case WF_SENT_BACK:
+		/* It waits for the requester's edit, then is validated again. */
+		if (ev->request_changed)
+			start(plan, &r, now_ms, &a);
+		break;
+	case WF_NEW:
+		start(plan, &r, now_ms, &a);
+		break;
+	case WF_AWAITING:
+	case WF_ESCALATED:
+		await(plan, &r, ev, now_ms, &a);
+		break;
+	case WF_IMPLEMENTING:
+	case WF_ROLLING_BACK:
+	case WF_REMOVING:
+		run_step(plan, &r, ev, now_ms, &a);
+		break;
+	case WF_ACTIVE:
+		if (now_ms >= plan->end_ms) {
+			int j = next_undo(&r);
+
+			if (j >= 0)
+				start_step(&r, WF_REMOVING, j, &a);
+			else {
+				r.state = WF_REMOVED;
+				act(&a, WF_ACT_NOTE_REMOVED, r.stage, 0, NULL, 0);
+			}
+		}
+		break;
+	default:
+		break;
+	}
+	*out = r;
+	*acts = a;
+	return 0;
+}
+
+static int64_t earliest(int64_t a, int64_t b)
+{
+	if (a == 0)
+		return b;
+	if (b == 0)
+		return a;
+	return a < b ? a : b;
+}
+
+int64_t wf_next_timer(const struct wf_record *rec, const struct wf_plan *plan)
+{
+	const struct wf_stage *st;
+	int64_t t = 0;
+
+	switch (rec->state) {
+	case WF_AWAITING:
+	case WF_ESCALATED:
+		if ((size_t)rec->stage >= plan->n_stages)
+			return 0;
+		st = &plan->stages[rec->stage];
+		if (!rec->reminded && st->remind_after_ms > 0)
+			t = earliest(t, rec->stage_since_ms + st->remind_after_ms);
+		if (!rec->escalated && st->backup && st->escalate_after_ms > 0)
+			t = earliest(t, rec->stage_since_ms + st->escalate_after_ms);
+		if (st->expire_after_ms > 0)
+			t = earliest(t, rec->stage_since_ms + st->expire_after_ms);
+		return t;
+	case WF_IMPLEMENTING:
+	case WF_ROLLING_BACK:
+	case WF_REMOVING:
+		return rec->retry_at_ms;
+	case WF_ACTIVE:
+		return plan->end_ms;
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,395 @@
+/* The decision core, transition by transition, with time in milliseconds. */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "workflow.h"
+
+#define HOUR (3600 * 1000LL)
+#define T0 (1764000000000LL)
+
+/* Manager then security; the manager's backup after 24h; expiry after 72h. */
+static struct wf_plan two_stage_plan(void)
+{
+	struct wf_plan p = {
+		.valid = 1,
+		.requester = "alice@contoso.example",
+		.subject = "alice@contoso.example",
+		.n_stages = 2,
+		.n_steps = 2,
+		.rollback = 1,
+		.max_attempts = 3,
+		.retry_backoff_ms = 1000,
+	};
+
+	p.stages[0] = (struct wf_stage){ .approvers = { "mgr@contoso.example" }, .n_approvers = 1,
+					 .backup = "deputy@contoso.example", .remind_after_ms = 8 * HOUR,
+					 .escalate_after_ms = 24 * HOUR, .expire_after_ms = 72 * HOUR };
+	p.stages[1] = (struct wf_stage){ .approvers = { "sec1@contoso.example", "sec2@contoso.example" },
+					 .n_approvers = 2, .expire_after_ms = 72 * HOUR };
+	return p;
+}
+
+struct run {
+	struct wf_plan plan;
+	struct wf_record rec;
+	struct wf_actions acts;
+	struct wf_decision decisions[16];
+	size_t n_decisions;
+};
+
+static void step(struct run *r, int64_t now, enum wf_result result, int changed)
+{
+	struct wf_input ev = { .request_changed = changed, .decisions = r->decisions,
+			       .n_decisions = r->n_decisions, .result = result };
+
+	assert_int_equal(wf_decide(&r->rec, &r->plan, &ev, now, &r->rec, &r->acts), 0);
+}
+
+static void decide(struct run *r, const char *who, int approved, int64_t at)
+{
+	r->decisions[r->n_decisions++] = (struct wf_decision){ who, approved, at };
+}
+
+static int has(const struct run *r, enum wf_action_kind kind, int step)
+{
+	for (size_t i = 0; i < r->acts.n; i++)
+		if (r->acts.v[i].kind == kind && (step < 0 || r->acts.v[i].step == step))
+			return 1;
+	return 0;
+}
+
+static void to_implementing(struct run *r)
+{
+	step(r, T0, WF_RESULT_NONE, 0);
+	decide(r, "mgr@contoso.example", 1, T0 + HOUR);
+	step(r, T0 + HOUR, WF_RESULT_NONE, 0);
+	decide(r, "sec2@contoso.example", 1, T0 + 2 * HOUR);
+	step(r, T0 + 2 * HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r->rec.state, WF_IMPLEMENTING);
+	assert_true(has(r, WF_ACT_EXECUTE, 0));
+}
+
+static void test_happy_path(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_AWAITING);
+	assert_int_equal(r.acts.n, 1);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_REQUEST_APPROVAL);
+	assert_string_equal(r.acts.v[0].who, "mgr@contoso.example");
+
+	decide(&r, "MGR@contoso.example", 1, T0 + HOUR);
+	step(&r, T0 + HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_AWAITING);
+	assert_int_equal(r.rec.stage, 1);
+	assert_int_equal(r.acts.n, 2);
+
+	decide(&r, "sec1@contoso.example", 1, T0 + 2 * HOUR);
+	step(&r, T0 + 2 * HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_IMPLEMENTING);
+	assert_true(has(&r, WF_ACT_EXECUTE, 0));
+
+	step(&r, T0 + 2 * HOUR, WF_RESULT_OK, 0);
+	assert_true(has(&r, WF_ACT_EXECUTE, 1));
+	step(&r, T0 + 2 * HOUR, WF_RESULT_OK, 0);
+	assert_int_equal(r.rec.state, WF_COMPLETED);
+	assert_true(has(&r, WF_ACT_COMPLETE, -1));
+	assert_int_equal(r.rec.granted, 3);
+
+	step(&r, T0 + 100 * HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.acts.n, 0);
+	assert_int_equal(wf_next_timer(&r.rec, &r.plan), 0);
+}
+
+static void test_quorum_all(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	r.plan.stages[1].quorum_all = 1;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	decide(&r, "mgr@contoso.example", 1, T0 + 1);
+	step(&r, T0 + 1, WF_RESULT_NONE, 0);
+	decide(&r, "sec1@contoso.example", 1, T0 + 2);
+	step(&r, T0 + 2, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_AWAITING);
+	decide(&r, "sec2@contoso.example", 1, T0 + 3);
+	step(&r, T0 + 3, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_IMPLEMENTING);
+}
+
+static void test_rejection_at_stage_two(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	decide(&r, "mgr@contoso.example", 1, T0 + 1);
+	step(&r, T0 + 1, WF_RESULT_NONE, 0);
+	decide(&r, "sec1@contoso.example", 0, T0 + 2);
+	step(&r, T0 + 2, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_REJECTED);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_REJECT);
+	assert_string_equal(r.acts.v[0].who, "sec1@contoso.example");
+}
+
+static void test_self_and_outsider_approvals_never_count(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	r.plan.stages[0].approvers[1] = "alice@contoso.example"; /* policy slip: the requester listed */
+	r.plan.stages[0].n_approvers = 2;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	decide(&r, "alice@contoso.example", 1, T0 + 1);
+	decide(&r, "mallory@contoso.example", 1, T0 + 2);
+	decide(&r, "deputy@contoso.example", 1, T0 + 3); /* the backup, before escalation */
+	step(&r, T0 + 10, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_AWAITING);
+	assert_int_equal(r.acts.n, 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(r.acts.v[i].kind, WF_ACT_IGNORE_DECISION);
+	/* Noted once, not on every cycle. */
+	step(&r, T0 + 20, WF_RESULT_NONE, 0);
+	assert_int_equal(r.acts.n, 0);
+	/* A rejection by an outsider does not end the request either. */
+	decide(&r, "mallory@contoso.example", 0, T0 + 30);
+	step(&r, T0 + 30, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_AWAITING);
+}
+
+static void test_remind_escalate_backup_approves(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	assert_int_equal(wf_next_timer(&r.rec, &r.plan), T0 + 8 * HOUR);
+	step(&r, T0 + 8 * HOUR - 1, WF_RESULT_NONE, 0);
+	assert_int_equal(r.acts.n, 0);
+	step(&r, T0 + 8 * HOUR, WF_RESULT_NONE, 0);
+	assert_true(has(&r, WF_ACT_REMIND, -1));
+	step(&r, T0 + 9 * HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.acts.n, 0);
+	assert_int_equal(wf_next_timer(&r.rec, &r.plan), T0 + 24 * HOUR);
+	step(&r, T0 + 24 * HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_ESCALATED);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_ESCALATE);
+	assert_string_equal(r.acts.v[0].who, "deputy@contoso.example");
+	decide(&r, "deputy@contoso.example", 1, T0 + 25 * HOUR);
+	step(&r, T0 + 25 * HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_AWAITING);
+	assert_int_equal(r.rec.stage, 1);
+}
+
+static void test_expiry(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	step(&r, T0 + 72 * HOUR - 1, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_ESCALATED);
+	step(&r, T0 + 72 * HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_EXPIRED);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_EXPIRE);
+}
+
+static void test_sent_back_then_valid(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	r.plan.valid = 0;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_SENT_BACK);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_SEND_BACK);
+	step(&r, T0 + HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.acts.n, 0);
+	r.plan.valid = 1;
+	step(&r, T0 + 2 * HOUR, WF_RESULT_NONE, 1);
+	assert_int_equal(r.rec.state, WF_AWAITING);
+	assert_int_equal(r.rec.stage_since_ms, T0 + 2 * HOUR);
+}
+
+static void test_duplicate_and_already_has_access(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	r.plan.duplicate = 1;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_DUPLICATE);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_LINK_DUPLICATE);
+
+	memset(&r.rec, 0, sizeof(r.rec));
+	r.plan.duplicate = 0;
+	r.plan.has_access = 1;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_COMPLETED);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_COMPLETE);
+	assert_int_equal(r.rec.granted, 0);
+}
+
+static void test_transient_then_success(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	to_implementing(&r);
+	step(&r, T0 + 3 * HOUR, WF_RESULT_TRANSIENT, 0);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_RETRY_AT);
+	assert_int_equal(r.acts.v[0].at_ms, T0 + 3 * HOUR + 1000);
+	step(&r, T0 + 3 * HOUR + 999, WF_RESULT_NONE, 0);
+	assert_int_equal(r.acts.n, 0);
+	step(&r, T0 + 3 * HOUR + 1000, WF_RESULT_NONE, 0);
+	assert_true(has(&r, WF_ACT_EXECUTE, 0));
+	step(&r, T0 + 3 * HOUR + 1000, WF_RESULT_TRANSIENT, 0);
+	assert_int_equal(r.acts.v[0].at_ms, T0 + 3 * HOUR + 3000);
+	step(&r, T0 + 3 * HOUR + 3000, WF_RESULT_NONE, 0);
+	step(&r, T0 + 3 * HOUR + 3000, WF_RESULT_OK, 0);
+	assert_true(has(&r, WF_ACT_EXECUTE, 1));
+	step(&r, T0 + 3 * HOUR + 3000, WF_RESULT_OK, 0);
+	assert_int_equal(r.rec.state, WF_COMPLETED);
+}
+
+static void test_permanent_failure_blocks(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	to_implementing(&r);
+	step(&r, T0 + 3 * HOUR, WF_RESULT_PERMANENT, 0);
+	assert_int_equal(r.rec.state, WF_BLOCKED);
+	assert_int_equal(r.acts.n, 1);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_BLOCK);
+}
+
+static void test_budget_exhausted_blocks(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	to_implementing(&r);
+	for (int i = 0; i < 2; i++) {
+		step(&r, T0 + 3 * HOUR, WF_RESULT_TRANSIENT, 0);
+		assert_int_equal(r.acts.v[0].kind, WF_ACT_RETRY_AT);
+		step(&r, r.rec.retry_at_ms, WF_RESULT_NONE, 0);
+	}
+	step(&r, T0 + 4 * HOUR, WF_RESULT_TRANSIENT, 0);
+	assert_int_equal(r.rec.state, WF_BLOCKED);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_BLOCK);
+}
+
+static void test_partial_failure_rollback(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	to_implementing(&r);
+	step(&r, T0 + 3 * HOUR, WF_RESULT_OK, 0);
+	step(&r, T0 + 3 * HOUR, WF_RESULT_PERMANENT, 0);
+	assert_int_equal(r.rec.state, WF_ROLLING_BACK);
+	assert_true(has(&r, WF_ACT_UNDO, 0));
+	step(&r, T0 + 3 * HOUR, WF_RESULT_OK, 0);
+	assert_int_equal(r.rec.state, WF_ROLLED_BACK);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_BLOCK);
+	assert_int_equal(r.rec.undone, r.rec.granted);
+}
+
+static void test_partial_failure_compensate(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	r.plan.rollback = 0;
+	to_implementing(&r);
+	step(&r, T0 + 3 * HOUR, WF_RESULT_OK, 0);
+	step(&r, T0 + 3 * HOUR, WF_RESULT_PERMANENT, 0);
+	assert_int_equal(r.rec.state, WF_COMPENSATING);
+	assert_int_equal(r.acts.n, 2);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_COMPENSATE);
+	assert_int_equal(r.acts.v[1].kind, WF_ACT_BLOCK);
+}
+
+static void test_time_bound_access_is_removed(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	r.plan.end_ms = T0 + 14 * 24 * HOUR;
+	to_implementing(&r);
+	step(&r, T0 + 3 * HOUR, WF_RESULT_OK, 0);
+	step(&r, T0 + 3 * HOUR, WF_RESULT_OK, 0);
+	assert_int_equal(r.rec.state, WF_ACTIVE);
+	assert_int_equal(wf_next_timer(&r.rec, &r.plan), r.plan.end_ms);
+	step(&r, r.plan.end_ms - 1, WF_RESULT_NONE, 0);
+	assert_int_equal(r.acts.n, 0);
+	step(&r, r.plan.end_ms, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_REMOVING);
+	assert_true(has(&r, WF_ACT_UNDO, 1));
+	step(&r, r.plan.end_ms, WF_RESULT_OK, 0);
+	assert_true(has(&r, WF_ACT_UNDO, 0));
+	step(&r, r.plan.end_ms, WF_RESULT_OK, 0);
+	assert_int_equal(r.rec.state, WF_REMOVED);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_NOTE_REMOVED);
+}
+
+static void test_restart_reissues_the_step_in_flight(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	to_implementing(&r);
+	/* The outcome was lost with the process: the same step comes again. */
+	step(&r, T0 + 5 * HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.acts.n, 1);
+	assert_true(has(&r, WF_ACT_EXECUTE, 0));
+}
+
+static void test_bad_plan_refused(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+	struct wf_input ev = { 0 };
+	struct wf_record out = { .state = WF_BLOCKED };
+
+	(void)state;
+	r.plan.n_stages = WF_MAX_STAGES + 1;
+	assert_int_equal(wf_decide(&r.rec, &r.plan, &ev, T0, &out, &r.acts), -EINVAL);
+	assert_int_equal(out.state, WF_BLOCKED);
+	assert_string_equal(wf_state_name(WF_AWAITING), "awaiting-approval");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_happy_path),
+		cmocka_unit_test(test_quorum_all),
+		cmocka_unit_test(test_rejection_at_stage_two),
+		cmocka_unit_test(test_self_and_outsider_approvals_never_count),
+		cmocka_unit_test(test_remind_escalate_backup_approves),
+		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_sent_back_then_valid),
+		cmocka_unit_test(test_duplicate_and_already_has_access),
+		cmocka_unit_test(test_transient_then_success),
+		cmocka_unit_test(test_permanent_failure_blocks),
+		cmocka_unit_test(test_budget_exhausted_blocks),
+		cmocka_unit_test(test_partial_failure_rollback),
+		cmocka_unit_test(test_partial_failure_compensate),
+		cmocka_unit_test(test_time_bound_access_is_removed),
+		cmocka_unit_test(test_restart_reissues_the_step_in_flight),
+		cmocka_unit_test(test_bad_plan_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

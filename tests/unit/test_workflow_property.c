@@ -1,0 +1,182 @@
+/* A property test of the decision core: over many random histories (random
+ * plans, decisions by approvers, outsiders, the requester and the person,
+ * random clocks and step outcomes), no step is ever executed without every
+ * required approval, recorded by an approver of that stage inside that
+ * stage, and a final state never acts again. The oracle below counts
+ * approvals on its own, from the history it fed in. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "workflow.h"
+
+#define HISTORIES 10000
+#define EVENTS 60
+
+static const char *const people[] = { "req@x", "subj@x", "a1@x", "a2@x", "a3@x", "b1@x", "b2@x", "out@x" };
+#define N_PEOPLE (sizeof(people) / sizeof(people[0]))
+
+static uint64_t rng_state;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (uint32_t)(rng_state >> 33) % n;
+}
+
+static void random_plan(struct wf_plan *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->valid = rnd(10) != 0;
+	p->duplicate = rnd(20) == 0;
+	p->has_access = rnd(20) == 0;
+	p->requester = people[0];
+	p->subject = rnd(2) ? people[1] : people[0];
+	p->n_stages = rnd(4);
+	p->n_steps = 1 + rnd(4);
+	p->end_ms = rnd(3) == 0 ? 5000 + rnd(5000) : 0;
+	p->rollback = (int)rnd(2);
+	p->max_attempts = 1 + (int)rnd(4);
+	p->retry_backoff_ms = rnd(50);
+	for (size_t s = 0; s < p->n_stages; s++) {
+		struct wf_stage *st = &p->stages[s];
+
+		/* Approvers may include the requester or the person: the core
+		 * must not count them even when the policy slipped. */
+		st->n_approvers = 1 + rnd(3);
+		for (size_t i = 0; i < st->n_approvers; i++)
+			st->approvers[i] = people[rnd(5)];
+		st->backup = rnd(2) ? people[5 + rnd(2)] : NULL;
+		st->quorum_all = (int)rnd(2);
+		st->remind_after_ms = rnd(2) * rnd(500);
+		st->escalate_after_ms = rnd(2) * rnd(1000);
+		st->expire_after_ms = rnd(2) * (1000 + rnd(3000));
+	}
+}
+
+struct stage_log {
+	int64_t since;
+	int64_t until;
+	int escalated;
+};
+
+static int same(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0;
+}
+
+/* The oracle: were the decisions inside the stage's window enough? */
+static int stage_approved(const struct wf_plan *p, size_t s, const struct stage_log *log,
+			  const struct wf_decision *d, size_t n)
+{
+	const struct wf_stage *st = &p->stages[s];
+	size_t ok = 0, needed = 0;
+	int backup_ok = 0;
+
+	for (size_t i = 0; i < st->n_approvers; i++) {
+		const char *who = st->approvers[i];
+		int64_t best_at = -1;
+		int best = 0;
+
+		if (same(who, p->requester) || same(who, p->subject)) {
+			needed++;
+			continue;
+		}
+		needed++;
+		for (size_t k = 0; k < n; k++) {
+			if (!same(d[k].approver, who) || d[k].at_ms < log->since || d[k].at_ms > log->until)
+				continue;
+			if (d[k].at_ms >= best_at) {
+				best_at = d[k].at_ms;
+				best = d[k].approved;
+			}
+		}
+		ok += best;
+	}
+	if (log->escalated && st->backup) {
+		for (size_t k = 0; k < n; k++)
+			if (same(d[k].approver, st->backup) && d[k].approved && d[k].at_ms >= log->since &&
+			    d[k].at_ms <= log->until)
+				backup_ok = 1;
+	}
+	return st->quorum_all ? (ok == needed || backup_ok) : (ok > 0 || backup_ok);
+}
+
+static void test_no_execution_without_every_approval(void **state)
+{
+	static struct wf_decision decisions[EVENTS];
+	size_t executions = 0;
+
+	(void)state;
+	rng_state = 0x5eed;
+	for (int h = 0; h < HISTORIES; h++) {
+		struct stage_log log[WF_MAX_STAGES] = { { 0 } };
+		struct wf_record rec = { 0 };
+		struct wf_actions acts;
+		struct wf_plan plan;
+		size_t n = 0;
+		int64_t now = 0;
+		enum wf_result result = WF_RESULT_NONE;
+		int executed_before = 0;
+
+		random_plan(&plan);
+		for (int e = 0; e < EVENTS; e++) {
+			struct wf_input ev = { .decisions = decisions, .n_decisions = n, .result = result };
+			enum wf_state before = rec.state;
+			int stage_before = rec.stage;
+
+			ev.request_changed = rnd(10) == 0;
+			assert_int_equal(wf_decide(&rec, &plan, &ev, now, &rec, &acts), 0);
+			if (wf_state_final(before))
+				assert_int_equal(acts.n, 0);
+			if ((before == WF_AWAITING || before == WF_ESCALATED) &&
+			    (rec.stage != stage_before || rec.state == WF_IMPLEMENTING || rec.state == WF_COMPLETED))
+				log[stage_before].until = now;
+			if (rec.state == WF_AWAITING && (rec.stage != stage_before || before != WF_AWAITING) &&
+			    before != WF_ESCALATED) {
+				log[rec.stage].since = rec.stage_since_ms;
+				log[rec.stage].escalated = 0;
+			}
+			if (rec.state == WF_ESCALATED)
+				log[rec.stage].escalated = 1;
+			for (size_t i = 0; i < acts.n; i++) {
+				if (acts.v[i].kind != WF_ACT_EXECUTE)
+					continue;
+				assert_false(plan.duplicate);
+				assert_true(plan.valid);
+				assert_false(rec.granted & (1u << acts.v[i].step));
+				if (!executed_before) {
+					for (size_t s = 0; s < plan.n_stages; s++)
+						assert_true(stage_approved(&plan, s, &log[s], decisions, n));
+					executed_before = 1;
+					executions++;
+				}
+			}
+			/* The next event: a decision, time passing, or an outcome. */
+			now += rnd(400);
+			result = WF_RESULT_NONE;
+			if (rec.state == WF_IMPLEMENTING || rec.state == WF_ROLLING_BACK || rec.state == WF_REMOVING)
+				result = (enum wf_result)rnd(4);
+			if (rnd(2) && n < EVENTS)
+				decisions[n++] = (struct wf_decision){ people[rnd(N_PEOPLE)], rnd(5) != 0, now };
+		}
+	}
+	/* The histories must reach execution often, or the property says little. */
+	assert_true(executions > HISTORIES / 10);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_execution_without_every_approval),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
