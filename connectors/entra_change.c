@@ -206,30 +206,6 @@ static void batch_results(struct entra *e, const struct directory_change *c, siz
 	free(seen);
 }
 
-static int dup_opt(char **slot, const char *v)
-{
-	if (!v)
-		return 0;
-	*slot = strdup(v);
-	return *slot ? 0 : -ENOMEM;
-}
-
-/* DST (cleared) becomes a copy of SRC. */
-static int result_copy(struct directory_result *dst, const struct directory_result *src)
-{
-	*dst = (struct directory_result){
-		.outcome = src->outcome,
-		.error = src->error,
-		.status = src->status,
-		.retry_after_ms = src->retry_after_ms,
-		.at_ms = src->at_ms,
-	};
-	if (dup_opt(&dst->request_id, src->request_id) < 0 || dup_opt(&dst->error_code, src->error_code) < 0 ||
-	    dup_opt(&dst->error_message, src->error_message) < 0)
-		return -ENOMEM;
-	return 0;
-}
-
 /* Changes C[0..N), N <= DIRECTORY_BATCH_MAX, in one $batch. */
 static void batch_one(struct entra *e, const struct directory_change *c, size_t n, struct directory_result *res)
 {
@@ -257,7 +233,7 @@ static void batch_one(struct entra *e, const struct directory_change *c, size_t 
 	} else {
 		/* The batch as a whole failed: each change shares its fate. */
 		for (size_t i = 0; i < n; i++)
-			if (res[i].error == 0 && result_copy(&res[i], &outer) < 0)
+			if (res[i].error == 0 && graph_result_copy(&res[i], &outer) < 0)
 				graph_result_fail(&res[i], -ENOMEM, entra_now(e));
 	}
 	cJSON_Delete(answer);

@@ -139,3 +139,20 @@ int graph_result_fail(struct directory_result *res, int err, int64_t now_ms)
 		set(res, DIRECTORY_TRANSIENT, -EAGAIN);
 	return res->error;
 }
+
+int graph_result_copy(struct directory_result *dst, const struct directory_result *src)
+{
+	*dst = (struct directory_result){
+		.outcome = src->outcome,
+		.error = src->error,
+		.unchanged = src->unchanged,
+		.status = src->status,
+		.retry_after_ms = src->retry_after_ms,
+		.at_ms = src->at_ms,
+	};
+	if (dup_into(&dst->request_id, src->request_id) < 0 || dup_into(&dst->error_code, src->error_code) < 0 ||
+	    dup_into(&dst->error_message, src->error_message) < 0 ||
+	    dup_into(&dst->assignment_id, src->assignment_id) < 0)
+		return -ENOMEM;
+	return 0;
+}

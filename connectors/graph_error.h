@@ -41,4 +41,9 @@ int graph_result_set(struct directory_result *res, enum graph_call call, const c
  * RES->error. */
 int graph_result_fail(struct directory_result *res, int err, int64_t now_ms);
 
+/* Make DST (cleared) a copy of SRC, e.g. to give every change of a failed
+ * $batch the batch's outcome. Returns 0, or -ENOMEM (DST then holds what
+ * was copied and must still be cleared). */
+int graph_result_copy(struct directory_result *dst, const struct directory_result *src);
+
 #endif

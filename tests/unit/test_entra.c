@@ -703,6 +703,20 @@ static void test_throttling(void **state)
 		directory_result_clear(&res[i]);
 	}
 	assert_int_equal(throttled, 3);
+
+	/* The whole batch throttled: every change in it is transient. */
+	configure(f, "{\"throttle_every\": 0}");
+	assert_int_equal(emu_post(&f->emu, "/_emu/faults", "{\"kind\": \"ratelimit\", \"path\": \"batch\", \"retry_after\": 5}"),
+			 0);
+	memset(res, 0, sizeof(res));
+	assert_int_equal(directory_apply_batch(f->d, c, 6, res), -EAGAIN);
+	for (size_t i = 0; i < 6; i++) {
+		assert_int_equal(res[i].outcome, DIRECTORY_TRANSIENT);
+		assert_int_equal(res[i].status, 429);
+		assert_int_equal(res[i].retry_after_ms, 5000);
+		assert_non_null(res[i].request_id);
+		directory_result_clear(&res[i]);
+	}
 }
 
 static void test_transient_faults(void **state)
