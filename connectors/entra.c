@@ -39,29 +39,18 @@ static void entra_close(void *impl)
 	free(e);
 }
 
-/* A tenant goes into the token URL: a GUID or a domain name, nothing else. */
-static int tenant_ok(const char *t)
+/* Whether S has 1 to MAX characters, each a letter, a digit or in EXTRA:
+ * a tenant goes into the token URL and an attribute into $select, so
+ * nothing else may. */
+static int name_ok(const char *s, size_t max, const char *extra)
 {
-	size_t n = t ? strlen(t) : 0;
+	size_t n = s ? strlen(s) : 0;
 
-	if (n == 0 || n > 253)
+	if (n == 0 || n > max)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= '0' && t[i] <= '9') ||
-		      t[i] == '-' || t[i] == '.'))
-			return 0;
-	return 1;
-}
-
-static int attribute_ok(const char *a)
-{
-	size_t n = a ? strlen(a) : 0;
-
-	if (n == 0 || n > ENTRA_MAX_ATTRIBUTE)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((a[i] >= 'a' && a[i] <= 'z') || (a[i] >= 'A' && a[i] <= 'Z') || (a[i] >= '0' && a[i] <= '9') ||
-		      a[i] == '_'))
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		      strchr(extra, s[i])))
 			return 0;
 	return 1;
 }
@@ -83,7 +72,7 @@ static int endpoints(struct entra *e, const struct conn_config *conf, const stru
 {
 	if (conf->token_url) {
 		e->token_url = strdup(conf->token_url);
-	} else if (tenant_ok(params->tenant)) {
+	} else if (name_ok(params->tenant, 253, "-.")) {
 		e->token_url = join3("https://login.microsoftonline.com/", params->tenant, "/oauth2/v2.0/token");
 	} else {
 		log_error("directory: no usable token endpoint; set auth.token_url, or give the tenant id or domain");
@@ -109,7 +98,7 @@ static int build_select(struct entra *e, const struct directory_params *params)
 	size_t need = sizeof(ENTRA_USER_FIELDS);
 
 	for (size_t i = 0; i < params->n_attributes; i++) {
-		if (!attribute_ok(params->attributes[i])) {
+		if (!name_ok(params->attributes[i], ENTRA_MAX_ATTRIBUTE, "_")) {
 			log_error("directory: extra attribute \"%.64s\" is not a Graph property name; "
 				  "write letters, digits and '_' only",
 				  params->attributes[i] ? params->attributes[i] : "");

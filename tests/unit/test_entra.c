@@ -295,6 +295,21 @@ static void test_token_refused_is_permanent(void **state)
 	assert_int_equal(graph_requests(f), 0);
 }
 
+static void test_secret_from_systemd_credential(void **state)
+{
+	struct fixture *f = *state;
+	struct person p;
+
+	f->d = directory_close(f->d);
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", f->dir, 1), 0);
+	f->conf.client_secret = (struct secret_ref){ .credential = "client-secret" };
+	assert_int_equal(directory_open(&f->conf, &f->params, &f->d), 0);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	assert_int_equal(directory_get_user(f->d, DIRECTORY_BY_ID, U_ADA, &p, &f->res), 0);
+	assert_true(p.exists);
+	person_clear(&p);
+}
+
 static void test_open_needs_a_token_endpoint(void **state)
 {
 	struct fixture *f = *state;
@@ -811,6 +826,7 @@ int main(void)
 		T(test_token_cached_and_renewed_before_expiry),
 		T(test_expired_token_is_renewed_once),
 		T(test_token_refused_is_permanent),
+		T(test_secret_from_systemd_credential),
 		T(test_open_needs_a_token_endpoint),
 		T(test_user_by_id_upn_and_mail),
 		T(test_special_upns),
