@@ -1,0 +1,61 @@
+/* Internals of the Entra connector, shared by its files: the connection
+ * (token, one HTTP client) in entra.c, the reads in entra_read.c, the
+ * changes and $batch in entra_change.c. Not for other modules: use
+ * directory.h. */
+#ifndef ACCESSD_ENTRA_H
+#define ACCESSD_ENTRA_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "directory.h"
+#include "graph_error.h"
+#include "http.h"
+#include "oauth.h"
+
+/* Cap on the pages of one listing (owners), so a server that keeps
+ * sending nextLinks cannot keep us busy. */
+#define ENTRA_MAX_PAGES 50
+
+struct entra {
+	const struct conn_config *conf;
+	const struct clock *clock;
+	struct http_client *http;
+	char *secret;    /* the client secret; wiped when freed */
+	char *token_url;
+	char *scope;
+	char *select;    /* $select of a user: the policy's fields and the extra attributes */
+	const char *const *attrs;
+	size_t n_attrs;
+	struct oauth_token token;
+};
+
+int64_t entra_now(const struct entra *e);
+
+/* Send METHOD to Graph: URL is either a path under base_url ("users/...")
+ * or, for paging, an absolute URL that must start with base_url (a
+ * nextLink elsewhere would receive our token: -EINVAL). BODY is JSON or
+ * NULL. Gets a token first when the cached one is not fresh, and after a
+ * 401 gets a new one and sends once more. Returns 0 with RESP filled (the
+ * caller clears it) when Graph answered, else a negative errno with RES
+ * filled by graph_result_fail. */
+int entra_send(struct entra *e, const char *method, const char *url, const char *body, struct http_response *resp,
+	       struct directory_result *res);
+
+/* entra_send, then RES filled by graph_result_set for CALL on TARGET_ID.
+ * Returns RES->error; on 0, *RET_BODY (when RET_BODY is not NULL) holds
+ * the parsed answer (NULL for an empty body), which the caller frees. */
+int entra_call(struct entra *e, enum graph_call call, const char *target_id, const char *method, const char *url,
+	       const char *body, cJSON **ret_body, struct directory_result *res);
+
+/* The directory_ops members, by file. */
+int entra_get_user(void *impl, enum directory_user_key key, const char *value, struct person *ret,
+		   struct directory_result *res);
+int entra_get_manager(void *impl, const char *user_id, char **ret_manager_id, struct directory_result *res);
+int entra_get_presence(void *impl, const char *user_id, enum presence *ret, struct directory_result *res);
+int entra_get_group(void *impl, const char *group_id, struct directory_group *ret, struct directory_result *res);
+int entra_is_member(void *impl, const char *group_id, const char *user_id, int *ret, struct directory_result *res);
+int entra_apply(void *impl, const struct directory_change *c, struct directory_result *res);
+int entra_apply_batch(void *impl, const struct directory_change *c, size_t n, struct directory_result *res);
+
+#endif

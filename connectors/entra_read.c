@@ -1,0 +1,369 @@
+/* Entra ID through Microsoft Graph: the facts the policy needs. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "autoreply.h"
+#include "entra.h"
+#include "json.h"
+#include "odata.h"
+
+#define ENTRA_GROUP_FIELDS "id,displayName,mailEnabled,securityEnabled,onPremisesSyncEnabled"
+
+/* A path built from checked parts; -E2BIG when it does not fit. */
+static int path_printf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int path_printf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= size ? -E2BIG : 0;
+}
+
+/* Invalid input: nothing is sent, and it will not get better by retrying. */
+static int refuse(struct entra *e, struct directory_result *res)
+{
+	return graph_result_fail(res, -EINVAL, entra_now(e));
+}
+
+/* A 404 that means "there is none" is an answer, not a failure. */
+static void not_found_is_answer(struct directory_result *res)
+{
+	res->outcome = DIRECTORY_OK;
+	res->error = 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* A configured extra attribute as text: strings as they are, numbers and
+ * booleans printed, anything else (null, objects) absent. */
+static char *attribute_text(const cJSON *v)
+{
+	char num[64];
+
+	if (cJSON_IsString(v))
+		return strdup(v->valuestring);
+	if (cJSON_IsBool(v))
+		return strdup(cJSON_IsTrue(v) ? "true" : "false");
+	if (cJSON_IsNumber(v)) {
+		snprintf(num, sizeof(num), "%.17g", v->valuedouble);
+		return strdup(num);
+	}
+	return NULL;
+}
+
+static int to_person(const struct entra *e, const cJSON *u, struct person *ret)
+{
+	struct person p = { .exists = 1 };
+	const cJSON *v;
+
+	p.id = dup_or_null(json_str(u, "id"));
+	p.upn = dup_or_null(json_str(u, "userPrincipalName"));
+	p.mail = dup_or_null(json_str(u, "mail"));
+	p.user_type = dup_or_null(json_str(u, "userType"));
+	p.employee_type = dup_or_null(json_str(u, "employeeType"));
+	p.enabled = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "accountEnabled"));
+	if (!p.id || !odata_is_guid(p.id)) {
+		person_clear(&p);
+		return -EBADMSG;
+	}
+	if (e->n_attrs > 0) {
+		p.attrs = calloc(e->n_attrs, sizeof(*p.attrs));
+		if (!p.attrs)
+			goto nomem;
+		p.n_attrs = e->n_attrs;
+		for (size_t i = 0; i < e->n_attrs; i++) {
+			p.attrs[i].name = strdup(e->attrs[i]);
+			if (!p.attrs[i].name)
+				goto nomem;
+			v = cJSON_GetObjectItemCaseSensitive(u, e->attrs[i]);
+			p.attrs[i].value = attribute_text(v);
+			if (!p.attrs[i].value && (cJSON_IsString(v) || cJSON_IsBool(v) || cJSON_IsNumber(v)))
+				goto nomem;
+		}
+	}
+	if ((json_str(u, "userPrincipalName") && !p.upn) || (json_str(u, "mail") && !p.mail) ||
+	    (json_str(u, "userType") && !p.user_type) || (json_str(u, "employeeType") && !p.employee_type))
+		goto nomem;
+	*ret = p;
+	return 0;
+nomem:
+	person_clear(&p);
+	return -ENOMEM;
+}
+
+/* The URL of a user lookup; -EINVAL for a value that may not be sent. */
+static int user_url(const struct entra *e, enum directory_user_key key, const char *value, char *buf, size_t size)
+{
+	char *part = NULL;
+	int r;
+
+	switch (key) {
+	case DIRECTORY_BY_ID:
+		if (!odata_is_guid(value))
+			return -EINVAL;
+		return path_printf(buf, size, "users/%s?$select=%s", value, e->select);
+	case DIRECTORY_BY_UPN:
+		r = odata_user_path(value, &part);
+		if (r < 0)
+			return r;
+		r = path_printf(buf, size, "%s?$select=%s", part, e->select);
+		break;
+	case DIRECTORY_BY_MAIL:
+		r = odata_string_literal(value, &part);
+		if (r < 0)
+			return r;
+		r = path_printf(buf, size, "users?$filter=mail%%20eq%%20%s&$select=%s", part, e->select);
+		break;
+	default:
+		return -EINVAL;
+	}
+	free(part);
+	return r;
+}
+
+int entra_get_user(void *impl, enum directory_user_key key, const char *value, struct person *ret,
+		   struct directory_result *res)
+{
+	struct entra *e = impl;
+	const cJSON *user, *list;
+	cJSON *root = NULL;
+	char url[2048];
+	int r;
+
+	r = user_url(e, key, value, url, sizeof(url));
+	if (r == -ENOMEM)
+		return graph_result_fail(res, r, entra_now(e));
+	if (r < 0)
+		return refuse(e, res);
+	r = entra_call(e, GRAPH_READ, NULL, "GET", url, NULL, &root, res);
+	if (r < 0 && res->status == 404 && key != DIRECTORY_BY_MAIL) {
+		not_found_is_answer(res);
+		memset(ret, 0, sizeof(*ret));
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	user = root;
+	if (key == DIRECTORY_BY_MAIL) {
+		list = cJSON_GetObjectItemCaseSensitive(root, "value");
+		if (!cJSON_IsArray(list)) {
+			r = -EBADMSG;
+			goto fail;
+		}
+		if (cJSON_GetArraySize(list) == 0) {
+			memset(ret, 0, sizeof(*ret));
+			goto done;
+		}
+		if (cJSON_GetArraySize(list) > 1) {
+			r = -ENOTUNIQ;
+			goto fail;
+		}
+		user = cJSON_GetArrayItem(list, 0);
+	}
+	r = to_person(e, user, ret);
+	if (r < 0)
+		goto fail;
+done:
+	cJSON_Delete(root);
+	return r;
+fail:
+	cJSON_Delete(root);
+	return graph_result_fail(res, r, entra_now(e));
+}
+
+int entra_get_manager(void *impl, const char *user_id, char **ret_manager_id, struct directory_result *res)
+{
+	struct entra *e = impl;
+	cJSON *root = NULL;
+	const char *id;
+	char url[256];
+	char *copy;
+	int r;
+
+	if (!odata_is_guid(user_id))
+		return refuse(e, res);
+	path_printf(url, sizeof(url), "users/%s/manager?$select=id", user_id);
+	r = entra_call(e, GRAPH_READ, NULL, "GET", url, NULL, &root, res);
+	/* Graph's 404 names what it did not find: the user, or its manager. */
+	if (r < 0 && res->status == 404 && !(res->error_message && strstr(res->error_message, user_id))) {
+		not_found_is_answer(res);
+		*ret_manager_id = NULL;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	id = json_str(root, "id");
+	copy = id && odata_is_guid(id) ? strdup(id) : NULL;
+	r = !copy ? (id && odata_is_guid(id) ? -ENOMEM : -EBADMSG) : 0;
+	cJSON_Delete(root);
+	if (r < 0)
+		return graph_result_fail(res, r, entra_now(e));
+	*ret_manager_id = copy;
+	return 0;
+}
+
+int entra_get_presence(void *impl, const char *user_id, enum presence *ret, struct directory_result *res)
+{
+	struct entra *e = impl;
+	cJSON *root = NULL;
+	char url[256];
+	int r;
+
+	if (!odata_is_guid(user_id))
+		return refuse(e, res);
+	path_printf(url, sizeof(url), "users/%s/mailboxSettings/automaticRepliesSetting", user_id);
+	r = entra_call(e, GRAPH_READ, NULL, "GET", url, NULL, &root, res);
+	/* No mailbox (404 MailboxNotEnabledForRESTAPI) or no permission for
+	 * mailbox settings (403): we do not know, which is not "away". */
+	if (r < 0 && (res->status == 404 || res->status == 403)) {
+		not_found_is_answer(res);
+		*ret = PRESENCE_UNKNOWN;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	*ret = autoreply_presence(root, entra_now(e));
+	cJSON_Delete(root);
+	return 0;
+}
+
+static int add_owners(struct directory_group *g, const cJSON *list)
+{
+	size_t n = (size_t)cJSON_GetArraySize(list);
+	struct directory_owner *grown;
+	const cJSON *o;
+
+	if (n == 0)
+		return 0;
+	grown = realloc(g->owners, (g->n_owners + n) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	g->owners = grown;
+	cJSON_ArrayForEach(o, list) {
+		struct directory_owner *w = &g->owners[g->n_owners];
+		const char *id = json_str(o, "id");
+
+		if (!id)
+			continue;
+		w->id = strdup(id);
+		w->upn = dup_or_null(json_str(o, "userPrincipalName"));
+		if (!w->id || (json_str(o, "userPrincipalName") && !w->upn)) {
+			free(w->id);
+			free(w->upn);
+			return -ENOMEM;
+		}
+		g->n_owners++;
+	}
+	return 0;
+}
+
+/* Every owner of the group, following @odata.nextLink. */
+static int get_owners(struct entra *e, struct directory_group *g, struct directory_result *res)
+{
+	char first[256];
+	char *next = NULL;
+	int r = 0;
+
+	path_printf(first, sizeof(first), "groups/%s/owners?$select=id,userPrincipalName", g->id);
+	for (int page = 0; page < ENTRA_MAX_PAGES; page++) {
+		cJSON *root = NULL;
+		const char *link;
+
+		directory_result_clear(res);
+		r = entra_call(e, GRAPH_READ, NULL, "GET", next ? next : first, NULL, &root, res);
+		free(next);
+		next = NULL;
+		if (r < 0)
+			return r;
+		r = add_owners(g, cJSON_GetObjectItemCaseSensitive(root, "value"));
+		link = json_str(root, "@odata.nextLink");
+		if (r == 0 && link && !(next = strdup(link)))
+			r = -ENOMEM;
+		cJSON_Delete(root);
+		if (r < 0 || !next)
+			break;
+	}
+	free(next);
+	if (r < 0)
+		graph_result_fail(res, r, entra_now(e));
+	return r;
+}
+
+int entra_get_group(void *impl, const char *group_id, struct directory_group *ret, struct directory_result *res)
+{
+	struct entra *e = impl;
+	struct directory_group g = { .exists = 1 };
+	cJSON *root = NULL;
+	char url[256];
+	int r;
+
+	if (!odata_is_guid(group_id))
+		return refuse(e, res);
+	path_printf(url, sizeof(url), "groups/%s?$select=" ENTRA_GROUP_FIELDS, group_id);
+	r = entra_call(e, GRAPH_READ, NULL, "GET", url, NULL, &root, res);
+	if (r < 0 && res->status == 404) {
+		not_found_is_answer(res);
+		memset(ret, 0, sizeof(*ret));
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	g.id = strdup(group_id);
+	g.display_name = dup_or_null(json_str(root, "displayName"));
+	g.mail_enabled = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "mailEnabled"));
+	g.security_enabled = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "securityEnabled"));
+	g.on_premises_synced = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "onPremisesSyncEnabled"));
+	r = !g.id || (json_str(root, "displayName") && !g.display_name) ? -ENOMEM : 0;
+	cJSON_Delete(root);
+	if (r < 0) {
+		directory_group_clear(&g);
+		return graph_result_fail(res, r, entra_now(e));
+	}
+	r = get_owners(e, &g, res);
+	if (r < 0) {
+		directory_group_clear(&g);
+		return r;
+	}
+	*ret = g;
+	return 0;
+}
+
+int entra_is_member(void *impl, const char *group_id, const char *user_id, int *ret, struct directory_result *res)
+{
+	struct entra *e = impl;
+	const cJSON *list, *v;
+	cJSON *root = NULL;
+	char url[256], body[128];
+	int member = 0, r;
+
+	if (!odata_is_guid(group_id) || !odata_is_guid(user_id))
+		return refuse(e, res);
+	path_printf(url, sizeof(url), "users/%s/checkMemberGroups", user_id);
+	path_printf(body, sizeof(body), "{\"groupIds\":[\"%s\"]}", group_id);
+	r = entra_call(e, GRAPH_READ, NULL, "POST", url, body, &root, res);
+	if (r < 0)
+		return r;
+	list = cJSON_GetObjectItemCaseSensitive(root, "value");
+	if (!cJSON_IsArray(list)) {
+		cJSON_Delete(root);
+		return graph_result_fail(res, -EBADMSG, entra_now(e));
+	}
+	cJSON_ArrayForEach(v, list)
+		if (cJSON_IsString(v) && strcasecmp(v->valuestring, group_id) == 0)
+			member = 1;
+	cJSON_Delete(root);
+	*ret = member;
+	return 0;
+}

@@ -1,0 +1,130 @@
+"""The emulator's Graph behaves as Microsoft documents it where the C
+connector tests do not look: the token endpoint's refusals, default
+properties and $select, the $ and # UPN rules, $batch limits, paging, and a
+request-id on every answer."""
+
+import json
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import harness
+
+USER = "11111111-1111-4111-8111-111111111111"
+GROUP = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+TOKEN_PATH = "/contoso.onmicrosoft.com/oauth2/v2.0/token"
+
+
+class GraphEmulatorTest(unittest.TestCase):
+    def setUp(self):
+        self.emu = harness.Emulator()
+        self.emu.start()
+        self.addCleanup(self.emu.stop)
+        self.emu.seed({"graph": {
+            "clients": {"app": "s3cr3t-v4lue"},
+            "users": [{"id": USER, "userPrincipalName": "$adm@contoso.com", "mail": "adm@contoso.com",
+                       "accountEnabled": True, "employeeType": "Contractor"}],
+            "groups": [{"id": GROUP, "displayName": "VPN", "owners": [USER], "members": [USER]}],
+        }})
+
+    def send(self, method, path, body=None, form=None, token=None):
+        data = None
+        headers = {}
+        if form is not None:
+            data = urllib.parse.urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        req = urllib.request.Request(self.emu.url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, dict(resp.headers), json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), json.loads(e.read() or b"null")
+
+    def token(self):
+        status, _, body = self.send("POST", TOKEN_PATH, form={
+            "grant_type": "client_credentials", "client_id": "app", "client_secret": "s3cr3t-v4lue",
+            "scope": "https://graph.microsoft.com/.default"})
+        self.assertEqual(status, 200)
+        self.assertEqual(body["token_type"], "Bearer")
+        self.assertGreater(body["expires_in"], 0)
+        return body["access_token"]
+
+    def test_token_endpoint_refusals(self):
+        good = {"grant_type": "client_credentials", "client_id": "app", "client_secret": "s3cr3t-v4lue",
+                "scope": "https://graph.microsoft.com/.default"}
+        cases = [
+            (dict(good, client_secret="nope"), 401, "invalid_client"),
+            (dict(good, client_id="other"), 400, "unauthorized_client"),
+            (dict(good, scope="User.Read"), 400, "invalid_scope"),
+            (dict(good, grant_type="password"), 400, "unsupported_grant_type"),
+        ]
+        for form, status, error in cases:
+            with self.subTest(error=error):
+                got, _, body = self.send("POST", TOKEN_PATH, form=form)
+                self.assertEqual(got, status)
+                self.assertEqual(body["error"], error)
+                self.assertNotIn("s3cr3t-v4lue", json.dumps(body))
+
+    def test_request_id_on_every_answer(self):
+        tok = self.token()
+        for method, path, token in [("GET", "/v1.0/users/" + USER, tok), ("GET", "/v1.0/users/" + USER, None),
+                                    ("GET", "/v1.0/nosuchthing", tok), ("GET", "/v1.0/groups/" + GROUP, "bad")]:
+            status, headers, body = self.send(method, path, token=token)
+            self.assertIn("request-id", headers, (method, path, status))
+            if status >= 400:
+                self.assertEqual(body["error"]["innerError"]["request-id"], headers["request-id"])
+        self.assertEqual(self.send("GET", "/v1.0/users/" + USER)[0], 401)
+
+    def test_default_properties_and_select(self):
+        tok = self.token()
+        _, _, body = self.send("GET", "/v1.0/users/" + USER, token=tok)
+        self.assertNotIn("accountEnabled", body)
+        self.assertNotIn("employeeType", body)
+        _, _, body = self.send("GET", "/v1.0/users/%s?$select=id,accountEnabled,employeeType" % USER, token=tok)
+        self.assertEqual((body["accountEnabled"], body["employeeType"]), (True, "Contractor"))
+        status, _, body = self.send("GET", "/v1.0/users/%s?$select=id,bogus" % USER, token=tok)
+        self.assertEqual(status, 400)
+
+    def test_dollar_upn_needs_the_key_form(self):
+        tok = self.token()
+        self.assertEqual(self.send("GET", "/v1.0/users/$adm@contoso.com", token=tok)[0], 400)
+        status, _, body = self.send("GET", "/v1.0/users('$adm@contoso.com')", token=tok)
+        self.assertEqual((status, body["id"]), (200, USER))
+
+    def test_batch_limits_and_order(self):
+        tok = self.token()
+        one = {"method": "GET", "url": "/users/" + USER}
+        status, _, body = self.send("POST", "/v1.0/$batch", {"requests": [dict(one, id=str(i)) for i in range(21)]},
+                                    token=tok)
+        self.assertEqual(status, 400)
+        status, _, body = self.send("POST", "/v1.0/$batch", {"requests": [
+            dict(one, id="a"), {"id": "b", "method": "GET", "url": "/groups/" + GROUP.replace("a", "e")}]}, token=tok)
+        self.assertEqual(status, 200)
+        by_id = {r["id"]: r for r in body["responses"]}
+        self.assertEqual((by_id["a"]["status"], by_id["b"]["status"]), (200, 404))
+        self.assertEqual(by_id["b"]["body"]["error"]["code"], "Request_ResourceNotFound")
+
+    def test_members_paged_by_next_link(self):
+        tok = self.token()
+        self.emu.call("POST", "/_emu/config/graph", {"page_size": 1})
+        self.emu.seed({"graph": {"users": [{"id": "22222222-2222-4222-8222-222222222222"}],
+                                 "groups": [{"id": "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb",
+                                             "members": [USER, "22222222-2222-4222-8222-222222222222"]}]}})
+        path, seen = "/v1.0/groups/bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb/members", []
+        while path:
+            status, _, body = self.send("GET", path, token=tok)
+            self.assertEqual(status, 200)
+            seen += [m["id"] for m in body["value"]]
+            link = body.get("@odata.nextLink")
+            path = link[len(self.emu.url):] if link else None
+        self.assertEqual(len(seen), 2)
+
+
+if __name__ == "__main__":
+    harness.main()
