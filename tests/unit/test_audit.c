@@ -310,38 +310,42 @@ static void test_any_changed_byte_is_found_at_its_line(void **state)
 	free(copy);
 }
 
+/* Write the original file with the byte AT after the first FIND set to TO. */
+static void write_changed(struct fixture *f, const char *find, size_t at, char to)
+{
+	char *copy = strdup(f->orig), *p;
+
+	assert_non_null(copy);
+	p = strstr(copy, find);
+	assert_non_null(p);
+	p[at] = to;
+	write_all(f->path, copy, f->orig_len);
+	free(copy);
+}
+
 static void test_changed_fields_name_the_reason(void **state)
 {
+	static const struct {
+		const char *find;
+		size_t at;
+		char to;
+		int line;
+		const char *reason;
+	} cases[] = {
+		{ "mia.manager", 0, 'x', 2, "hash mismatch: the record or the one before it was changed" },
+		{ "\"seq\":3", 6, '4', 3, "sequence gap: expected 3, found 4" },
+		{ "\"event\":\"grant_executed\"", 0, '{', 3, "bad JSON" },
+		{ "\"event\":\"completed\"", 9, 'C', 4, "hash mismatch: the record or the one before it was changed" },
+	};
 	struct fixture *f = *state;
 	char reason[200];
-	char *copy, *p;
 
 	load_orig(f);
-	copy = strdup(f->orig);
-	assert_non_null(copy);
-	p = strstr(copy, "mia.manager");
-	assert_non_null(p);
-	p[0] = 'x'; /* a different approver on line 2 */
-	write_all(f->path, copy, f->orig_len);
-	assert_int_equal(verify_line(f->path, NULL, NULL, reason), 2);
-	assert_non_null(strstr(reason, "hash mismatch"));
-
-	memcpy(copy, f->orig, f->orig_len);
-	p = strstr(copy, "\"seq\":3");
-	assert_non_null(p);
-	p[6] = '4';
-	write_all(f->path, copy, f->orig_len);
-	assert_int_equal(verify_line(f->path, NULL, NULL, reason), 3);
-	assert_string_equal(reason, "sequence gap: expected 3, found 4");
-
-	memcpy(copy, f->orig, f->orig_len);
-	p = strstr(copy, "\"event\":\"grant_executed\"");
-	assert_non_null(p);
-	p[0] = '{';
-	write_all(f->path, copy, f->orig_len);
-	assert_int_equal(verify_line(f->path, NULL, NULL, reason), 3);
-	assert_non_null(strstr(reason, "bad JSON"));
-	free(copy);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_changed(f, cases[i].find, cases[i].at, cases[i].to);
+		assert_int_equal(verify_line(f->path, NULL, NULL, reason), cases[i].line);
+		assert_string_equal(reason, cases[i].reason);
+	}
 }
 
 static void test_deleted_and_reordered_records(void **state)
@@ -445,16 +449,7 @@ static void test_damaged_tail_is_not_extended(void **state)
 	assert_int_equal(len, f->orig_len - 10);
 	free(now);
 	/* A changed last record. */
-	write_all(f->path, f->orig, f->orig_len);
-	{
-		char *copy = strdup(f->orig);
-		char *p = strstr(copy, "RITM0010002");
-
-		assert_non_null(p);
-		p[10] = '3';
-		write_all(f->path, copy, f->orig_len);
-		free(copy);
-	}
+	write_changed(f, "RITM0010002", 10, '3');
 	assert_int_equal(audit_open(f->path, &a), -EBADMSG);
 	/* Garbage after the last record. */
 	write_all(f->path, f->orig, f->orig_len);
