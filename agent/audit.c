@@ -19,12 +19,12 @@
 #include "audit.h"
 #include "json.h"
 #include "log.h"
+#include "text.h"
 
 /* The line ends with HASH_PREFIX, 64 hex digits and HASH_END. */
 #define HASH_PREFIX ",\"hash\":\""
 #define HASH_END "\"}"
 #define HASH_SUFFIX_LEN (sizeof(HASH_PREFIX) - 1 + AUDIT_HASH_LEN + sizeof(HASH_END) - 1)
-#define CUT_MARK "..."
 
 struct audit {
 	int fd;
@@ -74,75 +74,14 @@ int audit_kind_parse(const char *name, enum audit_kind *ret)
 	return -EINVAL;
 }
 
-/* The length of the valid UTF-8 sequence at S (at most N bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF are invalid. */
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-/* S cut to MAX bytes on a character boundary (then marked with CUT_MARK)
- * and with invalid UTF-8 replaced by '?', into BUF. Returns BUF. */
-static char *clean_text(const char *s, size_t max, char buf[AUDIT_DETAIL_MAX + sizeof(CUT_MARK)])
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = 0;
-
-	while (*p) {
-		size_t len = utf8_len(p, strnlen((const char *)p, 4));
-
-		if (n + (len ? len : 1) > max) {
-			memcpy(buf + n, CUT_MARK, sizeof(CUT_MARK) - 1);
-			n += sizeof(CUT_MARK) - 1;
-			break;
-		}
-		if (len == 0) {
-			buf[n++] = '?';
-			p++;
-			continue;
-		}
-		memcpy(buf + n, p, len);
-		n += len;
-		p += len;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 /* Add S, cleaned, to OBJ as NAME; a NULL S adds nothing. 0 or -ENOMEM. */
 static int add_text(cJSON *obj, const char *name, const char *s, size_t max)
 {
-	char buf[AUDIT_DETAIL_MAX + sizeof(CUT_MARK)];
+	char buf[AUDIT_DETAIL_MAX + TEXT_CLEAN_EXTRA];
 
 	if (!s)
 		return 0;
-	return cJSON_AddStringToObject(obj, name, clean_text(s, max, buf)) ? 0 : -ENOMEM;
+	return cJSON_AddStringToObject(obj, name, text_clean(s, max, buf)) ? 0 : -ENOMEM;
 }
 
 static int format_time(int64_t ms, char *buf, size_t size)
@@ -201,8 +140,8 @@ static int build_content(uint64_t seq, int64_t now_ms, const struct audit_event 
 				goto done;
 			for (size_t i = 0; i < ev->n_graph_request_ids; i++) {
 				const char *id = ev->graph_request_ids[i] ? ev->graph_request_ids[i] : "";
-				char buf[AUDIT_DETAIL_MAX + sizeof(CUT_MARK)];
-				cJSON *item = cJSON_CreateString(clean_text(id, AUDIT_ID_MAX, buf));
+				char buf[AUDIT_DETAIL_MAX + TEXT_CLEAN_EXTRA];
+				cJSON *item = cJSON_CreateString(text_clean(id, AUDIT_ID_MAX, buf));
 
 				if (!item || !cJSON_AddItemToArray(ids, item)) {
 					cJSON_Delete(item);
