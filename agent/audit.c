@@ -143,10 +143,9 @@ static int build_content(uint64_t seq, int64_t now_ms, const struct audit_event 
 				char buf[AUDIT_DETAIL_MAX + TEXT_CLEAN_EXTRA];
 				cJSON *item = cJSON_CreateString(text_clean(id, AUDIT_ID_MAX, buf));
 
-				if (!item || !cJSON_AddItemToArray(ids, item)) {
-					cJSON_Delete(item);
+				if (!item)
 					goto done;
-				}
+				cJSON_AddItemToArray(ids, item);
 			}
 		}
 	}

@@ -37,6 +37,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import servicenow  # noqa: E402
+import teams  # noqa: E402
 from api import Request, Response  # noqa: E402
 
 
@@ -77,7 +78,7 @@ class Emulator:
     def __init__(self):
         self.lock = threading.RLock()
         self.stopping = threading.Event()
-        self.vendors = {v.name: v for v in (servicenow.ServiceNow(),)}
+        self.vendors = {v.name: v for v in (servicenow.ServiceNow(), teams.Teams())}
         self.default_vendor = self.vendors["servicenow"]
         self.reset()
 
