@@ -170,35 +170,45 @@ static const struct {
 	const char *color; /* Adaptive Card text color */
 	const char *word;  /* the Outcome fact */
 } event_look[NOTIFY_EVENT_COUNT] = {
-	[NOTIFY_COMPLETED] = { "Access granted", "Good", "Completed" },
-	[NOTIFY_BLOCKED] = { "Request blocked", "Attention", "Blocked: implementation stopped, incident opened" },
-	[NOTIFY_ESCALATED] = { "Approval escalated", "Warning", "Escalated to the backup approver" },
+	[NOTIFY_COMPLETED] = { "Access granted: ", "Good", "Completed" },
+	[NOTIFY_BLOCKED] = { "Request blocked: ", "Attention", "Blocked: implementation stopped, incident opened" },
+	[NOTIFY_ESCALATED] = { "Approval escalated: ", "Warning", "Escalated to the backup approver" },
 };
+
+/* PREFIX followed by the request number made safe (card_text). Returns 0
+ * and a string the caller frees, or -ENOMEM. */
+static int request_text(const char *prefix, const struct notify_message *msg, bool markdown, char **ret)
+{
+	char *number = NULL, *text;
+	int r;
+
+	r = card_text(msg->request_number, markdown, &number);
+	if (r < 0)
+		return r;
+	if (asprintf(&text, "%s%s", prefix, number) < 0)
+		r = -ENOMEM;
+	else
+		*ret = text;
+	free(number);
+	return r;
+}
 
 /* The title: a TextBlock, so Markdown applies and the number is escaped. */
 static int add_title(cJSON *body, const struct notify_message *msg)
 {
-	char *number = NULL, *title = NULL;
+	char *title = NULL;
 	cJSON *block;
 	int r;
 
-	r = card_text(msg->request_number, true, &number);
+	r = request_text(event_look[msg->event].title, msg, true, &title);
 	if (r < 0)
 		return r;
-	r = -ENOMEM;
-	if (asprintf(&title, "%s: %s", event_look[msg->event].title, number) < 0) {
-		title = NULL;
-		goto done;
-	}
 	block = append_object(body);
 	if (!block || !cJSON_AddStringToObject(block, "type", "TextBlock") || !cJSON_AddStringToObject(block, "text", title) ||
 	    !cJSON_AddStringToObject(block, "size", "Medium") || !cJSON_AddStringToObject(block, "weight", "Bolder") ||
 	    !cJSON_AddStringToObject(block, "color", event_look[msg->event].color) ||
 	    !cJSON_AddBoolToObject(block, "wrap", 1))
-		goto done;
-	r = 0;
-done:
-	free(number);
+		r = -ENOMEM;
 	free(title);
 	return r;
 }
@@ -263,28 +273,20 @@ static int add_facts(cJSON *body, const struct notify_message *msg)
 static int add_link(cJSON *card, const struct notify_message *msg)
 {
 	cJSON *actions, *action;
-	char *number = NULL, *title = NULL;
+	char *title = NULL;
 	int r;
 
 	if (!msg->request_url || strncasecmp(msg->request_url, "https://", 8) != 0 ||
 	    strlen(msg->request_url) > NOTIFY_TEXT_MAX || strpbrk(msg->request_url, " \"<>\\\r\n\t"))
 		return 0;
-	r = card_text(msg->request_number, false, &number);
+	r = request_text("Open ", msg, false, &title);
 	if (r < 0)
 		return r;
-	r = -ENOMEM;
-	if (asprintf(&title, "Open %s", number) < 0) {
-		title = NULL;
-		goto done;
-	}
 	actions = cJSON_AddArrayToObject(card, "actions");
 	action = actions ? append_object(actions) : NULL;
 	if (!action || !cJSON_AddStringToObject(action, "type", "Action.OpenUrl") ||
 	    !cJSON_AddStringToObject(action, "title", title) || !cJSON_AddStringToObject(action, "url", msg->request_url))
-		goto done;
-	r = 0;
-done:
-	free(number);
+		r = -ENOMEM;
 	free(title);
 	return r;
 }
