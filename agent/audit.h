@@ -105,8 +105,9 @@ struct audit *audit_close(struct audit *a);
 
 /* Append EV at time NOW_MS (milliseconds since the epoch, from the injected
  * clock): one write() of the whole line, then fdatasync. Returns 0 once the
- * record is durable, -EINVAL for an out-of-range kind or too many Graph
- * request ids, -ENOMEM, or the errno of a failed write or sync. After a
+ * record is durable, -EINVAL for an out-of-range kind, too many Graph
+ * request ids or a time before the epoch, -ENOMEM, or the errno of a failed
+ * write or sync (-ENOSPC, -EFBIG, -EIO, ...). After a
  * failed write the file is cut back to its last whole record; when that or
  * the sync fails the handle refuses every further append (-EIO): a failed
  * sync may have lost the data, so the caller must stop and reopen. */

@@ -8,7 +8,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -465,6 +467,42 @@ static void test_damaged_tail_is_not_extended(void **state)
 	free(now);
 }
 
+/* A write that fails half-way (here: the file size limit) is cut off, so
+ * the next record still chains. */
+static void test_failed_write_leaves_no_torn_record(void **state)
+{
+	struct fixture *f = *state;
+	struct rlimit old, lim;
+	struct audit *a = NULL;
+	struct stat st;
+	uint64_t seq, count;
+	char head[AUDIT_HASH_LEN + 1];
+	off_t size;
+	int r;
+
+	write_story(f);
+	assert_int_equal(stat(f->path, &st), 0);
+	size = st.st_size;
+	assert_int_equal(audit_open(f->path, &a), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)size + 20;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	r = audit_append(a, T0 + 9000, &story[1]);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(r, -EFBIG);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_size, size);
+	audit_head(a, &seq, head);
+	assert_int_equal(seq, N_RECORDS);
+	assert_int_equal(audit_append(a, T0 + 9000, &story[1]), 0);
+	audit_close(a);
+	assert_int_equal(verify_line(f->path, NULL, &count, NULL), 0);
+	assert_int_equal(count, N_RECORDS + 1);
+}
+
 static void test_one_writer_at_a_time(void **state)
 {
 	struct fixture *f = *state;
@@ -572,6 +610,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deleted_and_reordered_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncation_at_every_offset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_tail_is_not_extended, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_write_leaves_no_torn_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_writer_at_a_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_strings, setup, teardown),
 		cmocka_unit_test(test_kind_names),
