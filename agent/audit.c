@@ -587,6 +587,8 @@ int audit_read(const char *path, const struct audit_anchor *anchor, audit_record
 		if (r < 0)
 			break;
 		r = to_record(p.root, lineno, &p, &rec, problem);
+		rec.text = buf;
+		rec.len = len;
 		if (r == 0 && anchor && anchor->seq == p.seq) {
 			anchor_seen = true;
 			if (strcmp(anchor->hash, p.hash) != 0) {

@@ -127,6 +127,8 @@ struct audit_record {
 	const char *hash;
 	struct audit_event ev;
 	const char *graph_ids[AUDIT_MAX_IDS]; /* storage for ev.graph_request_ids */
+	const char *text; /* the record's line as stored, without its newline */
+	size_t len;       /* the length of TEXT */
 };
 
 /* Where and why a chain is broken. */

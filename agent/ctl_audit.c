@@ -20,6 +20,9 @@ void ctl_audit_usage(FILE *out)
 		"  audit show REQUEST [PATH]\n"
 		"                   print one request's events in order (REQUEST is its\n"
 		"                   number or id)\n"
+		"  audit export [PATH]\n"
+		"                   print the records as stored, one JSON object a line, once\n"
+		"                   their whole chain checks out\n"
 		"                   PATH defaults to " CTL_AUDIT_DEFAULT_PATH "\n");
 }
 
@@ -47,11 +50,12 @@ static int parse_anchor(const char *text, struct audit_anchor *anchor)
 	return 0;
 }
 
-/* Report why reading PATH stopped; returns the exit status. */
-static int report_failure(const char *path, int r, const struct audit_problem *problem)
+/* Report why reading PATH stopped, a broken chain on OUT; returns the exit
+ * status. */
+static int report_failure(FILE *out, const char *path, int r, const struct audit_problem *problem)
 {
 	if (r == -EBADMSG)
-		printf("%s:%zu: %s\n", path, problem->line, problem->reason);
+		fprintf(out, "%s:%zu: %s\n", path, problem->line, problem->reason);
 	else
 		fprintf(stderr, "accessctl: %s: %s\n", path, strerror(-r));
 	return EXIT_RUNTIME;
@@ -78,7 +82,7 @@ static int cmd_verify(int argc, char **argv)
 		return usage_error("audit verify takes at most one PATH");
 	r = audit_read(path, use_anchor, NULL, NULL, &count, head, &problem);
 	if (r < 0)
-		return report_failure(path, r, &problem);
+		return report_failure(stdout, path, r, &problem);
 	printf("%s: %" PRIu64 " records, chain intact; head %" PRIu64 ":%s\n", path, count, count, head);
 	return EXIT_OK;
 }
@@ -151,7 +155,7 @@ static int cmd_show(int argc, char **argv)
 	r = audit_read(path, NULL, show_record, &s, &count, NULL, &problem);
 	fflush(stdout);
 	if (r < 0)
-		return report_failure(path, r, &problem);
+		return report_failure(stdout, path, r, &problem);
 	if (s.shown == 0) {
 		fprintf(stderr, "accessctl: %s: no event of request '%s' in %" PRIu64 " records\n", path, s.request,
 			count);
@@ -160,14 +164,58 @@ static int cmd_show(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* Export the first LIMIT records: those the first pass found intact. */
+static int export_record(const struct audit_record *rec, void *userdata)
+{
+	const uint64_t *limit = userdata;
+
+	if (rec->seq > *limit)
+		return -ECANCELED;
+	fwrite(rec->text, 1, rec->len, stdout);
+	putchar('\n');
+	return 0;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+	struct audit_problem problem = { 0 };
+	char head[AUDIT_HASH_LEN + 1];
+	const char *path = CTL_AUDIT_DEFAULT_PATH;
+	uint64_t count = 0, again;
+	int r;
+
+	if (argc > 2)
+		return usage_error("audit export takes at most one PATH");
+	if (argc == 2)
+		path = argv[1];
+	/* Check everything before printing anything; records appended in
+	 * between are left for the next export. */
+	r = audit_read(path, NULL, NULL, NULL, &count, head, &problem);
+	if (r == 0)
+		r = audit_read(path, NULL, export_record, &count, &again, NULL, &problem);
+	if (r == -ECANCELED)
+		r = 0;
+	if (r < 0)
+		return report_failure(stderr, path, r, &problem);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "accessctl: writing the export failed: %s\n", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	fprintf(stderr, "accessctl: exported %" PRIu64 " records of %s; head %" PRIu64 ":%s\n", count, path, count,
+		head);
+	return EXIT_OK;
+}
+
 int ctl_audit(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage_error("audit needs a command: verify or show");
+		return usage_error("audit needs a command: verify, show or export");
 	if (strcmp(argv[1], "verify") == 0)
 		return cmd_verify(argc - 1, argv + 1);
 	if (strcmp(argv[1], "show") == 0)
 		return cmd_show(argc - 1, argv + 1);
+	if (strcmp(argv[1], "export") == 0)
+		return cmd_export(argc - 1, argv + 1);
 	fprintf(stderr, "accessctl: unknown audit command '%s'\nTry 'accessctl --help' for more information.\n",
 		argv[1]);
 	return EXIT_USAGE;

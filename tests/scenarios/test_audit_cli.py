@@ -228,10 +228,29 @@ class AuditCli(unittest.TestCase):
         self.assertIn('detail="line one?line two??[31mred?[0m \u202e"', proc.stdout)
         self.assertEqual(self.ctl("verify", self.path).returncode, 0)
 
+    def test_export_gives_verifiable_records_only_from_an_intact_chain(self):
+        self.append(STORY)
+        proc = self.ctl("export", self.path)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        exported = proc.stdout.encode()
+        self.assertEqual(exported, self.read())
+        records = chain_ok(exported)
+        self.assertIn("exported %d records of %s; head %d:%s" % (len(STORY), self.path, len(STORY), records[-1][1]),
+                      proc.stderr)
+        self.assertEqual([json.loads(line)["event"] for line in proc.stdout.splitlines()],
+                         [ev["kind"] for ev in STORY])
+
+        lines = self.lines()
+        self.write(b"\n".join(lines[:5] + [lines[5].replace(b"grp-vpn", b"grp-adm")] + lines[6:]) + b"\n")
+        proc = self.ctl("export", self.path)
+        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(proc.stdout, "")
+        self.assertIn("%s:6: hash mismatch" % self.path, proc.stderr)
+
     def test_usage_and_runtime_errors(self):
         self.append(STORY[:1])
         for args in ([], ["frobnicate"], ["verify", self.path, self.path], ["show"],
-                     ["show", "RITM0010001", self.path, "extra"], ["verify", "--anchor"],
+                     ["show", "RITM0010001", self.path, "extra"], ["verify", "--anchor"], ["export", "a", "b"],
                      ["verify", "--anchor", "1:abc", self.path], ["verify", "--anchor", "x:" + GENESIS, self.path],
                      ["verify", "--anchor", "0:" + GENESIS, self.path]):
             with self.subTest(args=args):
@@ -249,6 +268,7 @@ class AuditCli(unittest.TestCase):
         self.assertEqual(proc.returncode, 0)
         self.assertIn("audit verify [--anchor SEQ:HASH] [PATH]", proc.stdout)
         self.assertIn("audit show REQUEST [PATH]", proc.stdout)
+        self.assertIn("audit export [PATH]", proc.stdout)
         self.assertIn("/lib/accessd/audit.log", proc.stdout)
 
 
