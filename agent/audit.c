@@ -24,6 +24,7 @@
 /* The line ends with HASH_PREFIX, 64 hex digits and HASH_END. */
 #define HASH_PREFIX ",\"hash\":\""
 #define HASH_END "\"}"
+#define TIME_LEN (sizeof("YYYY-MM-DDTHH:MM:SS.mmmZ") - 1)
 #define HASH_SUFFIX_LEN (sizeof(HASH_PREFIX) - 1 + AUDIT_HASH_LEN + sizeof(HASH_END) - 1)
 
 struct audit {
@@ -507,8 +508,13 @@ static int to_record(const cJSON *root, size_t lineno, const struct parsed *p, s
 	rec->seq = p->seq;
 	rec->hash = p->hash;
 	rec->time = json_str(root, "time");
-	if (!rec->time || audit_kind_parse(event, &rec->ev.kind) < 0) {
-		problem_set(problem, lineno, "bad JSON: no time or an unknown event");
+	/* Shown as it is, so it must be what format_time writes. */
+	if (!rec->time || strlen(rec->time) != TIME_LEN || strspn(rec->time, "0123456789-:.TZ") != TIME_LEN) {
+		problem_set(problem, lineno, "bad JSON: no valid time");
+		return -EBADMSG;
+	}
+	if (audit_kind_parse(event, &rec->ev.kind) < 0) {
+		problem_set(problem, lineno, "bad JSON: unknown event '%.40s'", event ? event : "");
 		return -EBADMSG;
 	}
 	rec->ev.request_number = json_str(req, "number");

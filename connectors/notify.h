@@ -65,8 +65,8 @@ const struct notify_ops *notify_ops_find(const char *kind);
 
 /* Open the channel CONF->kind names. Returns 0 and an instance the caller
  * owns (free with notify_close), -ENOENT for an unknown kind, or the
- * channel's error (a secret that cannot be read, a webhook URL that is not
- * one: -EINVAL). */
+ * channel's error, which it has logged: the secret's errno when it cannot
+ * be read, -EINVAL when the webhook URL is not an https:// URL. */
 int notify_open(const struct notify_config *conf, struct notify **ret);
 struct notify *notify_close(struct notify *n);
 

@@ -74,6 +74,7 @@ static int teams_open(const struct notify_config *conf, void **ret_impl)
 		.timeout_ms = TEAMS_TIMEOUT_MS,
 		.max_response_bytes = TEAMS_MAX_RESPONSE,
 	};
+	const char *secret_name = conf->webhook_url.file ? conf->webhook_url.file : conf->webhook_url.credential;
 	struct teams *t;
 	int r;
 
@@ -82,14 +83,15 @@ static int teams_open(const struct notify_config *conf, void **ret_impl)
 		return -ENOMEM;
 	r = conf_read_secret(&conf->webhook_url, &t->url);
 	if (r < 0) {
-		log_warnx("notify: cannot read the Teams webhook URL from %s: %s",
-			  conf->webhook_url.file ? conf->webhook_url.file : conf->webhook_url.credential, strerror(-r));
+		log_warnx("notify: cannot read the Teams webhook URL from %s: %s", secret_name, strerror(-r));
 		goto fail;
 	}
 	r = url_host(t->url, &t->host);
+	if (r == 0 && strncasecmp(t->url, "https://", 8) != 0 && !http_url_is_loopback(t->url))
+		r = -EINVAL;
 	if (r < 0) {
-		log_warnx("notify: the Teams webhook URL in %s is not a URL; write the flow's whole HTTP POST URL",
-			  conf->webhook_url.file ? conf->webhook_url.file : conf->webhook_url.credential);
+		log_warnx("notify: the Teams webhook URL in %s is not an https:// URL; write the flow's whole "
+			  "HTTP POST URL", secret_name);
 		goto fail;
 	}
 	r = http_client_new(&opts, &t->http);

@@ -400,8 +400,10 @@ static void test_incomplete_messages_and_config(void **state)
 	conf.kind = other;
 	assert_int_equal(notify_open(&conf, &n), -ENOENT);
 	conf.kind = kind;
-	assert_int_equal(write_secret("not a url at all\n"), 0);
 	n = NULL;
+	assert_int_equal(write_secret("not a url at all\n"), 0);
+	assert_int_equal(notify_open(&conf, &n), -EINVAL);
+	assert_int_equal(write_secret("http://flows.example/workflows/" FLOW "/triggers/manual/paths/invoke\n"), 0);
 	assert_int_equal(notify_open(&conf, &n), -EINVAL);
 	assert_null(n);
 	unlink(secret_path);
@@ -415,6 +417,7 @@ static void test_incomplete_messages_and_config(void **state)
  * successes: the host may appear, the URL's path and signature never. */
 static void test_webhook_url_never_logged(void **state)
 {
+	struct notify_config conf = { .kind = kind, .webhook_url = { .file = secret_path } };
 	char log_path[160], buf[16384];
 	struct notify *n;
 	int saved, fd;
@@ -442,6 +445,8 @@ static void test_webhook_url_never_logged(void **state)
 	n = open_with("/workflows/" FLOW "/triggers/manual/paths/invoke?api-version=1&sig=" SIG "x");
 	assert_int_equal(notify_send(n, &completed), -EACCES);
 	notify_close(n);
+	assert_int_equal(write_secret("http://flows.example/workflows/" FLOW "/triggers/manual/paths/invoke?sig=" SIG), 0);
+	assert_int_equal(notify_open(&conf, &n), -EINVAL);
 
 	fflush(stderr);
 	assert_true(dup2(saved, STDERR_FILENO) >= 0);
@@ -456,6 +461,7 @@ static void test_webhook_url_never_logged(void **state)
 	assert_non_null(strstr(buf, "HTTP 429"));
 	assert_non_null(strstr(buf, "HTTP 401"));
 	assert_non_null(strstr(buf, "RITM0010001/notify/completed"));
+	assert_non_null(strstr(buf, secret_path));
 	assert_null(strstr(buf, SIG));
 	assert_null(strstr(buf, FLOW));
 	assert_null(strstr(buf, "invoke"));
