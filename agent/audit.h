@@ -29,6 +29,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The audit file's name in the state directory. */
+#define AUDIT_FILE_NAME "audit.log"
+
 /* The hash the first record chains to. */
 #define AUDIT_GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 #define AUDIT_HASH_LEN 64
@@ -93,7 +96,8 @@ struct audit;
 /* Open PATH for appending, creating it (mode 0640, and the directory entry
  * made durable) when missing, and take an exclusive lock on it. The last
  * record is read and its hash checked against the record before it, so the
- * chain continues where it ended. Returns 0 and a handle the caller owns
+ * chain continues where it ended (only the tail: `accessctl audit verify`
+ * checks the whole file). Returns 0 and a handle the caller owns
  * (free with audit_close), or -EBADMSG when the tail is damaged (the reason is
  * logged; the file is left alone, never extended: repair it first, see
  * `accessctl audit verify`), -EBUSY when another process holds the lock, or

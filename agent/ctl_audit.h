@@ -5,8 +5,10 @@
 
 #include <stdio.h>
 
+#include "audit.h"
+
 /* The audit file when no PATH is given. */
-#define CTL_AUDIT_DEFAULT_PATH LOCALSTATEDIR "/lib/accessd/audit.log"
+#define CTL_AUDIT_DEFAULT_PATH LOCALSTATEDIR "/lib/accessd/" AUDIT_FILE_NAME
 
 /* Run "audit ARGV[1]..." (ARGV[0] is "audit"). Returns the exit status:
  * EXIT_OK, EXIT_RUNTIME (broken chain, unreadable file, nothing found) or
