@@ -326,6 +326,10 @@ static void test_bad_signature_and_flow_are_permanent(void **state)
 		assert_int_equal(notify_send(n, &completed), 0);
 		notify_close(n);
 	}
+	/* The flow takes JSON only; what it refuses is not recorded. */
+	assert_int_equal(emu_call(&emu, "POST", "/workflows/" FLOW "/triggers/manual/paths/invoke?api-version=1&sig=" SIG,
+				  "{not json", NULL),
+			 400);
 	{
 		cJSON *all = posts();
 
