@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ctl_audit.h"
 #include "exitcode.h"
 
 static void usage(FILE *out)
@@ -16,6 +17,10 @@ static void usage(FILE *out)
 		"Options:\n"
 		"  -h, --help       show this help and exit\n"
 		"  -V, --version    show the version and exit\n"
+		"\n"
+		"Commands:\n");
+	ctl_audit_usage(out);
+	fprintf(out,
 		"\n"
 		"Exit status: 0 success, 1 runtime failure, 2 usage error.\n"
 		"See accessctl(8).\n");
@@ -47,6 +52,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "accessctl: no command given\nTry 'accessctl --help' for more information.\n");
 		return EXIT_USAGE;
 	}
+	if (strcmp(argv[optind], "audit") == 0)
+		return ctl_audit(argc - optind, argv + optind);
 	fprintf(stderr, "accessctl: unknown command '%s'\nTry 'accessctl --help' for more information.\n", argv[optind]);
 	return EXIT_USAGE;
 }

@@ -38,6 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import graph  # noqa: E402
 import servicenow  # noqa: E402
+import teams  # noqa: E402
 from api import Request, Response  # noqa: E402
 
 
@@ -78,7 +79,7 @@ class Emulator:
     def __init__(self):
         self.lock = threading.RLock()
         self.stopping = threading.Event()
-        self.vendors = {v.name: v for v in (servicenow.ServiceNow(), graph.Graph())}
+        self.vendors = {v.name: v for v in (servicenow.ServiceNow(), graph.Graph(), teams.Teams())}
         self.default_vendor = self.vendors["servicenow"]
         self.reset()
 
