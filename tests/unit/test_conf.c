@@ -132,7 +132,7 @@ static void test_auth_methods(void **state)
 	(void)state;
 	assert_int_equal(conf_load(path, &cfg, &d), -EINVAL);
 	assert_int_equal(d.n, 2);
-	snprintf(expect, sizeof(expect), "%s:2: unknown auth method \"kerberos\"", path);
+	snprintf(expect, sizeof(expect), "%s:2: unknown method \"kerberos\"", path);
 	assert_memory_equal(d.msgs[0], expect, strlen(expect));
 	snprintf(expect, sizeof(expect), "%s:5: 'max_attempts' must be a whole number from 1 to 100", path);
 	assert_memory_equal(d.msgs[1], expect, strlen(expect));
