@@ -369,7 +369,8 @@ void conf_format_duration(int64_t ms, char *buf, size_t size)
 	} units[] = { { 'd', 86400 * 1000 }, { 'h', 3600 * 1000 }, { 'm', 60 * 1000 }, { 's', 1000 } };
 
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (ms % units[i].ms == 0) {
+		/* "24h" reads better than "1d". */
+		if (ms % units[i].ms == 0 && !(units[i].unit == 'd' && ms == units[i].ms)) {
 			snprintf(buf, size, "%lld%c", (long long)(ms / units[i].ms), units[i].unit);
 			return;
 		}

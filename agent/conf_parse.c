@@ -140,7 +140,7 @@ void conf_check_keys(struct conf_parser *p, const config_setting_t *group, const
 			continue;
 		near = conf_nearest(name, known);
 		if (near) {
-			conf_problem(p, s, "unknown setting '%s' in %s; did you mean '%s'?", name, where, near);
+			conf_problem(p, s, "unknown setting '%s' in %s; write '%s' instead", name, where, near);
 			continue;
 		}
 		join_words(list, sizeof(list), known);
@@ -235,7 +235,7 @@ int conf_get_word(struct conf_parser *p, const config_setting_t *group, const ch
 	}
 	near = v ? conf_nearest(v, words) : NULL;
 	if (near) {
-		conf_problem(p, s, "unknown %s \"%s\"; did you mean %s = \"%s\";?", name, v, name, near);
+		conf_problem(p, s, "unknown %s \"%s\"; write %s = \"%s\";", name, v, name, near);
 		return -EINVAL;
 	}
 	join_words(list, sizeof(list), words);

@@ -94,7 +94,7 @@ static int parse_approver(struct conf_parser *p, const config_setting_t *s, cons
 	} else {
 		near = conf_nearest(text, approver_words);
 		if (near && near[strlen(near) - 1] != ':')
-			conf_problem(p, s, "unknown approver \"%s\" in %s; did you mean \"%s\"?", text, name, near);
+			conf_problem(p, s, "unknown approver \"%s\" in %s; write \"%s\" instead", text, name, near);
 		else
 			conf_problem(p, s,
 				     "unknown approver \"%s\" in %s; write \"manager\", \"target_owner\", "
