@@ -67,6 +67,22 @@ static char *get_guid(struct conf_parser *p, const config_setting_t *group, cons
 	return v;
 }
 
+/* A duration where zero would mean "never" by accident: leaving the
+ * setting out says that. */
+static void get_period(struct conf_parser *p, const config_setting_t *g, const char *name, int64_t *ms)
+{
+	int64_t v = 0;
+
+	if (conf_get_duration(p, g, name, &v) <= 0)
+		return;
+	if (v == 0)
+		conf_problem(p, config_setting_get_member(g, name),
+			     "%s must be longer than 0s; write a duration like \"24h\", or remove %s for no limit", name,
+			     name);
+	else
+		*ms = v;
+}
+
 /* Parse "manager", "target_owner", "backup_owner", "user:<guid>" or
  * "group:<guid>" (the entry S of list NAME). */
 static int parse_approver(struct conf_parser *p, const config_setting_t *s, const char *name,
@@ -190,7 +206,7 @@ static void parse_stage(struct conf_parser *p, const config_setting_t *g, struct
 	if (conf_get_word(p, g, "quorum", quorum_words, &quorum) >= 0)
 		st->quorum = (enum quorum)quorum;
 	for (size_t i = 0; i < 3; i++)
-		conf_get_duration(p, g, order[i], times[i]);
+		get_period(p, g, order[i], times[i]);
 	/* Each deadline must come after the one before it, or it never fires. */
 	for (size_t i = 0; i < 3; i++)
 		for (size_t j = i + 1; j < 3; j++)
@@ -348,7 +364,7 @@ static void parse_contractors(struct conf_parser *p, const config_setting_t *g, 
 	size_t count;
 
 	conf_check_keys(p, g, "contractors", contractor_keys);
-	conf_get_duration(p, g, "max_duration", &c->max_duration_ms);
+	get_period(p, g, "max_duration", &c->max_duration_ms);
 	conf_get_bool(p, g, "end_date_required", &c->end_date_required);
 	conf_get_bool(p, g, "sponsor_required", &c->sponsor_required);
 	list = list_of(p, g, "match", "( { attribute = \"employeeType\"; values = ( \"Contractor\" ); } )");
@@ -639,7 +655,7 @@ static void parse_item(struct conf_parser *p, const config_setting_t *g, struct 
 	else if (vars)
 		conf_problem(p, vars, "'variables' must be a group; write variables = { target = \"...\"; };");
 	conf_get_bool(p, g, "time_bound", &it->time_bound);
-	conf_get_duration(p, g, "max_duration", &it->max_duration_ms);
+	get_period(p, g, "max_duration", &it->max_duration_ms);
 	parse_stages(p, g, "stages", &it->stages, &it->n_stages);
 	parse_stages(p, g, "privileged_stages", &it->privileged_stages, &it->n_privileged_stages);
 	check_item(p, g, cfg, it);

@@ -269,6 +269,9 @@ static void test_broken_configurations(void **state)
 		  { "10: 'impact' must be a whole number from 1 to 3; write impact = 3;" } },
 		{ 12, "    max_duration = \"90d\"; end_date_required = \"yes\"; sponsor_required = true; };",
 		  { "12: 'end_date_required' must be true or false (no quotes); write end_date_required = true;" } },
+		{ 12, "    max_duration = \"0d\"; end_date_required = true; sponsor_required = true; };",
+		  { "12: max_duration must be longer than 0s; write a duration like \"24h\", or remove max_duration "
+		    "for no limit" } },
 		{ 14, "    { name = \"VPN-Users\"; kind = \"group\"; group_id = \"VPN-Users\"; },",
 		  { "14: group_id \"VPN-Users\" is not a GUID; write the object id of the group, like group_id = "
 		    "\"3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f\";" } },
