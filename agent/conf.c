@@ -38,6 +38,10 @@ static const char *const auth_keys[] = { "method", "username", "password_file", 
 					 "token_url", "scope", NULL };
 static const char *const notify_keys[] = { "kind", "webhook_url_file", "webhook_url_credential", NULL };
 static const char *const retry_keys[] = { "max_attempts", "initial_backoff", "max_backoff", "budget", NULL };
+/* The connectors a kind may name; agent start-up finds them by the same. */
+static const char *const itsm_kinds[] = { "servicenow", "topdesk", "freshservice", "xurrent", NULL };
+static const char *const directory_kinds[] = { "entra", NULL };
+static const char *const notify_kinds[] = { "teams", NULL };
 static const char *const auth_methods[] = { "basic", "oauth2", "client_credentials", NULL };
 
 int conf_parse_duration(const char *s, int64_t *ret_ms)
@@ -64,6 +68,26 @@ int conf_parse_duration(const char *s, int64_t *ret_ms)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+static char *get_kind(struct conf_parser *p, const config_setting_t *group, const char *const *kinds)
+{
+	const config_setting_t *s = config_setting_get_member(group, "kind");
+	char *kind = conf_get_string(p, group, "kind", 1);
+	const char *near;
+
+	if (!kind)
+		return NULL;
+	for (size_t i = 0; kinds[i]; i++)
+		if (strcmp(kind, kinds[i]) == 0)
+			return kind;
+	near = conf_nearest(kind, kinds);
+	if (near)
+		conf_problem(p, s, "unknown kind \"%s\"; write kind = \"%s\";", kind, near);
+	else
+		conf_problem(p, s, "unknown kind \"%s\"; write kind = \"%s\";%s", kind, kinds[0],
+			     kinds[1] ? " (or another supported system)" : "");
+	return kind;
 }
 
 static void parse_secret(struct conf_parser *p, const config_setting_t *group, const char *name,
@@ -156,10 +180,10 @@ static void parse_conn(struct conf_parser *p, const config_setting_t *group, con
 
 	conf_check_keys(p, group, where, keys);
 	c->line = conf_line(group);
+	c->kind = get_kind(p, group, keys == directory_keys ? directory_kinds : itsm_kinds);
 	c->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	c->timeout_ms = DEFAULT_TIMEOUT_MS;
 	c->max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
-	c->kind = conf_get_string(p, group, "kind", 1);
 	c->base_url = conf_get_string(p, group, "base_url", 1);
 	if (c->base_url) {
 		size_t n = strlen(c->base_url);
@@ -214,7 +238,7 @@ static void parse_notify(struct conf_parser *p, const config_setting_t *group, s
 {
 	conf_check_keys(p, group, "notify", notify_keys);
 	n->line = conf_line(group);
-	n->kind = conf_get_string(p, group, "kind", 1);
+	n->kind = get_kind(p, group, notify_kinds);
 	parse_secret(p, group, "webhook_url", &n->webhook_url);
 }
 

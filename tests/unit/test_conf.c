@@ -253,6 +253,8 @@ static void test_broken_configurations(void **state)
 		  { "1: 'poll_interval' must be a duration; write it as a string like \"90s\", \"15m\", \"24h\" or \"7d\"" } },
 		{ 1, "daemon = { log_level = \"verbose\"; };",
 		  { "1: unknown log_level \"verbose\"; write one of: error, warning, notice, info, debug" } },
+		{ 2, "itsm = { kind = \"servicenwo\"; base_url = \"https://x.service-now.com\";",
+		  { "2: unknown kind \"servicenwo\"; write kind = \"servicenow\";" } },
 		{ 3, "  auth = { method = \"basic\"; username = \"u\"; password = \"hunter2\"; }; };",
 		  { "3: a secret is never written in the configuration; write password_file = \"/etc/accessd/...\"; "
 		    "(readable only by accessd) or password_credential = \"name\"; (a systemd credential)",
