@@ -431,6 +431,25 @@ const struct item_config *conf_find_item(const struct config *cfg, const char *i
 	return NULL;
 }
 
+void conf_target_list(const struct target_config *const *v, size_t n, const struct target_config *skip, int quote,
+		      char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < size; i++) {
+		int w;
+
+		if (v[i] == skip)
+			continue;
+		w = snprintf(buf + used, size - used, "%s%s%s%s", used ? ", " : "", quote ? "\"" : "", v[i]->name,
+			     quote ? "\"" : "");
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
 int conf_read_secret(const struct secret_ref *ref, char **ret)
 {
 	if (ref->file)

@@ -247,6 +247,11 @@ size_t conf_item_chain(const struct config *cfg, const struct item_config *item,
  * item names one, else by name. NULL when the policy does not govern it. */
 const struct item_config *conf_find_item(const struct config *cfg, const char *item_id, const char *item_name);
 
+/* The names of the N targets V, SKIP left out, joined by ", " into BUF
+ * (each in double quotes when QUOTE), for messages. */
+void conf_target_list(const struct target_config *const *v, size_t n, const struct target_config *skip, int quote,
+		      char *buf, size_t size);
+
 /* Read the secret a reference names. Ownership as secret_read_file. */
 int conf_read_secret(const struct secret_ref *ref, char **ret);
 

@@ -498,16 +498,8 @@ static const struct target_config *allowed_target(struct conf_parser *p, const c
 	t = find_target(pol, v);
 	if (!t || !allowed(it, t)) {
 		char list[1024];
-		size_t used = 0;
 
-		list[0] = '\0';
-		for (size_t i = 0; i < it->n_allow && used < sizeof(list); i++) {
-			int n = snprintf(list + used, sizeof(list) - used, "%s\"%s\"", i ? ", " : "", it->allow[i]->name);
-
-			if (n < 0)
-				break;
-			used += (size_t)n;
-		}
+		conf_target_list(it->allow, it->n_allow, NULL, 1, list, sizeof(list));
 		conf_problem(p, config_setting_get_member(g, name),
 			     "%s \"%s\" is not on this item's allow list; add it to allow, or write one of: %s", name,
 			     v, it->n_allow ? list : "(the allow list is empty)");

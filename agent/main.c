@@ -54,7 +54,8 @@ static void print_stages(const char *label, const struct stage_config *st, size_
 			conf_format_duration(after[k], d, sizeof(d));
 			printf(", %s %s", what[k], d);
 		}
-		printf(")");
+		/* Worth seeing: such a stage waits for a decision forever. */
+		printf("%s)", st[i].expire_after_ms ? "" : ", never expires");
 	}
 	printf("\n");
 }

@@ -391,25 +391,6 @@ static const char *who(const struct person *p)
 	return p && p->upn ? p->upn : p && p->mail ? p->mail : "the person";
 }
 
-/* The allow list as the requester may choose from it, for a sentence. */
-static void choices(const struct eval *e, char *buf, size_t size)
-{
-	const struct item_config *it = e->item;
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < it->n_allow && used < size; i++) {
-		int n;
-
-		if (it->allow[i] == it->contractor_target)
-			continue;
-		n = snprintf(buf + used, size - used, "%s%s", used ? ", " : "", it->allow[i]->name);
-		if (n < 0)
-			break;
-		used += (size_t)n;
-	}
-}
-
 static void check_people(struct eval *e)
 {
 	const struct person *subject = e->facts->subject, *requester = e->facts->requester;
@@ -440,7 +421,8 @@ static void check_target(struct eval *e, int contractor)
 	e->res.target = resolve_target(e->item, e->req, contractor, &code);
 	if (e->res.target)
 		return;
-	choices(e, list, sizeof(list));
+	/* The contractors' target is not a choice: it follows from the directory. */
+	conf_target_list(e->item->allow, e->item->n_allow, e->item->contractor_target, 0, list, sizeof(list));
 	if (e->item->n_allow == 0)
 		problem(e, POLICY_TARGET_NOT_ALLOWED,
 			"Nothing can be granted through \"%s\" yet; ask the service desk to use the right catalog "
