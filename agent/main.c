@@ -31,12 +31,68 @@ static void usage(FILE *out)
 		"See accessd(8) and accessd.conf(5).\n");
 }
 
+static void print_stages(const char *label, const struct stage_config *st, size_t n)
+{
+	static const char *const kinds[] = { "manager", "target owner", "backup owner", "user", "group" };
+	const char *const what[] = { "remind", "escalate", "expire" };
+
+	printf("  %s:", label);
+	for (size_t i = 0; i < n; i++) {
+		const int64_t after[] = { st[i].remind_after_ms, st[i].escalate_after_ms, st[i].expire_after_ms };
+
+		printf("%s %s (", i ? " ->" : "", st[i].name);
+		for (size_t a = 0; a < st[i].n_approvers; a++)
+			printf("%s%s", a ? " + " : "", kinds[st[i].approvers[a].kind]);
+		printf(", %s", st[i].quorum == QUORUM_ALL ? "all" : "any");
+		if (st[i].n_backups)
+			printf(", %zu backup%s", st[i].n_backups, st[i].n_backups > 1 ? "s" : "");
+		for (size_t k = 0; k < 3; k++) {
+			char d[32];
+
+			if (!after[k])
+				continue;
+			conf_format_duration(after[k], d, sizeof(d));
+			printf(", %s %s", what[k], d);
+		}
+		/* Worth seeing: such a stage waits for a decision forever. */
+		printf("%s)", st[i].expire_after_ms ? "" : ", never expires");
+	}
+	printf("\n");
+}
+
+/* What --check-config shows: the governed items and their approval chains. */
 static void print_summary(const struct config *cfg)
 {
 	printf("%s: configuration OK\n", cfg->path);
 	printf("itsm: %s at %s\n", cfg->itsm.kind, cfg->itsm.base_url);
-	for (size_t i = 0; i < cfg->n_items; i++)
-		printf("governs: \"%s\"\n", cfg->items[i].name);
+	if (cfg->directory.kind)
+		printf("directory: %s at %s\n", cfg->directory.kind, cfg->directory.base_url);
+	printf("approvals: %s; partial failure: %s\n",
+	       cfg->policy.approvals == APPROVALS_OBSERVE ? "observe" : "create",
+	       cfg->policy.partial_failure == PARTIAL_COMPENSATE ? "compensate" : "rollback");
+	for (size_t i = 0; i < cfg->n_items; i++) {
+		const struct item_config *it = &cfg->items[i];
+		int privileged = 0;
+
+		printf("governs: \"%s\"", it->name);
+		if (it->n_allow == 0)
+			printf(" (grants nothing: no allow list)");
+		for (size_t t = 0; t < it->n_allow; t++) {
+			privileged |= it->allow[t]->class == TARGET_PRIVILEGED;
+			printf("%s%s%s", t ? ", " : " -> ", it->allow[t]->name,
+			       it->allow[t]->class == TARGET_PRIVILEGED ? " (privileged)" : "");
+		}
+		if (it->contractor_target)
+			printf("; contractors get %s", it->contractor_target->name);
+		printf("\n");
+		if (it->n_stages)
+			print_stages("approval", it->stages, it->n_stages);
+		if (privileged && it->n_privileged_stages)
+			print_stages("privileged targets add", it->privileged_stages, it->n_privileged_stages);
+		else if (privileged)
+			print_stages("privileged targets add", cfg->policy.privileged_stages,
+				     cfg->policy.n_privileged_stages);
+	}
 }
 
 int main(int argc, char **argv)

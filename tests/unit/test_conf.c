@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "conf_parse.h"
 
 static void test_durations(void **state)
 {
@@ -132,7 +133,7 @@ static void test_auth_methods(void **state)
 	(void)state;
 	assert_int_equal(conf_load(path, &cfg, &d), -EINVAL);
 	assert_int_equal(d.n, 2);
-	snprintf(expect, sizeof(expect), "%s:2: unknown auth method \"kerberos\"", path);
+	snprintf(expect, sizeof(expect), "%s:2: unknown method \"kerberos\"", path);
 	assert_memory_equal(d.msgs[0], expect, strlen(expect));
 	snprintf(expect, sizeof(expect), "%s:5: 'max_attempts' must be a whole number from 1 to 100", path);
 	assert_memory_equal(d.msgs[1], expect, strlen(expect));
@@ -153,6 +154,270 @@ static void test_unreadable_file(void **state)
 	diag_clear(&d);
 }
 
+/* A valid configuration, one setting per line where the cases below change
+ * one line each. */
+static const char *const base_lines[] = {
+	/* 1 */ "daemon = { poll_interval = \"60s\"; log_level = \"info\"; };",
+	/* 2 */ "itsm = { kind = \"servicenow\"; base_url = \"https://x.service-now.com\";",
+	/* 3 */ "  auth = { method = \"basic\"; username = \"u\"; password_file = \"/etc/p\"; }; };",
+	/* 4 */ "directory = { kind = \"entra\"; base_url = \"https://graph.microsoft.com/v1.0\";",
+	/* 5 */ "  auth = { method = \"client_credentials\"; client_id = \"c\"; client_secret_file = \"/etc/s\"; }; };",
+	/* 6 */ "retry = { max_attempts = 5; };",
+	/* 7 */ "policy = {",
+	/* 8 */ "  approvals = \"create\";",
+	/* 9 */ "  partial_failure = \"rollback\";",
+	/* 10 */ "  incident = { assignment_group = \"IAM\"; impact = 2; };",
+	/* 11 */ "  contractors = { match = ( { attribute = \"employeeType\"; values = ( \"Contractor\" ); } );",
+	/* 12 */ "    max_duration = \"90d\"; end_date_required = true; sponsor_required = true; };",
+	/* 13 */ "  targets = (",
+	/* 14 */ "    { name = \"VPN-Users\"; kind = \"group\"; group_id = \"70940853-3a35-40c8-aef5-a5aced4a31fc\"; },",
+	/* 15 */ "    { name = \"VPN-Contractors\"; kind = \"group\"; group_id = \"7800b657-0b95-4283-8209-652cebccdcd0\"; },",
+	/* 16 */ "    { name = \"Admins\"; kind = \"group\"; class = \"privileged\"; group_id = \"1ada63b6-44c6-442a-b397-d7ec8c7e4380\"; owner = \"e6766da0-7ebf-43f0-84b7-a026cf4f4678\"; },",
+	/* 17 */ "    { name = \"Mailbox\"; kind = \"mailbox\"; group_id = \"b0a42d18-699f-4f11-89b2-6a7f971a081d\"; owner = \"7cf9fc67-6d20-49c2-ad63-81a962c05601\"; backup_owner = \"7d8f20a6-4e83-4e5b-84b2-d98ee9dd93e3\"; },",
+	/* 18 */ "    { name = \"Role\"; kind = \"app_role\"; resource_id = \"bd69c59e-3a2f-4f0f-9553-21a154aed9f4\"; app_role_id = \"fcbf36d5-13f5-4118-a1ce-a49940e208f1\"; }",
+	/* 19 */ "  );",
+	/* 20 */ "  privileged_stages = ( { name = \"security\"; approvers = ( \"group:c04ae1be-6a78-47ef-b99e-6777171d5de0\" ); backup = ( \"user:e0ab2f8d-e8d3-423d-9602-0f53c5f6e5da\" ); escalate_after = \"24h\"; } );",
+	/* 21 */ "  items = (",
+	/* 22 */ "    { name = \"VPN Access\"; allow = ( \"VPN-Users\", \"VPN-Contractors\" ); target = \"VPN-Users\"; contractor_target = \"VPN-Contractors\";",
+	/* 23 */ "      variables = { justification = \"why\"; end_date = \"end_date\"; sponsor = \"sponsor\"; };",
+	/* 24 */ "      stages = ( { name = \"manager\"; approvers = ( \"manager\" ); backup = ( \"user:d420265c-e4c3-405f-8f92-f5fb6894fdbd\" ); remind_after = \"8h\"; escalate_after = \"24h\"; expire_after = \"5d\"; } ); },",
+	/* 25 */ "    { name = \"Add to Group\"; allow = ( \"Admins\", \"Role\" ); variables = { target = \"group\"; justification = \"why\"; end_date = \"end_date\"; sponsor = \"sponsor\"; };",
+	/* 26 */ "      stages = ( { name = \"manager\"; approvers = ( \"manager\" ); } ); },",
+	/* 27 */ "    { name = \"Shared Mailbox Access\"; allow = ( \"Mailbox\" ); variables = { target = \"mailbox\"; duration = \"duration\"; sponsor = \"sponsor\"; }; time_bound = true;",
+	/* 28 */ "      stages = ( { name = \"owner\"; approvers = ( \"target_owner\" ); backup = ( \"backup_owner\" ); escalate_after = \"24h\"; } ); }",
+	/* 29 */ "  );",
+	/* 30 */ "};",
+};
+#define N_BASE (sizeof(base_lines) / sizeof(base_lines[0]))
+
+/* The base configuration with line LINE (1-based; 0: none) replaced. */
+static char *write_variant(size_t line, const char *replacement)
+{
+	size_t size = 1;
+	char *text, *path;
+
+	for (size_t i = 0; i < N_BASE; i++)
+		size += strlen(i + 1 == line ? replacement : base_lines[i]) + 1;
+	text = calloc(1, size);
+	assert_non_null(text);
+	for (size_t i = 0; i < N_BASE; i++) {
+		strcat(text, i + 1 == line ? replacement : base_lines[i]);
+		strcat(text, "\n");
+	}
+	path = write_temp(text);
+	free(text);
+	return path;
+}
+
+static void test_base_is_valid(void **state)
+{
+	char *path = write_variant(0, NULL);
+	struct diag d = { 0 };
+	struct config *cfg = NULL;
+
+	(void)state;
+	assert_int_equal(conf_load(path, &cfg, &d), 0);
+	assert_int_equal(cfg->policy.n_targets, 5);
+	assert_int_equal(cfg->policy.targets[2].class, TARGET_PRIVILEGED);
+	assert_int_equal(cfg->policy.targets[4].kind, TARGET_APP_ROLE);
+	assert_string_equal(cfg->policy.targets[4].app_role_id, "fcbf36d5-13f5-4118-a1ce-a49940e208f1");
+	assert_int_equal(cfg->policy.contractor.n_match, 1);
+	assert_int_equal(cfg->policy.contractor.max_duration_ms, 90 * 86400000LL);
+	assert_true(cfg->policy.contractor.sponsor_required);
+	assert_int_equal(cfg->policy.incident.impact, 2);
+	assert_int_equal(cfg->n_items, 3);
+	assert_ptr_equal(cfg->items[0].target, &cfg->policy.targets[0]);
+	assert_ptr_equal(cfg->items[0].contractor_target, &cfg->policy.targets[1]);
+	assert_int_equal(cfg->items[0].stages[0].escalate_after_ms, 86400000);
+	assert_int_equal(cfg->items[0].stages[0].backups[0].kind, APPROVER_USER);
+	assert_int_equal(cfg->items[2].stages[0].approvers[0].kind, APPROVER_TARGET_OWNER);
+	assert_int_equal(cfg->items[2].stages[0].backups[0].kind, APPROVER_BACKUP_OWNER);
+	assert_true(cfg->items[2].time_bound);
+	assert_int_equal(cfg->policy.privileged_stages[0].approvers[0].kind, APPROVER_GROUP);
+	conf_free(cfg);
+	unlink(path);
+	free(path);
+}
+
+/* Each case is one mistake; every message is checked whole. */
+static void test_broken_configurations(void **state)
+{
+	static const struct {
+		size_t line;
+		const char *text;
+		const char *expect[2]; /* after "FILE:" */
+	} cases[] = {
+		{ 1, "daemon = { pol_interval = \"60s\"; };",
+		  { "1: unknown setting 'pol_interval' in daemon; write 'poll_interval' instead" } },
+		{ 1, "daemon = { poll_interval = 60; };",
+		  { "1: 'poll_interval' must be a duration; write it as a string like \"90s\", \"15m\", \"24h\" or \"7d\"" } },
+		{ 1, "daemon = { log_level = \"verbose\"; };",
+		  { "1: unknown log_level \"verbose\"; write one of: error, warning, notice, info, debug" } },
+		{ 2, "itsm = { kind = \"servicenwo\"; base_url = \"https://x.service-now.com\";",
+		  { "2: unknown kind \"servicenwo\"; write kind = \"servicenow\";" } },
+		{ 3, "  auth = { method = \"basic\"; username = \"u\"; password = \"hunter2\"; }; };",
+		  { "3: a secret is never written in the configuration; write password_file = \"/etc/accessd/...\"; "
+		    "(readable only by accessd) or password_credential = \"name\"; (a systemd credential)",
+		    "3: no password given; write password_file = \"/etc/accessd/...\"; or password_credential = "
+		    "\"name\"; (a systemd credential)" } },
+		{ 5, "  auth = { method = \"client_credentials\"; client_id = \"c\"; client_secret_file = \"/etc/s\"; username = \"u\"; }; };",
+		  { "5: 'username' is not used with method \"client_credentials\"; remove it, or change the method" } },
+		{ 6, "retry = { max_attempts = 0; };",
+		  { "6: 'max_attempts' must be a whole number from 1 to 100; write max_attempts = 1;" } },
+		{ 8, "  approvals = \"observ\";", { "8: unknown approvals \"observ\"; write approvals = \"observe\";" } },
+		{ 9, "  partial_failure = \"undo\";",
+		  { "9: unknown partial_failure \"undo\"; write one of: rollback, compensate" } },
+		{ 10, "  incident = { assignment_group = \"IAM\"; impact = 5; };",
+		  { "10: 'impact' must be a whole number from 1 to 3; write impact = 3;" } },
+		{ 12, "    max_duration = \"90d\"; end_date_required = \"yes\"; sponsor_required = true; };",
+		  { "12: 'end_date_required' must be true or false (no quotes); write end_date_required = true;" } },
+		{ 12, "    max_duration = \"0d\"; end_date_required = true; sponsor_required = true; };",
+		  { "12: max_duration must be longer than 0s; write a duration like \"24h\", or remove max_duration "
+		    "for no limit" } },
+		{ 14, "    { name = \"VPN-Users\"; kind = \"group\"; group_id = \"VPN-Users\"; },",
+		  { "14: group_id \"VPN-Users\" is not a GUID; write the object id of the group, like group_id = "
+		    "\"3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f\";" } },
+		{ 15, "    { name = \"VPN-Contractors\"; kind = \"group\"; group_id = \"70940853-3A35-40C8-AEF5-A5ACED4A31FC\"; },",
+		  { "15: target \"VPN-Contractors\" names the same object as \"VPN-Users\" on line 14; keep one of them" } },
+		{ 16, "    { name = \"Admins\"; kind = \"group\"; class = \"priviledged\"; group_id = \"1ada63b6-44c6-442a-b397-d7ec8c7e4380\"; owner = \"e6766da0-7ebf-43f0-84b7-a026cf4f4678\"; },",
+		  { "16: unknown class \"priviledged\"; write class = \"privileged\";" } },
+		{ 18, "    { name = \"Role\"; kind = \"app_role\"; resource_id = \"bd69c59e-3a2f-4f0f-9553-21a154aed9f4\"; }",
+		  { "18: 'app_role_id' is missing here; add app_role_id = \"...\";" } },
+		{ 18, "    { name = \"Role\"; kind = \"role\"; resource_id = \"bd69c59e-3a2f-4f0f-9553-21a154aed9f4\"; }",
+		  { "18: unknown kind \"role\"; write one of: group, app_role, mailbox" } },
+		{ 20, "  privileged_stages = ( { name = \"security\"; } );",
+		  { "20: this stage has no approvers; add approvers = ( \"manager\" ); (or \"target_owner\", "
+		    "\"user:<object id>\", \"group:<object id>\")" } },
+		{ 20, "  privileged_stages = ( { name = \"security\"; approvers = ( \"group:c04ae1be-6a78-47ef-b99e-6777171d5de0\" ); backup = ( \"user:alice\" ); } );",
+		  { "20: \"user:alice\" in backup does not end in a GUID; write \"user:3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f\" "
+		    "with the directory object id" } },
+		{ 20, "",
+		  { "25: item \"Add to Group\" allows a privileged target but no privileged stage exists; add "
+		    "privileged_stages = ( { name = \"security\"; approvers = ( \"group:<object id>\" ); } ); to the policy" } },
+		{ 22, "    { name = \"VPN Access\"; allow = ( \"VPN-Users\", \"VPN-Contractors\", \"Guests\" ); target = \"VPN-Users\"; contractor_target = \"VPN-Contractors\";",
+		  { "22: allow names \"Guests\", which is not defined in policy.targets; define it there, or write one "
+		    "of: \"VPN-Users\", \"VPN-Contractors\", \"Admins\", \"Mailbox\", \"Role\"" } },
+		{ 22, "    { name = \"VPN Access\"; allow = ( \"VPN-Users\", \"VPN-Contractors\" ); target = \"Admins\"; contractor_target = \"VPN-Contractors\";",
+		  { "22: target \"Admins\" is not on this item's allow list; add it to allow, or write one of: "
+		    "\"VPN-Users\", \"VPN-Contractors\"",
+		    "22: nothing says which target a request for \"VPN Access\" gets; write target = \"VPN-Users\"; or "
+		    "variables = { target = \"<catalog variable>\"; };" } },
+		{ 24, "      stages = ( { name = \"manager\"; approvers = ( \"manger\" ); } ); },",
+		  { "24: unknown approver \"manger\" in approvers; write \"manager\" instead" } },
+		{ 24, "      stages = ( { name = \"manager\"; approvers = ( \"manager\" ); backup = ( \"user:d420265c-e4c3-405f-8f92-f5fb6894fdbd\" ); remind_after = \"48h\"; escalate_after = \"24h\"; } ); },",
+		  { "24: remind_after must be shorter than escalate_after of the same stage; shorten remind_after or "
+		    "lengthen escalate_after" } },
+		{ 25, "    { name = \"VPN Access\"; allow = ( \"Admins\", \"Role\" ); variables = { target = \"group\"; justification = \"why\"; end_date = \"end_date\"; sponsor = \"sponsor\"; };",
+		  { "25: catalog item \"VPN Access\" is already governed on line 22; merge the two, or tell them apart "
+		    "with sys_id" } },
+		{ 26, "      stages = ( { name = \"manager\"; approvers = ( \"manager\" ); escalate_after = \"1d\"; } ); },",
+		  { "26: escalate_after is set but the stage has no backup to escalate to; add backup = ( "
+		    "\"user:<object id>\" ); or remove escalate_after" } },
+		{ 26, "      stages = ( { name = \"security\"; approvers = ( \"manager\" ); } ); },",
+		  { "20: stage name \"security\" is already used on line 26 in this approval chain; give each stage "
+		    "its own name" } },
+		{ 26, "      stages = ( { name = \"manager\"; approvers = ( \"manager\" ); quorum = \"most\"; } ); },",
+		  { "26: unknown quorum \"most\"; write one of: any, all" } },
+		{ 27, "    { name = \"Shared Mailbox Access\"; allow = ( \"Mailbox\" ); variables = { target = \"mailbox\"; duration = \"duration\"; }; time_bound = true;",
+		  { "27: contractors need a sponsor, but item \"Shared Mailbox Access\" has no sponsor variable; add "
+		    "variables = { sponsor = \"...\"; };" } },
+		{ 27, "    { name = \"Shared Mailbox Access\"; allow = ( \"Mailbox\" ); variables = { target = \"mailbox\"; duration = \"duration\"; sponsor = \"sponsor\"; }; timebound = true;",
+		  { "27: unknown setting 'timebound' in an item; write 'time_bound' instead" } },
+		{ 27, "    { name = \"Shared Mailbox Access\"; allow = ( \"Role\" ); variables = { target = \"mailbox\"; duration = \"duration\"; sponsor = \"sponsor\"; }; time_bound = true;",
+		  { "28: stage \"owner\" asks the target owner, but target \"Role\" has none; add owner = \"<object "
+		    "id>\"; to the target (line 18)",
+		    "28: stage \"owner\" asks the backup owner, but target \"Role\" has none; add backup_owner = "
+		    "\"<object id>\"; to the target (line 18)" } },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *path = write_variant(cases[i].line, cases[i].text);
+		struct diag d = { 0 };
+		struct config *cfg = NULL;
+		size_t want = cases[i].expect[1] ? 2 : 1;
+
+		assert_int_equal(conf_load(path, &cfg, &d), -EINVAL);
+		assert_null(cfg);
+		if (d.n != want)
+			for (size_t k = 0; k < d.n; k++)
+				print_message("case %zu: %s\n", i, d.msgs[k]);
+		assert_int_equal(d.n, want);
+		for (size_t k = 0; k < want; k++) {
+			char expect[1024];
+
+			snprintf(expect, sizeof(expect), "%s:%s", path, cases[i].expect[k]);
+			assert_string_equal(d.msgs[k], expect);
+		}
+		diag_clear(&d);
+		unlink(path);
+		free(path);
+	}
+}
+
+static void test_nearest_and_guid(void **state)
+{
+	static const char *const known[] = { "poll_interval", "log_level", "state_directory", "kind", NULL };
+
+	(void)state;
+	assert_string_equal(conf_nearest("poll_intervall", known), "poll_interval");
+	assert_string_equal(conf_nearest("Log_Level", known), "log_level");
+	assert_string_equal(conf_nearest("state_dir", known) ? "x" : "none", "none");
+	assert_string_equal(conf_nearest("knd", known), "kind");
+	assert_null(conf_nearest("colour", known));
+	assert_true(conf_is_guid("70940853-3a35-40c8-aef5-a5aced4a31fc"));
+	assert_true(conf_is_guid("70940853-3A35-40C8-AEF5-A5ACED4A31FC"));
+	assert_false(conf_is_guid("70940853-3a35-40c8-aef5-a5aced4a31f"));
+	assert_false(conf_is_guid("70940853-3a35-40c8-aef5-a5aced4a31fcc"));
+	assert_false(conf_is_guid("70940853_3a35-40c8-aef5-a5aced4a31fc"));
+	assert_false(conf_is_guid("g0940853-3a35-40c8-aef5-a5aced4a31fc"));
+	assert_false(conf_is_guid(""));
+}
+
+static void test_tenant_sets_token_url(void **state)
+{
+	char *path = write_variant(4, "directory = { kind = \"entra\"; base_url = \"https://graph.microsoft.com/v1.0\"; "
+				      "tenant_id = \"b4dbfff9-4097-4dfd-8988-c823b329885b\";");
+	struct diag d = { 0 };
+	struct config *cfg = NULL;
+
+	(void)state;
+	assert_int_equal(conf_load(path, &cfg, &d), 0);
+	assert_string_equal(cfg->directory.token_url,
+			    "https://login.microsoftonline.com/b4dbfff9-4097-4dfd-8988-c823b329885b/oauth2/v2.0/token");
+	conf_free(cfg);
+	unlink(path);
+	free(path);
+}
+
+static void test_example_configuration(void **state)
+{
+	const char *srcdir = getenv("ACCESSD_SRCDIR");
+	char path[4096];
+	struct diag d = { 0 };
+	struct config *cfg = NULL;
+	const struct item_config *vpn, *mbx, *app;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/conf/accessd.conf", srcdir ? srcdir : "../..");
+	assert_int_equal(conf_load(path, &cfg, &d), 0);
+	vpn = conf_find_item(cfg, NULL, "VPN Access");
+	mbx = conf_find_item(cfg, "", "Shared Mailbox Access");
+	app = conf_find_item(cfg, "2B7C4E91A3F04D5E8C1B6A7D9E0F1A2B", "renamed in the catalog");
+	assert_non_null(vpn);
+	assert_non_null(mbx);
+	assert_non_null(app);
+	assert_null(conf_find_item(cfg, NULL, "Application Access"));
+	assert_null(conf_find_item(cfg, NULL, "vpn access"));
+	assert_string_equal(vpn->contractor_target->name, "VPN-Users-Contractors");
+	assert_int_equal(vpn->n_stages, 2);
+	assert_true(mbx->time_bound);
+	assert_int_equal(mbx->allow[0]->kind, TARGET_MAILBOX);
+	assert_int_equal(mbx->stages[0].escalate_after_ms, 24 * 3600000);
+	assert_int_equal(cfg->policy.approvals, APPROVALS_CREATE);
+	conf_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +426,11 @@ int main(void)
 		cmocka_unit_test(test_every_problem_is_reported),
 		cmocka_unit_test(test_auth_methods),
 		cmocka_unit_test(test_unreadable_file),
+		cmocka_unit_test(test_base_is_valid),
+		cmocka_unit_test(test_broken_configurations),
+		cmocka_unit_test(test_nearest_and_guid),
+		cmocka_unit_test(test_tenant_sets_token_url),
+		cmocka_unit_test(test_example_configuration),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

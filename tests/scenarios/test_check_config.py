@@ -1,0 +1,116 @@
+"""accessd --check-config on the shipped example and on broken copies of it:
+exit 0 and a summary of the governed items and their approval chains, or
+exit 2 and every problem as FILE:LINE: what is wrong; what to write instead."""
+
+import os
+import re
+import tempfile
+import unittest
+
+import harness
+
+EXAMPLE = os.path.join(harness.SRCDIR, "conf", "accessd.conf")
+
+
+def example_text():
+    with open(EXAMPLE) as f:
+        return f.read()
+
+
+def line_of(text, needle, nth=1):
+    """The 1-based line of the NTH line containing NEEDLE."""
+    seen = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            seen += 1
+            if seen == nth:
+                return number
+    raise AssertionError("%r not in the example" % needle)
+
+
+class CheckConfig(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+
+    def check(self, text):
+        path = os.path.join(self.dir.name, "accessd.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        return path, harness.run_binary(harness.ACCESSD, "--check-config", "-c", path)
+
+    def test_example_is_valid_and_summarised(self):
+        proc = harness.run_binary(harness.ACCESSD, "--check-config", "-c", EXAMPLE)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stderr, "")
+        out = proc.stdout
+        self.assertIn("configuration OK", out)
+        self.assertIn("approvals: create; partial failure: rollback", out)
+        self.assertIn('governs: "VPN Access" -> VPN-Users, VPN-Users-Contractors; contractors get '
+                      'VPN-Users-Contractors', out)
+        self.assertRegex(out, r'governs: "Add to Group" -> Project-Apollo, Server-Admins \(privileged\)\n'
+                              r'  approval: manager \(manager, any, 1 backup, escalate 24h, expire 5d\)\n'
+                              r'  privileged targets add: security \(group, any')
+        self.assertRegex(out, r'governs: "Shared Mailbox Access" -> Finance Shared Mailbox\n'
+                              r'  approval: mailbox owner \(target owner, any, 1 backup, remind 4h, '
+                              r'escalate 24h, expire 3d\)')
+        self.assertRegex(out, r'  approval: manager \(manager, [^)]*\) -> security \(group, ')
+
+    def test_misspelled_key_names_line_and_suggestion(self):
+        text = example_text()
+        number = line_of(text, "escalate_after = ", 2)
+        broken = "\n".join(line.replace("escalate_after", "escalate_afer") if i == number else line
+                           for i, line in enumerate(text.splitlines(), 1)) + "\n"
+        path, proc = self.check(broken)
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stdout, "")
+        self.assertEqual(proc.stderr,
+                         "%s:%d: unknown setting 'escalate_afer' in a stage; write 'escalate_after' instead\n"
+                         % (path, number))
+
+    def test_every_problem_is_listed(self):
+        text = example_text()
+        text = text.replace('poll_interval = "60s";', 'pol_interval = "60s";')
+        text = text.replace('class = "privileged";', 'class = "priviledged";')
+        text = text.replace('approvals = "create";', 'approvals = "sometimes";')
+        text = text.replace('group_id = "70940853-3a35-40c8-aef5-a5aced4a31fc";', 'group_id = "VPN-Users";')
+        path, proc = self.check(text)
+        self.assertEqual(proc.returncode, 2)
+        lines = proc.stderr.splitlines()
+        self.assertEqual(len(lines), 4, proc.stderr)
+        for line in lines:
+            self.assertRegex(line, "^" + re.escape(path) + r":\d+: [^;]+; .+")
+        self.assertIn("%s:%d: unknown setting 'pol_interval' in daemon; write 'poll_interval' instead"
+                      % (path, line_of(text, "pol_interval")), lines)
+        self.assertIn('%s:%d: unknown class "priviledged"; write class = "privileged";'
+                      % (path, line_of(text, "priviledged")), lines)
+        self.assertIn('%s:%d: unknown approvals "sometimes"; write one of: create, observe'
+                      % (path, line_of(text, "sometimes")), lines)
+
+    def test_inline_secret_is_refused(self):
+        text = example_text().replace('password_credential = "servicenow-password";', 'password = "hunter2";')
+        path, proc = self.check(text)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("%s:%d: a secret is never written in the configuration; write password_file = "
+                      % (path, line_of(text, "hunter2")), proc.stderr)
+        self.assertNotIn("hunter2", proc.stderr)
+
+    def test_target_outside_allow_list(self):
+        text = example_text().replace('target = "VPN-Users";', 'target = "Server-Admins";')
+        path, proc = self.check(text)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn('%s:%d: target "Server-Admins" is not on this item\'s allow list; add it to allow, or '
+                      'write one of: "VPN-Users", "VPN-Users-Contractors"'
+                      % (path, line_of(text, 'target = "Server-Admins";')), proc.stderr)
+
+    def test_harness_minimal_items_stay_valid(self):
+        with harness.Emulator() as emu:
+            agent = harness.Agent(emu, items=("VPN Access", "Shared Mailbox Access"))
+            self.addCleanup(agent.cleanup)
+            proc = agent.run("--check-config")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn('governs: "Shared Mailbox Access" (grants nothing: no allow list)', proc.stdout)
+
+
+if __name__ == "__main__":
+    harness.main()
