@@ -14,6 +14,8 @@
 struct http_client {
 	CURL *curl;
 	struct http_options opts;
+	struct http_auth auth;
+	const struct retry_env *env;
 };
 
 struct body_buf {
@@ -70,6 +72,7 @@ int http_client_new(const struct http_options *opts, struct http_client **ret)
 	if (!c)
 		return -ENOMEM;
 	c->opts = *opts;
+	c->env = &retry_env_system;
 	c->curl = curl_easy_init();
 	if (!c->curl) {
 		free(c);
@@ -86,6 +89,26 @@ struct http_client *http_client_free(struct http_client *c)
 	curl_easy_cleanup(c->curl);
 	free(c);
 	return NULL;
+}
+
+void http_client_set_auth(struct http_client *c, const struct http_auth *auth)
+{
+	c->auth = *auth;
+}
+
+void http_client_set_env(struct http_client *c, const struct retry_env *env)
+{
+	c->env = env;
+}
+
+const struct retry_env *http_client_env(const struct http_client *c)
+{
+	return c->env;
+}
+
+const struct http_auth *http_client_auth(const struct http_client *c)
+{
+	return &c->auth;
 }
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
