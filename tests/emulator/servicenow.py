@@ -20,6 +20,7 @@ Configuration (POST /_emu/config/servicenow):
   client_credentials     {"client_id": "user"}: enables that grant for those clients
   token_lifetime         seconds an access token lives (default 1800)
   expire_tokens          true: every access token issued so far stops working
+  revoke_refresh_tokens  true: every refresh token issued so far stops working
   rate_limit             {"requests": N, "per_seconds": S, "retry_after": R}:
                          over N API requests in S seconds answers 429
 """
@@ -91,6 +92,8 @@ class ServiceNow:
         self.cc_clients = {}
         self.access_tokens = {}
         self.refresh_tokens = {}
+        self.grants = []
+        self.issued = []
         self.token_lifetime = 1800
         self.rate_limit = None
         self.recent = []
@@ -103,6 +106,8 @@ class ServiceNow:
             self.token_lifetime = int(data["token_lifetime"])
         if data.get("expire_tokens"):
             self.access_tokens = {}
+        if data.get("revoke_refresh_tokens"):
+            self.refresh_tokens = {}
         if "rate_limit" in data:
             self.rate_limit = data["rate_limit"]
             self.recent = []
@@ -120,7 +125,10 @@ class ServiceNow:
                     self.insert(table, dict(rec))
 
     def dump(self):
-        return {"tables": self.tables}
+        """The store, the grant of every token request (in order) and the
+        tokens issued, so tests can check they never reach a log."""
+        return {"tables": self.tables, "grants": self.grants,
+                "tokens": self.issued}
 
     def insert(self, table, rec):
         stamp = now_text()
@@ -200,6 +208,7 @@ class ServiceNow:
         form = _form(req)
         grant = form.get("grant_type")
         client = form.get("client_id")
+        self.grants.append(grant)
         denied = Response(401, {"error": "access_denied", "error_description": "access_denied"})
         if client not in self.oauth_clients or self.oauth_clients[client] != form.get("client_secret"):
             return denied
@@ -220,11 +229,13 @@ class ServiceNow:
             return Response(400, {"error": "unsupported_grant_type", "error_description": "unsupported_grant_type"})
         access = uuid.uuid4().hex + uuid.uuid4().hex
         self.access_tokens[access] = time.time() + self.token_lifetime
+        self.issued.append(access)
         body = {"access_token": access, "scope": "useraccount", "token_type": "Bearer",
                 "expires_in": self.token_lifetime}
         if grant != "client_credentials":
             refresh = uuid.uuid4().hex + uuid.uuid4().hex
             self.refresh_tokens[refresh] = (client, user, time.time() + 100 * 86400)
+            self.issued.append(refresh)
             body["refresh_token"] = refresh
         return Response(200, body)
 
