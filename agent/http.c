@@ -28,6 +28,11 @@ struct body_buf {
 
 static int curl_global_done;
 
+int http_request_is_write(const struct http_request *req)
+{
+	return strcmp(req->method, "POST") == 0 || req->took_effect;
+}
+
 int http_url_is_loopback(const char *url)
 {
 	struct in6_addr a6;
@@ -251,6 +256,10 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 	SETOPT(h, CURLOPT_PROTOCOLS_STR, protocols);
 	SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
 	SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
+	/* libcurl silently sends a request again when a reused connection
+	 * turns out dead; for a write that could do it twice behind
+	 * took_effect's back, so writes get a connection of their own. */
+	SETOPT(h, CURLOPT_FRESH_CONNECT, (long)http_request_is_write(req));
 	SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	SETOPT(h, CURLOPT_NOSIGNAL, 1L);

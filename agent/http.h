@@ -129,6 +129,12 @@ int http_send(struct http_client *c, const struct retry_config *retry, const str
 /* Classify the result R of http_perform/http_send with its response. */
 enum http_outcome http_classify(int r, const struct http_response *resp);
 
+/* Whether REQ is not idempotent: a POST, or a request with a took_effect
+ * check. Such a request always gets a new connection (libcurl would
+ * otherwise resend it by itself when a reused connection was dead) and is
+ * retried by http_send only after its check. */
+int http_request_is_write(const struct http_request *req);
+
 /* Whether URL is plain http to a loopback address (allowed for tests). */
 int http_url_is_loopback(const char *url);
 

@@ -59,7 +59,7 @@ int http_send(struct http_client *c, const struct retry_config *retry, const str
 {
 	const struct http_auth *auth = http_client_auth(c);
 	const struct retry_env *env = http_client_env(c);
-	int not_idempotent = strcmp(req->method, "POST") == 0 || req->took_effect;
+	int not_idempotent = http_request_is_write(req);
 	struct http_request attempt = *req;
 	struct http_response one;
 	int64_t waited = 0, wait;
