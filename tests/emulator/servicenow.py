@@ -286,7 +286,8 @@ class ServiceNow:
         exclude_links = req.query.get("sysparm_exclude_reference_link", "false") == "true"
         display = req.query.get("sysparm_display_value", "false")
         out = {}
-        for field in fields or list(rec.keys()):
+        journal = list(JOURNAL_FIELDS) if table in TASK_TABLES + ("sysapproval_approver",) else []
+        for field in fields or list(rec.keys()) + journal:
             value = self.walk(table, rec, field)
             if value is None and field not in rec and "." not in field and field not in JOURNAL_FIELDS:
                 continue  # unknown fields are ignored
