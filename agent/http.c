@@ -295,6 +295,10 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 	if (!headers)
 		goto done;
 	if (req->content_type) {
+		if (strpbrk(req->content_type, "\r\n")) {
+			r = -EINVAL;
+			goto done;
+		}
 		snprintf(line, sizeof(line), "Content-Type: %s", req->content_type);
 		if (!(grown = curl_slist_append(headers, line)))
 			goto done;

@@ -118,7 +118,7 @@ const struct http_auth *http_client_auth(const struct http_client *c);
 
 /* Send REQ with the client's credentials, retrying as RETRY allows.
  * Returns like http_perform (0 with the last answer in RESP, whatever its
- * status; the caller clears it), and also:
+ * status; the caller clears it; RESP is cleared on any failure), and also:
  *   -EALREADY  a non-idempotent request whose response was lost, and its
  *              took_effect check found it did take effect: look it up
  *   the negative errno of the auth's apply or of took_effect.

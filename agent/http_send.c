@@ -67,6 +67,8 @@ int http_send(struct http_client *c, const struct retry_config *retry, const str
 	char what[32];
 	int r;
 
+	memset(resp, 0, sizeof(*resp));
+	resp->total_count = -1;
 	for (int n = 1;; n++) {
 		if (auth->apply && !fresh) {
 			r = auth->apply(auth->ctx, &attempt, 0);

@@ -21,7 +21,8 @@
  *   -EINVAL   a value that cannot be sent safely (e.g. a caret in a name)
  *             or a request the ITSM refused (400);
  *   -EBADMSG  an answer that is not what the API documents;
- *   -EFBIG    an answer over the response cap; -ENOMEM. */
+ *   -EFBIG    an answer over the response cap; -EIO another HTTP error
+ *             (500, ...); -ENOMEM. */
 #ifndef ACCESSD_ITSM_H
 #define ACCESSD_ITSM_H
 
@@ -72,7 +73,8 @@ struct itsm_ops {
 	 * *RET_ID (caller frees) is the approval record's id. */
 	int (*create_approval)(void *impl, const char *request_id, const char *approver_id, const char *action_id,
 			       char **ret_id);
-	/* Cancel an approval record (setting it again is harmless). */
+	/* Cancel an approval record; one cancelled already is fine, one the
+	 * approver decided (approved, rejected) is left alone: -EBUSY. */
 	int (*cancel_approval)(void *impl, const char *approval_id, const char *action_id);
 	/* Set the request's state and stage (either may be NULL) with a work
 	 * note (internal) carrying the action id. */
