@@ -176,6 +176,32 @@ static void test_pages_while_records_change(void **state)
 	itsm_close(itsm);
 }
 
+static void test_items_by_id_and_by_name(void **state)
+{
+	struct itsm *itsm = open_snow(AUTH_BASIC, 10);
+	struct item_config both[] = { { .sys_id = VPN }, { .name = "Laptop" } };
+	struct item_config bad_id = { .sys_id = "ca70^NQ" };
+	struct seen s = { 0 };
+	char *wm = NULL;
+	cJSON *log;
+
+	(void)state;
+	seed_ritms(VPN, 1, 2);
+	seed_ritms(LAPTOP, 3, 2);
+	seed_ritms("ca7000000000000000000000000000ff", 5, 2);
+	assert_int_equal(itsm_ops(itsm)->poll_requests(itsm_impl(itsm), both, 2, NULL, on_request, &s, &wm), 0);
+	assert_int_equal(s.n, 4);
+	assert_int_equal(s.per_id[5] + s.per_id[6], 0);
+	log = emu_requests(&emu);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(
+				    cJSON_GetObjectItem(cJSON_GetArrayItem(log, 0), "query"), "sysparm_query")),
+			    "cat_itemIN" VPN "^ORcat_item.nameINLaptop^ORDERBYsys_updated_on^ORDERBYsys_id");
+	cJSON_Delete(log);
+	free(wm);
+	assert_int_equal(itsm_ops(itsm)->poll_requests(itsm_impl(itsm), &bad_id, 1, NULL, on_request, &s, &wm), -EINVAL);
+	itsm_close(itsm);
+}
+
 static void test_overlap_is_not_delivered_twice(void **state)
 {
 	struct itsm *itsm = open_snow(AUTH_BASIC, 10);
@@ -559,6 +585,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pages_while_records_change),
+		cmocka_unit_test(test_items_by_id_and_by_name),
 		cmocka_unit_test(test_overlap_is_not_delivered_twice),
 		cmocka_unit_test(test_variables_and_people),
 		cmocka_unit_test(test_approvals_of_governed_items_only),
