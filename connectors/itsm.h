@@ -14,7 +14,9 @@
  * of an earlier attempt with that id and, when it finds one, returns success
  * without writing again: a retry or a restart never writes twice.
  *
- * Errors: 0 on success, or a negative errno, logged by the connector:
+ * Errors: 0 on success, or a negative errno, logged by the connector
+ * (except -EINVAL for an argument refused before anything was sent, which
+ * the caller reports with the value it passed):
  *   -EAGAIN   transient (timeouts, resets, 429/5xx after the retry budget):
  *             try again in a later cycle
  *   -EACCES   credentials refused; -ENOENT no such record;
