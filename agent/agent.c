@@ -20,7 +20,7 @@ int agent_new(struct config *cfg, const struct clock *clock, struct agent **ret)
 	}
 	a->cfg = cfg;
 	a->clock = clock;
-	r = itsm_open(&cfg->itsm, &a->itsm);
+	r = itsm_open(&cfg->itsm, &cfg->retry, NULL, &a->itsm);
 	if (r < 0) {
 		if (r == -ENOENT)
 			log_error("%s: no ITSM connector of kind \"%s\"", cfg->path, cfg->itsm.kind);
@@ -41,40 +41,67 @@ struct agent *agent_free(struct agent *a)
 	if (!a)
 		return NULL;
 	itsm_close(a->itsm);
+	free(a->requests_watermark);
+	free(a->approvals_watermark);
 	conf_free(a->cfg);
 	free(a);
 	return NULL;
 }
 
-struct found {
-	const struct item_config *item;
-	size_t count;
-};
-
 static int on_request(const struct request *req, void *userdata)
 {
-	struct found *f = userdata;
+	size_t *count = userdata;
 
-	f->count++;
+	(*count)++;
 	log_info("found %s (sys_id %s) for catalog item \"%s\", state %s, updated %s", req->number, req->id,
-		 f->item->name, req->state ? req->state : "?", req->updated_on ? req->updated_on : "?");
+		 req->item_name ? req->item_name : "?", req->state ? req->state : "?",
+		 req->updated_on ? req->updated_on : "?");
 	return 0;
+}
+
+static int on_approval(const struct approval *ap, void *userdata)
+{
+	size_t *count = userdata;
+
+	(*count)++;
+	log_info("found approval %s of %s by %s, state %s", ap->id, ap->request_id ? ap->request_id : "?",
+		 ap->approver_upn ? ap->approver_upn : ap->approver ? ap->approver : "?", ap->state ? ap->state : "?");
+	return 0;
+}
+
+/* The watermark goes to the journal once it exists; until then it lives as
+ * long as the process. */
+static void advance(char **watermark, char *next)
+{
+	if (!next)
+		return;
+	free(*watermark);
+	*watermark = next;
 }
 
 int agent_cycle(struct agent *a)
 {
-	int failed = 0;
+	const struct itsm_ops *ops = itsm_ops(a->itsm);
+	size_t requests = 0, approvals = 0;
+	char *next = NULL;
+	int r;
 
-	for (size_t i = 0; i < a->cfg->n_items; i++) {
-		struct found f = { .item = &a->cfg->items[i] };
-		int r = itsm_list_requests(a->itsm, f.item, on_request, &f);
-
-		if (r < 0) {
-			log_warnx("listing requests of \"%s\" failed: %s", f.item->name, strerror(-r));
-			failed = r;
-			continue;
-		}
-		log_info("catalog item \"%s\": %zu request(s)", f.item->name, f.count);
+	r = ops->poll_requests(itsm_impl(a->itsm), a->cfg->items, a->cfg->n_items, a->requests_watermark, on_request,
+			       &requests, &next);
+	if (r < 0) {
+		log_warnx("polling requests failed: %s", strerror(-r));
+		return r;
 	}
-	return failed;
+	advance(&a->requests_watermark, next);
+	log_info("%zu request(s) changed", requests);
+	next = NULL;
+	r = ops->poll_approvals(itsm_impl(a->itsm), a->cfg->items, a->cfg->n_items, a->approvals_watermark, on_approval,
+				&approvals, &next);
+	if (r < 0) {
+		log_warnx("polling approvals failed: %s", strerror(-r));
+		return r;
+	}
+	advance(&a->approvals_watermark, next);
+	log_info("%zu approval(s) changed", approvals);
+	return 0;
 }

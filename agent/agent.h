@@ -11,6 +11,8 @@ struct agent {
 	struct config *cfg;
 	struct itsm *itsm;
 	const struct clock *clock;
+	char *requests_watermark;  /* "YYYY-MM-DD HH:MM:SS" of the newest change seen, or NULL */
+	char *approvals_watermark;
 };
 
 /* Build an agent from CFG, which it takes over (freed by agent_free, also

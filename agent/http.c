@@ -14,6 +14,8 @@
 struct http_client {
 	CURL *curl;
 	struct http_options opts;
+	struct http_auth auth;
+	const struct retry_env *env;
 };
 
 struct body_buf {
@@ -25,6 +27,11 @@ struct body_buf {
 };
 
 static int curl_global_done;
+
+int http_request_is_write(const struct http_request *req)
+{
+	return strcmp(req->method, "POST") == 0 || req->took_effect;
+}
 
 int http_url_is_loopback(const char *url)
 {
@@ -70,6 +77,7 @@ int http_client_new(const struct http_options *opts, struct http_client **ret)
 	if (!c)
 		return -ENOMEM;
 	c->opts = *opts;
+	c->env = &retry_env_system;
 	c->curl = curl_easy_init();
 	if (!c->curl) {
 		free(c);
@@ -86,6 +94,26 @@ struct http_client *http_client_free(struct http_client *c)
 	curl_easy_cleanup(c->curl);
 	free(c);
 	return NULL;
+}
+
+void http_client_set_auth(struct http_client *c, const struct http_auth *auth)
+{
+	c->auth = *auth;
+}
+
+void http_client_set_env(struct http_client *c, const struct retry_env *env)
+{
+	c->env = env;
+}
+
+const struct retry_env *http_client_env(const struct http_client *c)
+{
+	return c->env;
+}
+
+const struct http_auth *http_client_auth(const struct http_client *c)
+{
+	return &c->auth;
 }
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -228,6 +256,10 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 	SETOPT(h, CURLOPT_PROTOCOLS_STR, protocols);
 	SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
 	SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
+	/* libcurl silently sends a request again when a reused connection
+	 * turns out dead; for a write that could do it twice behind
+	 * took_effect's back, so writes get a connection of their own. */
+	SETOPT(h, CURLOPT_FRESH_CONNECT, (long)http_request_is_write(req));
 	SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	SETOPT(h, CURLOPT_NOSIGNAL, 1L);
@@ -263,6 +295,10 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 	if (!headers)
 		goto done;
 	if (req->content_type) {
+		if (strpbrk(req->content_type, "\r\n")) {
+			r = -EINVAL;
+			goto done;
+		}
 		snprintf(line, sizeof(line), "Content-Type: %s", req->content_type);
 		if (!(grown = curl_slist_append(headers, line)))
 			goto done;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "log.h"
 #include "oauth.h"
 
 static void free_wiped(char *s)
@@ -136,4 +137,88 @@ int oauth_fetch(struct http_client *http, const struct oauth_params *p, int64_t 
 done:
 	free_wiped(form);
 	return r;
+}
+
+struct oauth_session {
+	struct http_client *http;
+	const struct oauth_params *params;
+	struct oauth_token token;
+};
+
+int oauth_session_new(struct http_client *http, const struct oauth_params *p, struct oauth_session **ret)
+{
+	struct oauth_session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->http = http;
+	s->params = p;
+	*ret = s;
+	return 0;
+}
+
+struct oauth_session *oauth_session_free(struct oauth_session *s)
+{
+	if (!s)
+		return NULL;
+	oauth_token_clear(&s->token);
+	free(s);
+	return NULL;
+}
+
+int oauth_session_token(struct oauth_session *s, int force, const char **ret)
+{
+	int64_t now = clock_now(http_client_env(s->http)->clock);
+	struct oauth_token fresh = { 0 };
+	int r = -EACCES;
+
+	if (!force && oauth_token_fresh(&s->token, now)) {
+		*ret = s->token.access_token;
+		return 0;
+	}
+	if (s->token.refresh_token) {
+		struct oauth_params refresh = {
+			.token_url = s->params->token_url,
+			.grant_type = "refresh_token",
+			.client_id = s->params->client_id,
+			.client_secret = s->params->client_secret,
+			.refresh_token = s->token.refresh_token,
+		};
+
+		r = oauth_fetch(s->http, &refresh, now, &fresh);
+		if (r == 0 && !fresh.refresh_token) {
+			/* Some servers keep the refresh token: hold on to it. */
+			fresh.refresh_token = s->token.refresh_token;
+			s->token.refresh_token = NULL;
+		}
+	}
+	/* A refused refresh token (expired, revoked) falls back to the grant
+	 * the session was made with. */
+	if (r == -EACCES)
+		r = oauth_fetch(s->http, s->params, now, &fresh);
+	if (r < 0)
+		return r;
+	oauth_token_clear(&s->token);
+	s->token = fresh;
+	log_info("oauth: new access token from %s, valid for %lld s", s->params->token_url,
+		 (long long)((fresh.expires_at_ms - now) / 1000));
+	*ret = s->token.access_token;
+	return 0;
+}
+
+static int session_apply(void *ctx, struct http_request *req, int refresh)
+{
+	const char *token;
+	int r = oauth_session_token(ctx, refresh, &token);
+
+	if (r < 0)
+		return r;
+	req->bearer = token;
+	return 0;
+}
+
+void oauth_session_auth(struct oauth_session *s, struct http_auth *ret)
+{
+	ret->apply = session_apply;
+	ret->ctx = s;
 }

@@ -23,7 +23,8 @@ const struct itsm_ops *itsm_ops_find(const char *kind)
 	return NULL;
 }
 
-int itsm_open(const struct conn_config *conf, struct itsm **ret)
+int itsm_open(const struct conn_config *conf, const struct retry_config *retry, const struct retry_env *env,
+	      struct itsm **ret)
 {
 	const struct itsm_ops *ops = itsm_ops_find(conf->kind);
 	struct itsm *itsm;
@@ -35,7 +36,7 @@ int itsm_open(const struct conn_config *conf, struct itsm **ret)
 	if (!itsm)
 		return -ENOMEM;
 	itsm->ops = ops;
-	r = ops->open(conf, &itsm->impl);
+	r = ops->open(conf, retry, env ? env : &retry_env_system, &itsm->impl);
 	if (r < 0) {
 		free(itsm);
 		return r;
@@ -53,7 +54,26 @@ struct itsm *itsm_close(struct itsm *itsm)
 	return NULL;
 }
 
-int itsm_list_requests(struct itsm *itsm, const struct item_config *item, itsm_request_cb cb, void *userdata)
+const struct itsm_ops *itsm_ops(const struct itsm *itsm)
 {
-	return itsm->ops->list_requests(itsm->impl, item, cb, userdata);
+	return itsm->ops;
+}
+
+void *itsm_impl(const struct itsm *itsm)
+{
+	return itsm->impl;
+}
+
+int itsm_error_transient(int r)
+{
+	return r == -EAGAIN;
+}
+
+int itsm_action_id_ok(const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+
+	if (n == 0 || n > 100)
+		return 0;
+	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") == n;
 }

@@ -1,26 +1,16 @@
-/* ServiceNow through the Table API: request items (sc_req_item) of the
- * governed catalog items. */
+/* ServiceNow through the Table API: the connector's instance, its
+ * credentials (Basic or OAuth2 through /oauth_token.do), and the requests
+ * every other file of the connector sends. */
 #include "config.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
-#include "itsm.h"
-#include "json.h"
 #include "log.h"
-
-#define SNOW_PAGE_SIZE 100
-#define SNOW_RITM_FIELDS "sys_id,number,cat_item,requested_for,opened_by,state,sys_updated_on,short_description"
-
-struct snow {
-	const struct conn_config *conf;
-	struct http_client *http;
-	char *password;
-};
+#include "secret.h"
+#include "servicenow.h"
 
 static void snow_close(void *impl)
 {
@@ -28,15 +18,68 @@ static void snow_close(void *impl)
 
 	if (!s)
 		return;
+	oauth_session_free(s->session);
 	http_client_free(s->http);
-	if (s->password) {
-		explicit_bzero(s->password, strlen(s->password));
-		free(s->password);
-	}
+	secret_free(s->password);
+	secret_free(s->client_secret);
+	free(s->token_url);
+	snow_seen_free(&s->seen_requests);
+	snow_seen_free(&s->seen_approvals);
 	free(s);
 }
 
-static int snow_open(const struct conn_config *conf, void **ret_impl)
+static int basic_apply(void *ctx, struct http_request *req, int refresh)
+{
+	struct snow *s = ctx;
+
+	if (refresh)
+		return -ENOTSUP;
+	req->username = s->conf->username;
+	req->password = s->password;
+	return 0;
+}
+
+static int setup_auth(struct snow *s)
+{
+	const struct conn_config *conf = s->conf;
+	struct http_auth auth = { .apply = basic_apply, .ctx = s };
+	int r;
+
+	if (conf->auth == AUTH_BASIC || conf->auth == AUTH_OAUTH2) {
+		r = conf_read_secret(&conf->password, &s->password);
+		if (r < 0)
+			return r;
+	}
+	if (conf->auth != AUTH_BASIC) {
+		r = conf_read_secret(&conf->client_secret, &s->client_secret);
+		if (r < 0)
+			return r;
+		if (conf->token_url)
+			s->token_url = strdup(conf->token_url);
+		else if (asprintf(&s->token_url, "%s/oauth_token.do", conf->base_url) < 0)
+			s->token_url = NULL;
+		if (!s->token_url)
+			return -ENOMEM;
+		s->oauth = (struct oauth_params){
+			.token_url = s->token_url,
+			.grant_type = conf->auth == AUTH_OAUTH2 ? "password" : "client_credentials",
+			.client_id = conf->client_id,
+			.client_secret = s->client_secret,
+			.username = conf->auth == AUTH_OAUTH2 ? conf->username : NULL,
+			.password = conf->auth == AUTH_OAUTH2 ? s->password : NULL,
+			.scope = conf->scope,
+		};
+		r = oauth_session_new(s->http, &s->oauth, &s->session);
+		if (r < 0)
+			return r;
+		oauth_session_auth(s->session, &auth);
+	}
+	http_client_set_auth(s->http, &auth);
+	return 0;
+}
+
+static int snow_open(const struct conn_config *conf, const struct retry_config *retry, const struct retry_env *env,
+		     void **ret_impl)
 {
 	struct http_options opts = {
 		.ca_bundle = conf->ca_bundle,
@@ -48,14 +91,18 @@ static int snow_open(const struct conn_config *conf, void **ret_impl)
 	struct snow *s;
 	int r;
 
+	if (!snow_field_name_ok(conf->user_attribute))
+		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->conf = conf;
-	r = conf_read_secret(&conf->password, &s->password);
+	s->retry = *retry;
+	r = http_client_new(&opts, &s->http);
 	if (r < 0)
 		goto fail;
-	r = http_client_new(&opts, &s->http);
+	http_client_set_env(s->http, env);
+	r = setup_auth(s);
 	if (r < 0)
 		goto fail;
 	*ret_impl = s;
@@ -65,18 +112,7 @@ fail:
 	return r;
 }
 
-/* A value inside an encoded query: "^" separates conditions and a newline
- * or other control character has no place in a catalog item name, so such a
- * value is refused rather than allowed to change the query. */
-static int query_value_ok(const char *v)
-{
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-		if (*p == '^' || *p < 0x20 || *p == 0x7f)
-			return 0;
-	return 1;
-}
-
-static char *dup_str(const cJSON *obj, const char *name)
+const char *snow_field(const cJSON *obj, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
 
@@ -84,126 +120,123 @@ static char *dup_str(const cJSON *obj, const char *name)
 	 * sysparm_exclude_reference_link is honoured; accept both. */
 	if (cJSON_IsObject(v))
 		v = cJSON_GetObjectItemCaseSensitive(v, "value");
-	return cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
+	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* Translate one record; -EBADMSG when a required field is missing. */
-static int to_request(const cJSON *rec, struct request *req)
+char *snow_field_dup(const cJSON *obj, const char *name)
 {
-	memset(req, 0, sizeof(*req));
-	req->id = dup_str(rec, "sys_id");
-	req->number = dup_str(rec, "number");
-	req->item_id = dup_str(rec, "cat_item");
-	req->requested_for = dup_str(rec, "requested_for");
-	req->opened_by = dup_str(rec, "opened_by");
-	req->state = dup_str(rec, "state");
-	req->updated_on = dup_str(rec, "sys_updated_on");
-	req->short_description = dup_str(rec, "short_description");
-	if (!req->id || !req->number) {
-		request_clear(req);
-		return -EBADMSG;
-	}
-	return 0;
+	const char *v = snow_field(obj, name);
+
+	return v ? strdup(v) : NULL;
 }
 
-static int item_condition(const struct item_config *item, char *buf, size_t size)
+/* The error message of a ServiceNow error body, made safe for a log line. */
+static void error_message(const struct http_response *resp, char *out, size_t size)
 {
-	int n;
+	const char *msg = NULL;
+	cJSON *root = NULL;
+	size_t i = 0;
 
-	if (item->sys_id)
-		n = snprintf(buf, size, "cat_item=%s", item->sys_id);
-	else
-		n = snprintf(buf, size, "cat_item.name=%s", item->name);
-	if (n < 0 || (size_t)n >= size)
-		return -E2BIG;
-	return 0;
+	out[0] = '\0';
+	if (resp->body && json_parse(resp->body, resp->len, &root) == 0)
+		msg = json_str(cJSON_GetObjectItemCaseSensitive(root, "error"), "message");
+	for (; msg && msg[i] && i + 1 < size; i++)
+		out[i] = (unsigned char)msg[i] < 0x20 || msg[i] == 0x7f ? '?' : msg[i];
+	out[i] = '\0';
+	cJSON_Delete(root);
 }
 
-static int snow_list_requests(void *impl, const struct item_config *item, itsm_request_cb cb, void *userdata)
+static int status_error(long status)
 {
-	struct snow *s = impl;
-	char cond[512], query[640], url[2048];
-	char *escaped = NULL;
-	int offset = 0, r;
-
-	if (!query_value_ok(item->sys_id ? item->sys_id : item->name))
+	switch (status) {
+	case 400:
+	case 415:
 		return -EINVAL;
-	r = item_condition(item, cond, sizeof(cond));
-	if (r < 0)
-		return r;
-	snprintf(query, sizeof(query), "%s^ORDERBYsys_updated_on^ORDERBYsys_id", cond);
-	escaped = curl_easy_escape(NULL, query, 0);
-	if (!escaped)
-		return -ENOMEM;
-
-	for (;;) {
-		struct http_request req = {
-			.method = "GET",
-			.username = s->conf->username,
-			.password = s->password,
-		};
-		struct http_response resp;
-		cJSON *root = NULL, *result, *rec;
-		int n, count = 0;
-
-		n = snprintf(url, sizeof(url),
-			     "%s/api/now/table/sc_req_item?sysparm_query=%s&sysparm_fields=%s"
-			     "&sysparm_exclude_reference_link=true&sysparm_limit=%d&sysparm_offset=%d",
-			     s->conf->base_url, escaped, SNOW_RITM_FIELDS, SNOW_PAGE_SIZE, offset);
-		if (n < 0 || (size_t)n >= sizeof(url)) {
-			r = -E2BIG;
-			break;
-		}
-		req.url = url;
-		r = http_perform(s->http, &req, &resp);
-		if (r < 0) {
-			log_warnx("servicenow: GET sc_req_item failed: %s", strerror(-r));
-			break;
-		}
-		if (resp.status != 200) {
-			log_warnx("servicenow: GET sc_req_item answered HTTP %ld", resp.status);
-			r = resp.status == 401 || resp.status == 403 ? -EACCES : -EIO;
-			http_response_clear(&resp);
-			break;
-		}
-		r = json_parse(resp.body, resp.len, &root);
-		http_response_clear(&resp);
-		if (r < 0) {
-			log_warnx("servicenow: sc_req_item answer is not valid JSON");
-			break;
-		}
-		result = cJSON_GetObjectItemCaseSensitive(root, "result");
-		if (!cJSON_IsArray(result)) {
-			log_warnx("servicenow: sc_req_item answer has no result list");
-			cJSON_Delete(root);
-			r = -EBADMSG;
-			break;
-		}
-		cJSON_ArrayForEach(rec, result) {
-			struct request one;
-
-			count++;
-			if (to_request(rec, &one) < 0) {
-				log_warnx("servicenow: skipping a request item without sys_id or number");
-				continue;
-			}
-			r = cb(&one, userdata);
-			request_clear(&one);
-			if (r < 0)
-				break;
-		}
-		cJSON_Delete(root);
-		if (r < 0 || count < SNOW_PAGE_SIZE)
-			break;
-		offset += count;
+	case 401:
+	case 403:
+		return -EACCES;
+	case 404:
+		return -ENOENT;
+	default:
+		return http_classify(0, &(struct http_response){ .status = status }) == HTTP_OUTCOME_TRANSIENT ? -EAGAIN
+													   : -EIO;
 	}
-	curl_free(escaped);
-	return r < 0 ? r : 0;
+}
+
+int snow_send(struct snow *s, const char *what, const char *method, const char *path, const char *content_type,
+	      const void *body, size_t len, int (*took_effect)(void *ctx), void *ctx, cJSON **ret_root)
+{
+	struct http_request req = {
+		.method = method,
+		.content_type = content_type,
+		.body = body,
+		.body_len = len,
+		.took_effect = took_effect,
+		.took_effect_ctx = ctx,
+	};
+	struct http_response resp = { 0 };
+	const cJSON *result;
+	cJSON *root = NULL;
+	char *url = NULL, msg[160];
+	int r;
+
+	if (asprintf(&url, "%s%s", s->conf->base_url, path) < 0)
+		return -ENOMEM;
+	req.url = url;
+	r = http_send(s->http, &s->retry, &req, &resp);
+	if (r == -EALREADY)
+		goto done;
+	if (r < 0) {
+		log_warnx("servicenow: %s %s failed: %s", method, what, strerror(-r));
+		if (http_classify(r, &resp) == HTTP_OUTCOME_TRANSIENT)
+			r = -EAGAIN;
+		goto done;
+	}
+	if (resp.status < 200 || resp.status >= 300) {
+		error_message(&resp, msg, sizeof(msg));
+		log_warnx("servicenow: %s %s answered HTTP %ld%s%s", method, what, resp.status, msg[0] ? ": " : "", msg);
+		r = status_error(resp.status);
+		goto done;
+	}
+	if (!ret_root)
+		goto done;
+	r = json_parse(resp.body, resp.len, &root);
+	if (r < 0) {
+		log_warnx("servicenow: %s %s: the answer is not valid JSON%s", method, what,
+			  r == -E2BIG ? " (nested too deep)" : "");
+		r = -EBADMSG;
+		goto done;
+	}
+	result = cJSON_GetObjectItemCaseSensitive(root, "result");
+	if (!cJSON_IsArray(result) && !cJSON_IsObject(result)) {
+		log_warnx("servicenow: %s %s: the answer has no result", method, what);
+		cJSON_Delete(root);
+		r = -EBADMSG;
+		goto done;
+	}
+	*ret_root = root;
+done:
+	http_response_clear(&resp);
+	free(url);
+	return r;
+}
+
+int snow_get(struct snow *s, const char *what, const char *path, cJSON **ret_root)
+{
+	return snow_send(s, what, "GET", path, NULL, NULL, 0, NULL, NULL, ret_root);
 }
 
 const struct itsm_ops servicenow_ops = {
 	.kind = "servicenow",
 	.open = snow_open,
 	.close = snow_close,
-	.list_requests = snow_list_requests,
+	.poll_requests = snow_poll_requests,
+	.poll_approvals = snow_poll_approvals,
+	.find_user = snow_find_user,
+	.create_approval = snow_create_approval,
+	.cancel_approval = snow_cancel_approval,
+	.set_state = snow_set_state,
+	.add_comment = snow_add_comment,
+	.attach = snow_attach,
+	.create_incident = snow_create_incident,
 };

@@ -11,26 +11,16 @@ import re
 # Longest first, so "!=" is not read as "=" and "NOT IN" not as "IN".
 OPERATORS = ["ISNOTEMPTY", "ISEMPTY", "NOT IN", "NOT LIKE", "STARTSWITH", "ENDSWITH", "LIKE", "IN",
              "!=", ">=", "<=", "=", ">", "<"]
-FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+# Field names are lower case, operators upper case: that is how a field
+# runs into its operator without a separator ("cat_item.nameINa,b").
+FIELD = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*")
 
 
 def split_terms(text):
-    """Split on single carets; "^^" stands for a literal caret in a value."""
-    terms, cur, i = [], [], 0
-    while i < len(text):
-        if text[i] == "^":
-            if text.startswith("^^", i):
-                cur.append("^")
-                i += 2
-                continue
-            terms.append("".join(cur))
-            cur = []
-            i += 1
-            continue
-        cur.append(text[i])
-        i += 1
-    terms.append("".join(cur))
-    return terms
+    """Split on carets. ServiceNow documents no escape for a caret inside a
+    value ("^^" is not one: it is an empty condition, dropped), so a client
+    must keep carets out of values rather than escape them."""
+    return text.split("^")
 
 
 def parse_condition(term):
