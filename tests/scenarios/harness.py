@@ -98,7 +98,7 @@ class Emulator:
 class Agent:
     """A configuration in a private directory and the binary to run on it."""
 
-    def __init__(self, emulator, items=("VPN Access",), extra=""):
+    def __init__(self, emulator, items=("VPN Access",), extra="", itsm_extra=""):
         self.dir = tempfile.mkdtemp(prefix="accessd-test-")
         os.chmod(self.dir, 0o700)
         self.state_dir = os.path.join(self.dir, "state")
@@ -120,13 +120,14 @@ itsm = {
     username = "%s";
     password_file = "%s";
   };
+%s
 };
 policy = {
   items = (
 %s
   );
 };
-%s""" % (self.state_dir, emulator.url, SNOW_USER, self.password_file, items_text, extra))
+%s""" % (self.state_dir, emulator.url, SNOW_USER, self.password_file, itsm_extra, items_text, extra))
         self.proc = None
 
     def write_secret(self, name, value, mode=0o600):
