@@ -18,6 +18,12 @@ static int open_itsm(const struct config *cfg, struct itsm **ret)
 	else if (r == -EACCES && cfg->itsm.password.file)
 		log_error("the secret file %s is readable by group or others; make it private with chmod 600 %s",
 			  cfg->itsm.password.file, cfg->itsm.password.file);
+	else if (r == -ENODATA)
+		log_error("a secret of the %s connection is empty; write it to its file, or for a credential to "
+			  SYSCONFDIR "/accessd/credentials/NAME", cfg->itsm.kind);
+	else if (r == -ENXIO)
+		log_error("the %s connection names a systemd credential, but CREDENTIALS_DIRECTORY is not set; "
+			  "start accessd with systemctl, or name a file with *_file", cfg->itsm.kind);
 	else if (r < 0)
 		log_error("cannot open the %s connection: %s", cfg->itsm.kind, strerror(-r));
 	return r;
