@@ -56,9 +56,9 @@ class Manager:
         self.sock.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def wait_for(self, pred, start=0, what="a notification"):
+    def wait_for(self, pred, start=0, what="a notification", timeout=WAIT):
         """The index of the first message from START on that PRED accepts."""
-        deadline = time.monotonic() + WAIT
+        deadline = time.monotonic() + timeout
         with self.cond:
             i = start
             while True:
@@ -71,8 +71,8 @@ class Manager:
                     raise AssertionError("no %s; got %r" % (what, [m[1] for m in self.messages]))
                 self.cond.wait(left)
 
-    def wait_key(self, key, start=0):
-        return self.wait_for(lambda m: key in m, start, key)
+    def wait_key(self, key, start=0, timeout=WAIT):
+        return self.wait_for(lambda m: key in m, start, key, timeout)
 
     def count(self, key, start=0):
         with self.cond:
@@ -205,6 +205,34 @@ class Systemd(unittest.TestCase):
         self.assertIsNone(proc.poll())
         proc.send_signal(signal.SIGTERM)
         self.assertEqual(proc.wait(timeout=WAIT), 0, self.stderr())
+
+    def test_sigterm_during_a_poll_stops_between_requests(self):
+        agent = harness.Agent(self.emu, items=("VPN Access", "Laptop Request"), itsm_extra='  timeout = "5s";',
+                              extra="retry = { max_attempts = 1; };\n")
+        self.addCleanup(agent.cleanup)
+        proc = self.start(agent)
+        ready = self.manager.wait_key("READY")
+        polled = self.manager.wait_for(lambda m: "last poll" in m.get("STATUS", ""), ready, "a first poll")
+        # Right after a cycle: the next one starts with "VPN Access", which hangs.
+        self.emu.fault(kind="hang", path="/api/now/table/sc_req_item", times=1, seconds=6)
+        self.emu.clear_requests()
+        last = self.manager.wait_key("WATCHDOG", polled + 1)
+        try:  # until the pings stop: the cycle is in the hung request
+            while True:
+                last = self.manager.wait_key("WATCHDOG", last + 1, timeout=1.0)
+        except AssertionError:
+            pass
+        proc.send_signal(signal.SIGTERM)
+        stopping = self.manager.wait_key("STOPPING", last + 1)
+        self.assertEqual(self.manager.message(stopping)[1]["STOPPING"], "1")
+        self.assertEqual(proc.wait(timeout=WAIT), 0, self.stderr())
+        self.assertIn('stop requested; the cycle ends before "Laptop Request"', self.stderr())
+        # The emulator records the hung request when its hang ends.
+        deadline = time.monotonic() + WAIT
+        while not any(r["fault"] == "hang" for r in self.emu.requests()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        queries = [r["query"]["sysparm_query"] for r in self.emu.requests() if r["path"].endswith("/sc_req_item")]
+        self.assertEqual([q.split("^")[0] for q in queries], ["cat_item.name=VPN Access"])
 
 
 if __name__ == "__main__":
