@@ -22,32 +22,40 @@
 
 #define USEC_PER_MSEC 1000ULL
 
+/* Arms timer S to fire USEC from the loop's time. A timer that cannot be
+ * armed ends the loop: an agent that pings but never polls again would look
+ * healthy to systemd while doing nothing. */
 static int rearm(sd_event_source *s, uint64_t usec)
 {
+	sd_event *e = sd_event_source_get_event(s);
 	uint64_t now;
 	int r;
 
-	r = sd_event_now(sd_event_source_get_event(s), CLOCK_MONOTONIC, &now);
+	r = sd_event_now(e, CLOCK_MONOTONIC, &now);
+	if (r >= 0)
+		r = sd_event_source_set_time(s, now + usec);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 	if (r < 0)
-		return r;
-	r = sd_event_source_set_time(s, now + usec);
-	if (r < 0)
-		return r;
-	return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+		return sd_event_exit(e, r);
+	return 0;
 }
 
 static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct agent *a = userdata;
+	int64_t started = clock_now(a->clock), took;
 	int r;
 
 	r = agent_cycle(a);
 	a->status.last_poll_ms = clock_now(a->clock);
 	a->status.last_poll_result = r;
 	notify_status(&a->status);
-	/* The interval counts from the end of a cycle, so a slow ITSM is never
-	 * asked twice at once; the configuration may have changed by reload. */
-	return rearm(s, (uint64_t)a->cfg->poll_interval_ms * USEC_PER_MSEC);
+	/* The interval counts from the end of the cycle, so a slow ITSM gets its
+	 * pause too. The loop's time is that of the cycle's start, so the
+	 * cycle's length is added. */
+	took = a->status.last_poll_ms > started ? a->status.last_poll_ms - started : 0;
+	return rearm(s, (uint64_t)(took + a->cfg->poll_interval_ms) * USEC_PER_MSEC);
 }
 
 static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata)
@@ -97,6 +105,20 @@ static void check_watchdog(const struct config *cfg, uint64_t usec)
 		  (long long)cfg->itsm.timeout_ms, (long long)cfg->retry.budget_ms);
 }
 
+/* A signal that arrived during a cycle is handled before a poll that fell
+ * due meanwhile: no new cycle starts after a stop was asked for, and a new
+ * configuration applies to the next cycle. */
+static int add_signal(sd_event *e, sd_event_source **ret, int sig, sd_event_signal_handler_t handler,
+		      struct agent *a)
+{
+	int r;
+
+	r = sd_event_add_signal(e, ret, sig, handler, a);
+	if (r < 0)
+		return r;
+	return sd_event_source_set_priority(*ret, SD_EVENT_PRIORITY_IMPORTANT);
+}
+
 bool agent_stop_pending(void)
 {
 	sigset_t pending;
@@ -109,7 +131,7 @@ bool agent_stop_pending(void)
 int agent_run(struct agent *a)
 {
 	sd_event *e = NULL;
-	sd_event_source *timer = NULL, *watchdog = NULL;
+	sd_event_source *timer = NULL, *watchdog = NULL, *signals[3] = { NULL, NULL, NULL };
 	uint64_t now, watchdog_usec = 0;
 	sigset_t mask;
 	int r;
@@ -126,13 +148,13 @@ int agent_run(struct agent *a)
 	r = sd_event_default(&e);
 	if (r < 0)
 		goto done;
-	r = sd_event_add_signal(e, NULL, SIGTERM, on_stop, a);
+	r = add_signal(e, &signals[0], SIGTERM, on_stop, a);
 	if (r < 0)
 		goto done;
-	r = sd_event_add_signal(e, NULL, SIGINT, on_stop, a);
+	r = add_signal(e, &signals[1], SIGINT, on_stop, a);
 	if (r < 0)
 		goto done;
-	r = sd_event_add_signal(e, NULL, SIGHUP, on_reload, a);
+	r = add_signal(e, &signals[2], SIGHUP, on_reload, a);
 	if (r < 0)
 		goto done;
 	r = sd_event_now(e, CLOCK_MONOTONIC, &now);
@@ -158,6 +180,8 @@ int agent_run(struct agent *a)
 done:
 	if (r < 0)
 		log_error("event loop failed: %s", strerror(-r));
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		sd_event_source_unref(signals[i]);
 	sd_event_source_unref(watchdog);
 	sd_event_source_unref(timer);
 	sd_event_unref(e);
