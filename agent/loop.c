@@ -86,7 +86,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 	notify_reloading(now);
 	/* A broken new configuration is logged and the running one kept: the
 	 * agent is as ready afterwards as before. */
-	(void)agent_reload(a);
+	a->status.reload_failed = agent_reload(a) < 0;
 	notify_ready(&a->status);
 	return 0;
 }

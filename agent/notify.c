@@ -60,6 +60,12 @@ int notify_format_status(const struct notify_status *st, char *buf, size_t len)
 		k = snprintf(buf + n, len - n, "; next escalation %s", when);
 		if (k < 0 || (size_t)k >= len - n)
 			return -ENOBUFS;
+		n += (size_t)k;
+	}
+	if (st->reload_failed) {
+		k = snprintf(buf + n, len - n, "; configuration reload failed, see the journal");
+		if (k < 0 || (size_t)k >= len - n)
+			return -ENOBUFS;
 	}
 	return 0;
 }

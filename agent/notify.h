@@ -6,6 +6,7 @@
 #ifndef ACCESSD_NOTIFY_H
 #define ACCESSD_NOTIFY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,11 +19,13 @@ struct notify_status {
 	size_t awaiting_approval;   /* requests waiting for an approver */
 	size_t blocked;             /* requests the policy or a failure holds */
 	int64_t next_escalation_ms; /* wall clock of the next reminder; 0: none */
+	bool reload_failed;         /* the last reload was refused: the old configuration runs */
 };
 
 /* Write ST as one line for an operator into BUF (LEN bytes, NUL-terminated),
  * e.g. "last poll 2026-11-25 07:41:02 UTC ok; 3 requests, 1 awaiting
- * approval, 0 blocked; next escalation 2026-11-26 09:00:00 UTC".
+ * approval, 0 blocked; next escalation 2026-11-26 09:00:00 UTC", ending in
+ * "; configuration reload failed, see the journal" after a refused reload.
  * Returns 0, or -ENOBUFS when LEN is too small (BUF then holds a cut line). */
 int notify_format_status(const struct notify_status *st, char *buf, size_t len);
 

@@ -129,6 +129,7 @@ class Systemd(unittest.TestCase):
         self.fail("the agent did not poll %r" % name)
 
     def reload(self, proc):
+        """SIGHUP; returns the READY=1 message that ends the reload."""
         start = self.manager.end()
         proc.send_signal(signal.SIGHUP)
         i = self.manager.wait_key("RELOADING", start)
@@ -136,7 +137,9 @@ class Systemd(unittest.TestCase):
         self.assertEqual(reloading["RELOADING"], "1")
         self.assertGreater(int(reloading["MONOTONIC_USEC"]), 0)
         j = self.manager.wait_key("READY", i + 1)
-        self.assertEqual(self.manager.message(j)[1]["READY"], "1")
+        ready = self.manager.message(j)[1]
+        self.assertEqual(ready["READY"], "1")
+        return ready
 
     def test_ready_status_watchdog_reload_stop(self):
         agent = harness.Agent(self.emu, items=("VPN Access",))
@@ -160,14 +163,14 @@ class Systemd(unittest.TestCase):
             good = f.read()
         with open(agent.config, "w") as f:
             f.write(good.replace('"VPN Access"', '"Laptop Request"'))
-        self.reload(proc)
+        self.assertNotIn("reload failed", self.reload(proc)["STATUS"])
         self.polled_item("Laptop Request")
         self.assertIn("reloaded %s" % agent.config, self.stderr())
 
         # A broken one is reported with its line and the running one kept.
         with open(agent.config, "w") as f:
             f.write(good.replace("policy = {", "policy = {\n  items = 7;\n  oops"))
-        self.reload(proc)
+        self.assertTrue(self.reload(proc)["STATUS"].endswith("; configuration reload failed, see the journal"))
         self.polled_item("Laptop Request")
         err = self.stderr()
         self.assertRegex(err, r"%s:\d+: " % agent.config)

@@ -57,6 +57,17 @@ static void test_status_after_a_failed_poll(void **state)
 	assert_null(strchr(buf, '\n'));
 }
 
+static void test_status_after_a_refused_reload(void **state)
+{
+	struct notify_status st = { .reload_failed = true };
+	char buf[256];
+
+	(void)state;
+	assert_int_equal(notify_format_status(&st, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "no poll yet; 0 requests, 0 awaiting approval, 0 blocked; "
+				 "configuration reload failed, see the journal");
+}
+
 static void test_status_too_long_for_the_buffer(void **state)
 {
 	struct notify_status st = { .last_poll_ms = T0_MS };
@@ -155,6 +166,7 @@ int main(void)
 		cmocka_unit_test(test_status_before_the_first_poll),
 		cmocka_unit_test(test_status_after_a_good_poll),
 		cmocka_unit_test(test_status_after_a_failed_poll),
+		cmocka_unit_test(test_status_after_a_refused_reload),
 		cmocka_unit_test(test_status_too_long_for_the_buffer),
 		cmocka_unit_test_setup_teardown(test_messages_reach_the_manager, setup, teardown),
 	};
