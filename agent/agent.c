@@ -8,6 +8,27 @@
 #include "itsm.h"
 #include "log.h"
 
+/* Opens the ITSM connector CFG names, logging why it cannot. */
+static int open_itsm(const struct config *cfg, struct itsm **ret)
+{
+	int r = itsm_open(&cfg->itsm, &cfg->retry, NULL, ret);
+
+	if (r == -ENOENT)
+		log_error("%s: no ITSM connector of kind \"%s\"", cfg->path, cfg->itsm.kind);
+	else if (r == -EACCES && cfg->itsm.password.file)
+		log_error("the secret file %s is readable by group or others; make it private with chmod 600 %s",
+			  cfg->itsm.password.file, cfg->itsm.password.file);
+	else if (r == -ENODATA)
+		log_error("a secret of the %s connection is empty; write it to its file, or for a credential to "
+			  SYSCONFDIR "/accessd/credentials/NAME", cfg->itsm.kind);
+	else if (r == -ENXIO)
+		log_error("the %s connection names a systemd credential, but CREDENTIALS_DIRECTORY is not set; "
+			  "start accessd with systemctl, or name a file with *_file", cfg->itsm.kind);
+	else if (r < 0)
+		log_error("cannot open the %s connection: %s", cfg->itsm.kind, strerror(-r));
+	return r;
+}
+
 int agent_new(struct config *cfg, const struct clock *clock, struct agent **ret)
 {
 	struct agent *a;
@@ -20,20 +41,52 @@ int agent_new(struct config *cfg, const struct clock *clock, struct agent **ret)
 	}
 	a->cfg = cfg;
 	a->clock = clock;
-	r = itsm_open(&cfg->itsm, &cfg->retry, NULL, &a->itsm);
+	r = open_itsm(cfg, &a->itsm);
 	if (r < 0) {
-		if (r == -ENOENT)
-			log_error("%s: no ITSM connector of kind \"%s\"", cfg->path, cfg->itsm.kind);
-		else if (r == -EACCES && cfg->itsm.password.file)
-			log_error("the secret file %s is readable by group or others; make it private with chmod 600 %s",
-				  cfg->itsm.password.file, cfg->itsm.password.file);
-		else
-			log_error("cannot open the %s connection: %s", cfg->itsm.kind, strerror(-r));
 		agent_free(a);
 		return r;
 	}
 	*ret = a;
 	return 0;
+}
+
+int agent_reload(struct agent *a)
+{
+	struct diag diag = { 0 };
+	struct config *cfg = NULL;
+	struct itsm *itsm = NULL;
+	int r;
+
+	r = conf_load(a->cfg->path, &cfg, &diag);
+	if (r < 0) {
+		for (size_t i = 0; i < diag.n; i++)
+			log_error("%s", diag.msgs[i]);
+		log_error("%s has errors; keeping the running configuration", a->cfg->path);
+		goto done;
+	}
+	/* The journal stays open in the old directory; moving it is a restart. */
+	if (strcmp(cfg->state_directory, a->cfg->state_directory) != 0) {
+		log_error("%s: state_directory changed from %s to %s, which needs a restart; "
+			  "keeping the running configuration", cfg->path, a->cfg->state_directory, cfg->state_directory);
+		r = -EINVAL;
+		goto done;
+	}
+	r = open_itsm(cfg, &itsm);
+	if (r < 0) {
+		log_error("keeping the running configuration");
+		goto done;
+	}
+	itsm_close(a->itsm);
+	a->itsm = itsm;
+	conf_free(a->cfg);
+	a->cfg = cfg;
+	cfg = NULL;
+	log_set_level(a->debug ? LOG_LEVEL_DEBUG : a->cfg->log_level);
+	log_notice("reloaded %s", a->cfg->path);
+done:
+	diag_clear(&diag);
+	conf_free(cfg);
+	return r;
 }
 
 struct agent *agent_free(struct agent *a)
@@ -93,7 +146,12 @@ int agent_cycle(struct agent *a)
 		return r;
 	}
 	advance(&a->requests_watermark, next);
+	a->status.requests_seen = requests;
 	log_info("%zu request(s) changed", requests);
+	if (agent_stop_pending()) {
+		log_info("stop requested; the cycle ends before polling approvals");
+		return 0;
+	}
 	next = NULL;
 	r = ops->poll_approvals(itsm_impl(a->itsm), a->cfg->items, a->cfg->n_items, a->approvals_watermark, on_approval,
 				&approvals, &next);

@@ -2,8 +2,11 @@
 #ifndef ACCESSD_AGENT_H
 #define ACCESSD_AGENT_H
 
+#include <stdbool.h>
+
 #include "clock.h"
 #include "conf.h"
+#include "health.h"
 
 struct itsm;
 
@@ -13,6 +16,8 @@ struct agent {
 	const struct clock *clock;
 	char *requests_watermark;  /* "YYYY-MM-DD HH:MM:SS" of the newest change seen, or NULL */
 	char *approvals_watermark;
+	struct health_status status; /* what STATUS= tells the service manager */
+	bool debug; /* -d: log at debug level whatever the configuration says */
 };
 
 /* Build an agent from CFG, which it takes over (freed by agent_free, also
@@ -25,7 +30,18 @@ struct agent *agent_free(struct agent *a);
  * Returns 0, or a negative errno when the cycle could not complete (logged). */
 int agent_cycle(struct agent *a);
 
-/* Run the event loop until SIGTERM or SIGINT. Returns 0 or a negative errno. */
+/* Re-read and validate the configuration file (SIGHUP). On success the new
+ * configuration and connectors replace the old ones; on any error (logged)
+ * the running ones are kept. Returns 0 or a negative errno. */
+int agent_reload(struct agent *a);
+
+/* Run the event loop until SIGTERM or SIGINT, reloading on SIGHUP, telling
+ * systemd about it all (notify.h). Returns 0 or a negative errno. */
 int agent_run(struct agent *a);
+
+/* Whether SIGTERM or SIGINT is waiting for the running cycle to end: a cycle
+ * checks it between requests and stops early, so stopping never abandons an
+ * action halfway. */
+bool agent_stop_pending(void);
 
 #endif

@@ -6,6 +6,9 @@
  * syslog priority as "<N>" so journald files it under the right level;
  * otherwise it starts with the program name and the level word.
  *
+ * Events about one request go through log_request(), which journald gets
+ * with the request number and action id as fields of their own.
+ *
  * Callers must never pass a secret: no password, client secret or token may
  * reach a log line at any level. */
 #ifndef ACCESSD_LOG_H
@@ -38,6 +41,13 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_msgv(enum log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
+/* Log an event about the request NUMBER (e.g. "RITM0010001") and, when not
+ * NULL, its action ACTION_ID. The line reads "RITM0010001: message" (or
+ * "RITM0010001 action ID: message"); under journald it also carries the
+ * fields ACCESSD_REQUEST= and ACCESSD_ACTION=, so that
+ * `journalctl -u accessd ACCESSD_REQUEST=RITM0010001` shows one request. */
+void log_request(enum log_level level, const char *number, const char *action_id, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 _Noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -162,6 +162,7 @@ int main(int argc, char **argv)
 	r = agent_new(cfg, &clock_system, &agent);
 	if (r < 0)
 		return EXIT_RUNTIME;
+	agent->debug = debug;
 	r = once ? agent_cycle(agent) : agent_run(agent);
 	agent_free(agent);
 	return r < 0 ? EXIT_RUNTIME : EXIT_OK;

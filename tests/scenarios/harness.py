@@ -34,6 +34,7 @@ SNOW_PASSWORD = "s3cret-Pa55word!"
 class Emulator:
     def __init__(self):
         self.proc = None
+        self.stderr = None
         self.tmp = tempfile.mkdtemp(prefix="accessd-emu-")
         self.port = None
 
@@ -46,8 +47,9 @@ class Emulator:
 
     def start(self):
         port_file = os.path.join(self.tmp, "port")
+        self.stderr = open(os.path.join(self.tmp, "stderr"), "w")
         self.proc = subprocess.Popen([sys.executable, EMULATOR, "--port", "0", "--port-file", port_file],
-                                     stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.tmp, "stderr"), "w"))
+                                     stdout=subprocess.DEVNULL, stderr=self.stderr)
         deadline = time.monotonic() + 15
         while not os.path.exists(port_file):
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -67,6 +69,9 @@ class Emulator:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+        if self.stderr:
+            self.stderr.close()
+            self.stderr = None
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def call(self, method, path, body=None):
@@ -98,7 +103,7 @@ class Emulator:
 class Agent:
     """A configuration in a private directory and the binary to run on it."""
 
-    def __init__(self, emulator, items=("VPN Access",), extra=""):
+    def __init__(self, emulator, items=("VPN Access",), extra="", itsm_extra=""):
         self.dir = tempfile.mkdtemp(prefix="accessd-test-")
         os.chmod(self.dir, 0o700)
         self.state_dir = os.path.join(self.dir, "state")
@@ -120,13 +125,14 @@ itsm = {
     username = "%s";
     password_file = "%s";
   };
+%s
 };
 policy = {
   items = (
 %s
   );
 };
-%s""" % (self.state_dir, emulator.url, SNOW_USER, self.password_file, items_text, extra))
+%s""" % (self.state_dir, emulator.url, SNOW_USER, self.password_file, itsm_extra, items_text, extra))
         self.proc = None
 
     def write_secret(self, name, value, mode=0o600):
