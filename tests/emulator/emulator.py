@@ -195,6 +195,9 @@ def make_handler(emu):
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "accessd-emulator/1"
+        # Headers and body go out in two writes: without TCP_NODELAY each
+        # answer on a kept-alive connection waits ~40 ms for a delayed ACK.
+        disable_nagle_algorithm = True
 
         def log_message(self, fmt, *args):
             pass
