@@ -288,9 +288,10 @@ int entra_list(struct entra *e, const char *first, int max_pages, entra_item_fn 
 		list = cJSON_GetObjectItemCaseSensitive(root, "value");
 		if (!cJSON_IsArray(list))
 			r = -EBADMSG;
-		cJSON_ArrayForEach(item, list)
-			if ((r = each(item, ctx)) != 0)
-				break;
+		else
+			cJSON_ArrayForEach(item, list)
+				if ((r = each(item, ctx)) != 0)
+					break;
 		link = json_str(root, "@odata.nextLink");
 		if (r == 0 && link)
 			r = !link_ok(link) ? -EBADMSG : !(next = strdup(link)) ? -ENOMEM : 0;
