@@ -125,9 +125,10 @@ struct directory *directory_close(struct directory *d);
  * (transient), -EACCES (403, or credentials refused), -ENOENT (no such
  * group or object), -EPERM (Graph refuses the change, e.g. a mail-enabled
  * or on-premises-synced group), -EBADMSG (an answer that cannot be read),
- * -E2BIG (a listing longer than the connector pages through), -ENOMEM. RES must be zeroed or hold an earlier result: it is cleared,
- * then always filled (clear it with directory_result_clear when done);
- * other outputs are set only on success. */
+ * -E2BIG (a listing longer than the connector pages through), -ENOMEM.
+ * RES must be zeroed or hold an earlier result: it is cleared, then always
+ * filled (clear it with directory_result_clear when done); other outputs
+ * are set only on success. */
 
 /* Look a user up. On success *RET is filled (the caller clears it with
  * person_clear): RET->exists is 0 when there is no such user, or when

@@ -65,10 +65,10 @@ typedef int (*entra_item_fn)(const cJSON *item, void *ctx);
 int entra_list(struct entra *e, const char *first, int max_pages, entra_item_fn each, void *ctx,
 	       struct directory_result *res);
 
-/* After the changes C[0..N) (N <= DIRECTORY_BATCH_MAX) were answered in
- * RES: for each app role assignment Graph refused as a duplicate, which
- * leaves RES without its id, find the existing assignment and put its id
- * in RES (one listing per resource). When it cannot be found, RES becomes
+/* After the changes C[0..N) were answered in RES: for each app role
+ * assignment Graph refused as a duplicate, which leaves RES without its
+ * id, find the existing assignment and put its id in RES (one listing per
+ * resource for up to DIRECTORY_BATCH_MAX of them). When it cannot be found, RES becomes
  * TRANSIENT (Graph lists new assignments with a delay); when the listing
  * fails, RES becomes the listing's failure. */
 void entra_assignment_resolve(struct entra *e, const struct directory_change *c, size_t n,

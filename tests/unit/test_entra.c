@@ -725,6 +725,7 @@ static void seed_big(struct fixture *f)
 static void test_find_assignment_on_a_large_paged_listing(void **state)
 {
 	struct fixture *f = *state;
+	struct directory_change removal = { .kind = DIRECTORY_REMOVE_APP_ROLE, .target_id = SP_BIG };
 	char *id = NULL, *v;
 
 	seed_big(f);
@@ -767,12 +768,9 @@ static void test_find_assignment_on_a_large_paged_listing(void **state)
 	assert_int_equal(graph_requests(f), 24);
 
 	/* At the end date: remove it by the id found; then there is none. */
-	{
-		struct directory_change c = { .kind = DIRECTORY_REMOVE_APP_ROLE, .target_id = SP_BIG, .assignment_id = id };
-
-		assert_int_equal(directory_apply(f->d, &c, &f->res), 0);
-		assert_false(f->res.unchanged);
-	}
+	removal.assignment_id = id;
+	assert_int_equal(directory_apply(f->d, &removal, &f->res), 0);
+	assert_false(f->res.unchanged);
 	free(id);
 	assert_int_equal(stored_assignments(f, U_ADA, ROLE), 0);
 	assert_int_equal(directory_find_assignment(f->d, SP_BIG, U_ADA, ROLE, &id, &f->res), 0);
