@@ -102,6 +102,13 @@ int directory_apply_batch(struct directory *d, const struct directory_change *c,
 	return d->ops->apply_batch(d->impl, c, n, res);
 }
 
+int directory_find_assignment(struct directory *d, const char *resource_id, const char *principal_id,
+			      const char *app_role_id, char **ret_assignment_id, struct directory_result *res)
+{
+	directory_result_clear(res);
+	return d->ops->find_assignment(d->impl, resource_id, principal_id, app_role_id, ret_assignment_id, res);
+}
+
 void directory_result_clear(struct directory_result *res)
 {
 	free(res->request_id);

@@ -43,7 +43,7 @@ struct directory_result {
 	char *error_message;
 	int64_t retry_after_ms; /* TRANSIENT: how long Graph asked to wait; -1: not said */
 	int64_t at_ms;      /* when the answer arrived, by the injected clock */
-	char *assignment_id; /* assign app role: the new assignment's id (NULL when unchanged) */
+	char *assignment_id; /* assign app role: the assignment's id, new or (unchanged) the existing one */
 };
 
 enum directory_change_kind {
@@ -106,6 +106,8 @@ struct directory_ops {
 	int (*is_member)(void *impl, const char *group_id, const char *user_id, int *ret, struct directory_result *res);
 	int (*apply)(void *impl, const struct directory_change *c, struct directory_result *res);
 	int (*apply_batch)(void *impl, const struct directory_change *c, size_t n, struct directory_result *res);
+	int (*find_assignment)(void *impl, const char *resource_id, const char *principal_id, const char *app_role_id,
+			       char **ret_assignment_id, struct directory_result *res);
 };
 
 /* The ops table for KIND, or NULL when no connector has that name. */
@@ -123,9 +125,10 @@ struct directory *directory_close(struct directory *d);
  * (transient), -EACCES (403, or credentials refused), -ENOENT (no such
  * group or object), -EPERM (Graph refuses the change, e.g. a mail-enabled
  * or on-premises-synced group), -EBADMSG (an answer that cannot be read),
- * -ENOMEM. RES must be zeroed or hold an earlier result: it is cleared,
- * then always filled (clear it with directory_result_clear when done);
- * other outputs are set only on success. */
+ * -E2BIG (a listing longer than the connector pages through), -ENOMEM.
+ * RES must be zeroed or hold an earlier result: it is cleared, then always
+ * filled (clear it with directory_result_clear when done); other outputs
+ * are set only on success. */
 
 /* Look a user up. On success *RET is filled (the caller clears it with
  * person_clear): RET->exists is 0 when there is no such user, or when
@@ -159,7 +162,11 @@ int directory_is_member(struct directory *d, const char *group_id, const char *u
 
 /* Make change C, idempotently: adding a member who is one, removing a
  * non-member, assigning an existing assignment or removing a gone one is
- * OK with RES->unchanged set. */
+ * OK with RES->unchanged set. An app role assignment is OK only with its
+ * id in RES->assignment_id, which its removal needs: when Graph refuses
+ * it as a duplicate, the existing assignment is looked up (see
+ * directory_find_assignment), and one Graph does not list yet is
+ * TRANSIENT (-EAGAIN). */
 int directory_apply(struct directory *d, const struct directory_change *c, struct directory_result *res);
 
 /* Make N changes in JSON batches of at most DIRECTORY_BATCH_MAX; RES is an
@@ -168,6 +175,16 @@ int directory_apply(struct directory *d, const struct directory_change *c, struc
  * first failure's error; -EINVAL with nothing sent when N is 0. */
 int directory_apply_batch(struct directory *d, const struct directory_change *c, size_t n,
 			  struct directory_result *res);
+
+/* The id of the assignment of app role APP_ROLE_ID to PRINCIPAL_ID on
+ * the resource service principal RESOURCE_ID (all GUIDs), for removing
+ * access whose assignment id was not kept. On success *RET_ASSIGNMENT_ID
+ * holds it (the caller frees it), or NULL when there is no such
+ * assignment. Graph cannot filter a resource's assignments by principal,
+ * so this pages through them: one request per 999 assignments listed
+ * before the match; an assignment made moments ago may not be listed yet. */
+int directory_find_assignment(struct directory *d, const char *resource_id, const char *principal_id,
+			      const char *app_role_id, char **ret_assignment_id, struct directory_result *res);
 
 /* Free the strings of a result and zero it; fine on a zeroed result. */
 void directory_result_clear(struct directory_result *res);

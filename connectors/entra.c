@@ -255,6 +255,56 @@ int entra_call(struct entra *e, enum graph_call call, const char *target_id, con
 	return r;
 }
 
+/* A nextLink goes back into a request line: printable ASCII only. */
+static int link_ok(const char *link)
+{
+	for (const char *p = link; *p; p++)
+		if (*p <= ' ' || *p > '~')
+			return 0;
+	return *link != '\0';
+}
+
+int entra_list(struct entra *e, const char *first, int max_pages, entra_item_fn each, void *ctx,
+	       struct directory_result *res)
+{
+	char *next = NULL;
+	int r = 0;
+
+	for (int page = 0;; page++) {
+		const cJSON *list, *item;
+		const char *link;
+		cJSON *root = NULL;
+
+		if (page == max_pages) {
+			r = -E2BIG;
+			break;
+		}
+		directory_result_clear(res);
+		r = entra_call(e, GRAPH_READ, NULL, "GET", next ? next : first, NULL, &root, res);
+		free(next);
+		next = NULL;
+		if (r < 0)
+			return r;
+		list = cJSON_GetObjectItemCaseSensitive(root, "value");
+		if (!cJSON_IsArray(list))
+			r = -EBADMSG;
+		else
+			cJSON_ArrayForEach(item, list)
+				if ((r = each(item, ctx)) != 0)
+					break;
+		link = json_str(root, "@odata.nextLink");
+		if (r == 0 && link)
+			r = !link_ok(link) ? -EBADMSG : !(next = strdup(link)) ? -ENOMEM : 0;
+		cJSON_Delete(root);
+		if (r != 0 || !next)
+			break;
+	}
+	free(next);
+	if (r < 0)
+		return graph_result_fail(res, r, entra_now(e));
+	return 0;
+}
+
 const struct directory_ops entra_ops = {
 	.kind = "entra",
 	.open = entra_open,
@@ -266,4 +316,5 @@ const struct directory_ops entra_ops = {
 	.is_member = entra_is_member,
 	.apply = entra_apply,
 	.apply_batch = entra_apply_batch,
+	.find_assignment = entra_find_assignment,
 };

@@ -110,6 +110,10 @@ int entra_apply(void *impl, const struct directory_change *c, struct directory_r
 	cJSON_Delete(answer);
 	if (r < 0 && res->outcome == DIRECTORY_OK)
 		graph_result_fail(res, r, entra_now(e));
+	if (r == 0) {
+		entra_assignment_resolve(e, c, 1, res);
+		r = res->error;
+	}
 	return r;
 }
 
@@ -230,6 +234,7 @@ static void batch_one(struct entra *e, const struct directory_change *c, size_t 
 	free(body);
 	if (r == 0) {
 		batch_results(e, c, n, answer, outer.request_id, res);
+		entra_assignment_resolve(e, c, n, res);
 	} else {
 		/* The batch as a whole failed: each change shares its fate. */
 		for (size_t i = 0; i < n; i++)

@@ -239,33 +239,26 @@ int entra_get_presence(void *impl, const char *user_id, enum presence *ret, stru
 	return 0;
 }
 
-static int add_owners(struct directory_group *g, const cJSON *list)
+/* One owner of the listing into the group (entra_item_fn). */
+static int add_owner(const cJSON *o, void *ctx)
 {
-	size_t n = (size_t)cJSON_GetArraySize(list);
+	struct directory_group *g = ctx;
+	const char *id = json_str(o, "id"), *upn = json_str(o, "userPrincipalName");
 	struct directory_owner *grown;
-	const cJSON *o;
 
-	if (n == 0)
+	if (!id)
 		return 0;
-	grown = realloc(g->owners, (g->n_owners + n) * sizeof(*grown));
+	grown = realloc(g->owners, (g->n_owners + 1) * sizeof(*grown));
 	if (!grown)
 		return -ENOMEM;
 	g->owners = grown;
-	cJSON_ArrayForEach(o, list) {
-		struct directory_owner *w = &g->owners[g->n_owners];
-		const char *id = json_str(o, "id");
-
-		if (!id)
-			continue;
-		w->id = strdup(id);
-		w->upn = dup_or_null(json_str(o, "userPrincipalName"));
-		if (!w->id || (json_str(o, "userPrincipalName") && !w->upn)) {
-			free(w->id);
-			free(w->upn);
-			return -ENOMEM;
-		}
-		g->n_owners++;
+	grown[g->n_owners] = (struct directory_owner){ .id = strdup(id), .upn = dup_or_null(upn) };
+	if (!grown[g->n_owners].id || (upn && !grown[g->n_owners].upn)) {
+		free(grown[g->n_owners].id);
+		free(grown[g->n_owners].upn);
+		return -ENOMEM;
 	}
+	g->n_owners++;
 	return 0;
 }
 
@@ -273,32 +266,9 @@ static int add_owners(struct directory_group *g, const cJSON *list)
 static int get_owners(struct entra *e, struct directory_group *g, struct directory_result *res)
 {
 	char first[256];
-	char *next = NULL;
-	int r = 0;
 
 	path_printf(first, sizeof(first), "groups/%s/owners?$select=id,userPrincipalName", g->id);
-	for (int page = 0; page < ENTRA_MAX_PAGES; page++) {
-		cJSON *root = NULL;
-		const char *link;
-
-		directory_result_clear(res);
-		r = entra_call(e, GRAPH_READ, NULL, "GET", next ? next : first, NULL, &root, res);
-		free(next);
-		next = NULL;
-		if (r < 0)
-			return r;
-		r = add_owners(g, cJSON_GetObjectItemCaseSensitive(root, "value"));
-		link = json_str(root, "@odata.nextLink");
-		if (r == 0 && link && !(next = strdup(link)))
-			r = -ENOMEM;
-		cJSON_Delete(root);
-		if (r < 0 || !next)
-			break;
-	}
-	free(next);
-	if (r < 0)
-		graph_result_fail(res, r, entra_now(e));
-	return r;
+	return entra_list(e, first, ENTRA_MAX_PAGES, add_owner, g, res);
 }
 
 int entra_get_group(void *impl, const char *group_id, struct directory_group *ret, struct directory_result *res)

@@ -131,7 +131,7 @@ int graph_result_fail(struct directory_result *res, int err, int64_t now_ms)
 {
 	res->at_ms = now_ms;
 	res->retry_after_ms = -1;
-	if (err == -EINVAL || err == -EACCES || err == -ENOTUNIQ)
+	if (err == -EINVAL || err == -EACCES || err == -ENOTUNIQ || err == -E2BIG)
 		set(res, DIRECTORY_PERMANENT, err);
 	else if (err == -ENOMEM || err == -EBADMSG)
 		set(res, DIRECTORY_TRANSIENT, err);

@@ -34,7 +34,8 @@ int graph_result_set(struct directory_result *res, enum graph_call call, const c
 
 /* Fill RES for a call that got no usable answer: ERR is the transport's,
  * the token's or our own negative errno. -EINVAL (bad input), -EACCES
- * (credentials refused) and -ENOTUNIQ (ambiguous lookup) are permanent;
+ * (credentials refused), -ENOTUNIQ (ambiguous lookup) and -E2BIG (a
+ * listing longer than we page through) are permanent;
  * -ENOMEM and -EBADMSG (an unreadable answer) are transient as they are;
  * the rest (timeouts, resets, 5xx at the token endpoint) are transient as
  * -EAGAIN. What RES already holds (status, request-id) is kept. Returns

@@ -14,7 +14,14 @@ Seed data ({"graph": {...}}):
                        "onPremisesSyncEnabled", "isAssignableToRole",
                        "owners": [ids], "members": [ids]}]
   servicePrincipals  [{"id", "appId", "displayName", "appRoles": [{"id", "value"}]}]
-  appRoleAssignments [{"id"?, "principalId", "resourceId", "appRoleId"}]
+  appRoleAssignments [{"id"?, "principalId", "resourceId", "appRoleId",
+                       "principalDisplayName"?}]
+
+Listings (owners, members, appRoleAssignedTo) are paged as Graph pages them:
+$top from 1 to 999 (else 400), 100 by default, the rest behind
+@odata.nextLink with a $skiptoken. appRoleAssignedTo filters only as Graph
+documents it (resourceId eq, principalDisplayName eq / startswith; not
+principalId or appRoleId: 400) and honours $select.
 
 Settings (POST /_emu/config/graph):
   clients            as in the seed
@@ -24,11 +31,16 @@ Settings (POST /_emu/config/graph):
   throttle_every     N: every Nth Graph request (inner $batch requests count
                      one each) answers 429 TooManyRequests (0: never)
   retry_after        the Retry-After of those 429s, seconds (default 2)
-  replication_delay  seconds before a new member shows in reads
+  replication_delay  seconds before a new member or app role assignment shows
+                     in reads (and in listings)
   replicate          true: every pending membership shows now
   mailbox_permission false: mailbox settings answer 403 (no MailboxSettings.Read)
   role_management    true: role-assignable groups may be changed (else 403)
-  page_size          owners and members per page (default 100)
+  page_size          the most objects a page holds, whatever $top asks
+                     (default 999, Graph's largest page; without $top a page
+                     holds 100)
+  next_link_base     what @odata.nextLink starts with instead of this
+                     server's /v1.0 (a hostile or broken server; default: none)
 
 State (GET /_emu/state/graph): the store, plus "counts": {"graph", "token",
 "batch_inner", "throttled"}.
@@ -67,6 +79,10 @@ MSG_ON_PREM = ("Unable to update the specified properties for on-premises master
                "or objects currently undergoing migration.")
 MSG_PRIVILEGES = "Insufficient privileges to complete the operation."
 MSG_ROLE_EXISTS = "Permission being assigned already exists on the object."
+ASSIGNMENT_PROPS = ["id", "deletedDateTime", "appRoleId", "createdDateTime", "principalDisplayName",
+                    "principalId", "principalType", "resourceDisplayName", "resourceId"]
+PAGE_DEFAULT = 100
+PAGE_MAX = 999
 
 
 def utc_text(t=None):
@@ -113,12 +129,14 @@ class Graph:
         self.replication_delay = 0.0
         self.mailbox_permission = True
         self.role_management = False
-        self.page_size = 100
+        self.page_size = PAGE_MAX
+        self.next_link_base = None
         self.users = {}
         self.groups = {}
         self.memberships = []  # {"group", "member", "visible_at"}
         self.sps = {}
         self.assignments = {}
+        self.assignment_visible_at = {}
         self.counts = {"graph": 0, "token": 0, "batch_inner": 0, "throttled": 0}
 
     def configure(self, data):
@@ -135,7 +153,10 @@ class Graph:
                 m["visible_at"] = 0
         self.mailbox_permission = bool(data.get("mailbox_permission", self.mailbox_permission))
         self.role_management = bool(data.get("role_management", self.role_management))
+        if data.get("replicate"):
+            self.assignment_visible_at = {}
         self.page_size = max(1, int(data.get("page_size", self.page_size)))
+        self.next_link_base = data.get("next_link_base", self.next_link_base)
 
     def seed(self, data):
         self.clients.update(data.get("clients", {}))
@@ -288,14 +309,21 @@ class Graph:
         return any(m["group"] == gid and m["member"] == uid and (not visible_only or self.visible(m))
                    for m in self.memberships)
 
-    def page(self, req, items, path):
+    def page(self, req, items, path, context="directoryObjects", render=None):
+        asked = req.query.get("$top", str(PAGE_DEFAULT))
+        if not asked.isdigit() or not 1 <= int(asked) <= PAGE_MAX:
+            return self.error(400, "Invalid page size specified: '%s'. Must be between 1 and %d inclusive."
+                              % (asked, PAGE_MAX), "Request_BadRequest")
         skip = int(req.query.get("$skiptoken", "0") or 0)
-        top = min(int(req.query.get("$top", self.page_size)), self.page_size)
-        body = {"@odata.context": "%s/$metadata#directoryObjects" % self.base(req), "value": items[skip:skip + top]}
+        top = min(int(asked), self.page_size)
+        value = items[skip:skip + top]
+        body = {"@odata.context": "%s/$metadata#%s" % (self.base(req), context),
+                "value": [render(x) for x in value] if render else value}
         if skip + top < len(items):
             q = dict(req.query)
             q["$skiptoken"] = str(skip + top)
-            body["@odata.nextLink"] = "%s%s?%s" % (self.base(req), path, urllib.parse.urlencode(q, safe="$,'"))
+            body["@odata.nextLink"] = "%s%s?%s" % (self.next_link_base or self.base(req), path,
+                                                   urllib.parse.urlencode(q, safe="$,'"))
         return Response(200, body)
 
     def directory_object(self, oid):
@@ -451,12 +479,45 @@ class Graph:
         return Response(204)
 
     # -- app roles -------------------------------------------------------
+    def assignment_filter(self, flt):
+        """(predicate, error) for the $filter of appRoleAssignedTo: Graph
+        filters these by resourceId and principalDisplayName only."""
+        if flt is None:
+            return (lambda a: True), None
+        fm = re.fullmatch(r"resourceId eq (%s)" % GUID, flt.strip())
+        if fm:
+            return (lambda a: a["resourceId"].lower() == fm.group(1).lower()), None
+        fm = re.fullmatch(r"(?:principalDisplayName eq '((?:[^']|'')*)'|"
+                          r"startswith\(principalDisplayName,\s*'((?:[^']|'')*)'\))", flt.strip())
+        if fm and fm.group(1) is not None:
+            name = fm.group(1).replace("''", "'")
+            return (lambda a: (a.get("principalDisplayName") or "") == name), None
+        if fm:
+            prefix = fm.group(2).replace("''", "'").lower()
+            return (lambda a: (a.get("principalDisplayName") or "").lower().startswith(prefix)), None
+        prop = re.match(r"\s*(?:\w+\()?(\w+)", flt)
+        return None, self.error(400, "Unsupported or invalid query filter clause specified for property '%s' of "
+                                "resource 'AppRoleAssignment'." % (prop.group(1) if prop else flt),
+                                "Request_UnsupportedQuery")
+
     def list_assignments(self, req, m):
         sp = self.sps.get(m.group("sp").lower())
         if sp is None:
             return self.error(404, MSG_NOT_FOUND % m.group("sp"))
-        items = [a for a in self.assignments.values() if a["resourceId"].lower() == sp["id"].lower()]
-        return self.page(req, items, "/servicePrincipals/%s/appRoleAssignedTo" % sp["id"])
+        wanted, err = self.assignment_filter(req.query.get("$filter"))
+        if err:
+            return err
+        now = time.time()
+        items = [a for a in self.assignments.values() if a["resourceId"].lower() == sp["id"].lower()
+                 and self.assignment_visible_at.get(a["id"], 0) <= now and wanted(a)]
+        select = [s for s in req.query.get("$select", "").split(",") if s]
+        for s in select:
+            if s not in ASSIGNMENT_PROPS:
+                return self.error(400, "Could not find a property named '%s' on type "
+                                  "'microsoft.graph.appRoleAssignment'." % s, "Request_BadRequest")
+        return self.page(req, items, "/servicePrincipals/%s/appRoleAssignedTo" % sp["id"],
+                         "servicePrincipals('%s')/appRoleAssignedTo" % sp["id"],
+                         lambda a: {p: a.get(p) for p in (select or ASSIGNMENT_PROPS)})
 
     def assign(self, req, m):
         sp = self.sps.get(m.group("sp").lower())
@@ -483,6 +544,8 @@ class Graph:
              "principalId": body["principalId"], "principalType": principal["@odata.type"].split(".")[-1].title(),
              "resourceDisplayName": sp.get("displayName"), "resourceId": sp["id"]}
         self.assignments[a["id"]] = a
+        if self.replication_delay > 0:
+            self.assignment_visible_at[a["id"]] = time.time() + self.replication_delay
         return Response(201, dict(a, **{"@odata.context": "%s/$metadata#servicePrincipals('%s')/appRoleAssignedTo/$entity"
                                          % (self.base(req), sp["id"])}))
 
@@ -494,6 +557,7 @@ class Graph:
         if a is None or a["resourceId"].lower() != sp["id"].lower():
             return self.error(404, MSG_NOT_FOUND % m.group("aid"))
         del self.assignments[a["id"]]
+        self.assignment_visible_at.pop(a["id"], None)
         return Response(204)
 
     def no_segment(self, req, m):

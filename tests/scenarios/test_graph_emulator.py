@@ -125,6 +125,42 @@ class GraphEmulatorTest(unittest.TestCase):
             path = link[len(self.emu.url):] if link else None
         self.assertEqual(len(seen), 2)
 
+    def test_app_role_assignments_listed_as_graph_lists_them(self):
+        tok = self.token()
+        sp, role = "ffffffff-ffff-4fff-8fff-ffffffffffff", "99999999-9999-4999-8999-999999999999"
+        self.emu.seed({"graph": {
+            "servicePrincipals": [{"id": sp, "appRoles": [{"id": role}]}],
+            "appRoleAssignments": [{"id": "assignment-%04d-xxxxxx" % i, "principalId": USER if i == 2 else
+                                    "%08x-0000-4000-8000-000000000000" % i, "resourceId": sp, "appRoleId": role,
+                                    "principalDisplayName": "Ada" if i == 2 else "Someone"} for i in range(5)]}})
+        base = "/v1.0/servicePrincipals/%s/appRoleAssignedTo" % sp
+        # A duplicate is refused without naming the assignment that exists.
+        status, _, body = self.send("POST", base, {"principalId": USER, "resourceId": sp, "appRoleId": role}, token=tok)
+        self.assertEqual(status, 400)
+        self.assertNotIn("assignment-0002", json.dumps(body))
+        # Paged by $top (1..999) and @odata.nextLink, with $select honoured.
+        for top in ("0", "1000", "x"):
+            self.assertEqual(self.send("GET", base + "?$top=" + top, token=tok)[0], 400)
+        path, seen = base + "?$select=id,principalId&$top=2", []
+        while path:
+            status, _, body = self.send("GET", path, token=tok)
+            self.assertEqual(status, 200)
+            self.assertTrue(all(set(a) == {"id", "principalId"} for a in body["value"]))
+            seen += [a["id"] for a in body["value"]]
+            link = body.get("@odata.nextLink")
+            path = link[len(self.emu.url):] if link else None
+        self.assertEqual(seen, ["assignment-%04d-xxxxxx" % i for i in range(5)])
+        # Filters only on what Graph documents: not principalId or appRoleId.
+        q = urllib.parse.quote
+        for flt in ("principalId eq " + USER, "appRoleId eq " + role):
+            status, _, body = self.send("GET", base + "?$filter=" + q(flt), token=tok)
+            self.assertEqual(status, 400, flt)
+            self.assertEqual(body["error"]["code"], "Request_UnsupportedQuery")
+        for flt, n in (("principalDisplayName eq 'Ada'", 1), ("startswith(principalDisplayName,'some')", 4),
+                       ("resourceId eq " + sp, 5)):
+            status, _, body = self.send("GET", base + "?$filter=" + q(flt), token=tok)
+            self.assertEqual((status, len(body["value"])), (200, n), flt)
+
 
 if __name__ == "__main__":
     harness.main()

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,7 +37,9 @@
 #define G_ROLE "dddddddd-dddd-4ddd-8ddd-dddddddddddd"
 #define G_GONE "eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee"
 #define SP "ffffffff-ffff-4fff-8fff-ffffffffffff"
+#define SP_BIG "f0f0f0f0-f0f0-4f0f-8f0f-f0f0f0f0f0f0"
 #define ROLE "99999999-9999-4999-8999-999999999999"
+#define ROLE_2 "98989898-9898-4989-8989-989898989898"
 
 /* 2026-11-25T09:00:00Z */
 #define NOW_MS INT64_C(1795597200000)
@@ -198,8 +201,10 @@ static void configure(struct fixture *f, const char *json)
 	assert_int_equal(emu_post(&f->emu, "/_emu/config/graph", json), 0);
 }
 
-/* How many memberships the emulator's store holds for GROUP and USER. */
-static int stored_memberships(struct fixture *f, const char *group, const char *user)
+/* How many objects of LIST in the emulator's store have KEY_1 = VALUE_1
+ * and KEY_2 = VALUE_2. */
+static int stored(struct fixture *f, const char *list, const char *key_1, const char *value_1, const char *key_2,
+		  const char *value_2)
 {
 	cJSON *state = NULL, *m;
 	char *body = NULL;
@@ -209,14 +214,25 @@ static int stored_memberships(struct fixture *f, const char *group, const char *
 	state = cJSON_Parse(body);
 	free(body);
 	assert_non_null(state);
-	cJSON_ArrayForEach(m, cJSON_GetObjectItem(state, "memberships")) {
-		const char *g = cJSON_GetStringValue(cJSON_GetObjectItem(m, "group"));
-		const char *u = cJSON_GetStringValue(cJSON_GetObjectItem(m, "member"));
+	cJSON_ArrayForEach(m, cJSON_GetObjectItem(state, list)) {
+		const char *v1 = cJSON_GetStringValue(cJSON_GetObjectItem(m, key_1));
+		const char *v2 = cJSON_GetStringValue(cJSON_GetObjectItem(m, key_2));
 
-		n += g && u && strcmp(g, group) == 0 && strcmp(u, user) == 0;
+		n += v1 && v2 && strcasecmp(v1, value_1) == 0 && strcasecmp(v2, value_2) == 0;
 	}
 	cJSON_Delete(state);
 	return n;
+}
+
+static int stored_memberships(struct fixture *f, const char *group, const char *user)
+{
+	return stored(f, "memberships", "group", group, "member", user);
+}
+
+/* Assignments of ROLE to PRINCIPAL, on any resource. */
+static int stored_assignments(struct fixture *f, const char *principal, const char *role)
+{
+	return stored(f, "appRoleAssignments", "principalId", principal, "appRoleId", role);
 }
 
 /* The query string of the last logged request, as the emulator decoded it. */
@@ -240,6 +256,17 @@ static void add_member(struct fixture *f, const char *group, const char *user)
 	struct directory_change c = { .kind = DIRECTORY_ADD_MEMBER, .target_id = group, .principal_id = user };
 
 	directory_apply(f->d, &c, &f->res);
+}
+
+/* F->res is Graph's 429 with RETRY_AFTER_MS from its Retry-After. */
+static void assert_throttled(const struct fixture *f, int64_t retry_after_ms)
+{
+	assert_int_equal(f->res.error, -EAGAIN);
+	assert_int_equal(f->res.outcome, DIRECTORY_TRANSIENT);
+	assert_int_equal(f->res.status, 429);
+	assert_int_equal(f->res.retry_after_ms, retry_after_ms);
+	assert_string_equal(f->res.error_code, "TooManyRequests");
+	assert_non_null(f->res.request_id);
 }
 
 /* -- token ------------------------------------------------------------- */
@@ -608,7 +635,8 @@ static void test_app_role_assign_and_remove(void **state)
 
 	assert_int_equal(directory_apply(f->d, &c, &f->res), 0);
 	assert_true(f->res.unchanged);
-	assert_null(f->res.assignment_id);
+	assert_int_equal(f->res.status, 400);
+	assert_string_equal(f->res.assignment_id, assignment);
 
 	c = (struct directory_change){ .kind = DIRECTORY_REMOVE_APP_ROLE, .target_id = SP, .assignment_id = assignment };
 	assert_int_equal(directory_apply(f->d, &c, &f->res), 0);
@@ -624,6 +652,236 @@ static void test_app_role_assign_and_remove(void **state)
 				       .app_role_id = "Payroll.User" };
 	assert_int_equal(directory_apply(f->d, &c, &f->res), -EINVAL);
 	assert_int_equal(emu_count(&f->emu, NULL, NULL), 0);
+}
+
+static void assign(struct fixture *f, const char *resource, const char *principal, const char *role)
+{
+	struct directory_change c = {
+		.kind = DIRECTORY_ASSIGN_APP_ROLE, .target_id = resource, .principal_id = principal, .app_role_id = role,
+	};
+
+	directory_apply(f->d, &c, &f->res);
+}
+
+static void test_assign_twice_returns_the_first_id(void **state)
+{
+	struct fixture *f = *state;
+	char *first;
+
+	assign(f, SP, U_ADA, ROLE);
+	assert_int_equal(f->res.status, 201);
+	assert_int_equal(graph_requests(f), 1);
+	first = strdup(f->res.assignment_id);
+	assert_non_null(first);
+
+	/* Graph refuses the duplicate without naming it: one page of the
+	 * resource's assignments finds it. The ids are matched whatever their
+	 * case. */
+	clear_log(f);
+	assign(f, "FFFFFFFF-FFFF-4FFF-8FFF-FFFFFFFFFFFF", U_ADA, ROLE);
+	assert_int_equal(f->res.error, 0);
+	assert_int_equal(f->res.outcome, DIRECTORY_OK);
+	assert_true(f->res.unchanged);
+	assert_int_equal(f->res.status, 400);
+	assert_string_equal(f->res.error_message, "Permission being assigned already exists on the object.");
+	assert_true(odata_is_guid(f->res.request_id));
+	assert_string_equal(f->res.assignment_id, first);
+	assert_int_equal(emu_count(&f->emu, "POST", "/appRoleAssignedTo"), 1);
+	assert_int_equal(emu_count(&f->emu, "GET", "/appRoleAssignedTo"), 1);
+	assert_int_equal(emu_count(&f->emu, NULL, NULL), 2);
+	assert_int_equal(stored_assignments(f, U_ADA, ROLE), 1);
+	free(first);
+}
+
+/* SP_BIG: 2,500 assignments of ROLE, the one to ada 2,301st, and one of
+ * ROLE_2 to ada 11th. */
+static void seed_big(struct fixture *f)
+{
+	enum { N = 2500, ADA_AT = 2300 };
+	size_t size = 256 + N * 256, len;
+	char *json = malloc(size);
+
+	assert_non_null(json);
+	len = (size_t)snprintf(json, size,
+			       "{\"graph\": {\"servicePrincipals\": [{\"id\": \"" SP_BIG "\", \"displayName\": \"Intranet\","
+			       " \"appRoles\": [{\"id\": \"" ROLE "\"}, {\"id\": \"" ROLE_2 "\"}]}],"
+			       " \"appRoleAssignments\": [");
+	for (int i = 0; i < N; i++) {
+		char principal[40];
+
+		snprintf(principal, sizeof(principal), "%08x-0000-4000-8000-000000000000", (unsigned)i + 1);
+		len += (size_t)snprintf(json + len, size - len,
+					"%s{\"id\": \"big-assignment-%05d\", \"principalId\": \"%s\","
+					" \"resourceId\": \"" SP_BIG "\", \"appRoleId\": \"%s\"}",
+					i ? "," : "", i, i == 10 || i == ADA_AT ? U_ADA : principal,
+					i == 10 ? ROLE_2 : ROLE);
+		assert_true(len < size);
+	}
+	snprintf(json + len, size - len, "]}}");
+	assert_int_equal(emu_post(&f->emu, "/_emu/seed", json), 0);
+	free(json);
+}
+
+static void test_find_assignment_on_a_large_paged_listing(void **state)
+{
+	struct fixture *f = *state;
+	struct directory_change removal = { .kind = DIRECTORY_REMOVE_APP_ROLE, .target_id = SP_BIG };
+	char *id = NULL, *v;
+
+	seed_big(f);
+	/* A duplicate deep in the listing: the POST, then three pages of 999. */
+	assign(f, SP_BIG, U_ADA, ROLE);
+	assert_int_equal(f->res.outcome, DIRECTORY_OK);
+	assert_string_equal(f->res.assignment_id, "big-assignment-02300");
+	assert_int_equal(emu_count(&f->emu, "GET", "/appRoleAssignedTo"), 3);
+	assert_int_equal(graph_requests(f), 4);
+	/* Each page asks for the largest page and three properties; the later
+	 * ones are Graph's nextLinks. */
+	v = last_query_value(f, "$top");
+	assert_string_equal(v, "999");
+	free(v);
+	v = last_query_value(f, "$select");
+	assert_string_equal(v, "id,principalId,appRoleId");
+	free(v);
+	v = last_query_value(f, "$skiptoken");
+	assert_string_equal(v, "1998");
+	free(v);
+
+	clear_log(f);
+	assert_int_equal(directory_find_assignment(f->d, SP_BIG, U_ADA, ROLE_2, &id, &f->res), 0);
+	assert_string_equal(id, "big-assignment-00010");
+	free(id);
+	assert_int_equal(graph_requests(f), 1);
+	/* None: every page read, and NULL. */
+	clear_log(f);
+	id = (char *)"untouched";
+	assert_int_equal(directory_find_assignment(f->d, SP_BIG, U_BOB, ROLE, &id, &f->res), 0);
+	assert_null(id);
+	assert_int_equal(f->res.outcome, DIRECTORY_OK);
+	assert_int_equal(graph_requests(f), 3);
+
+	/* A server that pages finer than asked is followed to the 24th page. */
+	configure(f, "{\"page_size\": 100}");
+	clear_log(f);
+	assert_int_equal(directory_find_assignment(f->d, SP_BIG, U_ADA, ROLE, &id, &f->res), 0);
+	assert_string_equal(id, "big-assignment-02300");
+	assert_int_equal(graph_requests(f), 24);
+
+	/* At the end date: remove it by the id found; then there is none. */
+	removal.assignment_id = id;
+	assert_int_equal(directory_apply(f->d, &removal, &f->res), 0);
+	assert_false(f->res.unchanged);
+	free(id);
+	assert_int_equal(stored_assignments(f, U_ADA, ROLE), 0);
+	assert_int_equal(directory_find_assignment(f->d, SP_BIG, U_ADA, ROLE, &id, &f->res), 0);
+	assert_null(id);
+
+	/* More pages than we read: refused, not taken for "none". */
+	configure(f, "{\"page_size\": 12}");
+	clear_log(f);
+	id = (char *)"untouched";
+	assert_int_equal(directory_find_assignment(f->d, SP_BIG, U_BOB, ROLE, &id, &f->res), -E2BIG);
+	assert_int_equal(f->res.outcome, DIRECTORY_PERMANENT);
+	assert_string_equal(id, "untouched");
+	assert_int_equal(graph_requests(f), 200);
+}
+
+static void test_assignment_lookup_never_sends_a_hostile_id(void **state)
+{
+	static const char *const bad[] = {
+		SP "/../../groups/" G_VPN, U_ADA "?$filter=x", "Payroll.User", "'" U_ADA "'", "", NULL,
+	};
+	struct fixture *f = *state;
+	char *id = (char *)"untouched";
+	char next_link_base[160];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(directory_find_assignment(f->d, bad[i], U_ADA, ROLE, &id, &f->res), -EINVAL);
+		assert_int_equal(f->res.outcome, DIRECTORY_PERMANENT);
+		assert_int_equal(directory_find_assignment(f->d, SP, bad[i], ROLE, &id, &f->res), -EINVAL);
+		assert_int_equal(directory_find_assignment(f->d, SP, U_ADA, bad[i], &id, &f->res), -EINVAL);
+	}
+	assert_string_equal(id, "untouched");
+	assert_int_equal(emu_count(&f->emu, NULL, NULL), 0);
+
+	/* The existing assignment's id as Graph sent it would change the
+	 * DELETE's path: it is refused, never returned. */
+	assert_int_equal(emu_post(&f->emu, "/_emu/seed",
+				  "{\"graph\": {\"appRoleAssignments\": [{\"id\": \"../../../groups/" G_VPN "/members\","
+				  " \"principalId\": \"" U_GUS "\", \"resourceId\": \"" SP "\", \"appRoleId\": \"" ROLE "\"}]}}"),
+			 0);
+	assign(f, SP, U_GUS, ROLE);
+	assert_int_equal(f->res.error, -EBADMSG);
+	assert_int_equal(f->res.outcome, DIRECTORY_TRANSIENT);
+	assert_null(f->res.assignment_id);
+	assert_int_equal(directory_find_assignment(f->d, SP, U_GUS, ROLE, &id, &f->res), -EBADMSG);
+	assert_string_equal(id, "untouched");
+	assert_int_equal(emu_count(&f->emu, "DELETE", NULL), 0);
+	assert_int_equal(emu_count(&f->emu, NULL, "/groups/"), 0);
+
+	/* A nextLink that leaves base_url would carry our token elsewhere: not
+	 * followed, and nothing more is sent. */
+	assign(f, SP, U_ADA, ROLE);
+	assign(f, SP, U_CAROL, ROLE);
+	configure(f, "{\"page_size\": 1}");
+	snprintf(next_link_base, sizeof(next_link_base), "%s/v1.0.evil", f->emu.url);
+	for (int i = 0; i < 2; i++) {
+		char config[256];
+
+		snprintf(config, sizeof(config), "{\"next_link_base\": \"%s\"}",
+			 i == 0 ? next_link_base : "https://graph.example.net/v1.0");
+		configure(f, config);
+		clear_log(f);
+		assert_int_equal(directory_find_assignment(f->d, SP, U_CAROL, ROLE, &id, &f->res), -EINVAL);
+		assert_int_equal(f->res.outcome, DIRECTORY_PERMANENT);
+		assert_int_equal(emu_count(&f->emu, NULL, NULL), 1);
+	}
+	assert_string_equal(id, "untouched");
+}
+
+static void test_assignment_not_listed_yet_is_transient(void **state)
+{
+	struct fixture *f = *state;
+	char *first, *id = NULL;
+
+	configure(f, "{\"replication_delay\": 600}");
+	assign(f, SP, U_ADA, ROLE);
+	assert_int_equal(f->res.status, 201);
+	first = strdup(f->res.assignment_id);
+	assert_non_null(first);
+	/* Graph knows it exists but does not list it yet: try again later,
+	 * never OK without the id its removal needs. */
+	assign(f, SP, U_ADA, ROLE);
+	assert_int_equal(f->res.error, -EAGAIN);
+	assert_int_equal(f->res.outcome, DIRECTORY_TRANSIENT);
+	assert_false(f->res.unchanged);
+	assert_int_equal(f->res.status, 400);
+	assert_null(f->res.assignment_id);
+	assert_int_equal(directory_find_assignment(f->d, SP, U_ADA, ROLE, &id, &f->res), 0);
+	assert_null(id);
+	assert_int_equal(stored_assignments(f, U_ADA, ROLE), 1);
+	configure(f, "{\"replicate\": true}");
+	assign(f, SP, U_ADA, ROLE);
+	assert_int_equal(f->res.outcome, DIRECTORY_OK);
+	assert_string_equal(f->res.assignment_id, first);
+	free(first);
+}
+
+static void test_assignment_lookup_throttled(void **state)
+{
+	struct fixture *f = *state;
+
+	/* Requests 1 (201) and 3 (the duplicate) pass; 2 and 4 (the listing)
+	 * are throttled, and the caller gets the listing's Retry-After. */
+	configure(f, "{\"throttle_every\": 2, \"retry_after\": 9}");
+	assign(f, SP, U_ADA, ROLE);
+	assert_int_equal(f->res.status, 201);
+	assign(f, SP, U_ADA, ROLE);
+	assert_int_equal(f->res.status, 429);
+	assign(f, SP, U_ADA, ROLE);
+	assert_throttled(f, 9000);
+	assert_null(f->res.assignment_id);
+	assert_int_equal(emu_count(&f->emu, "GET", "/appRoleAssignedTo"), 1);
 }
 
 static void test_batch_with_mixed_results(void **state)
@@ -651,7 +909,9 @@ static void test_batch_with_mixed_results(void **state)
 	}
 	assert_int_equal(directory_apply_batch(f->d, c, n, res), -EPERM);
 	assert_int_equal(emu_count(&f->emu, "POST", "/v1.0/$batch"), 2);
-	assert_int_equal(graph_requests(f), 2);
+	/* Each batch's duplicate assignments are looked up in one listing. */
+	assert_int_equal(emu_count(&f->emu, "GET", "/appRoleAssignedTo"), 2);
+	assert_int_equal(graph_requests(f), 4);
 
 	assert_int_equal(res[0].outcome, DIRECTORY_OK);
 	assert_false(res[0].unchanged);
@@ -671,10 +931,14 @@ static void test_batch_with_mixed_results(void **state)
 	assert_int_equal(res[6].error, -ENOENT);
 	for (size_t i = 7; i < 12; i++)
 		assert_int_equal(res[i].error, -EPERM);
-	/* 12..24 assign the role to six users, some twice, one already (ada, 5). */
+	/* 12..24 assign the role to six users, some twice, one already (ada,
+	 * 5): each has its one assignment's id. */
 	for (size_t i = 12; i < 25; i++) {
 		assert_int_equal(res[i].outcome, DIRECTORY_OK);
 		assert_int_equal(res[i].unchanged, i >= 18 || strcmp(users[i % 6], U_ADA) == 0);
+		assert_true(odata_is_base64url(res[i].assignment_id));
+		assert_string_equal(res[i].assignment_id, res[i % 6 == 0 ? 5 : 12 + i % 6].assignment_id);
+		assert_int_equal(stored_assignments(f, users[i % 6], ROLE), 1);
 	}
 	assert_int_equal(stored_memberships(f, G_VPN, U_ADA), 1);
 	for (size_t i = 0; i < n; i++)
@@ -692,12 +956,7 @@ static void test_throttling(void **state)
 	/* Every request throttled: transient, with Graph's Retry-After. */
 	configure(f, "{\"throttle_every\": 1, \"retry_after\": 7}");
 	add_member(f, G_VPN, U_ADA);
-	assert_int_equal(f->res.error, -EAGAIN);
-	assert_int_equal(f->res.outcome, DIRECTORY_TRANSIENT);
-	assert_int_equal(f->res.status, 429);
-	assert_int_equal(f->res.retry_after_ms, 7000);
-	assert_string_equal(f->res.error_code, "TooManyRequests");
-	assert_non_null(f->res.request_id);
+	assert_throttled(f, 7000);
 	assert_int_equal(stored_memberships(f, G_VPN, U_ADA), 0);
 
 	/* Inside a batch, each request is throttled on its own. */
@@ -839,6 +1098,11 @@ int main(void)
 		T(test_remove_member_and_not_a_member),
 		T(test_permanent_refusals),
 		T(test_app_role_assign_and_remove),
+		T(test_assign_twice_returns_the_first_id),
+		T(test_find_assignment_on_a_large_paged_listing),
+		T(test_assignment_lookup_never_sends_a_hostile_id),
+		T(test_assignment_not_listed_yet_is_transient),
+		T(test_assignment_lookup_throttled),
 		T(test_batch_with_mixed_results),
 		T(test_throttling),
 		T(test_transient_faults),
