@@ -34,6 +34,7 @@ struct journal {
 	bool broken;       /* a failed write could not be cut off: write no more */
 	int status;        /* 0, or why appends are refused */
 	uint64_t compact_bytes;
+	uint64_t compacted_size; /* after the last compaction in this process */
 	journal_snapshot_fn snapshot;
 	void *snapshot_userdata;
 };
@@ -445,6 +446,7 @@ static int replace_file(struct journal *j, journal_snapshot_fn snapshot, void *u
 		close(j->fd);
 	j->fd = w.fd;
 	j->size = w.size;
+	j->compacted_size = w.size;
 	j->last_seq = w.seq;
 	free(w.buf.data);
 	return 0;
@@ -538,7 +540,9 @@ int journal_sync(struct journal *j)
 	r = sync_queue(j);
 	if (r < 0)
 		return r;
-	if (j->snapshot && j->size >= j->compact_bytes) {
+	/* a state bigger than the threshold would otherwise be rewritten on
+	 * every sync: wait for the file to double as well */
+	if (j->snapshot && j->size >= j->compact_bytes && j->size >= 2 * j->compacted_size) {
 		uint64_t before = j->size;
 
 		r = journal_compact(j);

@@ -32,7 +32,8 @@
 #define JOURNAL_RECORD_HEADER_SIZE 20 /* crc, length, type, flags, seq */
 #define JOURNAL_MAX_PAYLOAD (1024 * 1024)
 #define JOURNAL_FILE_NAME "journal"
-/* Compact once the file passes this size (journal_options.compact_bytes 0). */
+/* Compact once the file passes this size (journal_options.compact_bytes 0)
+ * and has doubled since the last compaction. */
 #define JOURNAL_DEFAULT_COMPACT_BYTES (64 * 1024 * 1024)
 
 /* Record types 1..JOURNAL_TYPE_MAX are valid on disk; their meaning belongs
