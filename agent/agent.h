@@ -2,15 +2,21 @@
 #ifndef ACCESSD_AGENT_H
 #define ACCESSD_AGENT_H
 
+#include <stdbool.h>
+
 #include "clock.h"
 #include "conf.h"
 
 struct itsm;
+struct journal;
+struct state;
 
 struct agent {
 	struct config *cfg;
 	struct itsm *itsm;
 	const struct clock *clock;
+	struct journal *journal; /* NULL until agent_open_journal */
+	struct state *state;     /* rebuilt from the journal */
 };
 
 /* Build an agent from CFG, which it takes over (freed by agent_free, also
@@ -18,6 +24,17 @@ struct agent {
  * owns, or a negative errno (already logged). */
 int agent_new(struct config *cfg, const struct clock *clock, struct agent **ret);
 struct agent *agent_free(struct agent *a);
+
+/* Open the journal in the state directory (created 0700 when missing) and
+ * replay it into the agent's state. REPAIR cuts a corrupt journal at the
+ * damage after keeping a copy. Returns 0 or a negative errno (logged). */
+int agent_open_journal(struct agent *a, bool repair);
+
+/* Whether the agent may act: false while the journal cannot be written
+ * (full disk, I/O error), which is logged. Retries writing what a failed
+ * write left queued. A failed fsync is fatal: exits non-zero so that
+ * systemd restarts the agent and replay starts from the disk. */
+bool agent_can_act(struct agent *a);
 
 /* One poll cycle: ask the ITSM for the governed requests and act on them.
  * Returns 0, or a negative errno when the cycle could not complete (logged). */
