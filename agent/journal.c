@@ -184,13 +184,29 @@ static bool good_frame_after(const unsigned char *data, size_t len, size_t off, 
 	return false;
 }
 
-int journal_scan_buffer(const void *buffer, size_t len, journal_apply_fn apply, void *userdata,
-			struct journal_scan *ret)
+/* Replaying a large file touches each page once: with RELEASE (DATA is a
+ * file mapping) the pages behind the scan are dropped from memory as it
+ * goes, so replay does not hold the whole file resident. */
+#define RELEASE_BYTES (8u * 1024 * 1024)
+
+static void release_behind(const unsigned char *data, size_t *released, size_t off)
 {
-	const unsigned char *data = buffer;
+	size_t page, upto;
+
+	if (off - *released < RELEASE_BYTES)
+		return;
+	page = (size_t)sysconf(_SC_PAGESIZE);
+	upto = off / page * page;
+	(void)madvise((void *)(data + *released), upto - *released, MADV_DONTNEED);
+	*released = upto;
+}
+
+static void scan(const unsigned char *data, size_t len, bool release, journal_apply_fn apply, void *userdata,
+		 struct journal_scan *ret)
+{
 	unsigned char header[JOURNAL_HEADER_SIZE];
 	struct journal_scan s = { .damage = JOURNAL_SOUND, .size = len };
-	size_t off = JOURNAL_HEADER_SIZE;
+	size_t off = JOURNAL_HEADER_SIZE, released = 0;
 
 	file_header(header);
 	if (len < JOURNAL_HEADER_SIZE) {
@@ -233,10 +249,18 @@ int journal_scan_buffer(const void *buffer, size_t len, journal_apply_fn apply, 
 		s.last_seq = rec.seq;
 		off += JOURNAL_RECORD_HEADER_SIZE + rec.len;
 		s.good_size = off;
+		if (release)
+			release_behind(data, &released, off);
 	}
 done:
 	s.offset = s.good_size;
 	*ret = s;
+}
+
+int journal_scan_buffer(const void *data, size_t len, journal_apply_fn apply, void *userdata,
+			struct journal_scan *ret)
+{
+	scan(data, len, false, apply, userdata, ret);
 	return 0;
 }
 
@@ -254,7 +278,7 @@ static int map_file(int fd, const void **ret_data, size_t *ret_len)
 		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (p == MAP_FAILED)
 			return -errno;
-		(void)madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
+		(void)madvise(p, (size_t)st.st_size, MADV_WILLNEED);
 	}
 	*ret_data = p;
 	*ret_len = (size_t)st.st_size;
@@ -280,9 +304,12 @@ int journal_scan_file(const char *path, journal_apply_fn apply, void *userdata, 
 	close(fd);
 	if (r < 0)
 		return r;
-	r = journal_scan_buffer(data ? data : "", len, apply, userdata, ret);
+	if (data)
+		scan(data, len, true, apply, userdata, ret);
+	else
+		scan((const unsigned char *)"", 0, false, apply, userdata, ret);
 	unmap_file(data, len);
-	return r;
+	return 0;
 }
 
 static int buf_reserve(struct buf *b, size_t more)
@@ -672,7 +699,10 @@ static int replay(struct journal *j, bool repair, journal_apply_fn apply, void *
 		log_error("cannot read the journal %s: %s", j->path, strerror(-r));
 		return r;
 	}
-	journal_scan_buffer(data ? data : "", len, apply, userdata, &s);
+	if (data)
+		scan(data, len, true, apply, userdata, &s);
+	else
+		scan((const unsigned char *)"", 0, false, apply, userdata, &s);
 	j->last_seq = s.last_seq;
 	j->size = len;
 	switch (s.damage) {

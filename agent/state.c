@@ -6,10 +6,9 @@
 #include <string.h>
 
 #include "json.h"
+#include "jsonflat.h"
 #include "state.h"
 
-/* Beyond this a double no longer holds every integer. */
-#define MAX_EXACT_INT 9007199254740992.0
 #define MAX_ACTIONS_PER_REQUEST 256
 
 /* Open addressing with linear probing; removal shifts back, so there are no
@@ -38,6 +37,7 @@ struct state {
 	struct table actions;  /* struct state_action *, by id */
 	struct watermark *watermarks;
 	size_t n_watermarks;
+	struct jsonflat flat; /* the payload being applied */
 };
 
 static const char *const type_names[STATE_RECORD_TYPES + 1] = {
@@ -268,14 +268,17 @@ struct state *state_free(struct state *s)
 	free(s->requests.hashes);
 	free(s->actions.items);
 	free(s->actions.hashes);
+	jsonflat_release(&s->flat);
 	free(s);
 	return NULL;
 }
 
-/* A record's payload, checked and picked apart before anything changes. */
+/* A record's payload, checked and picked apart before anything changes.
+ * The strings point into the state's jsonflat; the objects are owned here
+ * until applying takes them. */
 struct change {
 	uint16_t type;
-	cJSON *root;
+	const struct jsonflat *flat;
 	const char *source, *id, *action, *number, *workflow, *approval, *approver, *decision, *key, *value;
 	bool has_stage;
 	int stage, attempts;
@@ -286,54 +289,51 @@ struct change {
 	struct state_action *act;  /* the action it names, when it exists */
 };
 
-static int get_string(const cJSON *root, const char *name, bool required, const char **ret)
+static int get_string(struct change *c, const char *name, bool required, const char **ret)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name);
+	const struct jsonflat_member *m = jsonflat_get(c->flat, name);
 
-	if (!v || cJSON_IsNull(v))
+	if (!m || m->kind == JSONFLAT_NULL)
 		return required ? -EBADMSG : 0;
-	if (!cJSON_IsString(v))
+	if (m->kind != JSONFLAT_STRING)
 		return -EBADMSG;
-	*ret = v->valuestring;
+	*ret = m->str;
 	return 0;
 }
 
-static int get_int(const cJSON *root, const char *name, bool required, int64_t min, int64_t max, int64_t *ret)
+static int get_int(struct change *c, const char *name, bool required, int64_t min, int64_t max, int64_t *ret)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name);
-	double d;
+	const struct jsonflat_member *m = jsonflat_get(c->flat, name);
+	int64_t v;
 
-	if (!v)
+	if (!m)
 		return required ? -EBADMSG : 0;
-	if (!cJSON_IsNumber(v))
+	if (m->kind != JSONFLAT_NUMBER)
 		return -EBADMSG;
-	d = v->valuedouble;
-	if (!(d >= -MAX_EXACT_INT && d <= MAX_EXACT_INT) || d != (double)(int64_t)d || d < (double)min ||
-	    d > (double)max)
+	if (jsonflat_int(m, &v) < 0 || v < min || v > max)
 		return -EINVAL;
-	*ret = (int64_t)d;
-	return 0;
-}
-
-static int get_object(cJSON *root, const char *name, bool required, cJSON **ret)
-{
-	cJSON *v = cJSON_GetObjectItemCaseSensitive(root, name);
-
-	if (!v)
-		return required ? -EBADMSG : 0;
-	if (!cJSON_IsObject(v))
-		return -EBADMSG;
 	*ret = v;
 	return 0;
+}
+
+static int get_object(struct change *c, const char *name, bool required, cJSON **ret)
+{
+	const struct jsonflat_member *m = jsonflat_get(c->flat, name);
+
+	if (!m || m->kind == JSONFLAT_NULL)
+		return required ? -EBADMSG : 0;
+	if (m->kind != JSONFLAT_OBJECT)
+		return -EBADMSG;
+	return json_parse(m->raw, m->raw_len, ret) < 0 ? -EBADMSG : 0;
 }
 
 static int get_request_key(struct state *s, struct change *c, bool must_exist)
 {
 	int r;
 
-	r = get_string(c->root, "source", true, &c->source);
+	r = get_string(c, "source", true, &c->source);
 	if (r == 0)
-		r = get_string(c->root, "id", true, &c->id);
+		r = get_string(c, "id", true, &c->id);
 	if (r < 0)
 		return r;
 	c->req = table_find(&s->requests, request_has_key, c->source, c->id);
@@ -346,9 +346,9 @@ static int get_stage(struct change *c)
 	int64_t stage;
 	int r;
 
-	if (!cJSON_GetObjectItemCaseSensitive(c->root, "stage"))
+	if (!jsonflat_get(c->flat, "stage"))
 		return 0;
-	r = get_int(c->root, "stage", true, 0, 1000, &stage);
+	r = get_int(c, "stage", true, 0, 1000, &stage);
 	if (r < 0)
 		return r;
 	c->has_stage = true;
@@ -362,11 +362,11 @@ static int check_request(struct state *s, struct change *c)
 
 	r = get_request_key(s, c, false);
 	if (r == 0)
-		r = get_string(c->root, "number", false, &c->number);
+		r = get_string(c, "number", false, &c->number);
 	if (r == 0)
-		r = get_string(c->root, "state", false, &c->workflow);
+		r = get_string(c, "state", false, &c->workflow);
 	if (r == 0)
-		r = get_object(c->root, "data", false, &c->data);
+		r = get_object(c, "data", false, &c->data);
 	if (r == 0)
 		r = get_stage(c);
 	if (r == 0 && c->workflow && strlen(c->workflow) >= STATE_WORKFLOW_MAX)
@@ -380,17 +380,17 @@ static int check_approval(struct state *s, struct change *c)
 
 	r = get_request_key(s, c, true);
 	if (r == 0)
-		r = get_string(c->root, "approval", true, &c->approval);
+		r = get_string(c, "approval", true, &c->approval);
 	if (r == 0)
-		r = get_string(c->root, "approver", false, &c->approver);
+		r = get_string(c, "approver", false, &c->approver);
 	if (r == 0)
-		r = get_string(c->root, "decision", false, &c->decision);
+		r = get_string(c, "decision", false, &c->decision);
 	if (r == 0)
 		r = get_stage(c);
 	if (r == 0)
-		r = get_int(c->root, "at", false, 0, INT64_MAX, &c->at_ms);
+		r = get_int(c, "at", false, 0, INT64_MAX, &c->at_ms);
 	if (r == 0)
-		r = get_object(c->root, "data", false, &c->data);
+		r = get_object(c, "data", false, &c->data);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < c->req->pub.n_approvals; i++)
@@ -406,9 +406,9 @@ static int check_timer(struct state *s, struct change *c)
 
 	r = get_request_key(s, c, true);
 	if (r == 0)
-		r = get_string(c->root, "kind", true, &kind);
+		r = get_string(c, "kind", true, &kind);
 	if (r == 0)
-		r = get_int(c->root, "due", true, 0, INT64_MAX, &c->due_ms);
+		r = get_int(c, "due", true, 0, INT64_MAX, &c->due_ms);
 	if (r == 0)
 		r = state_timer_from_name(kind, &c->timer);
 	return r;
@@ -420,9 +420,9 @@ static int check_intent(struct state *s, struct change *c)
 
 	r = get_request_key(s, c, true);
 	if (r == 0)
-		r = get_string(c->root, "action", true, &c->action);
+		r = get_string(c, "action", true, &c->action);
 	if (r == 0)
-		r = get_object(c->root, "intent", true, &c->intent);
+		r = get_object(c, "intent", true, &c->intent);
 	if (r < 0)
 		return r;
 	c->act = table_find(&s->actions, action_has_key, c->action, NULL);
@@ -436,9 +436,9 @@ static int check_outcome(struct state *s, struct change *c)
 {
 	int r;
 
-	r = get_string(c->root, "action", true, &c->action);
+	r = get_string(c, "action", true, &c->action);
 	if (r == 0)
-		r = get_object(c->root, "outcome", true, &c->outcome);
+		r = get_object(c, "outcome", true, &c->outcome);
 	if (r < 0)
 		return r;
 	c->act = table_find(&s->actions, action_has_key, c->action, NULL);
@@ -452,11 +452,11 @@ static int check_retry(struct state *s, struct change *c)
 
 	r = get_request_key(s, c, true);
 	if (r == 0)
-		r = get_string(c->root, "key", true, &c->key);
+		r = get_string(c, "key", true, &c->key);
 	if (r == 0)
-		r = get_int(c->root, "attempts", true, 0, 1000000, &attempts);
+		r = get_int(c, "attempts", true, 0, 1000000, &attempts);
 	if (r == 0)
-		r = get_int(c->root, "next", false, 0, INT64_MAX, &c->next_ms);
+		r = get_int(c, "next", false, 0, INT64_MAX, &c->next_ms);
 	if (r < 0)
 		return r;
 	c->attempts = (int)attempts;
@@ -468,10 +468,10 @@ static int check_retry(struct state *s, struct change *c)
 
 static int check_watermark(struct change *c)
 {
-	int r = get_string(c->root, "source", true, &c->source);
+	int r = get_string(c, "source", true, &c->source);
 
 	if (r == 0)
-		r = get_string(c->root, "watermark", true, &c->value);
+		r = get_string(c, "watermark", true, &c->value);
 	return r;
 }
 
@@ -481,13 +481,12 @@ static int check(struct state *s, uint16_t type, const char *payload, size_t len
 
 	memset(c, 0, sizeof(*c));
 	c->type = type;
+	c->flat = &s->flat;
 	if (type < 1 || type > STATE_RECORD_TYPES)
 		return -EPROTONOSUPPORT;
-	r = json_parse(payload, len, &c->root);
+	r = jsonflat_parse(&s->flat, payload, len);
 	if (r < 0)
-		return -EBADMSG;
-	if (!cJSON_IsObject(c->root))
-		return -EBADMSG;
+		return r == -ENOMEM ? r : -EBADMSG;
 	switch ((enum state_record_type)type) {
 	case STATE_REQUEST:
 		return check_request(s, c);
@@ -537,12 +536,15 @@ static int merge_data(cJSON **into, cJSON *from)
 			return -ENOMEM;
 	}
 	while ((item = from->child)) {
+		cJSON *old = cJSON_GetObjectItemCaseSensitive(*into, item->string);
+
 		cJSON_DetachItemViaPointer(from, item);
 		if (cJSON_IsNull(item)) {
-			cJSON_DeleteItemFromObjectCaseSensitive(*into, item->string);
+			cJSON_Delete(cJSON_DetachItemViaPointer(*into, old));
 			cJSON_Delete(item);
-		} else if (cJSON_GetObjectItemCaseSensitive(*into, item->string)) {
-			cJSON_ReplaceItemInObjectCaseSensitive(*into, item->string, item);
+		} else if (old) {
+			/* keeps item's own key, unlike replacing by name */
+			cJSON_ReplaceItemViaPointer(*into, old, item);
 		} else if (!cJSON_AddItemToObject(*into, item->string, item)) {
 			cJSON_Delete(item);
 			return -ENOMEM;
@@ -676,7 +678,8 @@ static int apply_intent(struct state *s, struct change *c)
 	cJSON_Delete(a->intent);
 	cJSON_Delete(a->outcome);
 	a->outcome = NULL;
-	a->intent = cJSON_DetachItemViaPointer(c->root, c->intent);
+	a->intent = c->intent;
+	c->intent = NULL;
 	return 0;
 }
 
@@ -731,7 +734,8 @@ static int apply_change(struct state *s, struct change *c)
 		return apply_intent(s, c);
 	case STATE_OUTCOME:
 		cJSON_Delete(c->act->outcome);
-		c->act->outcome = cJSON_DetachItemViaPointer(c->root, c->outcome);
+		c->act->outcome = c->outcome;
+		c->outcome = NULL;
 		return 0;
 	case STATE_RETRY:
 		return apply_retry(c);
@@ -744,6 +748,13 @@ static int apply_change(struct state *s, struct change *c)
 	return -EPROTONOSUPPORT;
 }
 
+static void change_done(struct change *c)
+{
+	cJSON_Delete(c->data);
+	cJSON_Delete(c->intent);
+	cJSON_Delete(c->outcome);
+}
+
 int state_apply(struct state *s, uint16_t type, const char *payload, size_t len)
 {
 	struct change c;
@@ -752,7 +763,7 @@ int state_apply(struct state *s, uint16_t type, const char *payload, size_t len)
 	r = check(s, type, payload, len, &c);
 	if (r == 0)
 		r = apply_change(s, &c);
-	cJSON_Delete(c.root);
+	change_done(&c);
 	return r;
 }
 
@@ -773,7 +784,7 @@ int state_record(struct state *s, struct journal *j, uint16_t type, const char *
 		r = journal_append(j, type, payload, len, &seq);
 	if (r == 0)
 		r = apply_change(s, &c);
-	cJSON_Delete(c.root);
+	change_done(&c);
 	if (r == 0 && ret_seq)
 		*ret_seq = seq;
 	return r;

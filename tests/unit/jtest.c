@@ -9,7 +9,6 @@
 
 #include "jtest.h"
 
-#define REQUESTS 97
 #define T0 1764000000000LL
 
 char *jtest_tmpdir(void)
@@ -56,8 +55,15 @@ void jtest_rmdir(const char *dir)
 
 size_t jtest_record(const struct state *s, uint64_t i, uint16_t *ret_type, char *buf, size_t cap)
 {
+	return jtest_record_pool(s, i, JTEST_REQUESTS, ret_type, buf, cap);
+}
+
+size_t jtest_record_pool(const struct state *s, uint64_t i, unsigned pool, uint16_t *ret_type, char *buf,
+			 size_t cap)
+{
 	unsigned long long n = (unsigned long long)i;
-	unsigned req = (unsigned)(i % REQUESTS);
+	/* a request gets runs of eight records, one of each kind */
+	unsigned req = (unsigned)(i / 8 % pool);
 	char id[32], action[48];
 	const struct state_request *r;
 	int len;

@@ -20,8 +20,14 @@ char *jtest_path(const char *dir, const char *name);
 
 /* Record number I (from 1) of the stream, valid on S, the state after the
  * records before it: its type and payload (NUL-terminated, in BUF of
- * CAP bytes). Returns the payload length. Every record type occurs. */
+ * CAP bytes). Returns the payload length. Every record type occurs; the
+ * records concern JTEST_REQUESTS requests. */
+#define JTEST_REQUESTS 97
 size_t jtest_record(const struct state *s, uint64_t i, uint16_t *ret_type, char *buf, size_t cap);
+
+/* The same stream over POOL requests. */
+size_t jtest_record_pool(const struct state *s, uint64_t i, unsigned pool, uint16_t *ret_type, char *buf,
+			 size_t cap);
 
 /* Apply records FROM..TO of the stream to S. 0 or a negative errno. */
 int jtest_apply_range(struct state *s, uint64_t from, uint64_t to);
