@@ -32,8 +32,8 @@ static void usage(FILE *out)
 		"  -h, --help       show this help and exit\n"
 		"  -V, --version    show the version and exit\n"
 		"\n"
-		"Exit status: 0 success, 1 runtime failure (for journal verify and dump:\n"
-		"the journal is damaged or unreadable), 2 usage error.\n"
+		"Exit status: 0 success, 1 runtime failure, 2 usage error.\n"
+		"journal verify and dump exit 1 when the journal is damaged or unreadable.\n"
 		"See accessctl(8).\n");
 }
 
