@@ -30,23 +30,32 @@ static int die(const char *what, int r)
 	exit(1);
 }
 
+static struct journal *open_journal(const char *path, struct state **ret_state)
+{
+	struct journal *j = NULL;
+	int r;
+
+	r = state_new(ret_state);
+	if (r < 0)
+		die("state_new", r);
+	r = journal_open(path, NULL, state_apply_record, *ret_state, &j);
+	if (r < 0)
+		die("journal_open", r);
+	return j;
+}
+
 /* Append COUNT records in batches of BATCH, one journal_sync per batch;
  * returns records per second. */
 static double append(const char *path, uint64_t count, uint64_t batch)
 {
-	struct journal *j = NULL;
+	struct journal *j;
 	struct state *s = NULL;
 	char buf[512];
 	int64_t t0, t1;
 	int r;
 
 	unlink(path);
-	r = state_new(&s);
-	if (r < 0)
-		die("state_new", r);
-	r = journal_open(path, NULL, state_apply_record, s, &j);
-	if (r < 0)
-		die("journal_open", r);
+	j = open_journal(path, &s);
 	t0 = clock_now(&clock_system);
 	for (uint64_t i = 1; i <= count; i++) {
 		uint16_t type;
@@ -69,19 +78,13 @@ static double append(const char *path, uint64_t count, uint64_t batch)
 
 static int replay(const char *path)
 {
-	struct journal *j = NULL;
+	struct journal *j;
 	struct state *s = NULL;
 	struct rusage ru;
 	int64_t t0, t1;
-	int r;
 
 	t0 = clock_now(&clock_system);
-	r = state_new(&s);
-	if (r < 0)
-		die("state_new", r);
-	r = journal_open(path, NULL, state_apply_record, s, &j);
-	if (r < 0)
-		die("journal_open", r);
+	j = open_journal(path, &s);
 	t1 = clock_now(&clock_system);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("replay: %llu records (%llu bytes) in %.3f s, peak memory (maxrss) %.1f MiB; state: %zu requests, %zu actions\n",

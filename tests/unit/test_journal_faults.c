@@ -134,6 +134,12 @@ static int record(struct fixture *f, int n)
 	return 0;
 }
 
+static void record_synced(struct fixture *f, int n)
+{
+	assert_int_equal(record(f, n), 0);
+	assert_int_equal(journal_sync(f->j), 0);
+}
+
 /* Reopen and check that replay rebuilds exactly records 1..UPTO. */
 static void assert_replays_to(struct fixture *f, uint64_t upto)
 {
@@ -157,14 +163,21 @@ static void assert_replays_to(struct fixture *f, uint64_t upto)
 	state_free(expect);
 }
 
+/* The journal is in use as before: more records, all of them replayed. */
+static void assert_goes_on(struct fixture *f)
+{
+	assert_true(journal_writable(f->j));
+	record_synced(f, 5);
+	assert_replays_to(f, f->next - 1);
+}
+
 static void check_write_failure(void **state, int err, size_t partial)
 {
 	struct fixture *f = *state;
 	char *before, *after;
 	size_t size;
 
-	assert_int_equal(record(f, 5), 0);
-	assert_int_equal(journal_sync(f->j), 0);
+	record_synced(f, 5);
 	size = journal_size(f->j);
 
 	fault.write_fail_at = fault.writes + 1;
@@ -186,8 +199,7 @@ static void check_write_failure(void **state, int err, size_t partial)
 	/* space again: the queued records are written, none lost or doubled */
 	assert_int_equal(journal_sync(f->j), 0);
 	assert_true(journal_writable(f->j));
-	assert_int_equal(record(f, 2), 0);
-	assert_int_equal(journal_sync(f->j), 0);
+	record_synced(f, 2);
 	assert_replays_to(f, f->next - 1);
 }
 
@@ -213,8 +225,7 @@ static void test_write_failure_then_restart(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(record(f, 4), 0);
-	assert_int_equal(journal_sync(f->j), 0);
+	record_synced(f, 4);
 	fault.write_fail_at = fault.writes + 1;
 	fault.write_errno = ENOSPC;
 	assert_int_equal(record(f, 2), 0);
@@ -227,8 +238,7 @@ static void check_fsync_failure(void **state, int err)
 	struct fixture *f = *state;
 	int datasyncs;
 
-	assert_int_equal(record(f, 3), 0);
-	assert_int_equal(journal_sync(f->j), 0);
+	record_synced(f, 3);
 	fault.datasync_fail_at = fault.datasyncs + 1;
 	fault.datasync_errno = err;
 	assert_int_equal(record(f, 2), 0);
@@ -260,16 +270,12 @@ static void test_compaction_enospc(void **state)
 	struct fixture *f = *state;
 	char *tmp = jtest_path(f->dir, JOURNAL_FILE_NAME ".tmp");
 
-	assert_int_equal(record(f, 50), 0);
-	assert_int_equal(journal_sync(f->j), 0);
+	record_synced(f, 50);
 	fault.write_fail_at = fault.writes + 1;
 	fault.write_errno = ENOSPC;
 	assert_int_equal(journal_compact(f->j), -ENOSPC);
 	assert_int_equal(access(tmp, F_OK), -1);
-	assert_true(journal_writable(f->j));
-	assert_int_equal(record(f, 5), 0);
-	assert_int_equal(journal_sync(f->j), 0);
-	assert_replays_to(f, 55);
+	assert_goes_on(f);
 	free(tmp);
 }
 
@@ -278,15 +284,11 @@ static void test_compaction_snapshot_fsync_fails(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(record(f, 50), 0);
-	assert_int_equal(journal_sync(f->j), 0);
+	record_synced(f, 50);
 	fault.datasync_fail_at = fault.datasyncs + 1;
 	fault.datasync_errno = EIO;
 	assert_int_equal(journal_compact(f->j), -EIO);
-	assert_true(journal_writable(f->j));
-	assert_int_equal(record(f, 5), 0);
-	assert_int_equal(journal_sync(f->j), 0);
-	assert_replays_to(f, 55);
+	assert_goes_on(f);
 }
 
 /* After the rename, the directory's fsync failing is fatal: the appends
@@ -295,8 +297,7 @@ static void test_compaction_directory_fsync_fails(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(record(f, 50), 0);
-	assert_int_equal(journal_sync(f->j), 0);
+	record_synced(f, 50);
 	fault.fsync_fail_at = fault.fsyncs + 1;
 	fault.fsync_errno = EIO;
 	assert_int_equal(journal_compact(f->j), -ENOTRECOVERABLE);
