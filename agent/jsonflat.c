@@ -86,8 +86,17 @@ static int scan_string(struct cursor *c, const char **ret)
 	*ret = c->out;
 	c->p++;
 	while (c->p < c->end) {
-		unsigned char ch = (unsigned char)*c->p;
+		const char *run = c->p;
+		unsigned char ch;
 
+		/* copy the plain bytes up to the next quote or escape at once */
+		while (c->p < c->end && *c->p != '"' && *c->p != '\\' && (unsigned char)*c->p >= 0x20)
+			c->p++;
+		memcpy(c->out, run, (size_t)(c->p - run));
+		c->out += c->p - run;
+		if (c->p == c->end)
+			break;
+		ch = (unsigned char)*c->p;
 		if (ch == '"') {
 			c->p++;
 			*c->out++ = '\0';
@@ -95,11 +104,6 @@ static int scan_string(struct cursor *c, const char **ret)
 		}
 		if (ch < 0x20)
 			return -EBADMSG;
-		if (ch != '\\') {
-			*c->out++ = (char)ch;
-			c->p++;
-			continue;
-		}
 		if (c->end - c->p < 2)
 			return -EBADMSG;
 		c->p++;
@@ -175,39 +179,6 @@ static int scan_number(struct cursor *c)
 	return 0;
 }
 
-/* An object or array, at its opening bracket: brackets balanced outside
- * strings, at most JSON_MAX_DEPTH deep. Its contents are left to json_parse. */
-static int skip_nested(struct cursor *c)
-{
-	char open[JSON_MAX_DEPTH];
-	int depth = 0;
-
-	while (c->p < c->end) {
-		char ch = *c->p++;
-
-		if (ch == '"') {
-			while (c->p < c->end && *c->p != '"') {
-				if (*c->p == '\\' && c->end - c->p < 2)
-					return -EBADMSG;
-				c->p += *c->p == '\\' ? 2 : 1;
-			}
-			if (c->p >= c->end)
-				return -EBADMSG;
-			c->p++;
-		} else if (ch == '{' || ch == '[') {
-			if (depth == JSON_MAX_DEPTH)
-				return -E2BIG;
-			open[depth++] = ch;
-		} else if (ch == '}' || ch == ']') {
-			if (depth == 0 || open[depth - 1] != (ch == '}' ? '{' : '['))
-				return -EBADMSG;
-			if (--depth == 0)
-				return 0;
-		}
-	}
-	return -EBADMSG;
-}
-
 static int scan_literal(struct cursor *c, const char *word, enum jsonflat_kind kind, enum jsonflat_kind *ret)
 {
 	size_t n = strlen(word);
@@ -217,6 +188,76 @@ static int scan_literal(struct cursor *c, const char *word, enum jsonflat_kind k
 	c->p += n;
 	*ret = kind;
 	return 0;
+}
+
+static int scan_any(struct cursor *c, int depth);
+
+/* An object or array at its opening bracket, checked whole; DEPTH counts
+ * the containers it is in. */
+static int scan_container(struct cursor *c, int depth)
+{
+	char close = *c->p == '{' ? '}' : ']';
+	const char *ignored;
+	int r;
+
+	if (depth >= JSON_MAX_DEPTH)
+		return -E2BIG;
+	c->p++;
+	skip_ws(c);
+	if (c->p < c->end && *c->p == close) {
+		c->p++;
+		return 0;
+	}
+	for (;;) {
+		if (close == '}') {
+			if (c->p >= c->end || *c->p != '"')
+				return -EBADMSG;
+			r = scan_string(c, &ignored);
+			if (r < 0)
+				return r;
+			skip_ws(c);
+			if (c->p >= c->end || *c->p++ != ':')
+				return -EBADMSG;
+			skip_ws(c);
+		}
+		r = scan_any(c, depth + 1);
+		if (r < 0)
+			return r;
+		skip_ws(c);
+		if (c->p >= c->end)
+			return -EBADMSG;
+		if (*c->p == close) {
+			c->p++;
+			return 0;
+		}
+		if (*c->p++ != ',')
+			return -EBADMSG;
+		skip_ws(c);
+	}
+}
+
+static int scan_any(struct cursor *c, int depth)
+{
+	enum jsonflat_kind kind;
+	const char *ignored;
+
+	if (c->p >= c->end)
+		return -EBADMSG;
+	switch (*c->p) {
+	case '"':
+		return scan_string(c, &ignored);
+	case '{':
+	case '[':
+		return scan_container(c, depth);
+	case 't':
+		return scan_literal(c, "true", JSONFLAT_TRUE, &kind);
+	case 'f':
+		return scan_literal(c, "false", JSONFLAT_FALSE, &kind);
+	case 'n':
+		return scan_literal(c, "null", JSONFLAT_NULL, &kind);
+	default:
+		return scan_number(c);
+	}
 }
 
 static int scan_value(struct cursor *c, struct jsonflat_member *m)
@@ -234,11 +275,11 @@ static int scan_value(struct cursor *c, struct jsonflat_member *m)
 		break;
 	case '{':
 		m->kind = JSONFLAT_OBJECT;
-		r = skip_nested(c);
+		r = scan_container(c, 1);
 		break;
 	case '[':
 		m->kind = JSONFLAT_ARRAY;
-		r = skip_nested(c);
+		r = scan_container(c, 1);
 		break;
 	case 't':
 		r = scan_literal(c, "true", JSONFLAT_TRUE, &m->kind);
@@ -260,8 +301,10 @@ static int scan_value(struct cursor *c, struct jsonflat_member *m)
 
 const struct jsonflat_member *jsonflat_get(const struct jsonflat *f, const char *name)
 {
+	size_t len = strlen(name);
+
 	for (size_t i = 0; i < f->n; i++)
-		if (f->members[i].name[0] == name[0] && strcmp(f->members[i].name, name) == 0)
+		if (f->members[i].name_len == len && memcmp(f->members[i].name, name, len) == 0)
 			return &f->members[i];
 	return NULL;
 }
@@ -298,6 +341,7 @@ int jsonflat_parse(struct jsonflat *f, const char *text, size_t len)
 		r = scan_string(&c, &m.name);
 		if (r < 0)
 			return r;
+		m.name_len = (size_t)(c.out - m.name) - 1;
 		skip_ws(&c);
 		if (c.p >= c.end || *c.p++ != ':')
 			return -EBADMSG;

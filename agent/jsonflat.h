@@ -1,8 +1,8 @@
 /* The top-level members of a JSON object, found without building a tree:
  * replaying a journal reads a million small objects, and most of their
- * members are plain strings and numbers. Nested objects and arrays are
- * checked only for balanced brackets (at most JSON_MAX_DEPTH deep) and left
- * as text, for json_parse when they are wanted. */
+ * members are plain strings and numbers. The whole text is checked against
+ * the JSON grammar (at most JSON_MAX_DEPTH deep); nested objects and arrays
+ * are left as text, for json_parse when their members are wanted. */
 #ifndef ACCESSD_JSONFLAT_H
 #define ACCESSD_JSONFLAT_H
 
@@ -23,6 +23,7 @@ enum jsonflat_kind {
 
 struct jsonflat_member {
 	const char *name;  /* unescaped, NUL-terminated */
+	size_t name_len;
 	enum jsonflat_kind kind;
 	const char *str;   /* JSONFLAT_STRING: unescaped, NUL-terminated */
 	const char *raw;   /* the value's text in the input */

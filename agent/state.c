@@ -91,6 +91,11 @@ static uint64_t hash_keys(const char *a, const char *b)
 	if (b)
 		for (const unsigned char *p = (const unsigned char *)b; *p; p++)
 			h = (h ^ *p) * 1099511628211u;
+	/* FNV's low bits, which pick the slot, barely see the last bytes of
+	 * ids that differ only there: mix the high bits down */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdu;
+	h ^= h >> 33;
 	return h;
 }
 
@@ -221,8 +226,8 @@ static void action_free(struct state_action *a)
 	free(a->id);
 	free(a->source);
 	free(a->request_id);
-	cJSON_Delete(a->intent);
-	cJSON_Delete(a->outcome);
+	free(a->intent);
+	free(a->outcome);
 	free(a);
 }
 
@@ -234,7 +239,7 @@ static void request_free(struct request *req)
 		free(r->approvals[i].id);
 		free(r->approvals[i].approver);
 		free(r->approvals[i].decision);
-		cJSON_Delete(r->approvals[i].data);
+		free(r->approvals[i].data);
 	}
 	for (size_t i = 0; i < r->n_retries; i++)
 		free(r->retries[i].key);
@@ -246,7 +251,7 @@ static void request_free(struct request *req)
 	free(r->source);
 	free(r->id);
 	free(r->number);
-	cJSON_Delete(r->data);
+	free(r->data);
 	free(req);
 }
 
@@ -273,9 +278,14 @@ struct state *state_free(struct state *s)
 	return NULL;
 }
 
+/* A JSON object's text inside a payload. */
+struct span {
+	const char *p;
+	size_t len;
+};
+
 /* A record's payload, checked and picked apart before anything changes.
- * The strings point into the state's jsonflat; the objects are owned here
- * until applying takes them. */
+ * Everything points into the payload or the state's jsonflat. */
 struct change {
 	uint16_t type;
 	const struct jsonflat *flat;
@@ -284,7 +294,7 @@ struct change {
 	int stage, attempts;
 	int64_t at_ms, due_ms, next_ms;
 	enum state_timer_kind timer;
-	cJSON *data, *intent, *outcome;
+	struct span data, intent, outcome;
 	struct request *req;       /* the request it names, when it exists */
 	struct state_action *act;  /* the action it names, when it exists */
 };
@@ -316,7 +326,7 @@ static int get_int(struct change *c, const char *name, bool required, int64_t mi
 	return 0;
 }
 
-static int get_object(struct change *c, const char *name, bool required, cJSON **ret)
+static int get_object(struct change *c, const char *name, bool required, struct span *ret)
 {
 	const struct jsonflat_member *m = jsonflat_get(c->flat, name);
 
@@ -324,7 +334,9 @@ static int get_object(struct change *c, const char *name, bool required, cJSON *
 		return required ? -EBADMSG : 0;
 	if (m->kind != JSONFLAT_OBJECT)
 		return -EBADMSG;
-	return json_parse(m->raw, m->raw_len, ret) < 0 ? -EBADMSG : 0;
+	ret->p = m->raw;
+	ret->len = m->raw_len;
+	return 0;
 }
 
 static int get_request_key(struct state *s, struct change *c, bool must_exist)
@@ -523,33 +535,63 @@ static int set_string(char **field, const char *value)
 	return 0;
 }
 
-/* Merge the members of FROM into *INTO: null removes a member. */
-static int merge_data(cJSON **into, cJSON *from)
+/* Merge the members of the object FROM into the object *INTO: null removes
+ * a member. Without a null and without members to merge into, it is a
+ * copy, which is what replay mostly does. */
+static int merge_text(char **into, const struct span *from)
 {
-	cJSON *item;
+	cJSON *tree = NULL, *add = NULL, *item;
+	char *text = NULL;
+	int r = -ENOMEM;
 
-	if (!from)
+	if (!from->p)
 		return 0;
-	if (!*into) {
-		*into = cJSON_CreateObject();
-		if (!*into)
+	if (!*into && !memmem(from->p, from->len, "null", 4)) {
+		text = strndup(from->p, from->len);
+		if (!text)
 			return -ENOMEM;
+		*into = text;
+		return 0;
 	}
-	while ((item = from->child)) {
-		cJSON *old = cJSON_GetObjectItemCaseSensitive(*into, item->string);
+	if (*into ? json_parse(*into, strlen(*into), &tree) < 0 : !(tree = cJSON_CreateObject()))
+		goto done;
+	if (json_parse(from->p, from->len, &add) < 0)
+		goto done;
+	while ((item = add->child)) {
+		cJSON *old = cJSON_GetObjectItemCaseSensitive(tree, item->string);
 
-		cJSON_DetachItemViaPointer(from, item);
+		cJSON_DetachItemViaPointer(add, item);
 		if (cJSON_IsNull(item)) {
-			cJSON_Delete(cJSON_DetachItemViaPointer(*into, old));
+			cJSON_Delete(cJSON_DetachItemViaPointer(tree, old));
 			cJSON_Delete(item);
 		} else if (old) {
 			/* keeps item's own key, unlike replacing by name */
-			cJSON_ReplaceItemViaPointer(*into, old, item);
-		} else if (!cJSON_AddItemToObject(*into, item->string, item)) {
+			cJSON_ReplaceItemViaPointer(tree, old, item);
+		} else if (!cJSON_AddItemToObject(tree, item->string, item)) {
 			cJSON_Delete(item);
-			return -ENOMEM;
+			goto done;
 		}
 	}
+	text = cJSON_PrintUnformatted(tree);
+	if (!text)
+		goto done;
+	free(*into);
+	*into = text;
+	r = 0;
+done:
+	cJSON_Delete(tree);
+	cJSON_Delete(add);
+	return r;
+}
+
+static int set_text(char **field, const struct span *text)
+{
+	char *copy = strndup(text->p, text->len);
+
+	if (!copy)
+		return -ENOMEM;
+	free(*field);
+	*field = copy;
 	return 0;
 }
 
@@ -579,7 +621,7 @@ static int apply_request(struct state *s, struct change *c)
 		req->pub.stage = c->stage;
 	r = set_string(&req->pub.number, c->number);
 	if (r == 0)
-		r = merge_data(&req->pub.data, c->data);
+		r = merge_text(&req->pub.data, &c->data);
 	return r;
 }
 
@@ -612,7 +654,7 @@ static int apply_approval(struct change *c)
 	if (r == 0)
 		r = set_string(&a->decision, c->decision);
 	if (r == 0)
-		r = merge_data(&a->data, c->data);
+		r = merge_text(&a->data, &c->data);
 	return r;
 }
 
@@ -651,35 +693,36 @@ static int apply_intent(struct state *s, struct change *c)
 {
 	struct state_action *a = c->act, **grown;
 	struct request *req = c->req;
+	char *intent;
 	int r;
 
+	intent = strndup(c->intent.p, c->intent.len);
+	if (!intent)
+		return -ENOMEM;
 	if (!a) {
 		r = table_reserve(&s->actions);
-		if (r < 0)
-			return r;
-		grown = realloc(req->actions, (req->n_actions + 1) * sizeof(*grown));
-		if (!grown)
+		grown = r < 0 ? NULL : realloc(req->actions, (req->n_actions + 1) * sizeof(*grown));
+		if (!grown) {
+			free(intent);
 			return -ENOMEM;
+		}
 		req->actions = grown;
 		a = calloc(1, sizeof(*a));
-		if (!a)
-			return -ENOMEM;
-		a->id = strdup(c->action);
-		a->source = strdup(c->source);
-		a->request_id = strdup(c->id);
-		if (!a->id || !a->source || !a->request_id) {
-			action_free(a);
+		if (!a || !(a->id = strdup(c->action)) || !(a->source = strdup(c->source)) ||
+		    !(a->request_id = strdup(c->id))) {
+			if (a)
+				action_free(a);
+			free(intent);
 			return -ENOMEM;
 		}
 		req->actions[req->n_actions++] = a;
 		table_insert(&s->actions, a, action_has_key, a->id, NULL);
 	}
 	/* a new intent is a new attempt: the old outcome no longer holds */
-	cJSON_Delete(a->intent);
-	cJSON_Delete(a->outcome);
+	free(a->intent);
+	free(a->outcome);
 	a->outcome = NULL;
-	a->intent = c->intent;
-	c->intent = NULL;
+	a->intent = intent;
 	return 0;
 }
 
@@ -733,10 +776,7 @@ static int apply_change(struct state *s, struct change *c)
 	case STATE_INTENT:
 		return apply_intent(s, c);
 	case STATE_OUTCOME:
-		cJSON_Delete(c->act->outcome);
-		c->act->outcome = c->outcome;
-		c->outcome = NULL;
-		return 0;
+		return set_text(&c->act->outcome, &c->outcome);
 	case STATE_RETRY:
 		return apply_retry(c);
 	case STATE_WATERMARK:
@@ -748,13 +788,6 @@ static int apply_change(struct state *s, struct change *c)
 	return -EPROTONOSUPPORT;
 }
 
-static void change_done(struct change *c)
-{
-	cJSON_Delete(c->data);
-	cJSON_Delete(c->intent);
-	cJSON_Delete(c->outcome);
-}
-
 int state_apply(struct state *s, uint16_t type, const char *payload, size_t len)
 {
 	struct change c;
@@ -763,7 +796,6 @@ int state_apply(struct state *s, uint16_t type, const char *payload, size_t len)
 	r = check(s, type, payload, len, &c);
 	if (r == 0)
 		r = apply_change(s, &c);
-	change_done(&c);
 	return r;
 }
 
@@ -784,7 +816,6 @@ int state_record(struct state *s, struct journal *j, uint16_t type, const char *
 		r = journal_append(j, type, payload, len, &seq);
 	if (r == 0)
 		r = apply_change(s, &c);
-	change_done(&c);
 	if (r == 0 && ret_seq)
 		*ret_seq = seq;
 	return r;
@@ -882,9 +913,10 @@ static bool add_string(cJSON *o, const char *name, const char *value)
 	return !value || cJSON_AddStringToObject(o, name, value);
 }
 
-static bool add_reference(cJSON *o, const char *name, const cJSON *value)
+/* VALUE is JSON text already checked when its record was applied. */
+static bool add_raw(cJSON *o, const char *name, const char *value)
 {
-	return !value || cJSON_AddItemReferenceToObject(o, name, (cJSON *)value);
+	return !value || cJSON_AddRawToObject(o, name, value);
 }
 
 static cJSON *check_built(cJSON *o, bool ok)
@@ -908,7 +940,7 @@ static int emit_approvals(struct emitter *e, const struct state_request *r)
 					   add_string(o, "decision", a->decision) &&
 					   cJSON_AddNumberToObject(o, "stage", a->stage) &&
 					   (!a->at_ms || cJSON_AddNumberToObject(o, "at", (double)a->at_ms)) &&
-					   add_reference(o, "data", a->data));
+					   add_raw(o, "data", a->data));
 		rc = emit_json(e, STATE_APPROVAL, o);
 		if (rc < 0)
 			return rc;
@@ -967,13 +999,13 @@ static int emit_actions(struct emitter *e, const struct request *req)
 		cJSON *o = request_payload(&req->pub);
 
 		o = check_built(o, o && cJSON_AddStringToObject(o, "action", a->id) &&
-					   add_reference(o, "intent", a->intent));
+					   add_raw(o, "intent", a->intent));
 		rc = emit_json(e, STATE_INTENT, o);
 		if (rc < 0 || !a->outcome)
 			continue;
 		o = cJSON_CreateObject();
 		o = check_built(o, o && cJSON_AddStringToObject(o, "action", a->id) &&
-					   add_reference(o, "outcome", a->outcome));
+					   add_raw(o, "outcome", a->outcome));
 		rc = emit_json(e, STATE_OUTCOME, o);
 	}
 	free(sorted);
@@ -987,7 +1019,7 @@ static int emit_request(struct emitter *e, const struct request *req)
 	int rc;
 
 	o = check_built(o, o && add_string(o, "number", r->number) && cJSON_AddStringToObject(o, "state", r->workflow) &&
-				   cJSON_AddNumberToObject(o, "stage", r->stage) && add_reference(o, "data", r->data));
+				   cJSON_AddNumberToObject(o, "stage", r->stage) && add_raw(o, "data", r->data));
 	rc = emit_json(e, STATE_REQUEST, o);
 	if (rc == 0)
 		rc = emit_approvals(e, r);

@@ -5,8 +5,10 @@
  *
  * Every record's payload is a JSON object (doc/journal.md lists the members
  * of each type). Members a type does not know are ignored, and REQUEST,
- * APPROVAL, INTENT and OUTCOME carry free-form JSON ("data", "intent",
- * "outcome"), so the workflow can remember more without a format change. */
+ * APPROVAL, INTENT and OUTCOME carry free-form JSON objects ("data",
+ * "intent", "outcome"), so the workflow can remember more without a format
+ * change. Those are kept as JSON text (parse with json_parse when their
+ * members are wanted): replay stores them without building a tree. */
 #ifndef ACCESSD_STATE_H
 #define ACCESSD_STATE_H
 
@@ -48,7 +50,7 @@ struct state_approval {
 	char *decision; /* "requested", "approved", "rejected", ... */
 	int stage;
 	int64_t at_ms;  /* when decided or asked; 0 unknown */
-	cJSON *data;    /* NULL, or free-form members */
+	char *data;     /* NULL, or a JSON object's text: free-form members */
 };
 
 struct state_retry {
@@ -68,15 +70,16 @@ struct state_request {
 	int64_t timers[STATE_TIMER_KINDS]; /* due, ms since the epoch; 0 unset */
 	struct state_retry *retries;
 	size_t n_retries;
-	cJSON *data;   /* NULL, or free-form members merged by REQUEST records */
+	char *data;    /* NULL, or a JSON object's text: free-form members,
+	                * merged by REQUEST records */
 };
 
 struct state_action {
 	char *id;         /* stable, derived from the request and the step */
 	char *source;     /* the request it belongs to */
 	char *request_id;
-	cJSON *intent;    /* what is to be done */
-	cJSON *outcome;   /* what happened; NULL while the intent is pending */
+	char *intent;     /* what is to be done: a JSON object's text */
+	char *outcome;    /* what happened, likewise; NULL while pending */
 };
 
 struct state;
