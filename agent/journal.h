@@ -134,15 +134,17 @@ int journal_append(struct journal *j, uint16_t type, const char *payload, size_t
 
 /* Write and fdatasync every queued record, then compact when the file has
  * passed the threshold. Returns 0 when they are durable; the write's
- * negative errno (records kept queued, see above); or -ENOTRECOVERABLE after
- * a failed fsync (fatal, see above). A failed compaction is logged and
- * leaves the journal as it was. */
+ * negative errno (not logged; the records stay queued, see above); or
+ * -ENOTRECOVERABLE after a failed fsync (fatal, see above; logged with the
+ * fsync's error). A failed compaction is logged and leaves the journal as
+ * it was: the records are durable all the same. */
 int journal_sync(struct journal *j);
 
 /* Rewrite the file as a snapshot of the state (temporary file, fsync,
  * rename, directory fsync); appending continues in the new file. Syncs the
- * queued records first. Returns 0, a negative errno (the old file stays in
- * use), or -ENOTRECOVERABLE (fatal). */
+ * queued records first. Returns 0; -EOPNOTSUPP without a snapshot
+ * function; another negative errno, not logged (the old file stays in
+ * use); or -ENOTRECOVERABLE (fatal, logged). */
 int journal_compact(struct journal *j);
 
 /* True while appends are accepted and the last write succeeded. */

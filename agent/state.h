@@ -8,7 +8,10 @@
  * APPROVAL, INTENT and OUTCOME carry free-form JSON objects ("data",
  * "intent", "outcome"), so the workflow can remember more without a format
  * change. Those are kept as JSON text (parse with json_parse when their
- * members are wanted): replay stores them without building a tree. */
+ * members are wanted): replay stores them without building a tree.
+ *
+ * Nothing secret may go into a record: no password, client secret or token
+ * (the journal is kept, copied by --repair, and dumped by accessctl). */
 #ifndef ACCESSD_STATE_H
 #define ACCESSD_STATE_H
 
