@@ -114,12 +114,14 @@ static void test_kill_at_random_moments(void **unused)
 	unsigned seed = (unsigned)env_number("JOURNAL_CRASH_SEED", 4242);
 	struct progress *p;
 	struct state *model = NULL;
-	uint64_t durable = 0, torn = 0;
-	char *dir = jtest_tmpdir(), *path;
+	uint64_t durable = 0, torn = 0, in_compaction = 0;
+	char *dir = jtest_tmpdir(), *path, *tmp;
 
 	assert_non_null(dir);
 	path = jtest_path(dir, JOURNAL_FILE_NAME);
 	assert_non_null(path);
+	tmp = jtest_path(dir, JOURNAL_FILE_NAME ".tmp");
+	assert_non_null(tmp);
 	p = mmap(NULL, sizeof(*p), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_true(p != MAP_FAILED);
 	assert_int_equal(state_new(&model), 0);
@@ -153,6 +155,7 @@ static void test_kill_at_random_moments(void **unused)
 		assert_int_equal(journal_scan_file(path, NULL, NULL, &scan), 0);
 		assert_true(scan.damage == JOURNAL_SOUND || scan.damage == JOURNAL_TORN_TAIL);
 		torn += scan.damage == JOURNAL_TORN_TAIL;
+		in_compaction += access(tmp, F_OK) == 0;
 
 		j = open_with_state(path, &s);
 		assert_non_null(j);
@@ -190,8 +193,9 @@ static void test_kill_at_random_moments(void **unused)
 		journal_close(j);
 		state_free(s);
 	}
-	print_message("%llu records durable, %llu compactions, %llu torn tails cut\n", (unsigned long long)durable,
-		      (unsigned long long)p->compactions, (unsigned long long)torn);
+	print_message("%llu records durable, %llu compactions done, %llu kills inside a compaction, %llu torn tails cut\n",
+		      (unsigned long long)durable, (unsigned long long)p->compactions, (unsigned long long)in_compaction,
+		      (unsigned long long)torn);
 	assert_true(durable > 0);
 	assert_true(p->compactions > 0);
 	state_free(model);
@@ -199,6 +203,7 @@ static void test_kill_at_random_moments(void **unused)
 	jtest_rmdir(dir);
 	free(dir);
 	free(path);
+	free(tmp);
 }
 
 int main(void)
