@@ -1,7 +1,9 @@
 /* Full disk and I/O errors: write and fsync fail (ENOSPC, EIO) through the
  * journal's injectable I/O, and the journal fails safe: nothing it could
  * not make durable is acknowledged, the state is not changed by a refused
- * record, a failed fsync is never retried, and the file stays sound. */
+ * record, a failed fsync is never retried, and the file stays sound. The
+ * agent takes no action while the journal cannot be written, and exits on
+ * a failed fsync. */
 #include "config.h"
 
 #include <errno.h>
@@ -10,10 +12,12 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "agent.h"
 #include "jtest.h"
 #include "journal.h"
 #include "state.h"
@@ -323,6 +327,51 @@ static void test_automatic_compaction_failure_is_not_a_sync_failure(void **state
 	assert_replays_to(f, 50);
 }
 
+/* The agent takes no action (its cycle does not even poll) while the
+ * journal cannot be written, and goes on once it can. */
+static void test_agent_takes_no_action_while_unwritable(void **state)
+{
+	struct fixture *f = *state;
+	struct agent a = { .journal = f->j, .state = f->s };
+
+	assert_true(agent_can_act(&a));
+	fault.write_fail_at = fault.writes + 1;
+	fault.write_errno = ENOSPC;
+	assert_int_equal(record(f, 2), 0);
+	assert_int_equal(journal_sync(f->j), -ENOSPC);
+	/* the disk is still full at each try */
+	fault.write_fail_at = fault.writes + 1;
+	assert_false(agent_can_act(&a));
+	fault.write_fail_at = fault.writes + 1;
+	assert_int_equal(agent_cycle(&a), -EROFS);
+	/* space again: the queued records are written and the agent goes on */
+	assert_true(agent_can_act(&a));
+	assert_replays_to(f, 2);
+}
+
+/* A failed fsync makes the agent exit non-zero, for systemd to restart it. */
+static void test_agent_exits_on_fsync_failure(void **state)
+{
+	struct fixture *f = *state;
+	struct agent a = { .journal = f->j, .state = f->s };
+	int status;
+	pid_t pid;
+
+	fault.datasync_fail_at = fault.datasyncs + 1;
+	fault.datasync_errno = EIO;
+	assert_int_equal(record(f, 1), 0);
+	assert_int_equal(journal_sync(f->j), -ENOTRECOVERABLE);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		(void)agent_can_act(&a);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +386,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_compaction_directory_fsync_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_automatic_compaction_failure_is_not_a_sync_failure, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_agent_takes_no_action_while_unwritable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agent_exits_on_fsync_failure, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
