@@ -101,8 +101,11 @@ int agent_open_journal(struct agent *a, bool repair)
 		log_error("cannot create the state directory %s: %s", dir, strerror(-r));
 		return r;
 	}
-	if (asprintf(&path, "%s/%s", dir, JOURNAL_FILE_NAME) < 0)
-		return -ENOMEM;
+	if (asprintf(&path, "%s/%s", dir, JOURNAL_FILE_NAME) < 0) {
+		path = NULL;
+		r = -ENOMEM;
+		goto done;
+	}
 	r = state_new(&a->state);
 	if (r < 0)
 		goto done;
@@ -114,6 +117,8 @@ int agent_open_journal(struct agent *a, bool repair)
 		 state_request_count(a->state), state_action_count(a->state),
 		 (unsigned long long)journal_last_seq(a->journal));
 done:
+	if (r == -ENOMEM)
+		log_error("out of memory opening the journal in %s", dir);
 	free(path);
 	return r;
 }

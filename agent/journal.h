@@ -117,8 +117,8 @@ struct journal;
  * a copy as PATH.damaged[.N] and then cuts there. A leftover temporary file
  * of an interrupted compaction is removed. Returns 0 and a journal the caller
  * owns (journal_close), -EBADMSG (damage, logged with the offset),
- * -EPROTONOSUPPORT (bad header, logged), the error of APPLY, or another
- * negative errno (logged). */
+ * -EPROTONOSUPPORT (bad header, logged), the error of APPLY (logged), -ENOMEM
+ * (not logged), or another negative errno (logged). */
 int journal_open(const char *path, const struct journal_options *opts, journal_apply_fn apply, void *userdata,
 		 struct journal **ret);
 
