@@ -1,12 +1,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "agent.h"
 #include "itsm.h"
+#include "journal.h"
 #include "log.h"
+#include "state.h"
 
 /* Opens the ITSM connector CFG names, logging why it cannot. */
 static int open_itsm(const struct config *cfg, struct itsm **ret)
@@ -96,6 +100,8 @@ struct agent *agent_free(struct agent *a)
 	itsm_close(a->itsm);
 	free(a->requests_watermark);
 	free(a->approvals_watermark);
+	journal_close(a->journal);
+	state_free(a->state);
 	conf_free(a->cfg);
 	free(a);
 	return NULL;
@@ -134,11 +140,14 @@ static void advance(char **watermark, char *next)
 
 int agent_cycle(struct agent *a)
 {
-	const struct itsm_ops *ops = itsm_ops(a->itsm);
+	const struct itsm_ops *ops;
 	size_t requests = 0, approvals = 0;
 	char *next = NULL;
 	int r;
 
+	if (!agent_can_act(a))
+		return -EROFS;
+	ops = itsm_ops(a->itsm);
 	r = ops->poll_requests(itsm_impl(a->itsm), a->cfg->items, a->cfg->n_items, a->requests_watermark, on_request,
 			       &requests, &next);
 	if (r < 0) {
@@ -162,4 +171,58 @@ int agent_cycle(struct agent *a)
 	advance(&a->approvals_watermark, next);
 	log_info("%zu approval(s) changed", approvals);
 	return 0;
+}
+
+/* The journal: the agent's only state. */
+
+int agent_open_journal(struct agent *a, bool repair)
+{
+	struct journal_options opts = { .repair = repair, .snapshot = state_snapshot };
+	const char *dir = a->cfg->state_directory;
+	char *path = NULL;
+	int r;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		log_error("cannot create the state directory %s: %s", dir, strerror(-r));
+		return r;
+	}
+	if (asprintf(&path, "%s/%s", dir, JOURNAL_FILE_NAME) < 0) {
+		path = NULL;
+		r = -ENOMEM;
+		goto done;
+	}
+	r = state_new(&a->state);
+	if (r < 0)
+		goto done;
+	opts.snapshot_userdata = a->state;
+	r = journal_open(path, &opts, state_apply_record, a->state, &a->journal);
+	if (r < 0)
+		goto done;
+	log_info("journal %s: %zu request(s), %zu action(s), last sequence %llu", path,
+		 state_request_count(a->state), state_action_count(a->state),
+		 (unsigned long long)journal_last_seq(a->journal));
+done:
+	if (r == -ENOMEM)
+		log_error("out of memory opening the journal in %s", dir);
+	free(path);
+	return r;
+}
+
+bool agent_can_act(struct agent *a)
+{
+	int r;
+
+	if (!a->journal || journal_writable(a->journal))
+		return true;
+	/* records a failed write left queued are written now, if they can be */
+	r = journal_sync(a->journal);
+	if (r == -ENOTRECOVERABLE)
+		fatalx("the journal failed to sync; exiting so that a restart replays it");
+	if (r < 0) {
+		log_warnx("the journal cannot be written (%s): taking no action until it can", strerror(-r));
+		return false;
+	}
+	log_notice("the journal can be written again");
+	return true;
 }

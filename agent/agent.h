@@ -9,6 +9,8 @@
 #include "health.h"
 
 struct itsm;
+struct journal;
+struct state;
 
 struct agent {
 	struct config *cfg;
@@ -18,6 +20,8 @@ struct agent {
 	char *approvals_watermark;
 	struct health_status status; /* what STATUS= tells the service manager */
 	bool debug; /* -d: log at debug level whatever the configuration says */
+	struct journal *journal; /* NULL until agent_open_journal */
+	struct state *state;     /* rebuilt from the journal */
 };
 
 /* Build an agent from CFG, which it takes over (freed by agent_free, also
@@ -25,6 +29,17 @@ struct agent {
  * owns, or a negative errno (already logged). */
 int agent_new(struct config *cfg, const struct clock *clock, struct agent **ret);
 struct agent *agent_free(struct agent *a);
+
+/* Open the journal in the state directory (created 0700 when missing) and
+ * replay it into the agent's state. REPAIR cuts a corrupt journal at the
+ * damage after keeping a copy. Returns 0 or a negative errno (logged). */
+int agent_open_journal(struct agent *a, bool repair);
+
+/* Whether the agent may act: false while the journal cannot be written
+ * (full disk, I/O error), which is logged. Retries writing what a failed
+ * write left queued. A failed fsync is fatal: exits non-zero so that
+ * systemd restarts the agent and replay starts from the disk. */
+bool agent_can_act(struct agent *a);
 
 /* One poll cycle: ask the ITSM for the governed requests and act on them.
  * Returns 0, or a negative errno when the cycle could not complete (logged). */

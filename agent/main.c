@@ -23,6 +23,8 @@ static void usage(FILE *out)
 		"  -c, --config=FILE    configuration file (default " DEFAULT_CONFIG ")\n"
 		"      --check-config   validate the configuration, print a summary, exit\n"
 		"      --once           run one poll cycle and exit\n"
+		"      --repair         when the journal is corrupt, keep a copy of it and cut\n"
+		"                       it at the damage instead of refusing to start\n"
 		"  -d, --debug          log at debug level\n"
 		"  -h, --help           show this help and exit\n"
 		"  -V, --version        show the version and exit\n"
@@ -97,18 +99,19 @@ static void print_summary(const struct config *cfg)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CHECK_CONFIG = 256, OPT_ONCE };
+	enum { OPT_CHECK_CONFIG = 256, OPT_ONCE, OPT_REPAIR };
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "repair", no_argument, NULL, OPT_REPAIR },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = DEFAULT_CONFIG;
-	int check_only = 0, once = 0, debug = 0, c, r;
+	int check_only = 0, once = 0, debug = 0, repair = 0, c, r;
 	struct diag diag = { 0 };
 	struct config *cfg = NULL;
 	struct agent *agent = NULL;
@@ -123,6 +126,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_ONCE:
 			once = 1;
+			break;
+		case OPT_REPAIR:
+			repair = 1;
 			break;
 		case 'd':
 			debug = 1;
@@ -163,6 +169,11 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return EXIT_RUNTIME;
 	agent->debug = debug;
+	r = agent_open_journal(agent, repair);
+	if (r < 0) {
+		agent_free(agent);
+		return EXIT_RUNTIME;
+	}
 	r = once ? agent_cycle(agent) : agent_run(agent);
 	agent_free(agent);
 	return r < 0 ? EXIT_RUNTIME : EXIT_OK;
