@@ -13,7 +13,9 @@
 #include "conf_policy.h"
 #include "secret.h"
 
-#define DEFAULT_STATE_DIRECTORY "/var/lib/accessd"
+/* The same default as accessctl and the unit's StateDirectory= (packages
+ * configure --localstatedir=/var). */
+#define DEFAULT_STATE_DIRECTORY LOCALSTATEDIR "/lib/accessd"
 #define DEFAULT_POLL_INTERVAL_MS (60 * 1000)
 #define DEFAULT_CONNECT_TIMEOUT_MS (5 * 1000)
 #define DEFAULT_TIMEOUT_MS (20 * 1000)

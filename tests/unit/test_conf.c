@@ -83,7 +83,7 @@ static void test_valid(void **state)
 	assert_int_equal(cfg->n_items, 2);
 	assert_string_equal(cfg->items[1].sys_id, "abc");
 	assert_int_equal(cfg->items[1].line, 4);
-	assert_string_equal(cfg->state_directory, "/var/lib/accessd");
+	assert_string_equal(cfg->state_directory, LOCALSTATEDIR "/lib/accessd");
 	conf_free(cfg);
 	unlink(path);
 	free(path);
