@@ -64,6 +64,17 @@ done:
 	return loopback;
 }
 
+struct http_options http_options_from_conn(const struct conn_config *conf)
+{
+	return (struct http_options){
+		.ca_bundle = conf->ca_bundle,
+		.proxy = conf->proxy,
+		.connect_timeout_ms = conf->connect_timeout_ms,
+		.timeout_ms = conf->timeout_ms,
+		.max_response_bytes = conf->max_response_bytes,
+	};
+}
+
 int http_client_new(const struct http_options *opts, struct http_client **ret)
 {
 	struct http_client *c;

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conf.h"
+
 #include "retry.h"
 
 struct http_client;
@@ -86,6 +88,9 @@ enum http_outcome {
 	HTTP_OUTCOME_TRANSIENT, /* transport failure, timeout, 429, 502, 503, 504: try again later */
 	HTTP_OUTCOME_PERMANENT, /* anything else: trying again will not help */
 };
+
+/* The HTTP options a connection's configuration gives. */
+struct http_options http_options_from_conn(const struct conn_config *conf);
 
 /* Create a client. Returns 0 and a client the caller owns (free with
  * http_client_free), or a negative errno. */

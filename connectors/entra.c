@@ -121,13 +121,7 @@ static int build_select(struct entra *e, const struct directory_params *params)
 
 static int entra_open(const struct conn_config *conf, const struct directory_params *params, void **ret_impl)
 {
-	struct http_options opts = {
-		.ca_bundle = conf->ca_bundle,
-		.proxy = conf->proxy,
-		.connect_timeout_ms = conf->connect_timeout_ms,
-		.timeout_ms = conf->timeout_ms,
-		.max_response_bytes = conf->max_response_bytes,
-	};
+	struct http_options opts = http_options_from_conn(conf);
 	struct entra *e;
 	int r;
 

@@ -81,13 +81,7 @@ static int setup_auth(struct snow *s)
 static int snow_open(const struct conn_config *conf, const struct retry_config *retry, const struct retry_env *env,
 		     void **ret_impl)
 {
-	struct http_options opts = {
-		.ca_bundle = conf->ca_bundle,
-		.proxy = conf->proxy,
-		.connect_timeout_ms = conf->connect_timeout_ms,
-		.timeout_ms = conf->timeout_ms,
-		.max_response_bytes = conf->max_response_bytes,
-	};
+	struct http_options opts = http_options_from_conn(conf);
 	struct snow *s;
 	int r;
 
