@@ -15,6 +15,7 @@
 #include "tzwin.h"
 
 #define TZDB_MAX_NAME 255
+#define TZDB_MAX_MS (INT64_C(1) << 60)
 
 /* A parsed zone, and the identity of the file it came from. */
 struct tzdb_zone {
@@ -181,6 +182,9 @@ int tzdb_to_utc(struct tzdb *db, const char *zone, int64_t local_ms, int64_t *re
 	int64_t secs = civil_floor_div(local_ms, 1000);
 	int r;
 
+	/* About 36 million years either way: the arithmetic cannot overflow. */
+	if (local_ms < -TZDB_MAX_MS || local_ms > TZDB_MAX_MS)
+		return -ERANGE;
 	r = zone_get(db, iana ? iana : zone, &tz);
 	if (r < 0)
 		return r;

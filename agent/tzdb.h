@@ -37,7 +37,8 @@ int tzdb_name_ok(const char *name);
  * tzif_local_to_utc (RFC 5545's rule). Returns 0 and *RET_UTC_MS; -EINVAL
  * for a name that may not name a file, -ENOENT for no such zone, -EBADMSG
  * for a malformed file, -EFBIG for one over TZDB_MAX_FILE, -EOPNOTSUPP for
- * one with leap seconds, -ENOMEM, or the errno of reading it. */
+ * one with leap seconds, -ERANGE for a time some 36 million years away,
+ * -ENOMEM, or the errno of reading it. */
 int tzdb_to_utc(struct tzdb *db, const char *zone, int64_t local_ms, int64_t *ret_utc_ms);
 
 #endif

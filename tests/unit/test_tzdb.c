@@ -147,6 +147,8 @@ static void test_names_refused(void **state)
 	assert_int_equal(tzdb_to_utc(db, "Mars/Olympus_Mons", NOW_MS, &got), -ENOENT);
 	assert_int_equal(tzdb_to_utc(db, "Europe", NOW_MS, &got), -ENOENT);
 	assert_int_equal(tzdb_to_utc(db, "Europe/Berlin/x", NOW_MS, &got), -ENOENT);
+	assert_int_equal(tzdb_to_utc(db, "Europe/Berlin", INT64_MAX, &got), -ERANGE);
+	assert_int_equal(tzdb_to_utc(db, "Europe/Berlin", INT64_MIN, &got), -ERANGE);
 	assert_int_equal(got, 42);
 	assert_true(tzdb_name_ok("America/Port-au-Prince"));
 	assert_true(tzdb_name_ok("Etc/GMT+11"));
