@@ -35,7 +35,9 @@ int64_t civil_year(int64_t days)
 int civil_weekday(int64_t days)
 {
 	/* 1970-01-01 was a Thursday. */
-	return (int)(civil_floor_div(days + 4, 7) * -7 + days + 4);
+	int64_t r = (days + 4) % 7;
+
+	return (int)(r < 0 ? r + 7 : r);
 }
 
 int civil_is_leap(int64_t y)

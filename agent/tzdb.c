@@ -70,7 +70,10 @@ int tzdb_name_ok(const char *name)
 {
 	size_t n = name ? strlen(name) : 0;
 
-	if (n == 0 || n > TZDB_MAX_NAME || name[0] == '/' || strstr(name, "..") || strstr(name, "//"))
+	/* "localtime" is this host's zone (a link to /etc/localtime), not one
+	 * a mailbox can name. */
+	if (n == 0 || n > TZDB_MAX_NAME || name[0] == '/' || strstr(name, "..") || strstr(name, "//") ||
+	    strcmp(name, "localtime") == 0)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||

@@ -27,7 +27,7 @@ int tzdb_new(const char *dir, struct tzdb **ret);
 struct tzdb *tzdb_free(struct tzdb *db);
 
 /* Whether NAME may name a zone file: 1 to 255 characters of
- * [A-Za-z0-9_+/-], no "..", no leading or doubled '/'. */
+ * [A-Za-z0-9_+/-], no "..", no leading or doubled '/', not "localtime". */
 int tzdb_name_ok(const char *name);
 
 /* The UTC instant of wall-clock time LOCAL_MS (milliseconds since the

@@ -65,6 +65,7 @@ static int parse_block(const uint8_t *p, const struct counts *c, unsigned tsize,
 		return -EBADMSG;
 	if (c->leap != 0)
 		return -EOPNOTSUPP;
+	/* One more than needed: no transitions is no malloc(0). */
 	z->trans = malloc(((size_t)c->time + 1) * sizeof(*z->trans));
 	z->idx = malloc((size_t)c->time + 1);
 	z->utoff = malloc((size_t)c->type * sizeof(*z->utoff));

@@ -128,6 +128,7 @@ static void test_names_refused(void **state)
 	static const char *const hostile[] = {
 		"../../etc/passwd", "/etc/passwd", "Europe/../../../etc/passwd", "Europe/..", "..", "Europe//Berlin",
 		"Europe/Berlin\n", "Europe/Berlin%00", "Europe\\Berlin", "Nowhere Standard Time", "", "Europe/Ber lin",
+		"localtime",
 	};
 	char long_name[300];
 	struct tzdb *db = NULL;
@@ -153,6 +154,24 @@ static void test_names_refused(void **state)
 	assert_true(tzdb_name_ok("America/Port-au-Prince"));
 	assert_true(tzdb_name_ok("Etc/GMT+11"));
 	tzdb_free(db);
+}
+
+static void test_civil(void **state)
+{
+	(void)state;
+	assert_int_equal(civil_days(1970, 1, 1), 0);
+	assert_int_equal(civil_days(2026, 11, 25) * 86400000, NOW_MS - 9 * HOUR_MS);
+	assert_int_equal(civil_weekday(civil_days(2026, 11, 25)), 3);
+	assert_int_equal(civil_weekday(-1), 3);
+	assert_int_equal(civil_weekday(civil_days(1600, 1, 2)), 0);
+	assert_int_equal(civil_year(civil_days(2024, 12, 31)), 2024);
+	assert_int_equal(civil_year(civil_days(2025, 1, 1)), 2025);
+	assert_int_equal(civil_year(-1), 1969);
+	assert_int_equal(civil_month_days(2024, 2), 29);
+	assert_int_equal(civil_month_days(2100, 2), 28);
+	assert_int_equal(civil_month_days(2000, 2), 29);
+	assert_int_equal(civil_floor_div(-1, 1000), -1);
+	assert_int_equal(civil_floor_div(1999, 1000), 1);
 }
 
 static void test_posix_rules(void **state)
@@ -413,7 +432,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_iana_names),    cmocka_unit_test(test_windows_names),
-		cmocka_unit_test(test_names_refused), cmocka_unit_test(test_posix_rules),
+		cmocka_unit_test(test_names_refused), cmocka_unit_test(test_civil),
+		cmocka_unit_test(test_posix_rules),
 		cmocka_unit_test(test_fixture_files), cmocka_unit_test(test_damaged_data),
 	};
 
