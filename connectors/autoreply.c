@@ -6,21 +6,8 @@
 #include <strings.h>
 
 #include "autoreply.h"
+#include "civil.h"
 #include "json.h"
-
-/* Days from 1970-01-01 to Y-M-D in the proleptic Gregorian calendar
- * (Howard Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
 
 int autoreply_parse_utc(const char *s, int64_t *ret_ms)
 {
@@ -39,7 +26,7 @@ int autoreply_parse_utc(const char *s, int64_t *ret_ms)
 		p++;
 	if (*p)
 		return -EINVAL;
-	*ret_ms = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000;
+	*ret_ms = ((civil_days(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000;
 	return 0;
 }
 
@@ -49,17 +36,31 @@ static int zone_is_utc(const char *tz)
 		      strcasecmp(tz, "Coordinated Universal Time") == 0 || strcasecmp(tz, "tzone://Microsoft/Utc") == 0);
 }
 
-/* A {dateTime, timeZone} object as UTC milliseconds; -EINVAL otherwise. */
-static int date_time_zone(const cJSON *v, int64_t *ret_ms)
+/* A {dateTime, timeZone} object as UTC milliseconds: UTC itself, any
+ * other zone through TO_UTC. -EINVAL, or TO_UTC's error, otherwise. */
+static int date_time_zone(const cJSON *v, autoreply_zone_fn to_utc, void *ctx, int64_t *ret_ms)
 {
-	if (!cJSON_IsObject(v) || !zone_is_utc(json_str(v, "timeZone")))
+	const char *zone = json_str(v, "timeZone");
+	int64_t local;
+	int r;
+
+	if (!cJSON_IsObject(v) || !zone)
 		return -EINVAL;
-	return autoreply_parse_utc(json_str(v, "dateTime"), ret_ms);
+	r = autoreply_parse_utc(json_str(v, "dateTime"), &local);
+	if (r < 0)
+		return r;
+	if (zone_is_utc(zone)) {
+		*ret_ms = local;
+		return 0;
+	}
+	return to_utc ? to_utc(ctx, zone, local, ret_ms) : -EINVAL;
 }
 
-enum presence autoreply_presence(const cJSON *setting, int64_t now_ms)
+enum presence autoreply_presence(const cJSON *setting, int64_t now_ms, autoreply_zone_fn to_utc, void *ctx)
 {
 	const char *status = json_str(setting, "status");
+	const cJSON *from = cJSON_GetObjectItemCaseSensitive(setting, "scheduledStartDateTime");
+	const cJSON *to = cJSON_GetObjectItemCaseSensitive(setting, "scheduledEndDateTime");
 	int64_t start, end;
 
 	if (!status)
@@ -70,8 +71,7 @@ enum presence autoreply_presence(const cJSON *setting, int64_t now_ms)
 		return PRESENCE_AWAY;
 	if (strcmp(status, "scheduled") != 0)
 		return PRESENCE_UNKNOWN;
-	if (date_time_zone(cJSON_GetObjectItemCaseSensitive(setting, "scheduledStartDateTime"), &start) < 0 ||
-	    date_time_zone(cJSON_GetObjectItemCaseSensitive(setting, "scheduledEndDateTime"), &end) < 0)
+	if (date_time_zone(from, to_utc, ctx, &start) < 0 || date_time_zone(to, to_utc, ctx, &end) < 0)
 		return PRESENCE_UNKNOWN;
 	return now_ms >= start && now_ms < end ? PRESENCE_AWAY : PRESENCE_AVAILABLE;
 }

@@ -92,6 +92,7 @@ struct directory_params {
 	const char *tenant;        /* builds the default token URL when conf->token_url is NULL */
 	const char *const *attributes; /* extra user attributes to read, n_attributes of them */
 	size_t n_attributes;
+	const char *zoneinfo_dir; /* TZif files for mailbox time zones; NULL: TZDB_DIR (tzdb.h) */
 };
 
 struct directory_ops {

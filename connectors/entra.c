@@ -36,6 +36,7 @@ static void entra_close(void *impl)
 	free(e->token_url);
 	free(e->scope);
 	free(e->select);
+	tzdb_free(e->tzdb);
 	free(e);
 }
 
@@ -134,7 +135,8 @@ static int entra_open(const struct conn_config *conf, const struct directory_par
 		return -ENOMEM;
 	e->conf = conf;
 	e->clock = params->clock;
-	if ((r = endpoints(e, conf, params)) < 0 || (r = build_select(e, params)) < 0)
+	if ((r = endpoints(e, conf, params)) < 0 || (r = build_select(e, params)) < 0 ||
+	    (r = tzdb_new(params->zoneinfo_dir, &e->tzdb)) < 0)
 		goto fail;
 	r = conf_read_secret(&conf->client_secret, &e->secret);
 	if (r < 0) {

@@ -12,6 +12,7 @@
 #include "graph_error.h"
 #include "http.h"
 #include "oauth.h"
+#include "tzdb.h"
 
 /* Cap on the pages of one listing (owners), so a server that keeps
  * sending nextLinks cannot keep us busy. */
@@ -33,6 +34,7 @@ struct entra {
 	const char *const *attrs;
 	size_t n_attrs;
 	struct oauth_token token;
+	struct tzdb *tzdb; /* the time zones of mailbox settings */
 };
 
 int64_t entra_now(const struct entra *e);

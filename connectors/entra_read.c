@@ -11,7 +11,9 @@
 #include "autoreply.h"
 #include "entra.h"
 #include "json.h"
+#include "log.h"
 #include "odata.h"
+#include "tzdb.h"
 
 #define ENTRA_GROUP_FIELDS "id,displayName,mailEnabled,securityEnabled,onPremisesSyncEnabled"
 
@@ -214,6 +216,29 @@ int entra_get_manager(void *impl, const char *user_id, char **ret_manager_id, st
 	return 0;
 }
 
+/* A mailbox's time zone through the system's database (autoreply_zone_fn).
+ * A zone we cannot resolve makes the approver's presence unknown, which
+ * the operator should hear of: tzdata missing, or a zone it lacks. */
+static int zone_to_utc(void *ctx, const char *zone, int64_t local_ms, int64_t *ret_utc_ms)
+{
+	char name[65];
+	size_t i;
+	int r;
+
+	r = tzdb_to_utc(ctx, zone, local_ms, ret_utc_ms);
+	if (r < 0) {
+		/* Graph's text: printable ASCII only into the log. */
+		for (i = 0; zone[i] && i < sizeof(name) - 1; i++)
+			name[i] = zone[i] >= 0x20 && zone[i] < 0x7f ? zone[i] : '?';
+		name[i] = 0;
+		log_warnx("directory: mailbox time zone \"%s\" cannot be resolved (%s); out of office is unknown", name,
+			  r == -EINVAL   ? "neither a Windows nor an IANA zone name"
+			  : r == -ENOENT ? "not in the time zone database: is tzdata installed?"
+					 : strerror(-r));
+	}
+	return r;
+}
+
 int entra_get_presence(void *impl, const char *user_id, enum presence *ret, struct directory_result *res)
 {
 	struct entra *e = impl;
@@ -234,7 +259,7 @@ int entra_get_presence(void *impl, const char *user_id, enum presence *ret, stru
 	}
 	if (r < 0)
 		return r;
-	*ret = autoreply_presence(root, entra_now(e));
+	*ret = autoreply_presence(root, entra_now(e), zone_to_utc, e->tzdb);
 	cJSON_Delete(root);
 	return 0;
 }

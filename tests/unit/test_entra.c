@@ -30,6 +30,8 @@
 #define U_EVE "55555555-5555-4555-8555-555555555555"
 #define U_FAY "66666666-6666-4666-8666-666666666666"
 #define U_GUS "77777777-7777-4777-8777-777777777777"
+#define U_HAL "88888888-8888-4888-8888-888888888888"
+#define U_IVY "89898989-8989-4898-8989-898989898989"
 #define U_NOBODY "12121212-1212-4121-8121-121212121212"
 #define G_VPN "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
 #define G_MAIL "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
@@ -64,7 +66,17 @@ static const char seed[] =
 	"{\"id\": \"" U_EVE "\", \"userPrincipalName\": \"eve#ext@contoso.com\", \"mail\": \"o'neil@contoso.com\","
 	" \"accountEnabled\": true},"
 	"{\"id\": \"" U_FAY "\", \"userPrincipalName\": \"o'brien@contoso.com\", \"accountEnabled\": true},"
-	"{\"id\": \"" U_GUS "\", \"userPrincipalName\": \"gus@contoso.com\", \"accountEnabled\": true}"
+	"{\"id\": \"" U_GUS "\", \"userPrincipalName\": \"gus@contoso.com\", \"accountEnabled\": true},"
+	/* Out of office 09:30-11:00 Berlin time, 08:30-10:00 UTC, as Exchange
+	 * gives it: in the mailbox's Windows time zone. */
+	"{\"id\": \"" U_HAL "\", \"userPrincipalName\": \"hal@contoso.com\", \"accountEnabled\": true,"
+	" \"mailbox\": {\"status\": \"scheduled\","
+	"  \"scheduledStartDateTime\": {\"dateTime\": \"2026-11-25T09:30:00.0000000\", \"timeZone\": \"W. Europe Standard Time\"},"
+	"  \"scheduledEndDateTime\": {\"dateTime\": \"2026-11-25T11:00:00.0000000\", \"timeZone\": \"W. Europe Standard Time\"}}},"
+	"{\"id\": \"" U_IVY "\", \"userPrincipalName\": \"ivy@contoso.com\", \"accountEnabled\": true,"
+	" \"mailbox\": {\"status\": \"scheduled\","
+	"  \"scheduledStartDateTime\": {\"dateTime\": \"2026-11-24T00:00:00\", \"timeZone\": \"Customized Time Zone\"},"
+	"  \"scheduledEndDateTime\": {\"dateTime\": \"2026-11-27T00:00:00\", \"timeZone\": \"Customized Time Zone\"}}}"
 	"],"
 	"\"groups\": ["
 	"{\"id\": \"" G_VPN "\", \"displayName\": \"VPN Contractors\", \"securityEnabled\": true,"
@@ -507,6 +519,55 @@ static void test_presence(void **state)
 	assert_int_equal(directory_get_presence(f->d, U_DAN, &p, &f->res), 0);
 	assert_int_equal(p, PRESENCE_UNKNOWN);
 	assert_int_equal(f->res.status, 403);
+}
+
+/* A schedule in the mailbox's Windows time zone, converted through the
+ * system's time zone database: read as UTC, each answer would flip. */
+static void test_presence_time_zone(void **state)
+{
+	struct fixture *f = *state;
+	enum presence p;
+
+	/* 09:00Z is 10:00 in Berlin: inside. */
+	assert_int_equal(directory_get_presence(f->d, U_HAL, &p, &f->res), 0);
+	assert_int_equal(p, PRESENCE_AWAY);
+	/* 10:30Z is 11:30 in Berlin: after. */
+	f->now = NOW_MS + 90 * 60000;
+	assert_int_equal(directory_get_presence(f->d, U_HAL, &p, &f->res), 0);
+	assert_int_equal(p, PRESENCE_AVAILABLE);
+	/* 08:15Z is 09:15 in Berlin: before. */
+	f->now = NOW_MS - 45 * 60000;
+	assert_int_equal(directory_get_presence(f->d, U_HAL, &p, &f->res), 0);
+	assert_int_equal(p, PRESENCE_AVAILABLE);
+	/* The end is exclusive: 10:00Z is 11:00 in Berlin. */
+	f->now = NOW_MS + 60 * 60000;
+	assert_int_equal(directory_get_presence(f->d, U_HAL, &p, &f->res), 0);
+	assert_int_equal(p, PRESENCE_AVAILABLE);
+	f->now = NOW_MS + 60 * 60000 - 1;
+	assert_int_equal(directory_get_presence(f->d, U_HAL, &p, &f->res), 0);
+	assert_int_equal(p, PRESENCE_AWAY);
+	/* A zone no database knows: unknown, never a guess. */
+	f->now = NOW_MS;
+	assert_int_equal(directory_get_presence(f->d, U_IVY, &p, &f->res), 0);
+	assert_int_equal(p, PRESENCE_UNKNOWN);
+	assert_int_equal(f->res.outcome, DIRECTORY_OK);
+}
+
+/* Without tzdata (an empty zoneinfo directory), a zoned schedule is
+ * unknown, while UTC schedules still work. */
+static void test_presence_without_tzdata(void **state)
+{
+	struct fixture *f = *state;
+	struct directory *d = NULL;
+	enum presence p;
+
+	f->params.zoneinfo_dir = f->dir;
+	assert_int_equal(directory_open(&f->conf, &f->params, &d), 0);
+	assert_int_equal(directory_get_presence(d, U_HAL, &p, &f->res), 0);
+	assert_int_equal(p, PRESENCE_UNKNOWN);
+	assert_int_equal(directory_get_presence(d, U_BOB, &p, &f->res), 0);
+	assert_int_equal(p, PRESENCE_AWAY);
+	directory_close(d);
 }
 
 static void test_group_and_owners_across_pages(void **state)
@@ -1092,6 +1153,8 @@ int main(void)
 		T(test_hostile_values_cannot_change_the_query),
 		T(test_manager),
 		T(test_presence),
+		T(test_presence_time_zone),
+		T(test_presence_without_tzdata),
 		T(test_group_and_owners_across_pages),
 		T(test_membership),
 		T(test_add_member_and_already_member),
