@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "civil.h"
 #include "policy.h"
 
 #include <ctype.h>
@@ -48,22 +49,9 @@ static void format_day(int64_t ms, char buf[static 64])
 	snprintf(buf, 64, "%04lld-%02lld-%02lld", (long long)y, (long long)m, (long long)d);
 }
 
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 int policy_parse_date(const char *s, int end_of_day, int64_t *ret_ms)
 {
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0, leap;
+	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
 	size_t len;
 
 	if (!s)
@@ -82,11 +70,9 @@ int policy_parse_date(const char *s, int end_of_day, int64_t *ret_ms)
 	for (size_t i = 0; i < len; i++)
 		if (!isdigit((unsigned char)s[i]) && i != 4 && i != 7 && i != 10 && i != 13 && i != 16)
 			return -EINVAL;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
-	    h > 23 || mi > 59 || sec > 59)
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > civil_month_days(y, mo) || h > 23 || mi > 59 || sec > 59)
 		return -EINVAL;
-	*ret_ms = (days_from_civil(y, mo, d) + (end_of_day ? 1 : 0)) * DAY_MS +
+	*ret_ms = (civil_days(y, mo, d) + (end_of_day ? 1 : 0)) * DAY_MS +
 		  ((int64_t)h * 3600 + mi * 60 + sec) * 1000;
 	return 0;
 }
