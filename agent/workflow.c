@@ -193,6 +193,9 @@ static void start(const struct wf_plan *plan, struct wf_record *r, int64_t now, 
 	} else if (plan->has_access) {
 		r->state = WF_COMPLETED;
 		act(acts, WF_ACT_COMPLETE, 0, 0, NULL, 0);
+	} else if (plan->unstaffed) {
+		r->state = WF_BLOCKED;
+		act(acts, WF_ACT_BLOCK, 0, 0, NULL, 0);
 	} else if (plan->n_stages > 0) {
 		enter_stage(plan, r, 0, now, acts);
 	} else {

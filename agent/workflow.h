@@ -10,6 +10,7 @@
  *   NEW             plan invalid                         SENT_BACK        SEND_BACK
  *   NEW             duplicate of an open request         DUPLICATE*       LINK_DUPLICATE
  *   NEW             person already has the access        COMPLETED*       COMPLETE (note)
+ *   NEW             valid, a stage cannot be staffed     BLOCKED*         BLOCK (incident)
  *   NEW             valid, stages > 0                    AWAITING(0)      REQUEST_APPROVAL per approver
  *   NEW             valid, no stage                      IMPLEMENTING     EXECUTE(0)
  *   SENT_BACK       request changed                      as NEW
@@ -87,6 +88,7 @@ struct wf_plan {
 	int valid;       /* every validation rule passed */
 	int duplicate;   /* an open request for the same person and target exists */
 	int has_access;  /* the person already has exactly this access */
+	int unstaffed;   /* valid, but nobody can approve some stage */
 	const char *requester; /* never counts as an approver */
 	const char *subject;   /* the person the access is for; never counts either */
 	struct wf_stage stages[WF_MAX_STAGES];

@@ -241,6 +241,19 @@ static void test_duplicate_and_already_has_access(void **state)
 	assert_int_equal(r.rec.granted, 0);
 }
 
+static void test_unstaffed_is_blocked_before_any_approval(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	r.plan.unstaffed = 1;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_BLOCKED);
+	assert_int_equal(r.acts.n, 1);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_BLOCK);
+	assert_true(wf_state_final(r.rec.state));
+}
+
 static void test_transient_then_success(void **state)
 {
 	struct run r = { .plan = two_stage_plan() };
@@ -381,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_sent_back_then_valid),
 		cmocka_unit_test(test_duplicate_and_already_has_access),
+		cmocka_unit_test(test_unstaffed_is_blocked_before_any_approval),
 		cmocka_unit_test(test_transient_then_success),
 		cmocka_unit_test(test_permanent_failure_blocks),
 		cmocka_unit_test(test_budget_exhausted_blocks),

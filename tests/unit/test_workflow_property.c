@@ -37,6 +37,7 @@ static void random_plan(struct wf_plan *p)
 	p->valid = rnd(10) != 0;
 	p->duplicate = rnd(20) == 0;
 	p->has_access = rnd(20) == 0;
+	p->unstaffed = rnd(20) == 0;
 	p->requester = people[0];
 	p->subject = rnd(2) ? people[1] : people[0];
 	p->n_stages = rnd(4);
