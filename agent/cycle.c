@@ -345,6 +345,14 @@ static void log_transition(const struct loaded *l, const struct wf_record *next)
 			    wf_state_name(next->state));
 }
 
+static int same_record(const struct wf_record *a, const struct wf_record *b)
+{
+	return a->state == b->state && a->stage == b->stage && a->stage_since_ms == b->stage_since_ms &&
+	       a->reminded == b->reminded && a->escalated == b->escalated && a->granted == b->granted &&
+	       a->undone == b->undone && a->step == b->step && a->attempts == b->attempts &&
+	       a->retry_at_ms == b->retry_at_ms && a->seen_ms == b->seen_ms;
+}
+
 /* One round: decide, journal the intents with the next record, carry them
  * out. *RET_STEP is the outcome of a grant or removal to feed back, NONE
  * when the round had none (the request then waits). */
@@ -368,7 +376,7 @@ static int round_once(struct cycle *c, struct loaded *l, int changed, enum wf_re
 		log_request(LOG_LEVEL_ERR, l->number, NULL, "the journaled plan is out of bounds; the request is left alone");
 		return 0;
 	}
-	if (acts.n == 0 && memcmp(&next, &l->rec, sizeof(next)) == 0) {
+	if (acts.n == 0 && same_record(&next, &l->rec)) {
 		*ret_idle = 1;
 		return 0;
 	}
@@ -479,6 +487,7 @@ static int on_approval(const struct approval *ap, void *userdata)
 	struct cycle *c = userdata;
 	const struct state_request *sr;
 	const char *who = ap->approver_upn ? ap->approver_upn : ap->approver;
+	struct audit_event ev = { .kind = AUDIT_APPROVAL_SEEN };
 	int decided, r;
 	cJSON *o, *data;
 
@@ -514,18 +523,16 @@ static int on_approval(const struct approval *ap, void *userdata)
 		return -ENOMEM;
 	}
 	r = record(c, STATE_APPROVAL, o);
-	if (r == 0 && decided && c->a->audit) {
-		sr = state_request_find(c->a->state, c->source, ap->request_id);
-		struct audit_event ev = { .kind = AUDIT_APPROVAL_SEEN,
-					  .request_number = sr ? sr->number : NULL,
-					  .request_id = ap->request_id,
-					  .who = who,
-					  .detail = ap->state };
-
-		if (audit_append(c->a->audit, c->now, &ev) < 0)
-			log_warnx("cannot append to the audit trail");
-	}
-	return r;
+	if (r < 0 || !decided || !c->a->audit)
+		return r;
+	sr = state_request_find(c->a->state, c->source, ap->request_id);
+	ev.request_number = sr ? sr->number : NULL;
+	ev.request_id = ap->request_id;
+	ev.who = who;
+	ev.detail = ap->state;
+	if (audit_append(c->a->audit, c->now, &ev) < 0)
+		log_warnx("cannot append to the audit trail");
+	return 0;
 }
 
 /* ---- 3. requests ----------------------------------------------------------------- */

@@ -8,9 +8,9 @@
 #include "plan.h"
 #include "state.h"
 
-/* The evidence of request SR under PLAN, whose steps' outcomes are the
- * actions STEP_IDS[j] in ST, as JSON text the caller frees; NULL when out
- * of memory. NUMBER and ROUND_START name the request and the round. */
+/* The evidence of request SR under PLAN, completed at COMPLETED_MS, whose
+ * steps' outcomes are the actions STEP_IDS[j] in ST, as JSON text the
+ * caller frees; NULL when out of memory. */
 char *evidence_build(const struct state *st, const struct state_request *sr, const struct plan *plan,
 		     const char *const *step_ids, int64_t completed_ms);
 

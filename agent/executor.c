@@ -176,7 +176,8 @@ static const char *stage_name(struct run *x, int stage)
 static void audit(struct run *x, enum audit_kind kind, const char *who, const char *detail,
 		  const struct target_config *t, const char *graph_id)
 {
-	const char *ids[1] = { graph_id };
+	const char *ids[1] = { graph_id }, *stage = x->kind == WF_ACT_EXECUTE ? NULL : stage_name(x, x->stage);
+	const char *item = x->r->plan->item ? x->r->plan->item : "";
 	char rule[200];
 	struct audit_event ev = {
 		.kind = kind,
@@ -184,6 +185,7 @@ static void audit(struct run *x, enum audit_kind kind, const char *who, const ch
 		.request_id = x->r->id,
 		.action_id = x->id,
 		.who = who ? who : "accessd",
+		.rule = rule,
 		.detail = detail,
 		.user_id = x->r->plan->subject_id,
 		.graph_request_ids = graph_id ? ids : NULL,
@@ -191,16 +193,14 @@ static void audit(struct run *x, enum audit_kind kind, const char *who, const ch
 	};
 	int r;
 
-	snprintf(rule, sizeof(rule), "%s%s%s", x->r->plan->item ? x->r->plan->item : "",
-		 stage_name(x, x->stage) && x->kind != WF_ACT_EXECUTE ? " / " : "",
-		 stage_name(x, x->stage) && x->kind != WF_ACT_EXECUTE ? stage_name(x, x->stage) : "");
-	ev.rule = rule;
+	if (!x->a->audit)
+		return;
+	/* The rule: the catalog item, and the stage that required a decision. */
+	snprintf(rule, sizeof(rule), "%s%s%s", item, stage ? " / " : "", stage ? stage : "");
 	if (t) {
 		ev.group_id = t->group_id ? t->group_id : t->resource_id;
 		ev.role_id = t->app_role_id;
 	}
-	if (!x->a->audit)
-		return;
 	r = audit_append(x->a->audit, x->now, &ev);
 	if (r < 0)
 		log_request(LOG_LEVEL_ERR, x->r->number, x->id, "cannot append to the audit trail: %s", strerror(-r));

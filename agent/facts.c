@@ -9,7 +9,6 @@
 #include "facts.h"
 #include "json.h"
 #include "odata.h"
-#include "workflow.h"
 
 void facts_duplicate_key(const char *subject_id, const char *target, char *buf, size_t size)
 {
