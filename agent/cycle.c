@@ -306,6 +306,9 @@ static size_t decisions(const struct state_request *sr, int stage, struct wf_dec
 	return n;
 }
 
+/* Journal NEXT as the request's record. "open" marks what a new request
+ * for the same person and target is a duplicate of: one being worked, not
+ * one waiting for its requester to fix it. */
 static int journal_record(struct cycle *c, struct loaded *l, const struct wf_record *next)
 {
 	cJSON *o = keyed(c, l->id), *data = cJSON_CreateObject(), *wf = plan_record_json(next);
@@ -315,7 +318,7 @@ static int journal_record(struct cycle *c, struct loaded *l, const struct wf_rec
 	if (!o || !data || !wf || !cJSON_AddStringToObject(o, "number", l->number) ||
 	    !cJSON_AddStringToObject(o, "state", wf_state_name(next->state)) ||
 	    !cJSON_AddNumberToObject(o, "stage", next->stage) || !cJSON_AddItemToObject(data, "wf", wf) ||
-	    !cJSON_AddBoolToObject(data, "open", !wf_state_final(next->state)) ||
+	    !cJSON_AddBoolToObject(data, "open", !wf_state_final(next->state) && next->state != WF_SENT_BACK) ||
 	    !cJSON_AddNumberToObject(data, "next", (double)timer) || !cJSON_AddItemToObject(o, "data", data)) {
 		if (!cJSON_GetObjectItemCaseSensitive(data, "wf"))
 			cJSON_Delete(wf);

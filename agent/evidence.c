@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "evidence.h"
 #include "json.h"
@@ -36,6 +37,30 @@ fail:
 	return NULL;
 }
 
+static int same(const char *a, const char *b)
+{
+	return a && b && strcasecmp(a, b) == 0;
+}
+
+/* Whether WHO's approval could count under PLAN: an approver or backup of a
+ * stage, neither the requester nor the person (the core counted it only
+ * then). */
+static int counts(const struct plan *plan, const char *who)
+{
+	if (same(who, plan->wf.requester) || same(who, plan->wf.subject))
+		return 0;
+	for (size_t s = 0; s < plan->wf.n_stages; s++) {
+		const struct wf_stage *st = &plan->wf.stages[s];
+
+		if (same(who, st->backup))
+			return 1;
+		for (size_t i = 0; i < st->n_approvers; i++)
+			if (same(who, st->approvers[i]))
+				return 1;
+	}
+	return 0;
+}
+
 char *evidence_build(const struct state *st, const struct state_request *sr, const struct plan *plan,
 		     const char *const *step_ids, int64_t completed_ms)
 {
@@ -66,7 +91,7 @@ char *evidence_build(const struct state *st, const struct state_request *sr, con
 		const struct state_approval *ap = &sr->approvals[i];
 		cJSON *a;
 
-		if (!ap->decision || strcmp(ap->decision, "approved") != 0)
+		if (!ap->decision || strcmp(ap->decision, "approved") != 0 || !counts(plan, ap->approver))
 			continue;
 		a = cJSON_CreateObject();
 		if (!a || !cJSON_AddItemToArray(approvals, a) || !cJSON_AddStringToObject(a, "approval_id", ap->id) ||

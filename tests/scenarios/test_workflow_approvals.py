@@ -158,6 +158,12 @@ class Approvals(unittest.TestCase):
         t.cycle()
         self.assertEqual(len([n for n in t.journal_entries(ritm, "work_notes") if "was ignored" in n]), 1)
         self.assertEqual(self.graph_adds(), [])
+        t.decide(ritm, "mia")
+        t.cycle()
+        t.decide(ritm, "sam")
+        t.cycle()
+        evidence = [r["body"] for r in self.emu.requests() if r["path"] == "/api/now/attachment/file"]
+        self.assertEqual(sorted(a["approver"] for a in evidence[0]["approvals"]), [upn("mia"), upn("sam")])
 
     def test_no_decision_until_expire_after_closes_the_request(self):
         t = self.tenant(escalate="2s", expire="3s")

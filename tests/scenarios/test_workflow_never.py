@@ -108,6 +108,16 @@ class Never(unittest.TestCase):
             for secret in secrets:
                 self.assertNotIn(secret, text)
 
+    def test_a_new_request_after_a_send_back_is_not_a_duplicate(self):
+        t = self.tenant()
+        old = t.request("VPN Access", "alice", business_justification="Support contract")
+        t.cycle()
+        self.assertEqual(t.workflow_state(old["sys_id"]), "sent-back")
+        new = t.request("VPN Access", "alice", business_justification="Support contract", end_date="2027-01-31",
+                        sponsor=upn("bob"))
+        t.cycle()
+        self.assertEqual(t.workflow_state(new["sys_id"]), "awaiting-approval")
+
     def test_observe_mode_checks_the_itsms_own_approvals(self):
         t = self.tenant(approvals="observe")
         req = t.request("VPN Access", "bob", business_justification="Remote work")
