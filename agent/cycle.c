@@ -118,7 +118,7 @@ static int load(struct cycle *c, const char *id, struct loaded *ret)
 	}
 	if (r == 0) {
 		snprintf(l.base, sizeof(l.base), "%s.r%d", l.number,
-			 (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(data, "round")));
+			 (int)json_int(data, "round"));
 		l.x = (struct exec_request){ c->source, l.id, l.number, NULL, NULL };
 	}
 	cJSON_Delete(data);
@@ -161,7 +161,7 @@ static int note_approval(struct cycle *c, struct loaded *l, const cJSON *intent,
 	if (!o || !data || !cJSON_AddStringToObject(o, "approval", approval) ||
 	    !cJSON_AddStringToObject(o, "approver", json_str(outcome, "approver")) ||
 	    !cJSON_AddStringToObject(o, "decision", "requested") ||
-	    !cJSON_AddNumberToObject(o, "stage", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(intent, "stage"))) ||
+	    !cJSON_AddNumberToObject(o, "stage", (double)json_int(intent, "stage")) ||
 	    !cJSON_AddNumberToObject(o, "at", (double)c->now) || !cJSON_AddTrueToObject(data, "asked") ||
 	    !cJSON_AddItemToObject(o, "data", data)) {
 		cJSON_Delete(data);
@@ -639,7 +639,7 @@ static int handle_request(struct cycle *c, const struct request *req)
 	cJSON *data = data_of(sr);
 	struct wf_record rec = { 0 };
 	const char *old = json_str(data, "digest");
-	int round = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(data, "round"));
+	int round = (int)json_int(data, "round");
 	int has_plan = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(data, "plan")), changed = 0, r = 0;
 	char sum[17];
 
@@ -750,7 +750,7 @@ static void count(struct agent *a, const char *source)
 			continue;
 		if (strcmp(w, wf_state_name(WF_AWAITING)) == 0 || strcmp(w, wf_state_name(WF_ESCALATED)) == 0) {
 			cJSON *data = data_of(sr);
-			int64_t next = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(data, "next"));
+			int64_t next = json_int(data, "next");
 
 			a->status.awaiting_approval++;
 			if (next > 0 && (!a->status.next_escalation_ms || next < a->status.next_escalation_ms))

@@ -124,7 +124,6 @@ struct run {
 	enum wf_state state;
 	int stage, step;
 	const char *who;
-	int64_t at;
 	cJSON *out;
 	enum wf_result result;
 	int oom;
@@ -785,23 +784,15 @@ static int note_removed(struct run *x)
 int executor_run(struct agent *a, const struct exec_request *r, const cJSON *intent, const char *action_id,
 		 int recheck, int64_t now_ms, cJSON **ret_outcome, enum wf_result *ret)
 {
-	const cJSON *at = cJSON_GetObjectItemCaseSensitive(intent, "at");
 	struct run x = {
 		.a = a,
 		.r = r,
 		.id = action_id,
 		.now = now_ms,
-		.stage = cJSON_GetObjectItemCaseSensitive(intent, "stage")
-				 ? (int)cJSON_GetObjectItemCaseSensitive(intent, "stage")->valuedouble
-				 : 0,
-		.step = cJSON_GetObjectItemCaseSensitive(intent, "step")
-				? (int)cJSON_GetObjectItemCaseSensitive(intent, "step")->valuedouble
-				: 0,
-		.state = cJSON_GetObjectItemCaseSensitive(intent, "state")
-				 ? (enum wf_state)cJSON_GetObjectItemCaseSensitive(intent, "state")->valuedouble
-				 : WF_NEW,
+		.stage = (int)json_int(intent, "stage"),
+		.step = (int)json_int(intent, "step"),
+		.state = (enum wf_state)json_int(intent, "state"),
 		.who = json_str(intent, "who"),
-		.at = cJSON_IsNumber(at) ? (int64_t)at->valuedouble : 0,
 		.result = WF_RESULT_OK,
 	};
 

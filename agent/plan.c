@@ -114,13 +114,6 @@ fail:
 	return -ENOMEM;
 }
 
-static int64_t num(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
-}
-
 static const struct target_config *find_target(const struct config *cfg, const char *name)
 {
 	for (size_t i = 0; name && i < cfg->policy.n_targets; i++)
@@ -139,10 +132,10 @@ static int load_stage(const cJSON *s, struct wf_stage *st)
 		st->approvers[st->n_approvers++] = a->valuestring;
 	}
 	st->backup = json_str(s, "backup");
-	st->quorum_all = num(s, "quorum_all") != 0;
-	st->remind_after_ms = num(s, "remind");
-	st->escalate_after_ms = num(s, "escalate");
-	st->expire_after_ms = num(s, "expire");
+	st->quorum_all = json_int(s, "quorum_all") != 0;
+	st->remind_after_ms = json_int(s, "remind");
+	st->escalate_after_ms = json_int(s, "escalate");
+	st->expire_after_ms = json_int(s, "expire");
 	return 0;
 }
 
@@ -168,12 +161,12 @@ int plan_load(const struct config *cfg, const cJSON *json, struct plan *ret)
 	p.subject_id = json_str(p.root, "subject_id");
 	p.target = json_str(p.root, "target");
 	p.item = json_str(p.root, "item");
-	p.wf.end_ms = num(p.root, "end");
-	p.wf.rollback = num(p.root, "rollback") != 0;
-	p.wf.max_attempts = (int)num(p.root, "max_attempts");
+	p.wf.end_ms = json_int(p.root, "end");
+	p.wf.rollback = json_int(p.root, "rollback") != 0;
+	p.wf.max_attempts = (int)json_int(p.root, "max_attempts");
 	if (p.wf.max_attempts < 1)
 		p.wf.max_attempts = 1;
-	p.wf.retry_backoff_ms = num(p.root, "backoff");
+	p.wf.retry_backoff_ms = json_int(p.root, "backoff");
 	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(p.root, "steps")) {
 		if (!cJSON_IsString(v) || p.wf.n_steps >= WF_MAX_STEPS)
 			goto fail;
@@ -243,22 +236,22 @@ cJSON *plan_record_json(const struct wf_record *rec)
 int plan_record_parse(const cJSON *json, struct wf_record *ret)
 {
 	struct wf_record r = { 0 };
-	int64_t state = num(json, "state"), stage = num(json, "stage"), step = num(json, "step");
+	int64_t state = json_int(json, "state"), stage = json_int(json, "stage"), step = json_int(json, "step");
 
 	if (!cJSON_IsObject(json) || state < WF_NEW || state > WF_DUPLICATE || stage < 0 || stage >= WF_MAX_STAGES ||
 	    step < 0 || step >= WF_MAX_STEPS)
 		return -EINVAL;
 	r.state = (enum wf_state)state;
 	r.stage = (int)stage;
-	r.stage_since_ms = num(json, "since");
-	r.reminded = num(json, "reminded") != 0;
-	r.escalated = num(json, "escalated") != 0;
-	r.granted = (uint32_t)num(json, "granted");
-	r.undone = (uint32_t)num(json, "undone");
+	r.stage_since_ms = json_int(json, "since");
+	r.reminded = json_int(json, "reminded") != 0;
+	r.escalated = json_int(json, "escalated") != 0;
+	r.granted = (uint32_t)json_int(json, "granted");
+	r.undone = (uint32_t)json_int(json, "undone");
 	r.step = (int)step;
-	r.attempts = (int)num(json, "attempts");
-	r.retry_at_ms = num(json, "retry_at");
-	r.seen_ms = num(json, "seen");
+	r.attempts = (int)json_int(json, "attempts");
+	r.retry_at_ms = json_int(json, "retry_at");
+	r.seen_ms = json_int(json, "seen");
 	*ret = r;
 	return 0;
 }
