@@ -151,11 +151,17 @@ static enum wf_result result_of(const char *outcome)
  * belong to this stage. */
 static int note_approval(struct cycle *c, struct loaded *l, const cJSON *intent, const cJSON *outcome)
 {
+	const struct state_request *sr = state_request_find(c->a->state, c->source, l->id);
 	const char *approval = json_str(outcome, "approval");
 	cJSON *o, *data;
 
 	if (!approval)
 		return 0;
+	/* The ITSM may hand back a record it already had for that approver
+	 * (an earlier stage's): its journaled decision stays as it was. */
+	for (size_t i = 0; sr && i < sr->n_approvals; i++)
+		if (strcmp(sr->approvals[i].id, approval) == 0)
+			return 0;
 	o = keyed(c, l->id);
 	data = cJSON_CreateObject();
 	if (!o || !data || !cJSON_AddStringToObject(o, "approval", approval) ||
