@@ -9,10 +9,11 @@
  *      from the directory, the policy, duplicates from the journal) when
  *      they are new or were edited after being sent back, and the plan is
  *      frozen in the request's journal data;
- *   4. every open request is driven: wf_decide with its journaled record,
- *      then each action write-ahead (INTENT and the next record synced,
- *      the action carried out, OUTCOME synced, audit appended), the outcome
- *      of a grant fed back until the core has nothing more to do now;
+ *   4. every open request is driven (drive.h): wf_decide with its
+ *      journaled record, then each action write-ahead (INTENT and the next
+ *      record synced, the action carried out, OUTCOME synced, audit
+ *      appended), the outcome of a grant fed back until the core has
+ *      nothing more to do now;
  *   5. the watermarks are journaled once the cycle's records are synced.
  *
  * Nothing is done while the journal cannot be written. */
