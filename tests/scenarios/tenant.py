@@ -45,7 +45,11 @@ GROUPS = {
     "Legacy-Mail-List": "9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a",
 }
 
-ITEMS = ["VPN Access", "Shared Mailbox Access", "Add to Group", "Laptop Request"]
+ITEMS = ["VPN Access", "Shared Mailbox Access", "Add to Group", "Application Access", "Laptop Request"]
+
+# The Expenses application's service principal and its "Approver" app role.
+EXPENSES_SP = "bd69c59e-3a2f-4f0f-9553-21a154aed9f4"
+EXPENSES_ROLE = "fcbf36d5-13f5-4118-a1ce-a49940e208f1"
 
 
 def upn(name):
@@ -73,7 +77,9 @@ def graph_seed(away=()):
                "securityEnabled": True, "owners": [oid("victor")],
                "members": [oid("sam")] if name == "Security-Team" else []}
               for name, gid in GROUPS.items()]
-    return {"clients": {CLIENT_ID: CLIENT_SECRET}, "users": users, "groups": groups}
+    sps = [{"id": EXPENSES_SP, "appId": "2b6f0c5e-8d3a-4f1b-9c7e-5a4d3c2b1a09", "displayName": "Expenses",
+            "appRoles": [{"id": EXPENSES_ROLE, "value": "Approver"}]}]
+    return {"clients": {CLIENT_ID: CLIENT_SECRET}, "users": users, "groups": groups, "servicePrincipals": sps}
 
 
 def snow_seed():
@@ -129,7 +135,9 @@ policy = {
     { name = "Apollo-Wiki"; kind = "group"; group_id = "%(wiki)s"; owner = "%(victor)s"; },
     { name = "Legacy-Mail-List"; kind = "group"; group_id = "%(legacy)s"; owner = "%(victor)s"; },
     { name = "Server-Admins"; kind = "group"; class = "privileged"; group_id = "%(admins)s";
-      owner = "%(victor)s"; }
+      owner = "%(victor)s"; },
+    { name = "Expenses Approver"; kind = "app_role"; resource_id = "%(sp)s"; app_role_id = "%(role)s";
+      owner = "%(olivia)s"; }
   );
   privileged_stages = (
     { name = "security"; approvers = ( "group:%(security)s" ); backup = ( "user:%(sid)s" );
@@ -165,6 +173,13 @@ policy = {
       stages = (
         { name = "manager"; approvers = ( "manager" ); backup = ( "user:%(victor)s" );
           escalate_after = "%(escalate)s"; expire_after = "%(expire)s"; }
+      ); },
+    { name = "Application Access";
+      allow = ( "Expenses Approver" );
+      target = "Expenses Approver";
+      variables = { justification = "business_justification"; end_date = "end_date"; sponsor = "sponsor"; };
+      stages = (
+        { name = "application owner"; approvers = ( "target_owner" ); expire_after = "%(expire)s"; }
       ); }
   );
 };
@@ -174,7 +189,7 @@ policy = {
        "vpn": GROUPS["VPN-Users"], "vpnc": GROUPS["VPN-Users-Contractors"],
        "mailbox": GROUPS["Finance-Mailbox-Access"], "apollo": GROUPS["Project-Apollo"],
        "wiki": GROUPS["Apollo-Wiki"], "legacy": GROUPS["Legacy-Mail-List"],
-       "admins": GROUPS["Server-Admins"], "security": GROUPS["Security-Team"], "victor": oid("victor"),
+       "admins": GROUPS["Server-Admins"], "sp": EXPENSES_SP, "role": EXPENSES_ROLE, "security": GROUPS["Security-Team"], "victor": oid("victor"),
        "olivia": oid("olivia"), "oscar": oid("oscar"), "sid": oid("sid"), "escalate": escalate,
        "expire": expire}
 
@@ -271,6 +286,9 @@ class Tenant:
     def members(self, group):
         gid = GROUPS[group].lower()
         return sorted(m["member"] for m in self.emu.state("graph")["memberships"] if m["group"] == gid)
+
+    def assignments(self):
+        return [(a["principalId"], a["appRoleId"]) for a in self.emu.state("graph")["appRoleAssignments"]]
 
     def posts(self):
         return self.emu.state("teams")["posts"]

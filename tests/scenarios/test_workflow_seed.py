@@ -3,7 +3,8 @@ contractor's VPN access (manager out of office, so the backup approves;
 then security; the user lands in VPN-Users-Contractors with evidence on
 the ticket), and a time-bound shared-mailbox grant whose owner does not
 answer (the backup approves after the escalation; the access is removed at
-the end date)."""
+the end date). And the same end for an app role, removed through the
+assignment id its grant recorded."""
 
 import json
 import time
@@ -100,6 +101,29 @@ class SeedCases(unittest.TestCase):
         timers = [r["payload"] for r in t.journal() if r["type"] == "TIMER"]
         self.assertEqual(timers[-1]["due"], 0)
         self.assertIn("removal", t.audit("show", req["number"]).stdout)
+
+    def test_app_role_granted_and_removed_by_its_assignment_at_the_end(self):
+        t = self.tenant()
+        end = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 4))
+        req = t.request("Application Access", "bob", business_justification="Quarter close", end_date=end)
+        ritm = req["sys_id"]
+        t.cycle()
+        t.decide(ritm, "olivia")
+        t.cycle()
+        self.assertEqual(t.assignments(), [(oid("bob"), tenant.EXPENSES_ROLE)])
+        grant = [r["payload"]["outcome"] for r in t.journal()
+                 if r["type"] == "OUTCOME" and r["payload"]["action"].endswith(".t0.grant")][0]
+        assignment = grant["assignment_id"]
+        evidence = [r["body"] for r in self.emu.requests() if r["path"] == "/api/now/attachment/file"][0]
+        self.assertEqual(evidence["steps"][0]["outcome"]["assignment_id"], assignment)
+        self.assertEqual(evidence["steps"][0]["app_role_id"], tenant.EXPENSES_ROLE)
+        due = [r["payload"]["due"] for r in t.journal() if r["type"] == "TIMER"][-1] / 1000.0
+        time.sleep(max(0.0, due - time.time() + 0.1))
+        t.cycle()
+        self.assertEqual(t.assignments(), [])
+        removed = [r for r in self.emu.requests() if r["method"] == "DELETE"]
+        self.assertEqual([r["path"].rsplit("/", 1)[1] for r in removed], [assignment])
+        self.assertEqual(t.workflow_state(ritm), "removed")
 
 
 if __name__ == "__main__":
