@@ -9,7 +9,8 @@
  * making a second one. A grant or a removal whose intent was journaled but
  * whose outcome was not (the agent died in between) is first checked
  * against the directory. Teams cannot be asked what it received, so a
- * card is sent at least once. */
+ * card is sent at least once. The actions themselves are in exec_*.c
+ * (exec.h). */
 #ifndef ACCESSD_EXECUTOR_H
 #define ACCESSD_EXECUTOR_H
 

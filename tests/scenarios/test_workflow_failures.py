@@ -133,7 +133,8 @@ class Failures(unittest.TestCase):
         req = self.approved_vpn(t)
         ritm = req["sys_id"]
         path = MEMBERS_REF % tenant.GROUPS["VPN-Users"]
-        self.emu.fault(kind="hang", method="POST", path=re.escape(path), times=1, seconds=2)
+        self.emu.fault(kind="hang", method="POST", path=re.escape(path), times=1, seconds=3)
+        self.emu.clear_requests()
         proc = subprocess.Popen([harness.ACCESSD, "-c", t.agent.config, "--once"], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 20
@@ -143,10 +144,16 @@ class Failures(unittest.TestCase):
                 break
             time.sleep(0.05)
         self.assertTrue(intents, "the grant's intent was journaled before the call")
+        # The call follows the Graph token; the hang holds it for 3 s.
+        while not any(r["path"].endswith("/oauth2/v2.0/token") for r in self.emu.requests()):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        time.sleep(0.5)
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate()
         self.assertEqual(self.outcomes(t, ".t0.grant"), [], "killed between intent and outcome")
         # The hung call takes effect when its hang ends, as a slow Graph would.
+        deadline = time.monotonic() + 20
         while not self.adds("VPN-Users") and time.monotonic() < deadline:
             time.sleep(0.1)
         self.assertEqual([a["status"] for a in self.adds("VPN-Users")], [204])
