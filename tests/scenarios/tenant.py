@@ -89,7 +89,7 @@ def snow_seed():
 
 
 def config(emu, state_dir, password_file, secret_file, webhook_file, approvals="create", partial="rollback",
-           escalate="2s", expire="30s", max_attempts=3, backoff="0s"):
+           escalate="2s", expire="30s", max_attempts=3, backoff="0s", remind=None):
     return """daemon = {
   state_directory = "%(state)s";
   poll_interval = "1s";
@@ -151,7 +151,7 @@ policy = {
       variables = { justification = "business_justification"; end_date = "end_date"; sponsor = "sponsor"; };
       max_duration = "365d";
       stages = (
-        { name = "manager"; approvers = ( "manager" ); backup = ( "user:%(victor)s" );
+        { name = "manager"; approvers = ( "manager" ); backup = ( "user:%(victor)s" );%(remind)s
           escalate_after = "%(escalate)s"; expire_after = "%(expire)s"; },
         { name = "security"; approvers = ( "group:%(security)s" ); backup = ( "user:%(sid)s" );
           escalate_after = "%(escalate)s"; expire_after = "%(expire)s"; }
@@ -191,7 +191,7 @@ policy = {
        "wiki": GROUPS["Apollo-Wiki"], "legacy": GROUPS["Legacy-Mail-List"],
        "admins": GROUPS["Server-Admins"], "sp": EXPENSES_SP, "role": EXPENSES_ROLE, "security": GROUPS["Security-Team"], "victor": oid("victor"),
        "olivia": oid("olivia"), "oscar": oid("oscar"), "sid": oid("sid"), "escalate": escalate,
-       "expire": expire}
+       "expire": expire, "remind": ' remind_after = "%s";' % remind if remind else ""}
 
 
 class Tenant:

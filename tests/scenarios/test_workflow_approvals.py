@@ -165,6 +165,28 @@ class Approvals(unittest.TestCase):
         evidence = [r["body"] for r in self.emu.requests() if r["path"] == "/api/now/attachment/file"]
         self.assertEqual(sorted(a["approver"] for a in evidence[0]["approvals"]), [upn("mia"), upn("sam")])
 
+    def test_reminder_once_then_escalation_to_the_backup(self):
+        t = self.tenant(remind="1s", escalate="3s", expire="60s")
+        req = self.vpn_for_bob(t)
+        ritm = req["sys_id"]
+        started = time.time()
+        t.cycle()
+        time.sleep(max(0.0, started + 1.2 - time.time()))
+        t.cycle()
+        t.cycle()
+        reminders = [n for n in t.journal_entries(ritm, "work_notes") if n.startswith("Reminder")]
+        self.assertEqual(len(reminders), 1)
+        self.assertEqual(self.asked(t, ritm), [snow_id("mia")])
+        time.sleep(max(0.0, started + 3.2 - time.time()))
+        t.cycle()
+        self.assertEqual(t.workflow_state(ritm), "escalated")
+        self.assertEqual(self.asked(t, ritm), sorted([snow_id("mia"), snow_id("victor")]))
+        # The backup's approval counts once the stage is escalated.
+        t.decide(ritm, "victor")
+        t.cycle()
+        self.assertIn(snow_id("sam"), self.asked(t, ritm))
+        self.assertIn("reminder", t.audit("show", req["number"]).stdout)
+
     def test_no_decision_until_expire_after_closes_the_request(self):
         t = self.tenant(escalate="2s", expire="3s")
         req = self.vpn_for_bob(t)
