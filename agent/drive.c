@@ -58,6 +58,28 @@ cJSON *drive_data(const struct state_request *sr)
 	return sr && sr->data ? cJSON_Parse(sr->data) : NULL;
 }
 
+/* Append a copy of ID to the N strings *V. 0 or -ENOMEM. */
+static int push_id(char ***v, size_t *n, const char *id)
+{
+	char **grown = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!grown)
+		return -ENOMEM;
+	*v = grown;
+	grown[*n] = strdup(id);
+	if (!grown[*n])
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+static void free_ids(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 /* ---- the request as the executor sees it ----------------------------------- */
 
 struct loaded {
@@ -216,23 +238,12 @@ int drive_recover(struct drive *d)
 	size_t n = 0, iter = 0;
 	int r = 0;
 
-	while ((act = state_action_next(d->a->state, &iter))) {
-		char **grown;
-
+	while ((act = state_action_next(d->a->state, &iter)) && r == 0) {
 		if (strcmp(act->source, d->source) != 0)
 			continue;
 		if (act->outcome && result_of(act->outcome) != WF_RESULT_TRANSIENT)
 			continue;
-		grown = realloc(ids, (n + 1) * sizeof(*ids));
-		if (!grown || !(grown[n] = strdup(act->id))) {
-			free(grown ? grown : ids);
-			if (grown)
-				ids = grown;
-			r = -ENOMEM;
-			goto done;
-		}
-		ids = grown;
-		n++;
+		r = push_id(&ids, &n, act->id);
 	}
 	for (size_t i = 0; i < n && r == 0 && !agent_stop_pending(); i++) {
 		struct loaded l = { 0 };
@@ -257,10 +268,9 @@ int drive_recover(struct drive *d)
 		cJSON_Delete(intent);
 		loaded_clear(&l);
 	}
-done:
-	for (size_t i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
+	if (r == -ENOMEM)
+		log_error("out of memory finishing interrupted actions");
+	free_ids(ids, n);
 	return r;
 }
 
@@ -421,20 +431,6 @@ static int round_once(struct drive *d, struct loaded *l, int changed, enum wf_re
 	return r;
 }
 
-static int mark_driven(struct drive *d, const char *id)
-{
-	char **grown = realloc(d->driven, (d->n_driven + 1) * sizeof(*grown));
-
-	if (!grown)
-		return -ENOMEM;
-	d->driven = grown;
-	d->driven[d->n_driven] = strdup(id);
-	if (!d->driven[d->n_driven])
-		return -ENOMEM;
-	d->n_driven++;
-	return 0;
-}
-
 static int was_driven(const struct drive *d, const char *id)
 {
 	for (size_t i = 0; i < d->n_driven; i++)
@@ -449,9 +445,11 @@ int drive_request(struct drive *d, const char *id, int changed)
 	struct loaded l = { 0 };
 	int r, idle = 0;
 
-	r = mark_driven(d, id);
-	if (r < 0)
+	r = push_id(&d->driven, &d->n_driven, id);
+	if (r < 0) {
+		log_error("out of memory driving request %s", id);
 		return r;
+	}
 	r = load(d, id, &l);
 	if (r == -ENOENT)
 		return 0;
@@ -479,24 +477,11 @@ int drive_open(struct drive *d)
 	size_t n = 0, iter = 0;
 	int r = 0;
 
-	while ((sr = state_request_next(d->a->state, &iter))) {
-		char **grown;
-
-		if (strcmp(sr->source, d->source) != 0 || was_driven(d, sr->id) || !sr->workflow[0])
-			continue;
-		grown = realloc(ids, (n + 1) * sizeof(*ids));
-		if (!grown) {
-			r = -ENOMEM;
-			goto done;
-		}
-		ids = grown;
-		ids[n] = strdup(sr->id);
-		if (!ids[n]) {
-			r = -ENOMEM;
-			goto done;
-		}
-		n++;
-	}
+	while ((sr = state_request_next(d->a->state, &iter)) && r == 0)
+		if (strcmp(sr->source, d->source) == 0 && !was_driven(d, sr->id) && sr->workflow[0])
+			r = push_id(&ids, &n, sr->id);
+	if (r < 0)
+		log_error("out of memory listing the open requests");
 	for (size_t i = 0; i < n && r == 0 && !agent_stop_pending(); i++) {
 		enum wf_state st = WF_NEW;
 		cJSON *data;
@@ -510,18 +495,13 @@ int drive_open(struct drive *d)
 		if (!wf_state_final(st))
 			r = drive_request(d, ids[i], 0);
 	}
-done:
-	for (size_t i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
+	free_ids(ids, n);
 	return r;
 }
 
 void drive_clear(struct drive *d)
 {
-	for (size_t i = 0; i < d->n_driven; i++)
-		free(d->driven[i]);
-	free(d->driven);
+	free_ids(d->driven, d->n_driven);
 	d->driven = NULL;
 	d->n_driven = 0;
 }

@@ -32,7 +32,8 @@ int plan_build(const struct config *cfg, const struct request *req, const struct
 
 /* Load the plan JSON (copied) against CFG. Returns 0 (release with
  * plan_clear), -ENOMEM, or -EINVAL when it is malformed or names a target
- * the configuration no longer has (the request is then blocked). */
+ * the configuration no longer has (the caller logs it and leaves the
+ * request as it is, until a configuration names the target again). */
 int plan_load(const struct config *cfg, const cJSON *json, struct plan *ret);
 void plan_clear(struct plan *p);
 
