@@ -131,7 +131,7 @@ static int plan_request(struct cycle *c, const struct request *req, int round)
 	}
 	r = policy_evaluate(c->d.a->cfg, req, &f.pf, c->d.now, &res);
 	if (r < 0)
-		goto done;
+		goto oom;
 	if (res.verdict == POLICY_IGNORE) {
 		r = 1;
 		goto done;
@@ -140,7 +140,7 @@ static int plan_request(struct cycle *c, const struct request *req, int round)
 		    res.target ? ", target " : "", res.target ? res.target->name : "");
 	r = plan_build(c->d.a->cfg, req, &f, &res, &plan);
 	if (r < 0)
-		goto done;
+		goto oom;
 	digest(req, sum);
 	facts_duplicate_key(f.subject.exists ? f.subject.id : NULL, res.target ? res.target->name : NULL, key,
 			    sizeof(key));
@@ -161,13 +161,15 @@ static int plan_request(struct cycle *c, const struct request *req, int round)
 	    !cJSON_AddItemToObject(o, "data", data))
 		goto fail;
 	data = NULL;
+	/* drive_record logs its own failures. */
 	r = drive_record(&c->d, STATE_REQUEST, o);
-	o = NULL;
 	goto done;
 fail:
 	cJSON_Delete(wf);
 	cJSON_Delete(data);
 	cJSON_Delete(o);
+oom:
+	log_request(LOG_LEVEL_ERR, req->number, NULL, "out of memory validating it");
 done:
 	cJSON_Delete(plan);
 	policy_result_clear(&res);
