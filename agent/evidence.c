@@ -52,8 +52,9 @@ static int counts(const struct plan *plan, const char *who)
 	for (size_t s = 0; s < plan->wf.n_stages; s++) {
 		const struct wf_stage *st = &plan->wf.stages[s];
 
-		if (same(who, st->backup))
-			return 1;
+		for (size_t i = 0; i < st->n_backups; i++)
+			if (same(who, st->backups[i]))
+				return 1;
 		for (size_t i = 0; i < st->n_approvers; i++)
 			if (same(who, st->approvers[i]))
 				return 1;

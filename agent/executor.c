@@ -59,7 +59,7 @@ void executor_action_id(const struct exec_request *r, const struct wf_action *ac
 		snprintf(buf, size, "%s.s%d.remind", r->base, act->stage);
 		break;
 	case WF_ACT_ESCALATE:
-		snprintf(buf, size, "%s.s%d.escalate", r->base, act->stage);
+		snprintf(buf, size, "%s.s%d.%08x.escalate", r->base, act->stage, tag(act->who));
 		break;
 	case WF_ACT_IGNORE_DECISION:
 		snprintf(buf, size, "%s.s%d.%08x.%lld.ignore", r->base, act->stage, tag(act->who), (long long)act->at_ms);

@@ -17,7 +17,7 @@ static int add_upn(cJSON *arr, const struct policy_approver *a)
 
 static cJSON *stage_json(const struct policy_stage *st)
 {
-	cJSON *o = cJSON_CreateObject(), *approvers, *subs;
+	cJSON *o = cJSON_CreateObject(), *approvers, *subs, *backups;
 	const struct stage_config *c = st->config;
 
 	if (!o)
@@ -44,12 +44,12 @@ static cJSON *stage_json(const struct policy_stage *st)
 		    (a->replaces && !cJSON_AddStringToObject(s, "replaces", a->replaces)))
 			goto fail;
 	}
-	if (st->n_escalation > 0) {
-		const struct policy_approver *b = &st->escalation[0];
-
-		if (!cJSON_AddStringToObject(o, "backup", b->upn ? b->upn : b->id))
+	backups = cJSON_AddArrayToObject(o, "backups");
+	if (!backups)
+		goto fail;
+	for (size_t i = 0; i < st->n_escalation && i < WF_MAX_APPROVERS; i++)
+		if (add_upn(backups, &st->escalation[i]) < 0)
 			goto fail;
-	}
 	return o;
 fail:
 	cJSON_Delete(o);
@@ -131,7 +131,11 @@ static int load_stage(const cJSON *s, struct wf_stage *st)
 			return -EINVAL;
 		st->approvers[st->n_approvers++] = a->valuestring;
 	}
-	st->backup = json_str(s, "backup");
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(s, "backups")) {
+		if (!cJSON_IsString(a) || st->n_backups >= WF_MAX_APPROVERS)
+			return -EINVAL;
+		st->backups[st->n_backups++] = a->valuestring;
+	}
 	st->quorum_all = json_int(s, "quorum_all") != 0;
 	st->remind_after_ms = json_int(s, "remind");
 	st->escalate_after_ms = json_int(s, "escalate");

@@ -51,7 +51,8 @@ static void test_plan_round_trip(void **state)
 		{ .id = "d420265c-e4c3-405f-8f92-f5fb6894fdbd", .upn = "backup@contoso.example",
 		  .replaces = "0a1b2c3d-0000-4000-8000-00000000000a", .reason = POLICY_SKIP_AWAY },
 	};
-	struct policy_approver escalation[] = { { .id = "e0ab2f8d-e8d3-423d-9602-0f53c5f6e5da", .upn = NULL } };
+	struct policy_approver escalation[] = { { .id = "e0ab2f8d-e8d3-423d-9602-0f53c5f6e5da", .upn = NULL },
+						{ .id = "7d8f20a6-4e83-4e5b-84b2-d98ee9dd93e3", .upn = "oscar@contoso.example" } };
 	const struct item_config *item = conf_find_item(cfg, NULL, "Add to Group");
 	struct policy_stage stages[] = { {
 		.config = &item->stages[0],
@@ -59,7 +60,7 @@ static void test_plan_round_trip(void **state)
 		.approvers = approvers,
 		.n_approvers = 1,
 		.escalation = escalation,
-		.n_escalation = 1,
+		.n_escalation = 2,
 	} };
 	struct policy_result res = {
 		.verdict = POLICY_PROCEED,
@@ -89,8 +90,10 @@ static void test_plan_round_trip(void **state)
 	assert_int_equal(p.wf.end_ms, 123456789);
 	assert_int_equal(p.wf.n_stages, 1);
 	assert_string_equal(p.wf.stages[0].approvers[0], "backup@contoso.example");
-	/* A backup without a UPN is named by its object id. */
-	assert_string_equal(p.wf.stages[0].backup, "e0ab2f8d-e8d3-423d-9602-0f53c5f6e5da");
+	/* Every backup, in order; one without a UPN is named by its object id. */
+	assert_int_equal(p.wf.stages[0].n_backups, 2);
+	assert_string_equal(p.wf.stages[0].backups[0], "e0ab2f8d-e8d3-423d-9602-0f53c5f6e5da");
+	assert_string_equal(p.wf.stages[0].backups[1], "oscar@contoso.example");
 	assert_true(p.wf.stages[0].quorum_all);
 	assert_int_equal(p.wf.stages[0].expire_after_ms, item->stages[0].expire_after_ms);
 	assert_int_equal(p.wf.max_attempts, cfg->retry.max_attempts);
