@@ -7,8 +7,11 @@
 #include <sys/stat.h>
 
 #include "agent.h"
+#include "audit.h"
+#include "cycle.h"
 #include "itsm.h"
 #include "journal.h"
+#include "links.h"
 #include "log.h"
 #include "state.h"
 
@@ -46,6 +49,8 @@ int agent_new(struct config *cfg, const struct clock *clock, struct agent **ret)
 	a->cfg = cfg;
 	a->clock = clock;
 	r = open_itsm(cfg, &a->itsm);
+	if (r == 0)
+		r = links_open(cfg, clock, &a->links);
 	if (r < 0) {
 		agent_free(a);
 		return r;
@@ -59,6 +64,7 @@ int agent_reload(struct agent *a)
 	struct diag diag = { 0 };
 	struct config *cfg = NULL;
 	struct itsm *itsm = NULL;
+	struct links *links = NULL;
 	int r;
 
 	r = conf_load(a->cfg->path, &cfg, &diag);
@@ -76,12 +82,17 @@ int agent_reload(struct agent *a)
 		goto done;
 	}
 	r = open_itsm(cfg, &itsm);
+	if (r == 0)
+		r = links_open(cfg, a->clock, &links);
 	if (r < 0) {
+		itsm_close(itsm);
 		log_error("keeping the running configuration");
 		goto done;
 	}
 	itsm_close(a->itsm);
 	a->itsm = itsm;
+	links_free(a->links);
+	a->links = links;
 	conf_free(a->cfg);
 	a->cfg = cfg;
 	cfg = NULL;
@@ -98,8 +109,8 @@ struct agent *agent_free(struct agent *a)
 	if (!a)
 		return NULL;
 	itsm_close(a->itsm);
-	free(a->requests_watermark);
-	free(a->approvals_watermark);
+	links_free(a->links);
+	audit_close(a->audit);
 	journal_close(a->journal);
 	state_free(a->state);
 	conf_free(a->cfg);
@@ -107,70 +118,11 @@ struct agent *agent_free(struct agent *a)
 	return NULL;
 }
 
-static int on_request(const struct request *req, void *userdata)
-{
-	size_t *count = userdata;
-
-	(*count)++;
-	log_info("found %s (sys_id %s) for catalog item \"%s\", state %s, updated %s", req->number, req->id,
-		 req->item_name ? req->item_name : "?", req->state ? req->state : "?",
-		 req->updated_on ? req->updated_on : "?");
-	return 0;
-}
-
-static int on_approval(const struct approval *ap, void *userdata)
-{
-	size_t *count = userdata;
-
-	(*count)++;
-	log_info("found approval %s of %s by %s, state %s", ap->id, ap->request_id ? ap->request_id : "?",
-		 ap->approver_upn ? ap->approver_upn : ap->approver ? ap->approver : "?", ap->state ? ap->state : "?");
-	return 0;
-}
-
-/* The watermark goes to the journal once it exists; until then it lives as
- * long as the process. */
-static void advance(char **watermark, char *next)
-{
-	if (!next)
-		return;
-	free(*watermark);
-	*watermark = next;
-}
-
 int agent_cycle(struct agent *a)
 {
-	const struct itsm_ops *ops;
-	size_t requests = 0, approvals = 0;
-	char *next = NULL;
-	int r;
-
 	if (!agent_can_act(a))
 		return -EROFS;
-	ops = itsm_ops(a->itsm);
-	r = ops->poll_requests(itsm_impl(a->itsm), a->cfg->items, a->cfg->n_items, a->requests_watermark, on_request,
-			       &requests, &next);
-	if (r < 0) {
-		log_warnx("polling requests failed: %s", strerror(-r));
-		return r;
-	}
-	advance(&a->requests_watermark, next);
-	a->status.requests_seen = requests;
-	log_info("%zu request(s) changed", requests);
-	if (agent_stop_pending()) {
-		log_info("stop requested; the cycle ends before polling approvals");
-		return 0;
-	}
-	next = NULL;
-	r = ops->poll_approvals(itsm_impl(a->itsm), a->cfg->items, a->cfg->n_items, a->approvals_watermark, on_approval,
-				&approvals, &next);
-	if (r < 0) {
-		log_warnx("polling approvals failed: %s", strerror(-r));
-		return r;
-	}
-	advance(&a->approvals_watermark, next);
-	log_info("%zu approval(s) changed", approvals);
-	return 0;
+	return cycle_run(a);
 }
 
 /* The journal: the agent's only state. */
@@ -202,6 +154,17 @@ int agent_open_journal(struct agent *a, bool repair)
 	log_info("journal %s: %zu request(s), %zu action(s), last sequence %llu", path,
 		 state_request_count(a->state), state_action_count(a->state),
 		 (unsigned long long)journal_last_seq(a->journal));
+	free(path);
+	if (asprintf(&path, "%s/%s", dir, AUDIT_FILE_NAME) < 0) {
+		path = NULL;
+		r = -ENOMEM;
+		goto done;
+	}
+	r = audit_open(path, &a->audit);
+	if (r < 0) {
+		log_error("cannot open the audit trail %s: %s", path, strerror(-r));
+		goto done;
+	}
 done:
 	if (r == -ENOMEM)
 		log_error("out of memory opening the journal in %s", dir);

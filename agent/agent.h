@@ -8,20 +8,22 @@
 #include "conf.h"
 #include "health.h"
 
+struct audit;
 struct itsm;
 struct journal;
+struct links;
 struct state;
 
 struct agent {
 	struct config *cfg;
 	struct itsm *itsm;
+	struct links *links; /* the directory and the notification channel */
 	const struct clock *clock;
-	char *requests_watermark;  /* "YYYY-MM-DD HH:MM:SS" of the newest change seen, or NULL */
-	char *approvals_watermark;
 	struct health_status status; /* what STATUS= tells the service manager */
 	bool debug; /* -d: log at debug level whatever the configuration says */
 	struct journal *journal; /* NULL until agent_open_journal */
 	struct state *state;     /* rebuilt from the journal */
+	struct audit *audit;     /* the audit trail; NULL until agent_open_journal */
 };
 
 /* Build an agent from CFG, which it takes over (freed by agent_free, also
@@ -41,7 +43,7 @@ int agent_open_journal(struct agent *a, bool repair);
  * systemd restarts the agent and replay starts from the disk. */
 bool agent_can_act(struct agent *a);
 
-/* One poll cycle: ask the ITSM for the governed requests and act on them.
+/* One poll cycle (cycle.h): ask the ITSM for the governed requests and act on them.
  * Returns 0, or a negative errno when the cycle could not complete (logged). */
 int agent_cycle(struct agent *a);
 

@@ -10,6 +10,9 @@
 #include "diag.h"
 #include "log.h"
 
+/* The most steps one grant has: its target and the targets of its "also". */
+#define CONF_MAX_GRANT_STEPS 16
+
 enum auth_method {
 	AUTH_BASIC,              /* username + password on every request */
 	AUTH_OAUTH2,             /* OAuth2 password grant (ServiceNow /oauth_token.do) */
@@ -88,6 +91,11 @@ struct target_config {
 	enum target_class class;
 	char *owner;        /* object id of the owner; NULL: none */
 	char *backup_owner; /* object id of the owner's stand-in; NULL: none */
+	/* Granted with it, in order, as further steps of the same grant (a
+	 * partial failure is rolled back or compensated as the policy says);
+	 * point into policy.targets. */
+	const struct target_config **also;
+	size_t n_also;
 	int line;
 };
 

@@ -15,7 +15,7 @@ static const char *const contractor_keys[] = { "match", "max_duration", "end_dat
 					       NULL };
 static const char *const match_keys[] = { "attribute", "values", NULL };
 static const char *const target_keys[] = { "name", "kind", "group_id", "resource_id", "app_role_id", "mailbox",
-					   "class", "owner", "backup_owner", NULL };
+					   "class", "owner", "backup_owner", "also", NULL };
 static const char *const item_keys[] = { "name", "sys_id", "allow", "target", "contractor_target", "variables",
 					 "time_bound", "max_duration", "stages", "privileged_stages", NULL };
 static const char *const variable_keys[] = { "target", "justification", "start_date", "end_date", "duration",
@@ -315,6 +315,8 @@ static int same_target_id(const struct target_config *a, const struct target_con
 	       strcasecmp(a->resource_id, b->resource_id) == 0 && strcasecmp(a->app_role_id, b->app_role_id) == 0;
 }
 
+static void parse_also(struct conf_parser *p, const config_setting_t *list, struct policy_config *pol);
+
 static void parse_targets(struct conf_parser *p, const config_setting_t *policy, struct policy_config *pol)
 {
 	const config_setting_t *list =
@@ -355,6 +357,70 @@ static void parse_targets(struct conf_parser *p, const config_setting_t *policy,
 						   "one of them",
 					     t->name ? t->name : "?", o->name ? o->name : "?", o->line);
 		}
+	}
+	parse_also(p, list, pol);
+}
+
+static const struct target_config *find_target(const struct policy_config *pol, const char *name);
+static void target_names(const struct policy_config *pol, char *buf, size_t size);
+
+/* "also": further targets granted with a target, as more steps of one
+ * grant. Only one level: a target named in also has no also of its own, so
+ * a grant is a short, fixed list and never a cycle. */
+static void parse_also(struct conf_parser *p, const config_setting_t *list, struct policy_config *pol)
+{
+	for (size_t i = 0; i < pol->n_targets; i++) {
+		const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+		struct target_config *t = &pol->targets[i];
+		char **names = NULL, known[512];
+		size_t n = 0;
+
+		if (!config_setting_is_group(g) || !config_setting_get_member(g, "also"))
+			continue;
+		conf_get_strings(p, g, "also", &names, &n);
+		if (n == 0) {
+			conf_strings_free(names);
+			continue;
+		}
+		if (n + 1 > CONF_MAX_GRANT_STEPS) {
+			conf_problem(p, config_setting_get_member(g, "also"),
+				     "also names %zu targets; a grant has at most %d steps, so name at most %d", n,
+				     CONF_MAX_GRANT_STEPS, CONF_MAX_GRANT_STEPS - 1);
+			conf_strings_free(names);
+			continue;
+		}
+		t->also = calloc(n, sizeof(*t->also));
+		if (!t->also) {
+			p->diag->oom = 1;
+			conf_strings_free(names);
+			return;
+		}
+		for (size_t k = 0; k < n; k++) {
+			const struct target_config *o = find_target(pol, names[k]);
+			const config_setting_t *at = config_setting_get_member(g, "also");
+
+			if (!o) {
+				target_names(pol, known, sizeof(known));
+				conf_problem(p, at, "also names \"%s\", which is not defined in policy.targets; write one of: %s",
+					     names[k], known);
+			} else if (o == t) {
+				conf_problem(p, at, "also names the target itself; name other targets, or remove also");
+			} else if (config_setting_get_member(config_setting_get_elem(list, (unsigned)(o - pol->targets)),
+							     "also")) {
+				conf_problem(p, at, "also names \"%s\", which has an also of its own; list every step "
+						    "here instead",
+					     o->name);
+			} else {
+				for (size_t j = 0; j < t->n_also; j++)
+					if (t->also[j] == o)
+						o = NULL;
+				if (!o)
+					conf_problem(p, at, "also names \"%s\" twice; list each target once", names[k]);
+				else
+					t->also[t->n_also++] = o;
+			}
+		}
+		conf_strings_free(names);
 	}
 }
 
@@ -738,6 +804,7 @@ static void targets_free(struct target_config *v, size_t n)
 		free(v[i].mailbox);
 		free(v[i].owner);
 		free(v[i].backup_owner);
+		free(v[i].also);
 	}
 	free(v);
 }

@@ -49,3 +49,13 @@ const char *json_str(const cJSON *obj, const char *name)
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
+
+int64_t json_int(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	/* Beyond the doubles that hold integers exactly is not an integer. */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= -9007199254740992.0 && v->valuedouble <= 9007199254740992.0))
+		return 0;
+	return (int64_t)v->valuedouble;
+}

@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define JSON_MAX_DEPTH 32
 
@@ -16,5 +17,9 @@ int json_parse(const char *text, size_t len, cJSON **ret);
 /* The string member NAME of OBJ, or NULL when absent or not a string.
  * The result points into OBJ. */
 const char *json_str(const cJSON *obj, const char *name);
+
+/* The number member NAME of OBJ as an integer; 0 when absent, not a
+ * number, or beyond 2^53 (journal times and counters fit well within). */
+int64_t json_int(const cJSON *obj, const char *name);
 
 #endif

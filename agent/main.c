@@ -83,6 +83,8 @@ static void print_summary(const struct config *cfg)
 			privileged |= it->allow[t]->class == TARGET_PRIVILEGED;
 			printf("%s%s%s", t ? ", " : " -> ", it->allow[t]->name,
 			       it->allow[t]->class == TARGET_PRIVILEGED ? " (privileged)" : "");
+			for (size_t k = 0; k < it->allow[t]->n_also; k++)
+				printf(" + %s", it->allow[t]->also[k]->name);
 		}
 		if (it->contractor_target)
 			printf("; contractors get %s", it->contractor_target->name);

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,50 @@ void request_clear(struct request *req)
 	free(req->short_description);
 	variables_free(req->vars, req->n_vars);
 	memset(req, 0, sizeof(*req));
+}
+
+/* A copy of S, or NULL when S is NULL; *OOM is set when it cannot be made. */
+static char *copy(const char *s, int *oom)
+{
+	char *c = s ? strdup(s) : NULL;
+
+	if (s && !c)
+		*oom = 1;
+	return c;
+}
+
+int request_copy(const struct request *req, struct request *ret)
+{
+	struct request c = {
+		.n_vars = 0,
+	};
+	int oom = 0;
+
+	c.id = copy(req->id, &oom);
+	c.number = copy(req->number, &oom);
+	c.item_id = copy(req->item_id, &oom);
+	c.item_name = copy(req->item_name, &oom);
+	c.requested_for = copy(req->requested_for, &oom);
+	c.opened_by = copy(req->opened_by, &oom);
+	c.requested_for_upn = copy(req->requested_for_upn, &oom);
+	c.opened_by_upn = copy(req->opened_by_upn, &oom);
+	c.state = copy(req->state, &oom);
+	c.updated_on = copy(req->updated_on, &oom);
+	c.short_description = copy(req->short_description, &oom);
+	c.vars = calloc(req->n_vars ? req->n_vars : 1, sizeof(*c.vars));
+	if (!c.vars)
+		oom = 1;
+	for (size_t i = 0; c.vars && i < req->n_vars; i++) {
+		c.vars[i].name = copy(req->vars[i].name, &oom);
+		c.vars[i].value = copy(req->vars[i].value, &oom);
+		c.n_vars++;
+	}
+	if (oom) {
+		request_clear(&c);
+		return -ENOMEM;
+	}
+	*ret = c;
+	return 0;
 }
 
 void approval_clear(struct approval *a)

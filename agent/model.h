@@ -70,6 +70,10 @@ const char *variable_get(const struct variable *vars, size_t n, const char *name
 /* The value of REQ's catalog variable NAME, or NULL. Points into REQ. */
 const char *request_var(const struct request *req, const char *name);
 
+/* Copy REQ into *RET (the caller clears it with request_clear). Returns 0
+ * or -ENOMEM, leaving *RET untouched. */
+int request_copy(const struct request *req, struct request *ret);
+
 /* Free the members of each structure (not the structure itself) and zero
  * it; NULL members are fine. */
 void request_clear(struct request *req);

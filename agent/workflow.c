@@ -60,13 +60,21 @@ static int is_listed(const struct wf_stage *st, const char *who)
 	return 0;
 }
 
+static int is_backup(const struct wf_stage *st, const char *who)
+{
+	for (size_t i = 0; i < st->n_backups; i++)
+		if (same(st->backups[i], who))
+			return 1;
+	return 0;
+}
+
 static int eligible(const struct wf_plan *plan, const struct wf_record *r, const char *who)
 {
 	const struct wf_stage *st = &plan->stages[r->stage];
 
 	if (!who || same(who, plan->requester) || same(who, plan->subject))
 		return 0;
-	return is_listed(st, who) || (r->escalated && same(who, st->backup));
+	return is_listed(st, who) || (r->escalated && is_backup(st, who));
 }
 
 /* The latest decision WHO made in the current stage, or NULL. */
@@ -112,9 +120,11 @@ static enum verdict stage_verdict(const struct wf_plan *plan, const struct wf_re
 		if (d && d->approved)
 			approvals++;
 	}
-	if (r->escalated && eligible(plan, r, st->backup) && !is_listed(st, st->backup)) {
-		d = latest(ev, r, st->backup);
-		backup_approved = d && d->approved;
+	for (size_t i = 0; r->escalated && i < st->n_backups; i++) {
+		if (!eligible(plan, r, st->backups[i]) || is_listed(st, st->backups[i]))
+			continue;
+		d = latest(ev, r, st->backups[i]);
+		backup_approved |= d && d->approved;
 	}
 	if (st->quorum_all)
 		return (st->n_approvers > 0 && approvals == st->n_approvers) || backup_approved ? APPROVED : PENDING;
@@ -193,6 +203,9 @@ static void start(const struct wf_plan *plan, struct wf_record *r, int64_t now, 
 	} else if (plan->has_access) {
 		r->state = WF_COMPLETED;
 		act(acts, WF_ACT_COMPLETE, 0, 0, NULL, 0);
+	} else if (plan->unstaffed) {
+		r->state = WF_BLOCKED;
+		act(acts, WF_ACT_BLOCK, 0, 0, NULL, 0);
 	} else if (plan->n_stages > 0) {
 		enter_stage(plan, r, 0, now, acts);
 	} else {
@@ -226,11 +239,12 @@ static void await(const struct wf_plan *plan, struct wf_record *r, const struct 
 		act(acts, WF_ACT_EXPIRE, r->stage, 0, NULL, 0);
 		return;
 	}
-	if (!r->escalated && st->backup && st->escalate_after_ms > 0 &&
+	if (!r->escalated && st->n_backups > 0 && st->escalate_after_ms > 0 &&
 	    now >= r->stage_since_ms + st->escalate_after_ms) {
 		r->state = WF_ESCALATED;
 		r->escalated = 1;
-		act(acts, WF_ACT_ESCALATE, r->stage, 0, st->backup, 0);
+		for (size_t i = 0; i < st->n_backups; i++)
+			act(acts, WF_ACT_ESCALATE, r->stage, 0, st->backups[i], 0);
 	}
 	if (!r->reminded && st->remind_after_ms > 0 && now >= r->stage_since_ms + st->remind_after_ms) {
 		r->reminded = 1;
@@ -327,7 +341,7 @@ static int plan_ok(const struct wf_plan *plan)
 	if (plan->n_stages > WF_MAX_STAGES || plan->n_steps > WF_MAX_STEPS)
 		return 0;
 	for (size_t i = 0; i < plan->n_stages; i++)
-		if (plan->stages[i].n_approvers > WF_MAX_APPROVERS)
+		if (plan->stages[i].n_approvers > WF_MAX_APPROVERS || plan->stages[i].n_backups > WF_MAX_APPROVERS)
 			return 0;
 	return plan->max_attempts >= 1 && plan->retry_backoff_ms >= 0;
 }
@@ -403,7 +417,7 @@ int64_t wf_next_timer(const struct wf_record *rec, const struct wf_plan *plan)
 		st = &plan->stages[rec->stage];
 		if (!rec->reminded && st->remind_after_ms > 0)
 			t = earliest(t, rec->stage_since_ms + st->remind_after_ms);
-		if (!rec->escalated && st->backup && st->escalate_after_ms > 0)
+		if (!rec->escalated && st->n_backups > 0 && st->escalate_after_ms > 0)
 			t = earliest(t, rec->stage_since_ms + st->escalate_after_ms);
 		if (st->expire_after_ms > 0)
 			t = earliest(t, rec->stage_since_ms + st->expire_after_ms);

@@ -10,11 +10,12 @@
  *   NEW             plan invalid                         SENT_BACK        SEND_BACK
  *   NEW             duplicate of an open request         DUPLICATE*       LINK_DUPLICATE
  *   NEW             person already has the access        COMPLETED*       COMPLETE (note)
+ *   NEW             valid, a stage cannot be staffed     BLOCKED*         BLOCK (incident)
  *   NEW             valid, stages > 0                    AWAITING(0)      REQUEST_APPROVAL per approver
  *   NEW             valid, no stage                      IMPLEMENTING     EXECUTE(0)
  *   SENT_BACK       request changed                      as NEW
  *   AWAITING(k)     remind_after passed                  AWAITING(k)      REMIND (once)
- *   AWAITING(k)     escalate_after passed                ESCALATED(k)     ESCALATE (backup added)
+ *   AWAITING(k)     escalate_after passed                ESCALATED(k)     ESCALATE per backup (added)
  *   AWAITING/ESC(k) expire_after passed                  EXPIRED*         EXPIRE
  *   AWAITING/ESC(k) rejection by an approver of k        REJECTED*        REJECT
  *   AWAITING/ESC(k) quorum of k met, k < last            AWAITING(k+1)    REQUEST_APPROVAL per approver
@@ -36,7 +37,7 @@
  *
  * (* final.) Every request ends in a final state or waits with a timer
  * (wf_next_timer); SENT_BACK waits for the requester's edit. An approval
- * counts only when its approver belongs to the current stage (the backup
+ * counts only when its approver belongs to the current stage (a backup
  * only once the stage is escalated) and is neither the requester nor the
  * person the access is for; a decision recorded before the stage began does
  * not count for it. */
@@ -75,7 +76,10 @@ enum wf_state {
 struct wf_stage {
 	const char *approvers[WF_MAX_APPROVERS];
 	size_t n_approvers;
-	const char *backup; /* added at escalate_after; NULL: none */
+	/* Added at escalate_after, in order; any one of them then decides the
+	 * stage (also under quorum "all"). */
+	const char *backups[WF_MAX_APPROVERS];
+	size_t n_backups;
 	int quorum_all;     /* 0: any one approval, 1: every approver */
 	int64_t remind_after_ms;   /* 0: no reminder */
 	int64_t escalate_after_ms; /* 0: no escalation */
@@ -87,6 +91,7 @@ struct wf_plan {
 	int valid;       /* every validation rule passed */
 	int duplicate;   /* an open request for the same person and target exists */
 	int has_access;  /* the person already has exactly this access */
+	int unstaffed;   /* valid, but nobody can approve some stage */
 	const char *requester; /* never counts as an approver */
 	const char *subject;   /* the person the access is for; never counts either */
 	struct wf_stage stages[WF_MAX_STAGES];
@@ -140,7 +145,7 @@ enum wf_action_kind {
 	WF_ACT_LINK_DUPLICATE,
 	WF_ACT_REQUEST_APPROVAL, /* who: the approver; stage */
 	WF_ACT_REMIND,           /* stage */
-	WF_ACT_ESCALATE,         /* who: the backup; stage */
+	WF_ACT_ESCALATE,         /* who: a backup; stage (one per backup) */
 	WF_ACT_IGNORE_DECISION,  /* who: the decider; noted, never counted */
 	WF_ACT_REJECT,           /* who: the approver who rejected */
 	WF_ACT_EXPIRE,

@@ -81,6 +81,13 @@ int directory_get_group(struct directory *d, const char *group_id, struct direct
 	return d->ops->get_group(d->impl, group_id, ret, res);
 }
 
+int directory_get_members(struct directory *d, const char *group_id, struct directory_owner **ret, size_t *ret_n,
+			  struct directory_result *res)
+{
+	directory_result_clear(res);
+	return d->ops->get_members(d->impl, group_id, ret, ret_n, res);
+}
+
 int directory_is_member(struct directory *d, const char *group_id, const char *user_id, int *ret,
 			struct directory_result *res)
 {
@@ -119,15 +126,20 @@ void directory_result_clear(struct directory_result *res)
 	res->retry_after_ms = -1;
 }
 
+void directory_users_free(struct directory_owner *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].id);
+		free(v[i].upn);
+	}
+	free(v);
+}
+
 void directory_group_clear(struct directory_group *g)
 {
 	free(g->id);
 	free(g->display_name);
-	for (size_t i = 0; i < g->n_owners; i++) {
-		free(g->owners[i].id);
-		free(g->owners[i].upn);
-	}
-	free(g->owners);
+	directory_users_free(g->owners, g->n_owners);
 	memset(g, 0, sizeof(*g));
 }
 

@@ -104,6 +104,8 @@ struct directory_ops {
 	int (*get_manager)(void *impl, const char *user_id, char **ret_manager_id, struct directory_result *res);
 	int (*get_presence)(void *impl, const char *user_id, enum presence *ret, struct directory_result *res);
 	int (*get_group)(void *impl, const char *group_id, struct directory_group *ret, struct directory_result *res);
+	int (*get_members)(void *impl, const char *group_id, struct directory_owner **ret, size_t *ret_n,
+			   struct directory_result *res);
 	int (*is_member)(void *impl, const char *group_id, const char *user_id, int *ret, struct directory_result *res);
 	int (*apply)(void *impl, const struct directory_change *c, struct directory_result *res);
 	int (*apply_batch)(void *impl, const struct directory_change *c, size_t n, struct directory_result *res);
@@ -154,6 +156,15 @@ int directory_get_presence(struct directory *d, const char *user_id, enum presen
  * such group. The caller clears *RET with directory_group_clear. */
 int directory_get_group(struct directory *d, const char *group_id, struct directory_group *ret,
 			struct directory_result *res);
+
+/* The direct members of GROUP_ID (id, and UPN for users) in *RET, *RET_N of
+ * them, for approver groups; the caller frees them with
+ * directory_users_free. A group Graph does not know is -ENOENT. */
+int directory_get_members(struct directory *d, const char *group_id, struct directory_owner **ret, size_t *ret_n,
+			  struct directory_result *res);
+
+/* Free N users V as directory_get_members gives them; NULL is fine. */
+void directory_users_free(struct directory_owner *v, size_t n);
 
 /* Whether USER_ID is a member of GROUP_ID, directly or through nesting.
  * Graph is eventually consistent: a member just added may read as 0 for a

@@ -309,6 +309,7 @@ const struct directory_ops entra_ops = {
 	.get_manager = entra_get_manager,
 	.get_presence = entra_get_presence,
 	.get_group = entra_get_group,
+	.get_members = entra_get_members,
 	.is_member = entra_is_member,
 	.apply = entra_apply,
 	.apply_batch = entra_apply_batch,

@@ -82,6 +82,8 @@ int entra_get_user(void *impl, enum directory_user_key key, const char *value, s
 int entra_get_manager(void *impl, const char *user_id, char **ret_manager_id, struct directory_result *res);
 int entra_get_presence(void *impl, const char *user_id, enum presence *ret, struct directory_result *res);
 int entra_get_group(void *impl, const char *group_id, struct directory_group *ret, struct directory_result *res);
+int entra_get_members(void *impl, const char *group_id, struct directory_owner **ret, size_t *ret_n,
+		      struct directory_result *res);
 int entra_is_member(void *impl, const char *group_id, const char *user_id, int *ret, struct directory_result *res);
 int entra_apply(void *impl, const struct directory_change *c, struct directory_result *res);
 int entra_apply_batch(void *impl, const struct directory_change *c, size_t n, struct directory_result *res);

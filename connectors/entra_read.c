@@ -264,42 +264,70 @@ int entra_get_presence(void *impl, const char *user_id, enum presence *ret, stru
 	return 0;
 }
 
-/* One owner of the listing into the group (entra_item_fn). */
-static int add_owner(const cJSON *o, void *ctx)
+/* A list of users being filled from a listing. */
+struct user_list {
+	struct directory_owner *v;
+	size_t n;
+};
+
+/* One user of a listing into the list (entra_item_fn). */
+static int add_listed(const cJSON *o, void *ctx)
 {
-	struct directory_group *g = ctx;
+	struct user_list *l = ctx;
 	const char *id = json_str(o, "id"), *upn = json_str(o, "userPrincipalName");
 	struct directory_owner *grown;
 
 	if (!id)
 		return 0;
-	grown = realloc(g->owners, (g->n_owners + 1) * sizeof(*grown));
+	grown = realloc(l->v, (l->n + 1) * sizeof(*grown));
 	if (!grown)
 		return -ENOMEM;
-	g->owners = grown;
-	grown[g->n_owners] = (struct directory_owner){ .id = strdup(id), .upn = dup_or_null(upn) };
-	if (!grown[g->n_owners].id || (upn && !grown[g->n_owners].upn)) {
-		free(grown[g->n_owners].id);
-		free(grown[g->n_owners].upn);
+	l->v = grown;
+	grown[l->n] = (struct directory_owner){ .id = strdup(id), .upn = dup_or_null(upn) };
+	if (!grown[l->n].id || (upn && !grown[l->n].upn)) {
+		free(grown[l->n].id);
+		free(grown[l->n].upn);
 		return -ENOMEM;
 	}
-	g->n_owners++;
+	l->n++;
 	return 0;
 }
 
-/* Every owner of the group, following @odata.nextLink. */
-static int get_owners(struct entra *e, struct directory_group *g, struct directory_result *res)
+/* Every object of a group's listing WHAT ("owners", "members"), following
+ * @odata.nextLink. */
+static int list_users(struct entra *e, const char *group_id, const char *what, struct user_list *l,
+		      struct directory_result *res)
 {
 	char first[256];
 
-	path_printf(first, sizeof(first), "groups/%s/owners?$select=id,userPrincipalName", g->id);
-	return entra_list(e, first, ENTRA_MAX_PAGES, add_owner, g, res);
+	path_printf(first, sizeof(first), "groups/%s/%s?$select=id,userPrincipalName", group_id, what);
+	return entra_list(e, first, ENTRA_MAX_PAGES, add_listed, l, res);
+}
+
+int entra_get_members(void *impl, const char *group_id, struct directory_owner **ret, size_t *ret_n,
+		      struct directory_result *res)
+{
+	struct entra *e = impl;
+	struct user_list l = { 0 };
+	int r;
+
+	if (!odata_is_guid(group_id))
+		return refuse(e, res);
+	r = list_users(e, group_id, "members", &l, res);
+	if (r < 0) {
+		directory_users_free(l.v, l.n);
+		return r;
+	}
+	*ret = l.v;
+	*ret_n = l.n;
+	return 0;
 }
 
 int entra_get_group(void *impl, const char *group_id, struct directory_group *ret, struct directory_result *res)
 {
 	struct entra *e = impl;
 	struct directory_group g = { .exists = 1 };
+	struct user_list owners = { 0 };
 	cJSON *root = NULL;
 	char url[256];
 	int r;
@@ -326,7 +354,9 @@ int entra_get_group(void *impl, const char *group_id, struct directory_group *re
 		directory_group_clear(&g);
 		return graph_result_fail(res, r, entra_now(e));
 	}
-	r = get_owners(e, &g, res);
+	r = list_users(e, group_id, "owners", &owners, res);
+	g.owners = owners.v;
+	g.n_owners = owners.n;
 	if (r < 0) {
 		directory_group_clear(&g);
 		return r;

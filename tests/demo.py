@@ -1,11 +1,23 @@
 #!/usr/bin/env python3
-"""make demo: the agent against the emulator, seeded with real-looking
-requests. Starts the emulator, runs one poll cycle of accessd, shows what it
-found, and stops the emulator."""
+"""make demo: the agent against the emulator, seeded with the seed's two
+cases, playing the approvers through the emulator and running accessd
+--once cycles against one state directory, with a narrative of what
+happens on the ticket, in Entra and in Teams.
+
+  1. A contractor asks for VPN access (end date and sponsor required;
+     manager and security approve). The manager is out of office, so the
+     stage's backup is asked at once; then security approves; the user lands
+     in VPN-Users-Contractors; the evidence is attached to the ticket.
+  2. A time-bound shared-mailbox grant whose owner does not answer within
+     the (demo-short, 3 s) escalation time: the backup owner is added and
+     approves; the access is removed at the end date (10 s later).
+"""
 
 import argparse
+import json
 import os
 import sys
+import time
 
 
 def main():
@@ -14,32 +26,95 @@ def main():
     ap.add_argument("--srcdir", required=True)
     args = ap.parse_args()
     os.environ["ACCESSD"] = args.accessd
+    os.environ.setdefault("ACCESSCTL", os.path.join(os.path.dirname(args.accessd), "accessctl"))
     os.environ["ACCESSD_SRCDIR"] = args.srcdir
     sys.path.insert(0, os.path.join(args.srcdir, "tests", "scenarios"))
     import harness
+    import tenant
+
+    started = time.monotonic()
+
+    def say(text):
+        print("[%5.1fs] %s" % (time.monotonic() - started, text), flush=True)
 
     with harness.Emulator() as emu:
-        seed, items = harness.servicenow_seed(["VPN Access", "Shared Mailbox Access", "Laptop Request"])
-        emu.seed({"servicenow": seed})
-        alice, bob = "%032x" % 0xa11ce, "%032x" % 0xb0b
-        emu.seed({"servicenow": {"sc_req_item": [
-            {"cat_item": items["VPN Access"], "requested_for": alice, "opened_by": alice, "state": "1",
-             "short_description": "VPN access for contractor Alice Adams until 2027-03-31"},
-            {"cat_item": items["Shared Mailbox Access"], "requested_for": bob, "opened_by": bob, "state": "1",
-             "short_description": "Access to the finance@ shared mailbox for 14 days"},
-            {"cat_item": items["Laptop Request"], "requested_for": bob, "opened_by": bob, "state": "1",
-             "short_description": "New laptop (not governed by accessd)"},
-        ]}})
-        print("== emulator on %s, seeded with 3 request items (2 governed)" % emu.url)
-        agent = harness.Agent(emu, items=("VPN Access", "Shared Mailbox Access"))
+        t = tenant.Tenant(emu, away=("mia",), escalate="3s")
         try:
-            print("== accessd --once -c %s" % agent.config)
-            proc = agent.run("--once")
-            sys.stdout.write(proc.stderr)
-            print("== accessd exited with %d; it made %d API request(s)" % (proc.returncode, len(emu.requests())))
-            return proc.returncode
+            def cycle(why):
+                proc = t.cycle()
+                lines = [l for l in proc.stderr.splitlines() if ": RITM" in l and ("->" in l or "removed" in l
+                                                                               or "grant " in l or "remove " in l)]
+                say("accessd --once (%s)" % why)
+                for line in lines:
+                    print("          " + line.split(": ", 2)[-1] if line.count(": ") >= 2 else line)
+
+            def notes(ritm, since=0):
+                for n in t.journal_entries(ritm, "work_notes")[since:]:
+                    print("          work note: " + n.split("\n\n[accessd")[0].replace("\n", " "))
+
+            say("emulator on %s: ServiceNow, Entra (Graph) and a Teams flow" % emu.url)
+            vpn = t.request("VPN Access", "alice", business_justification="On-site support contract",
+                            end_date="2027-01-31", sponsor=tenant.upn("bob"))
+            say("%s: contractor alice asks for VPN access until 2027-01-31 (sponsor bob); "
+                "her manager mia is out of office" % vpn["number"])
+            start = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+            box = t.request("Shared Mailbox Access", "carol", business_justification="Month-end close",
+                            mailbox="Finance Shared Mailbox", start_date=start, duration="12s")
+            say("%s: carol asks for the Finance shared mailbox for 12 seconds (owner olivia, backup oscar)"
+                % box["number"])
+
+            cycle("validate both, ask the approvers")
+            notes(vpn["sys_id"])
+            names = {tenant.snow_id(n): n for n in tenant.PEOPLE}
+            asked = lambda ritm: ", ".join(sorted(names[a["approver"]] for a in t.approvals(ritm)))  # noqa: E731
+            say("approval records: %s -> %s; %s -> %s" % (vpn["number"], asked(vpn["sys_id"]), box["number"],
+                                                          asked(box["sys_id"])))
+
+            t.decide(vpn["sys_id"], "victor")
+            say("victor (standing in for mia) approves %s" % vpn["number"])
+            cycle("manager stage approved, security asked")
+            say("approval records: %s -> %s" % (vpn["number"], asked(vpn["sys_id"])))
+            t.decide(vpn["sys_id"], "sam")
+            say("sam (security team) approves %s" % vpn["number"])
+            n = len(t.journal_entries(vpn["sys_id"], "work_notes"))
+            cycle("execute the grant")
+            notes(vpn["sys_id"], n)
+            say("Entra: VPN-Users-Contractors members = %s" % t.members("VPN-Users-Contractors"))
+            for a in t.attachments(vpn["sys_id"]):
+                say("ticket %s: attachment %s (%s bytes)" % (vpn["number"], a["file_name"], a["size_bytes"]))
+
+            say("olivia does not answer; waiting out the 3 s escalation")
+            time.sleep(3.2)
+            n = len(t.journal_entries(box["sys_id"], "work_notes"))
+            cycle("escalation")
+            notes(box["sys_id"], n)
+            say("approval records: %s -> %s" % (box["number"], asked(box["sys_id"])))
+            t.decide(box["sys_id"], "oscar")
+            say("oscar (backup owner) approves %s" % box["number"])
+            cycle("execute the mailbox grant")
+            say("Entra: Finance-Mailbox-Access members = %s" % t.members("Finance-Mailbox-Access"))
+            end = [r["payload"]["due"] for r in t.journal() if r["type"] == "TIMER"
+                   and r["payload"]["id"] == box["sys_id"]][-1] / 1000.0
+            say("end date timer journaled; waiting %.1f s for it" % max(0.0, end - time.time()))
+            time.sleep(max(0.0, end - time.time() + 0.2))
+            n = len(t.journal_entries(box["sys_id"], "work_notes"))
+            cycle("end date reached")
+            notes(box["sys_id"], n)
+            say("Entra: Finance-Mailbox-Access members = %s" % t.members("Finance-Mailbox-Access"))
+
+            for p in t.posts():
+                body = json.dumps(p["body"])
+                kind = "completed" if "ompleted" in body else "escalated" if "scalat" in body else "blocked"
+                say("Teams card: %s" % kind)
+            verify = t.audit("verify")
+            say("accessctl audit verify: %s" % (verify.stdout.strip() or verify.stderr.strip()))
+            say("accessctl audit show %s:" % vpn["number"])
+            for line in t.audit("show", vpn["number"]).stdout.splitlines():
+                print("          " + line)
+            say("done: %d API requests answered by the emulator" % len(emu.requests()))
+            return 0
         finally:
-            agent.cleanup()
+            t.cleanup()
 
 
 if __name__ == "__main__":

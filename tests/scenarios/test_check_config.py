@@ -48,7 +48,7 @@ class CheckConfig(unittest.TestCase):
         self.assertIn("approvals: create; partial failure: rollback", out)
         self.assertIn('governs: "VPN Access" -> VPN-Users, VPN-Users-Contractors; contractors get '
                       'VPN-Users-Contractors', out)
-        self.assertRegex(out, r'governs: "Add to Group" -> Project-Apollo, Server-Admins \(privileged\)\n'
+        self.assertRegex(out, r'governs: "Add to Group" -> Project-Apollo \+ Project-Apollo-Wiki, Server-Admins \(privileged\)\n'
                               r'  approval: manager \(manager, any, 1 backup, escalate 24h, expire 5d\)\n'
                               r'  privileged targets add: security \(group, any')
         self.assertRegex(out, r'governs: "Shared Mailbox Access" -> Finance Shared Mailbox\n'

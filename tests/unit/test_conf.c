@@ -288,6 +288,13 @@ static void test_broken_configurations(void **state)
 		{ 20, "  privileged_stages = ( { name = \"security\"; } );",
 		  { "20: this stage has no approvers; add approvers = ( \"manager\" ); (or \"target_owner\", "
 		    "\"user:<object id>\", \"group:<object id>\")" } },
+		{ 14, "    { name = \"VPN-Users\"; kind = \"group\"; group_id = \"70940853-3a35-40c8-aef5-a5aced4a31fc\"; also = ( \"Nope\" ); },",
+		  { "14: also names \"Nope\", which is not defined in policy.targets; write one of: \"VPN-Users\", "
+		    "\"VPN-Contractors\", \"Admins\", \"Mailbox\", \"Role\"" } },
+		{ 14, "    { name = \"VPN-Users\"; kind = \"group\"; group_id = \"70940853-3a35-40c8-aef5-a5aced4a31fc\"; also = ( \"VPN-Users\" ); },",
+		  { "14: also names the target itself; name other targets, or remove also" } },
+		{ 14, "    { name = \"VPN-Users\"; kind = \"group\"; group_id = \"70940853-3a35-40c8-aef5-a5aced4a31fc\"; also = ( \"Role\", \"Role\" ); },",
+		  { "14: also names \"Role\" twice; list each target once" } },
 		{ 20, "  privileged_stages = ( { name = \"security\"; approvers = ( \"group:c04ae1be-6a78-47ef-b99e-6777171d5de0\" ); backup = ( \"user:alice\" ); } );",
 		  { "20: \"user:alice\" in backup does not end in a GUID; write \"user:3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f\" "
 		    "with the directory object id" } },
@@ -353,6 +360,25 @@ static void test_broken_configurations(void **state)
 		unlink(path);
 		free(path);
 	}
+}
+
+/* A target's also lists further steps of the same grant, in order. */
+static void test_also_adds_steps(void **state)
+{
+	char *path = write_variant(14, "    { name = \"VPN-Users\"; kind = \"group\"; group_id = "
+				       "\"70940853-3a35-40c8-aef5-a5aced4a31fc\"; also = ( \"Mailbox\", \"Role\" ); },");
+	struct diag d = { 0 };
+	struct config *cfg = NULL;
+
+	(void)state;
+	assert_int_equal(conf_load(path, &cfg, &d), 0);
+	assert_int_equal(cfg->policy.targets[0].n_also, 2);
+	assert_ptr_equal(cfg->policy.targets[0].also[0], &cfg->policy.targets[3]);
+	assert_ptr_equal(cfg->policy.targets[0].also[1], &cfg->policy.targets[4]);
+	assert_int_equal(cfg->policy.targets[1].n_also, 0);
+	conf_free(cfg);
+	unlink(path);
+	free(path);
 }
 
 static void test_nearest_and_guid(void **state)
@@ -428,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_unreadable_file),
 		cmocka_unit_test(test_base_is_valid),
 		cmocka_unit_test(test_broken_configurations),
+		cmocka_unit_test(test_also_adds_steps),
 		cmocka_unit_test(test_nearest_and_guid),
 		cmocka_unit_test(test_tenant_sets_token_url),
 		cmocka_unit_test(test_example_configuration),

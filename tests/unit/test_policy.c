@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "example_conf.h"
 #include "policy.h"
 
 /* The people of the example configuration, and a few more. */
@@ -68,17 +69,8 @@ static int64_t now_ms;
 
 static int setup(void **state)
 {
-	const char *srcdir = getenv("ACCESSD_SRCDIR");
-	struct diag d = { 0 };
-	char path[4096];
-	int r;
-
 	(void)state;
-	snprintf(path, sizeof(path), "%s/conf/accessd.conf", srcdir ? srcdir : "../..");
-	r = conf_load(path, &cfg, &d);
-	diag_print(&d, stderr);
-	diag_clear(&d);
-	if (r < 0 || policy_parse_date("2026-11-25 08:00:00", 0, &now_ms) < 0)
+	if (example_conf_load(&cfg) < 0 || policy_parse_date("2026-11-25 08:00:00", 0, &now_ms) < 0)
 		return -1;
 	return 0;
 }

@@ -30,7 +30,7 @@ static struct wf_plan two_stage_plan(void)
 	};
 
 	p.stages[0] = (struct wf_stage){ .approvers = { "mgr@contoso.example" }, .n_approvers = 1,
-					 .backup = "deputy@contoso.example", .remind_after_ms = 8 * HOUR,
+					 .backups = { "deputy@contoso.example" }, .n_backups = 1, .remind_after_ms = 8 * HOUR,
 					 .escalate_after_ms = 24 * HOUR, .expire_after_ms = 72 * HOUR };
 	p.stages[1] = (struct wf_stage){ .approvers = { "sec1@contoso.example", "sec2@contoso.example" },
 					 .n_approvers = 2, .expire_after_ms = 72 * HOUR };
@@ -192,6 +192,33 @@ static void test_remind_escalate_backup_approves(void **state)
 	assert_int_equal(r.rec.stage, 1);
 }
 
+/* Several backups: each is added at the escalation, and any one decides,
+ * even for a stage whose quorum is "all"; before the escalation a backup's
+ * decision is noted as ignored, and counts once the backups are added. */
+static void test_every_backup_added_any_decides(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	r.plan.stages[0].backups[1] = "deputy2@contoso.example";
+	r.plan.stages[0].n_backups = 2;
+	r.plan.stages[0].quorum_all = 1;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	decide(&r, "deputy2@contoso.example", 1, T0 + HOUR);
+	step(&r, T0 + HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_AWAITING);
+	assert_true(has(&r, WF_ACT_IGNORE_DECISION, -1));
+	step(&r, T0 + 24 * HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_ESCALATED);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_ESCALATE);
+	assert_string_equal(r.acts.v[0].who, "deputy@contoso.example");
+	assert_int_equal(r.acts.v[1].kind, WF_ACT_ESCALATE);
+	assert_string_equal(r.acts.v[1].who, "deputy2@contoso.example");
+	step(&r, T0 + 24 * HOUR + 1, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_AWAITING);
+	assert_int_equal(r.rec.stage, 1);
+}
+
 static void test_expiry(void **state)
 {
 	struct run r = { .plan = two_stage_plan() };
@@ -239,6 +266,19 @@ static void test_duplicate_and_already_has_access(void **state)
 	assert_int_equal(r.rec.state, WF_COMPLETED);
 	assert_int_equal(r.acts.v[0].kind, WF_ACT_COMPLETE);
 	assert_int_equal(r.rec.granted, 0);
+}
+
+static void test_unstaffed_is_blocked_before_any_approval(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	r.plan.unstaffed = 1;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_BLOCKED);
+	assert_int_equal(r.acts.n, 1);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_BLOCK);
+	assert_true(wf_state_final(r.rec.state));
 }
 
 static void test_transient_then_success(void **state)
@@ -378,9 +418,11 @@ int main(void)
 		cmocka_unit_test(test_rejection_at_stage_two),
 		cmocka_unit_test(test_self_and_outsider_approvals_never_count),
 		cmocka_unit_test(test_remind_escalate_backup_approves),
+		cmocka_unit_test(test_every_backup_added_any_decides),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_sent_back_then_valid),
 		cmocka_unit_test(test_duplicate_and_already_has_access),
+		cmocka_unit_test(test_unstaffed_is_blocked_before_any_approval),
 		cmocka_unit_test(test_transient_then_success),
 		cmocka_unit_test(test_permanent_failure_blocks),
 		cmocka_unit_test(test_budget_exhausted_blocks),

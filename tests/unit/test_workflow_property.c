@@ -37,6 +37,7 @@ static void random_plan(struct wf_plan *p)
 	p->valid = rnd(10) != 0;
 	p->duplicate = rnd(20) == 0;
 	p->has_access = rnd(20) == 0;
+	p->unstaffed = rnd(20) == 0;
 	p->requester = people[0];
 	p->subject = rnd(2) ? people[1] : people[0];
 	p->n_stages = rnd(4);
@@ -53,7 +54,9 @@ static void random_plan(struct wf_plan *p)
 		st->n_approvers = 1 + rnd(3);
 		for (size_t i = 0; i < st->n_approvers; i++)
 			st->approvers[i] = people[rnd(5)];
-		st->backup = rnd(2) ? people[5 + rnd(2)] : NULL;
+		st->n_backups = rnd(3);
+		for (size_t i = 0; i < st->n_backups; i++)
+			st->backups[i] = people[5 + rnd(2)];
 		st->quorum_all = (int)rnd(2);
 		st->remind_after_ms = rnd(2) * rnd(500);
 		st->escalate_after_ms = rnd(2) * rnd(1000);
@@ -100,12 +103,11 @@ static int stage_approved(const struct wf_plan *p, size_t s, const struct stage_
 		}
 		ok += best;
 	}
-	if (log->escalated && st->backup) {
+	for (size_t b = 0; log->escalated && b < st->n_backups; b++)
 		for (size_t k = 0; k < n; k++)
-			if (same(d[k].approver, st->backup) && d[k].approved && d[k].at_ms >= log->since &&
+			if (same(d[k].approver, st->backups[b]) && d[k].approved && d[k].at_ms >= log->since &&
 			    d[k].at_ms <= log->until)
 				backup_ok = 1;
-	}
 	return st->quorum_all ? (ok == needed || backup_ok) : (ok > 0 || backup_ok);
 }
 

@@ -1,0 +1,344 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "audit.h"
+#include "cycle.h"
+#include "drive.h"
+#include "facts.h"
+#include "itsm.h"
+#include "json.h"
+#include "links.h"
+#include "log.h"
+#include "plan.h"
+#include "policy.h"
+#include "state.h"
+
+struct cycle {
+	struct drive d;
+	struct request *polled; /* the requests the poll brought, handled after the approvals */
+	size_t n_polled;
+	size_t n_approvals; /* approval records the poll brought */
+};
+
+/* ---- approvals --------------------------------------------------------------- */
+
+static int on_approval(const struct approval *ap, void *userdata)
+{
+	struct cycle *c = userdata;
+	const struct state_request *sr;
+	const char *who = ap->approver_upn ? ap->approver_upn : ap->approver;
+	struct audit_event ev = { .kind = AUDIT_APPROVAL_SEEN };
+	int decided, r;
+	cJSON *o, *data;
+
+	c->n_approvals++;
+	log_info("found approval %s of %s by %s, state %s", ap->id ? ap->id : "?", ap->request_id ? ap->request_id : "?",
+		 who ? who : "?", ap->state ? ap->state : "?");
+	if (!ap->id || !ap->request_id || !ap->state)
+		return 0;
+	sr = state_request_find(c->d.a->state, c->d.source, ap->request_id);
+	if (!sr) {
+		/* Seen before its request (observe mode): the request comes next. */
+		r = drive_record(&c->d, STATE_REQUEST, drive_keyed(&c->d, ap->request_id));
+		if (r < 0)
+			return r;
+		sr = state_request_find(c->d.a->state, c->d.source, ap->request_id);
+	}
+	for (size_t i = 0; sr && i < sr->n_approvals; i++)
+		if (strcmp(sr->approvals[i].id, ap->id) == 0 && sr->approvals[i].decision &&
+		    strcmp(sr->approvals[i].decision, ap->state) == 0)
+			return 0;
+	decided = strcmp(ap->state, "approved") == 0 || strcmp(ap->state, "rejected") == 0;
+	o = drive_keyed(&c->d, ap->request_id);
+	data = cJSON_CreateObject();
+	/* Seen now; decided before this cycle's decisions are taken. */
+	if (!o || !data || !cJSON_AddStringToObject(o, "approval", ap->id) ||
+	    (who && !cJSON_AddStringToObject(o, "approver", who)) || !cJSON_AddStringToObject(o, "decision", ap->state) ||
+	    (decided && !cJSON_AddNumberToObject(o, "at", (double)(c->d.now - 1))) ||
+	    (ap->comments && !cJSON_AddStringToObject(data, "comments", ap->comments)) ||
+	    !cJSON_AddItemToObject(o, "data", data)) {
+		if (!cJSON_GetObjectItemCaseSensitive(o, "data"))
+			cJSON_Delete(data);
+		cJSON_Delete(o);
+		return -ENOMEM;
+	}
+	r = drive_record(&c->d, STATE_APPROVAL, o);
+	if (r < 0 || !decided || !c->d.a->audit)
+		return r;
+	sr = state_request_find(c->d.a->state, c->d.source, ap->request_id);
+	ev.request_number = sr ? sr->number : NULL;
+	ev.request_id = ap->request_id;
+	ev.who = who;
+	ev.detail = ap->state;
+	if (audit_append(c->d.a->audit, c->d.now, &ev) < 0)
+		log_warnx("cannot append to the audit trail");
+	return 0;
+}
+
+/* ---- requests ---------------------------------------------------------------- */
+
+/* What the requester can change, hashed: an edit is a change of these, not
+ * of the ticket's update time (accessd's own notes move that). */
+static void digest(const struct request *req, char buf[17])
+{
+	uint64_t h = 14695981039346656037ULL;
+	const char *parts[] = { req->item_id, req->item_name, req->requested_for, req->opened_by,
+				req->requested_for_upn, req->opened_by_upn };
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		for (const char *p = parts[i] ? parts[i] : ""; ; p++) {
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+			if (!*p)
+				break;
+		}
+	for (size_t i = 0; i < req->n_vars; i++)
+		for (const char *const *s = (const char *const[]){ req->vars[i].name, req->vars[i].value, NULL }; *s; s++)
+			for (const char *p = *s; ; p++) {
+				h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+				if (!*p)
+					break;
+			}
+	snprintf(buf, 17, "%016llx", (unsigned long long)h);
+}
+
+/* Validate REQ and freeze its plan in the journal. Returns 0, 1 when the
+ * policy does not govern it, or a negative errno. */
+static int plan_request(struct cycle *c, const struct request *req, int round)
+{
+	struct facts f = { 0 };
+	struct policy_result res = { 0 };
+	cJSON *plan = NULL, *o = NULL, *data = NULL, *wf = NULL;
+	struct wf_record fresh = { 0 };
+	char sum[17], key[256];
+	int r;
+
+	if (!c->d.a->links || !c->d.a->links->directory) {
+		log_request(LOG_LEVEL_WARNING, req->number, NULL, "no directory is configured: it cannot be validated");
+		return 1;
+	}
+	r = facts_gather(c->d.a->links->directory, c->d.a->cfg, c->d.a->state, c->d.source, req, &f);
+	if (r < 0) {
+		/* Stops the listing: the watermark stays, and the next cycle
+		 * brings this request again. */
+		log_request(LOG_LEVEL_WARNING, req->number, NULL, "the directory could not be asked (%s); tried again "
+								 "next cycle", strerror(-r));
+		return r;
+	}
+	r = policy_evaluate(c->d.a->cfg, req, &f.pf, c->d.now, &res);
+	if (r < 0)
+		goto oom;
+	if (res.verdict == POLICY_IGNORE) {
+		r = 1;
+		goto done;
+	}
+	log_request(LOG_LEVEL_INFO, req->number, NULL, "validated: %s%s%s", policy_verdict_name(res.verdict),
+		    res.target ? ", target " : "", res.target ? res.target->name : "");
+	r = plan_build(c->d.a->cfg, req, &f, &res, &plan);
+	if (r < 0)
+		goto oom;
+	digest(req, sum);
+	facts_duplicate_key(f.subject.exists ? f.subject.id : NULL, res.target ? res.target->name : NULL, key,
+			    sizeof(key));
+	o = drive_keyed(&c->d, req->id);
+	data = cJSON_CreateObject();
+	wf = round == 0 ? plan_record_json(&fresh) : NULL;
+	r = -ENOMEM;
+	if (!o || !data || (round == 0 && !wf) || !cJSON_AddStringToObject(o, "number", req->number) ||
+	    !cJSON_AddItemToObject(data, "plan", plan))
+		goto fail;
+	plan = NULL;
+	if ((wf && !cJSON_AddItemToObject(data, "wf", wf)))
+		goto fail;
+	wf = NULL;
+	if (!cJSON_AddStringToObject(data, "digest", sum) || !cJSON_AddNumberToObject(data, "round", round) ||
+	    !cJSON_AddStringToObject(data, "key", key) || !cJSON_AddTrueToObject(data, "open") ||
+	    (round == 0 && !cJSON_AddStringToObject(o, "state", wf_state_name(WF_NEW))) ||
+	    !cJSON_AddItemToObject(o, "data", data))
+		goto fail;
+	data = NULL;
+	/* drive_record logs its own failures. */
+	r = drive_record(&c->d, STATE_REQUEST, o);
+	goto done;
+fail:
+	cJSON_Delete(wf);
+	cJSON_Delete(data);
+	cJSON_Delete(o);
+oom:
+	log_request(LOG_LEVEL_ERR, req->number, NULL, "out of memory validating it");
+done:
+	cJSON_Delete(plan);
+	policy_result_clear(&res);
+	facts_clear(&f);
+	return r;
+}
+
+static int handle_request(struct cycle *c, const struct request *req)
+{
+	const struct state_request *sr = state_request_find(c->d.a->state, c->d.source, req->id);
+	cJSON *data = drive_data(sr);
+	struct wf_record rec = { 0 };
+	const char *old = json_str(data, "digest");
+	int round = (int)json_int(data, "round");
+	int has_plan = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(data, "plan")), changed = 0, r = 0;
+	char sum[17];
+
+	if (agent_stop_pending())
+		goto done;
+	log_request(LOG_LEVEL_INFO, req->number, NULL, "found %s (sys_id %s) for catalog item \"%s\", state %s, updated %s",
+		    req->number, req->id, req->item_name ? req->item_name : "?", req->state ? req->state : "?",
+		    req->updated_on ? req->updated_on : "?");
+	if (round < 0)
+		round = 0;
+	digest(req, sum);
+	plan_record_parse(cJSON_GetObjectItemCaseSensitive(data, "wf"), &rec);
+	if (!has_plan) {
+		r = plan_request(c, req, 0);
+	} else if (old && strcmp(old, sum) != 0 && rec.state == WF_SENT_BACK) {
+		log_request(LOG_LEVEL_INFO, req->number, NULL, "edited after it was sent back: validated again");
+		r = plan_request(c, req, round + 1);
+		changed = r == 0;
+	} else if (old && strcmp(old, sum) != 0 && !wf_state_final(rec.state)) {
+		log_request(LOG_LEVEL_INFO, req->number, NULL, "changed while %s: it keeps the plan it was validated with",
+			    wf_state_name(rec.state));
+	}
+	if (r == 0)
+		r = drive_sync(&c->d);
+	if (r == 0)
+		r = drive_request(&c->d, req->id, changed);
+	else if (r == 1)
+		r = 0;
+done:
+	cJSON_Delete(data);
+	return r;
+}
+
+/* Keep REQ until the approvals are polled too. */
+static int on_request(const struct request *req, void *userdata)
+{
+	struct cycle *c = userdata;
+	struct request *grown = realloc(c->polled, (c->n_polled + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	c->polled = grown;
+	if (request_copy(req, &c->polled[c->n_polled]) < 0)
+		return -ENOMEM;
+	c->n_polled++;
+	return 0;
+}
+
+static void count(struct agent *a, const char *source)
+{
+	const struct state_request *sr;
+	size_t iter = 0;
+
+	a->status.awaiting_approval = 0;
+	a->status.blocked = 0;
+	a->status.next_escalation_ms = 0;
+	while ((sr = state_request_next(a->state, &iter))) {
+		const char *w = sr->workflow;
+
+		if (strcmp(sr->source, source) != 0)
+			continue;
+		if (strcmp(w, wf_state_name(WF_AWAITING)) == 0 || strcmp(w, wf_state_name(WF_ESCALATED)) == 0) {
+			cJSON *data = drive_data(sr);
+			int64_t next = json_int(data, "next");
+
+			a->status.awaiting_approval++;
+			if (next > 0 && (!a->status.next_escalation_ms || next < a->status.next_escalation_ms))
+				a->status.next_escalation_ms = next;
+			cJSON_Delete(data);
+		} else if (strcmp(w, wf_state_name(WF_BLOCKED)) == 0 || strcmp(w, wf_state_name(WF_ROLLED_BACK)) == 0 ||
+			   strcmp(w, wf_state_name(WF_COMPENSATING)) == 0) {
+			a->status.blocked++;
+		}
+	}
+}
+
+static int save_watermark(struct cycle *c, const char *which, const char *value)
+{
+	char name[64];
+	cJSON *o;
+
+	if (!value)
+		return 0;
+	snprintf(name, sizeof(name), "%s.%s", c->d.source, which);
+	o = cJSON_CreateObject();
+	if (!o || !cJSON_AddStringToObject(o, "source", name) || !cJSON_AddStringToObject(o, "watermark", value)) {
+		cJSON_Delete(o);
+		return -ENOMEM;
+	}
+	return drive_record(&c->d, STATE_WATERMARK, o);
+}
+
+static const char *watermark(struct cycle *c, const char *which)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s.%s", c->d.source, which);
+	return state_watermark(c->d.a->state, name);
+}
+
+int cycle_run(struct agent *a)
+{
+	const struct itsm_ops *ops = itsm_ops(a->itsm);
+	struct cycle c = { .d = { .a = a, .source = a->cfg->itsm.kind, .now = clock_now(a->clock) } };
+	char *approvals = NULL, *requests = NULL;
+	int r, hold = 0;
+
+	r = drive_recover(&c.d);
+	if (r < 0)
+		goto done;
+	r = ops->poll_requests(itsm_impl(a->itsm), a->cfg->items, a->cfg->n_items, watermark(&c, "requests"),
+			       on_request, &c, &requests);
+	if (r < 0) {
+		log_warnx("polling requests failed: %s", strerror(-r));
+		goto done;
+	}
+	a->status.requests_seen = c.n_polled;
+	log_info("%zu request(s) changed", c.n_polled);
+	if (agent_stop_pending()) {
+		log_info("stop requested; the cycle ends before polling approvals");
+		goto done;
+	}
+	r = ops->poll_approvals(itsm_impl(a->itsm), a->cfg->items, a->cfg->n_items, watermark(&c, "approvals"),
+				on_approval, &c, &approvals);
+	if (r == 0)
+		r = drive_sync(&c.d);
+	if (r < 0) {
+		log_warnx("polling approvals failed: %s", strerror(-r));
+		goto done;
+	}
+	log_info("%zu approval(s) changed", c.n_approvals);
+	for (size_t i = 0; i < c.n_polled && r == 0; i++) {
+		r = handle_request(&c, &c.polled[i]);
+		/* The directory failed: this request comes again next cycle. */
+		if (r == -EAGAIN) {
+			hold = 1;
+			r = 0;
+		}
+	}
+	if (r == 0)
+		r = drive_open(&c.d);
+	/* Only once everything the polls brought is journaled. */
+	if (r == 0)
+		r = save_watermark(&c, "approvals", approvals);
+	if (r == 0 && !hold)
+		r = save_watermark(&c, "requests", requests);
+	if (r == 0)
+		r = drive_sync(&c.d);
+	count(a, c.d.source);
+done:
+	drive_clear(&c.d);
+	for (size_t i = 0; i < c.n_polled; i++)
+		request_clear(&c.polled[i]);
+	free(c.polled);
+	free(approvals);
+	free(requests);
+	return r;
+}

@@ -1,0 +1,100 @@
+/* Inside the executor (executor.h): one action being carried out, the
+ * helpers every kind of action shares (ticket notes and comments with ids
+ * derived from the action's, the audit record, the Teams card), and the
+ * actions themselves, by file:
+ *
+ *   exec_approval.c  approval records, escalation, reminders, ignored
+ *                    decisions, rejection, expiry, send-back, duplicates
+ *   exec_grant.c     a grant step or its removal in the directory
+ *   exec_end.c       completion with evidence, blocks with their incident,
+ *                    compensating tasks, removal at the end date
+ *
+ * Each action function fills X->out and X->result and returns 0: a failure
+ * is an outcome, not an error. Not for other modules: use executor.h. */
+#ifndef ACCESSD_EXEC_H
+#define ACCESSD_EXEC_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "audit.h"
+#include "conf.h"
+#include "executor.h"
+#include "itsm.h"
+#include "notify.h"
+#include "workflow.h"
+
+/* ServiceNow's request item states (sc_req_item.state). */
+#define TICKET_PENDING "-5"
+#define TICKET_WORK_IN_PROGRESS "2"
+#define TICKET_CLOSED_COMPLETE "3"
+#define TICKET_CLOSED_INCOMPLETE "4"
+#define TICKET_CLOSED_SKIPPED "7"
+
+/* One run of one action. */
+struct exec_run {
+	struct agent *a;
+	const struct exec_request *r;
+	const char *id; /* the action id */
+	int64_t now;
+	enum wf_action_kind kind;
+	enum wf_state state; /* the record's state when the action was decided */
+	int stage, step;
+	const char *who;
+	cJSON *out; /* the outcome being built */
+	enum wf_result result;
+	int oom;
+};
+
+/* The ITSM connector's ops and instance. */
+const struct itsm_ops *exec_ops(struct exec_run *x);
+void *exec_impl(struct exec_run *x);
+
+/* Add a member to the outcome (a NULL VALUE is left out); running out of
+ * memory sets X->oom. */
+void exec_add_str(struct exec_run *x, const char *name, const char *value);
+void exec_add_num(struct exec_run *x, const char *name, int64_t value);
+
+/* When R (an ITSM op's return) is an error: the outcome becomes transient
+ * or permanent with WHAT in its error, and it is logged. Returns R. */
+int exec_itsm_failed(struct exec_run *x, const char *what, int r);
+
+/* The name of the plan's stage STAGE, or NULL. Points into the plan. */
+const char *exec_stage_name(struct exec_run *x, int stage);
+
+/* Append an audit record of KIND about the request (WHO NULL: accessd),
+ * with the rule (item and stage), the target T's object ids when not NULL
+ * and GRAPH_ID when not NULL. A failure is logged. */
+void exec_audit(struct exec_run *x, enum audit_kind kind, const char *who, const char *detail,
+		const struct target_config *t, const char *graph_id);
+
+/* A work note (with the ticket's STATE and STAGE, either NULL), or a
+ * comment the requester sees; ids "<action id>.note" and ".comment".
+ * Returns 0 or the op's error (see exec_itsm_failed). */
+int exec_note(struct exec_run *x, const char *state, const char *stage, const char *text);
+int exec_comment(struct exec_run *x, const char *text);
+
+/* Send a Teams card when a channel is configured; a failure is logged. */
+void exec_notify(struct exec_run *x, enum notify_event event, const char *outcome, const char *incident);
+
+/* The target of grant step STEP, or NULL when out of range. */
+const struct target_config *exec_step_target(struct exec_run *x, int step);
+
+/* The actions. */
+int exec_request_approval(struct exec_run *x);
+int exec_escalate(struct exec_run *x);
+int exec_remind(struct exec_run *x);
+int exec_ignore_decision(struct exec_run *x);
+int exec_reject(struct exec_run *x);
+int exec_expire(struct exec_run *x);
+int exec_send_back(struct exec_run *x);
+int exec_link_duplicate(struct exec_run *x);
+/* EXECUTE or UNDO of X->step; RECHECK: ask the directory first whether it
+ * was done already (an intent without outcome). */
+int exec_step(struct exec_run *x, int recheck);
+int exec_complete(struct exec_run *x);
+int exec_block(struct exec_run *x);
+int exec_compensate(struct exec_run *x);
+int exec_note_removed(struct exec_run *x);
+
+#endif

@@ -1,0 +1,211 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "agent.h"
+#include "exec.h"
+#include "json.h"
+#include "log.h"
+#include "state.h"
+
+/* The current stage's name for a sentence. */
+static const char *stage(struct exec_run *x)
+{
+	const char *name = exec_stage_name(x, x->stage);
+
+	return name ? name : "?";
+}
+
+/* TEXT as a work note (with the ticket's STATE, NULL: unchanged), and as a
+ * comment for the requester when TELL; then audited as KIND by WHO. */
+static void on_ticket(struct exec_run *x, const char *state, int tell, enum audit_kind kind, const char *who,
+		      const char *text)
+{
+	if (exec_note(x, state, NULL, text) < 0 || (tell && exec_comment(x, text) < 0))
+		return;
+	exec_audit(x, kind, who, text, NULL, NULL);
+}
+
+static int ask(struct exec_run *x, const char *who, int escalation)
+{
+	char *approver = NULL, *approval = NULL, text[512];
+	int r;
+
+	if (!who) {
+		x->result = WF_RESULT_PERMANENT;
+		return -EINVAL;
+	}
+	if (x->a->cfg->policy.approvals == APPROVALS_OBSERVE) {
+		/* The ITSM's own flow asks; its records are checked as they come. */
+		exec_audit(x, escalation ? AUDIT_ESCALATION : AUDIT_APPROVAL_REQUESTED, who, "observe mode: the ITSM asks",
+		      NULL, NULL);
+		return 0;
+	}
+	r = exec_ops(x)->find_user(exec_impl(x), who, &approver);
+	if (r == -ENOENT) {
+		snprintf(text, sizeof(text), "The approver %s has no account in the ITSM; the stage waits for its "
+					     "backup or expires.", who);
+		exec_note(x, NULL, NULL, text);
+		x->result = WF_RESULT_PERMANENT;
+		return r;
+	}
+	if (exec_itsm_failed(x, "finding the approver", r) < 0)
+		return r;
+	r = exec_ops(x)->create_approval(exec_impl(x), x->r->id, approver, x->id, &approval);
+	if (exec_itsm_failed(x, "creating the approval", r) < 0)
+		goto done;
+	exec_add_str(x, "approval", approval);
+	exec_add_str(x, "approver", who);
+	exec_audit(x, escalation ? AUDIT_ESCALATION : AUDIT_APPROVAL_REQUESTED, who, approval, NULL, NULL);
+done:
+	free(approver);
+	free(approval);
+	return r;
+}
+
+/* A stand-in approver: say on the ticket who is skipped and why. */
+static int note_substitute(struct exec_run *x)
+{
+	const cJSON *st = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(x->r->plan->root, "stages"), x->stage);
+	const cJSON *s;
+	char text[512];
+
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(st, "substitutes")) {
+		const char *upn = json_str(s, "upn"), *reason = json_str(s, "reason");
+
+		if (!upn || strcasecmp(upn, x->who) != 0)
+			continue;
+		snprintf(text, sizeof(text),
+			 "Stage \"%s\": the primary approver cannot decide (%s), so %s approves instead.",
+			 json_str(st, "name") ? json_str(st, "name") : "?", reason ? reason : "?", upn);
+		if (exec_note(x, NULL, NULL, text) < 0)
+			return -EAGAIN;
+		exec_audit(x, AUDIT_ESCALATION, upn, text, NULL, NULL);
+	}
+	return 0;
+}
+
+int exec_request_approval(struct exec_run *x)
+{
+	if (ask(x, x->who, 0) < 0)
+		return 0;
+	note_substitute(x);
+	return 0;
+}
+
+int exec_escalate(struct exec_run *x)
+{
+	char text[512];
+
+	if (ask(x, x->who, 1) < 0)
+		return 0;
+	snprintf(text, sizeof(text), "Stage \"%s\" had no decision in time; escalated to the backup approver %s.",
+		 stage(x), x->who);
+	if (exec_note(x, NULL, NULL, text) < 0)
+		return 0;
+	exec_notify(x, NOTIFY_ESCALATED, text, NULL);
+	return 0;
+}
+
+int exec_remind(struct exec_run *x)
+{
+	char text[256];
+
+	snprintf(text, sizeof(text), "Reminder: stage \"%s\" is waiting for a decision.",
+		 stage(x));
+	on_ticket(x, NULL, 0, AUDIT_REMINDER, NULL, text);
+	return 0;
+}
+
+int exec_ignore_decision(struct exec_run *x)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text),
+		 "A decision by %s was ignored: they are not an approver of stage \"%s\" (or it is their own "
+		 "request).",
+		 x->who ? x->who : "?", stage(x));
+	on_ticket(x, NULL, 0, AUDIT_APPROVAL_IGNORED, x->who, text);
+	return 0;
+}
+
+/* The comment the approver wrote on their decision, from the journal. */
+static const char *decision_comment(struct exec_run *x, char *buf, size_t size)
+{
+	const struct state_request *sr = state_request_find(x->a->state, x->r->source, x->r->id);
+	const char *found = NULL;
+
+	buf[0] = '\0';
+	for (size_t i = 0; sr && i < sr->n_approvals; i++) {
+		const struct state_approval *ap = &sr->approvals[i];
+		cJSON *data;
+
+		if (!ap->approver || !x->who || strcasecmp(ap->approver, x->who) != 0 || !ap->data)
+			continue;
+		data = cJSON_Parse(ap->data);
+		if (json_str(data, "comments") && *json_str(data, "comments")) {
+			snprintf(buf, size, "%s", json_str(data, "comments"));
+			found = buf;
+		}
+		cJSON_Delete(data);
+	}
+	return found;
+}
+
+int exec_reject(struct exec_run *x)
+{
+	char text[1024], why[512];
+	const char *c = decision_comment(x, why, sizeof(why));
+
+	snprintf(text, sizeof(text), "Rejected by %s at stage \"%s\"%s%s", x->who ? x->who : "?",
+		 stage(x), c ? ": " : ".", c ? c : "");
+	on_ticket(x, TICKET_CLOSED_INCOMPLETE, 1, AUDIT_REJECTED, x->who, text);
+	return 0;
+}
+
+int exec_expire(struct exec_run *x)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text),
+		 "Closed: stage \"%s\" had no decision before it expired. Open a new request if the access is "
+		 "still needed.",
+		 stage(x));
+	on_ticket(x, TICKET_CLOSED_INCOMPLETE, 1, AUDIT_EXPIRED, NULL, text);
+	return 0;
+}
+
+int exec_send_back(struct exec_run *x)
+{
+	char *problems = plan_problems(x->r->plan), *text = NULL;
+
+	if (!problems || asprintf(&text, "This request cannot go ahead yet:\n%sPlease update the request; it is "
+					 "checked again when it changes.",
+				  problems) < 0) {
+		text = NULL;
+		x->oom = 1;
+		goto done;
+	}
+	on_ticket(x, TICKET_PENDING, 1, AUDIT_SENT_BACK, NULL, text);
+done:
+	free(problems);
+	free(text);
+	return 0;
+}
+
+int exec_link_duplicate(struct exec_run *x)
+{
+	char text[512];
+	const char *dup = json_str(x->r->plan->root, "duplicate_of");
+
+	snprintf(text, sizeof(text), "Duplicate of %s, which already asks for %s for the same person; closed here "
+				     "and followed there.",
+		 dup ? dup : "an open request", x->r->plan->target ? x->r->plan->target : "this access");
+	exec_add_str(x, "duplicate_of", dup);
+	on_ticket(x, TICKET_CLOSED_SKIPPED, 1, AUDIT_DECISION, NULL, text);
+	return 0;
+}

@@ -1,0 +1,219 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "agent.h"
+#include "exec.h"
+#include "json.h"
+#include "evidence.h"
+#include "log.h"
+#include "plan.h"
+#include "state.h"
+
+/* The action ids of the grant steps, for the evidence. */
+static void step_ids(struct exec_run *x, char ids[][128], const char **v)
+{
+	for (size_t j = 0; j < x->r->plan->wf.n_steps; j++) {
+		snprintf(ids[j], 128, "%s.t%zu.grant", x->r->base, j);
+		v[j] = ids[j];
+	}
+}
+
+static void format_time(int64_t ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(buf, size, "?");
+}
+
+int exec_complete(struct exec_run *x)
+{
+	const struct plan *p = x->r->plan;
+	const struct state_request *sr;
+	char ids[WF_MAX_STEPS][128], ends[64] = "", text[1024];
+	const char *v[WF_MAX_STEPS];
+	char *evidence = NULL;
+	int r;
+
+	if (p->wf.has_access || p->wf.n_steps == 0) {
+		snprintf(text, sizeof(text), "%s already has %s; nothing needed to change.",
+			 p->wf.subject ? p->wf.subject : "The person", p->target ? p->target : "this access");
+		if (exec_note(x, TICKET_CLOSED_COMPLETE, "complete", text) == 0 && exec_comment(x, text) == 0)
+			exec_audit(x, AUDIT_COMPLETED, NULL, text, NULL, NULL);
+		return 0;
+	}
+	sr = state_request_find(x->a->state, x->r->source, x->r->id);
+	step_ids(x, ids, v);
+	evidence = sr ? evidence_build(x->a->state, sr, p, v, x->now) : NULL;
+	if (!evidence) {
+		x->oom = 1;
+		return 0;
+	}
+	r = exec_ops(x)->attach(exec_impl(x), x->r->id, "evidence.json", "application/json", evidence, strlen(evidence), x->id);
+	if (exec_itsm_failed(x, "attaching the evidence", r) < 0)
+		goto done;
+	exec_audit(x, AUDIT_EVIDENCE_ATTACHED, NULL, "evidence.json", NULL, NULL);
+	if (p->wf.end_ms > 0) {
+		format_time(p->wf.end_ms, ends, sizeof(ends));
+		snprintf(text, sizeof(text), "Completed: %s granted %s. Access ends %s and is removed then.",
+			 p->wf.subject ? p->wf.subject : "the person", p->target ? p->target : "the access", ends);
+	} else {
+		snprintf(text, sizeof(text), "Completed: %s granted %s. Evidence attached.",
+			 p->wf.subject ? p->wf.subject : "the person", p->target ? p->target : "the access");
+	}
+	if (exec_note(x, TICKET_CLOSED_COMPLETE, "complete", text) < 0 || exec_comment(x, text) < 0)
+		goto done;
+	exec_audit(x, AUDIT_COMPLETED, NULL, text, NULL, NULL);
+	exec_notify(x, NOTIFY_COMPLETED, text, NULL);
+done:
+	free(evidence);
+	return 0;
+}
+
+/* The error of the step that failed, from its journaled outcome: the
+ * first grant, else the first removal, that did not succeed. */
+static void step_error(struct exec_run *x, char *buf, size_t size, char *graph_id, size_t graph_size, int *ret_step)
+{
+	static const char *const what[] = { "grant", "undo", "remove" };
+
+	snprintf(buf, size, "unknown error");
+	graph_id[0] = '\0';
+	*ret_step = x->step;
+	for (size_t w = 0; w < sizeof(what) / sizeof(what[0]); w++)
+		for (size_t j = 0; j < x->r->plan->wf.n_steps; j++) {
+			const struct state_action *act;
+			char id[160];
+			cJSON *out;
+
+			snprintf(id, sizeof(id), "%s.t%zu.%s", x->r->base, j, what[w]);
+			act = state_action_find(x->a->state, id);
+			if (!act || !act->outcome)
+				continue;
+			out = cJSON_Parse(act->outcome);
+			if (json_str(out, "result") && strcmp(json_str(out, "result"), "ok") != 0) {
+				snprintf(buf, size, "%s%s%s", json_str(out, "error_code") ? json_str(out, "error_code") : "",
+					 json_str(out, "error_code") ? ": " : "",
+					 json_str(out, "error") ? json_str(out, "error") : "failed");
+				if (json_str(out, "graph_request_id"))
+					snprintf(graph_id, graph_size, "%s", json_str(out, "graph_request_id"));
+				*ret_step = (int)j;
+				cJSON_Delete(out);
+				return;
+			}
+			cJSON_Delete(out);
+		}
+}
+
+static int open_incident(struct exec_run *x, const char *subject, const char *description, char **ret_id)
+{
+	const char *group = x->a->cfg->policy.incident.assignment_group;
+	struct itsm_incident inc = {
+		.short_description = subject,
+		.description = description,
+		/* The connector takes the group's record id; a name stays in the text. */
+		.assignment_group = group && strlen(group) == 32 && strspn(group, "0123456789abcdef") == 32 ? group : NULL,
+		.request_id = x->r->id,
+	};
+	int r = exec_ops(x)->create_incident(exec_impl(x), &inc, x->id, ret_id);
+
+	return exec_itsm_failed(x, "opening the incident", r);
+}
+
+int exec_block(struct exec_run *x)
+{
+	const struct plan *p = x->r->plan;
+	char error[512], graph_id[128], subject[256], *desc = NULL, *incident = NULL, text[1024];
+	const char *why;
+	int step;
+
+	step_error(x, error, sizeof(error), graph_id, sizeof(graph_id), &step);
+	if (p->wf.unstaffed) {
+		why = "a stage cannot be staffed";
+		snprintf(error, sizeof(error), "%s", "nobody can approve a stage of the chain");
+	} else if (x->state == WF_ROLLED_BACK) {
+		why = "a step failed; the steps granted were rolled back";
+	} else if (x->state == WF_COMPENSATING) {
+		why = "a step failed after others were granted; a compensating task was opened";
+	} else {
+		why = "a step failed";
+	}
+	snprintf(subject, sizeof(subject), "accessd: %s blocked (%s)", x->r->number, p->target ? p->target : "access");
+	if (asprintf(&desc,
+		     "Request: %s (%s)\nPerson: %s\nTarget: %s\nStep: %d (%s)\nError: %s\nGraph request id: %s\n"
+		     "Assignment group: %s\nWhat happened: %s.",
+		     x->r->number, x->r->id, p->wf.subject ? p->wf.subject : "?", p->target ? p->target : "?", step,
+		     exec_step_target(x, step) ? exec_step_target(x, step)->name : "-", error, graph_id[0] ? graph_id : "-",
+		     x->a->cfg->policy.incident.assignment_group ? x->a->cfg->policy.incident.assignment_group : "-",
+		     why) < 0) {
+		x->oom = 1;
+		return 0;
+	}
+	if (open_incident(x, subject, desc, &incident) < 0)
+		goto done;
+	exec_add_str(x, "incident", incident);
+	exec_audit(x, AUDIT_INCIDENT_OPENED, NULL, desc, exec_step_target(x, step), graph_id[0] ? graph_id : NULL);
+	snprintf(text, sizeof(text), "Implementing (Blocked): %s (%s). Incident %s is open for the IAM team.", why,
+		 error, incident ? incident : "?");
+	if (exec_note(x, TICKET_WORK_IN_PROGRESS, NULL, text) < 0)
+		goto done;
+	exec_notify(x, NOTIFY_BLOCKED, text, incident);
+done:
+	free(desc);
+	free(incident);
+	return 0;
+}
+
+int exec_compensate(struct exec_run *x)
+{
+	const struct plan *p = x->r->plan;
+	char subject[256], *desc = NULL, *task = NULL, granted[512] = "";
+	const struct state_request *sr = state_request_find(x->a->state, x->r->source, x->r->id);
+	struct wf_record rec = { 0 };
+	cJSON *data = sr && sr->data ? cJSON_Parse(sr->data) : NULL;
+
+	if (plan_record_parse(cJSON_GetObjectItemCaseSensitive(data, "wf"), &rec) < 0)
+		rec.granted = 0;
+	cJSON_Delete(data);
+	for (size_t j = 0; j < p->wf.n_steps; j++)
+		if (rec.granted & (1u << j)) {
+			strncat(granted, p->steps[j]->name, sizeof(granted) - strlen(granted) - 3);
+			strncat(granted, "; ", sizeof(granted) - strlen(granted) - 1);
+		}
+	snprintf(subject, sizeof(subject), "accessd: compensate a partial grant for %s", x->r->number);
+	if (asprintf(&desc,
+		     "A multi-step grant half succeeded and the policy says compensate.\nRequest: %s\nPerson: %s\n"
+		     "Granted and left in place: %s\nFailed at step %d (%s).\nDecide whether to complete the grant by "
+		     "hand or remove the steps above.",
+		     x->r->number, p->wf.subject ? p->wf.subject : "?", granted[0] ? granted : "-", x->step,
+		     exec_step_target(x, x->step) ? exec_step_target(x, x->step)->name : "-") < 0) {
+		x->oom = 1;
+		return 0;
+	}
+	if (open_incident(x, subject, desc, &task) == 0) {
+		exec_add_str(x, "task", task);
+		exec_audit(x, AUDIT_COMPENSATION, NULL, desc, NULL, NULL);
+	}
+	free(desc);
+	free(task);
+	return 0;
+}
+
+int exec_note_removed(struct exec_run *x)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "The end date was reached: %s was removed from %s.",
+		 x->r->plan->wf.subject ? x->r->plan->wf.subject : "the person",
+		 x->r->plan->target ? x->r->plan->target : "the access");
+	if (exec_note(x, NULL, NULL, text) < 0 || exec_comment(x, text) < 0)
+		return 0;
+	exec_audit(x, AUDIT_REMOVAL, NULL, text, NULL, NULL);
+	return 0;
+}

@@ -1,0 +1,209 @@
+/* The frozen plan and the journal form of the record: what the policy
+ * decided survives the round trip through JSON, steps are resolved against
+ * the configuration (a target that is gone refuses the plan), and action
+ * ids are valid, stable and never a substring of one another (the ITSM
+ * connector finds an earlier write by its id with LIKE). */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+#include "example_conf.h"
+#include "executor.h"
+#include "itsm.h"
+#include "plan.h"
+
+static struct config *cfg;
+
+static int setup(void **state)
+{
+	(void)state;
+	return example_conf_load(&cfg);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	cfg = conf_free(cfg);
+	return 0;
+}
+
+static const struct target_config *target(const char *name)
+{
+	for (size_t i = 0; i < cfg->policy.n_targets; i++)
+		if (strcmp(cfg->policy.targets[i].name, name) == 0)
+			return &cfg->policy.targets[i];
+	fail_msg("no target %s", name);
+	return NULL;
+}
+
+static void test_plan_round_trip(void **state)
+{
+	struct policy_approver approvers[] = {
+		{ .id = "d420265c-e4c3-405f-8f92-f5fb6894fdbd", .upn = "backup@contoso.example",
+		  .replaces = "0a1b2c3d-0000-4000-8000-00000000000a", .reason = POLICY_SKIP_AWAY },
+	};
+	struct policy_approver escalation[] = { { .id = "e0ab2f8d-e8d3-423d-9602-0f53c5f6e5da", .upn = NULL },
+						{ .id = "7d8f20a6-4e83-4e5b-84b2-d98ee9dd93e3", .upn = "oscar@contoso.example" } };
+	const struct item_config *item = conf_find_item(cfg, NULL, "Add to Group");
+	struct policy_stage stages[] = { {
+		.config = &item->stages[0],
+		.quorum = QUORUM_ALL,
+		.approvers = approvers,
+		.n_approvers = 1,
+		.escalation = escalation,
+		.n_escalation = 2,
+	} };
+	struct policy_result res = {
+		.verdict = POLICY_PROCEED,
+		.item = item,
+		.target = target("Project-Apollo"),
+		.end_ms = 123456789,
+		.stages = stages,
+		.n_stages = 1,
+	};
+	struct request req = { .opened_by_upn = "Mia@Contoso.example", .requested_for_upn = "bob@contoso.example" };
+	struct facts f = { 0 };
+	struct plan p;
+	cJSON *json;
+
+	(void)state;
+	assert_int_equal(plan_build(cfg, &req, &f, &res, &json), 0);
+	assert_int_equal(plan_load(cfg, json, &p), 0);
+	cJSON_Delete(json);
+	assert_true(p.wf.valid);
+	assert_false(p.wf.duplicate || p.wf.has_access || p.wf.unstaffed);
+	assert_string_equal(p.wf.requester, "Mia@Contoso.example");
+	assert_string_equal(p.wf.subject, "bob@contoso.example");
+	/* The target and its also, in order. */
+	assert_int_equal(p.wf.n_steps, 2);
+	assert_ptr_equal(p.steps[0], target("Project-Apollo"));
+	assert_ptr_equal(p.steps[1], target("Project-Apollo-Wiki"));
+	assert_int_equal(p.wf.end_ms, 123456789);
+	assert_int_equal(p.wf.n_stages, 1);
+	assert_string_equal(p.wf.stages[0].approvers[0], "backup@contoso.example");
+	/* Every backup, in order; one without a UPN is named by its object id. */
+	assert_int_equal(p.wf.stages[0].n_backups, 2);
+	assert_string_equal(p.wf.stages[0].backups[0], "e0ab2f8d-e8d3-423d-9602-0f53c5f6e5da");
+	assert_string_equal(p.wf.stages[0].backups[1], "oscar@contoso.example");
+	assert_true(p.wf.stages[0].quorum_all);
+	assert_int_equal(p.wf.stages[0].expire_after_ms, item->stages[0].expire_after_ms);
+	assert_int_equal(p.wf.max_attempts, cfg->retry.max_attempts);
+	assert_true(p.wf.rollback);
+	plan_clear(&p);
+}
+
+static void test_send_back_keeps_the_sentences(void **state)
+{
+	struct policy_problem problems[] = { { POLICY_END_MISSING, "An end date is required." },
+					     { POLICY_SPONSOR_MISSING, "Name a sponsor." } };
+	struct policy_result res = { .verdict = POLICY_SEND_BACK, .problems = problems, .n_problems = 2 };
+	struct request req = { 0 };
+	struct facts f = { 0 };
+	struct plan p;
+	cJSON *json;
+	char *text;
+
+	(void)state;
+	assert_int_equal(plan_build(cfg, &req, &f, &res, &json), 0);
+	assert_int_equal(plan_load(cfg, json, &p), 0);
+	cJSON_Delete(json);
+	assert_false(p.wf.valid);
+	assert_int_equal(p.wf.n_steps, 0);
+	text = plan_problems(&p);
+	assert_string_equal(text, "- An end date is required.\n- Name a sponsor.\n");
+	free(text);
+	plan_clear(&p);
+}
+
+static void test_plan_naming_a_removed_target_is_refused(void **state)
+{
+	cJSON *json = cJSON_Parse("{\"verdict\":\"proceed\",\"steps\":[\"No-Such-Target\"],\"stages\":[]}");
+	struct plan p = { 0 };
+
+	(void)state;
+	assert_int_equal(plan_load(cfg, json, &p), -EINVAL);
+	assert_null(p.root);
+	cJSON_Delete(json);
+	json = cJSON_Parse("{\"steps\":[]}");
+	assert_int_equal(plan_load(cfg, json, &p), -EINVAL);
+	cJSON_Delete(json);
+}
+
+static void test_record_round_trip(void **state)
+{
+	struct wf_record in = { .state = WF_ROLLING_BACK, .stage = 2, .stage_since_ms = 1764057600123,
+				.reminded = 1, .escalated = 1, .granted = 0x5, .undone = 0x4, .step = 3,
+				.attempts = 2, .retry_at_ms = 1764057601123, .seen_ms = 1764057599999 };
+	struct wf_record out = { 0 };
+	cJSON *json = plan_record_json(&in);
+
+	(void)state;
+	assert_non_null(json);
+	assert_int_equal(plan_record_parse(json, &out), 0);
+	assert_memory_equal(&in, &out, sizeof(in));
+	cJSON_ReplaceItemInObject(json, "state", cJSON_CreateNumber(99));
+	out.state = WF_NEW;
+	assert_int_equal(plan_record_parse(json, &out), -EINVAL);
+	assert_int_equal(out.state, WF_NEW);
+	cJSON_Delete(json);
+}
+
+static void test_action_ids(void **state)
+{
+	static const struct wf_action acts[] = {
+		{ WF_ACT_REQUEST_APPROVAL, 0, 0, "mia@contoso.example", 0 },
+		{ WF_ACT_REQUEST_APPROVAL, 1, 0, "mia@contoso.example", 0 },
+		{ WF_ACT_REQUEST_APPROVAL, 10, 0, "mia@contoso.example", 0 },
+		{ WF_ACT_REQUEST_APPROVAL, 1, 0, "sam@contoso.example", 0 },
+		{ WF_ACT_ESCALATE, 1, 0, "sid@contoso.example", 0 },
+		{ WF_ACT_REMIND, 1, 0, NULL, 0 },
+		{ WF_ACT_IGNORE_DECISION, 1, 0, "eve@contoso.example", 1764057600123 },
+		{ WF_ACT_EXECUTE, 0, 1, NULL, 0 },
+		{ WF_ACT_EXECUTE, 0, 10, NULL, 0 },
+		{ WF_ACT_UNDO, 0, 1, NULL, 0 },
+		{ WF_ACT_COMPLETE, 0, 0, NULL, 0 },
+		{ WF_ACT_BLOCK, 0, 0, NULL, 0 },
+		{ WF_ACT_COMPENSATE, 0, 0, NULL, 0 },
+		{ WF_ACT_SEND_BACK, 0, 0, NULL, 0 },
+	};
+	enum { N = sizeof(acts) / sizeof(acts[0]) };
+	struct exec_request r = { .number = "RITM0010001", .base = "RITM0010001.r1" };
+	char ids[N + 1][128], again[128];
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		executor_action_id(&r, &acts[i], WF_IMPLEMENTING, ids[i], sizeof(ids[i]));
+		assert_true(itsm_action_id_ok(ids[i]));
+		executor_action_id(&r, &acts[i], WF_IMPLEMENTING, again, sizeof(again));
+		assert_string_equal(ids[i], again);
+	}
+	/* A removal at the end date is not the rollback of the same step. */
+	executor_action_id(&r, &acts[9], WF_REMOVING, ids[N], sizeof(ids[N]));
+	for (size_t i = 0; i <= N; i++)
+		for (size_t k = 0; k <= N; k++)
+			if (i != k && strstr(ids[k], ids[i]))
+				fail_msg("%s is part of %s", ids[i], ids[k]);
+	assert_string_equal(ids[7], "RITM0010001.r1.t1.grant");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plan_round_trip),
+		cmocka_unit_test(test_send_back_keeps_the_sentences),
+		cmocka_unit_test(test_plan_naming_a_removed_target_is_refused),
+		cmocka_unit_test(test_record_round_trip),
+		cmocka_unit_test(test_action_ids),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
