@@ -35,6 +35,11 @@ struct snow {
 
 /* -- servicenow.c: requests ------------------------------------------ */
 
+/* How the action id appears in the text of notes accessd writes; the prefix
+ * tells such an entry from one a person wrote. */
+#define SNOW_MARK_PREFIX "[accessd action "
+#define SNOW_MARK_FMT SNOW_MARK_PREFIX "%s]"
+
 /* GET base_url + PATH (already escaped) and return the parsed body, whose
  * "result" member is checked to be an array or object. Errors are logged
  * with WHAT and returned as itsm.h describes. *RET_ROOT is the caller's

@@ -321,10 +321,48 @@ int snow_poll_requests(void *impl, const struct item_config *items, size_t n_ite
 	return r;
 }
 
+/* Comments looked at for a rejection's reason: accessd writes one. */
+#define SNOW_MAX_COMMENTS 10
+
 struct approval_ctx {
 	itsm_approval_cb cb;
 	void *userdata;
 };
+
+/* Journal fields (comments) read back empty through the Table API, so a
+ * rejection's reason is the newest comments entry on the approval record
+ * in sys_journal_field that accessd did not write itself: one more
+ * request, only for a rejection. *RET stays NULL when there is none. */
+static int rejection_comment(struct snow *s, const char *approval_id, char **ret)
+{
+	cJSON *root = NULL, *rec;
+	char *path = NULL;
+	int r;
+
+	if (!snow_sys_id_ok(approval_id))
+		return -EBADMSG;
+	if (asprintf(&path,
+		     "/api/now/table/sys_journal_field?sysparm_query=element_id%%3D%s%%5Eelement%%3Dcomments"
+		     "%%5EORDERBYDESCsys_created_on&sysparm_fields=value&sysparm_limit=%d",
+		     approval_id, SNOW_MAX_COMMENTS) < 0)
+		return -ENOMEM;
+	r = snow_get(s, "sys_journal_field", path, &root);
+	free(path);
+	if (r < 0)
+		return r;
+	r = 0;
+	cJSON_ArrayForEach(rec, cJSON_GetObjectItemCaseSensitive(root, "result")) {
+		const char *text = snow_field(rec, "value");
+
+		if (!text || !*text || strstr(text, SNOW_MARK_PREFIX))
+			continue;
+		if (!(*ret = strdup(text)))
+			r = -ENOMEM;
+		break;
+	}
+	cJSON_Delete(root);
+	return r;
+}
 
 static int deliver_approval(struct snow *s, const cJSON *rec, void *ctx)
 {
@@ -336,6 +374,8 @@ static int deliver_approval(struct snow *s, const cJSON *rec, void *ctx)
 	    (r = dup_field(rec, "approver", &a.approver)) < 0 || (r = dup_mapped(s, rec, "approver", &a.approver_upn)) < 0 ||
 	    (r = dup_field(rec, "state", &a.state)) < 0 || (r = dup_field(rec, "comments", &a.comments)) < 0 ||
 	    (r = dup_field(rec, "sys_updated_on", &a.updated_on)) < 0)
+		goto done;
+	if (!a.comments && a.state && strcmp(a.state, "rejected") == 0 && (r = rejection_comment(s, a.id, &a.comments)) < 0)
 		goto done;
 	r = c->cb(&a, c->userdata);
 done:

@@ -12,9 +12,6 @@
 #include "log.h"
 #include "servicenow.h"
 
-/* How the action id appears in note text. */
-#define SNOW_MARK_FMT "[accessd action %s]"
-
 /* A lookup: the first record of TABLE (a Table API table, or the
  * attachment list when TABLE is NULL) matching QUERY. */
 struct lookup {

@@ -59,11 +59,15 @@ class Approvals(unittest.TestCase):
         t.cycle()
         t.decide(ritm, "mia")
         t.cycle()
-        t.decide(ritm, "sam", state="rejected")
+        # The approver's reason reaches the requester, hostile characters and all.
+        reason = 'No business need for "admin" VPN^NQstate=3'
+        t.decide(ritm, "sam", state="rejected", comments=reason)
         t.cycle()
         self.assertEqual(t.workflow_state(ritm), "rejected")
         self.assertEqual(t.ritm(ritm)["state"], "4")
-        self.assertTrue(any("Rejected by sam@contoso.example" in c for c in t.journal_entries(ritm, "comments")))
+        comments = t.journal_entries(ritm, "comments")
+        self.assertTrue(any(c.startswith("Rejected by sam@contoso.example") and (": " + reason + "\n") in c
+                            for c in comments), comments)
         self.assertEqual(t.members("VPN-Users"), [])
         self.assertEqual(self.graph_adds(), [])
         self.assertIn("rejected", t.audit("show", req["number"]).stdout)
