@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import time
+import unittest
 
 import harness
 
@@ -323,3 +324,18 @@ class Tenant:
 
 def harness_now():
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+
+
+class TenantCase(unittest.TestCase):
+    """A test with a fresh emulator, stopped however the test ends, and
+    tenants (agent configurations) on it."""
+
+    def setUp(self):
+        self.emu = harness.Emulator()
+        self.emu.start()
+        self.addCleanup(self.emu.stop)
+
+    def tenant(self, **kw):
+        t = Tenant(self.emu, **kw)
+        self.addCleanup(t.cleanup)
+        return t

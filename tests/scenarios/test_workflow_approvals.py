@@ -3,24 +3,13 @@ whose decisions count, and how a request ends when they do not come."""
 
 import json
 import time
-import unittest
 
 import harness
 import tenant
 from tenant import oid, snow_id, upn
 
 
-class Approvals(unittest.TestCase):
-    def setUp(self):
-        self.emu = harness.Emulator()
-        self.emu.start()
-        self.addCleanup(self.emu.stop)
-
-    def tenant(self, **kw):
-        t = tenant.Tenant(self.emu, **kw)
-        self.addCleanup(t.cleanup)
-        return t
-
+class Approvals(tenant.TenantCase):
     def asked(self, t, ritm):
         return sorted(a["approver"] for a in t.approvals(ritm))
 

@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import time
-import unittest
 
 import harness
 import tenant
@@ -19,17 +18,7 @@ from tenant import oid
 MEMBERS_REF = "/v1.0/groups/%s/members/$ref"
 
 
-class Failures(unittest.TestCase):
-    def setUp(self):
-        self.emu = harness.Emulator()
-        self.emu.start()
-        self.addCleanup(self.emu.stop)
-
-    def tenant(self, **kw):
-        t = tenant.Tenant(self.emu, **kw)
-        self.addCleanup(t.cleanup)
-        return t
-
+class Failures(tenant.TenantCase):
     def approved_vpn(self, t):
         """A VPN request for bob, approved by both stages but not yet executed."""
         req = t.request("VPN Access", "bob", business_justification="Remote work")

@@ -6,24 +6,13 @@ records are checked instead of created."""
 
 import json
 import os
-import unittest
 
 import harness
 import tenant
 from tenant import oid, snow_id, upn
 
 
-class Never(unittest.TestCase):
-    def setUp(self):
-        self.emu = harness.Emulator()
-        self.emu.start()
-        self.addCleanup(self.emu.stop)
-
-    def tenant(self, **kw):
-        t = tenant.Tenant(self.emu, **kw)
-        self.addCleanup(t.cleanup)
-        return t
-
+class Never(tenant.TenantCase):
     def graph_writes(self):
         return [r for r in self.emu.requests() if r["path"].startswith("/v1.0/") and r["method"] != "GET"
                 and not r["path"].endswith("/checkMemberGroups")]

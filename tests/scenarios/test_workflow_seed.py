@@ -8,24 +8,13 @@ assignment id its grant recorded."""
 
 import json
 import time
-import unittest
 
 import harness
 import tenant
 from tenant import oid, upn
 
 
-class SeedCases(unittest.TestCase):
-    def setUp(self):
-        self.emu = harness.Emulator()
-        self.emu.start()
-        self.addCleanup(self.emu.stop)
-
-    def tenant(self, **kw):
-        t = tenant.Tenant(self.emu, **kw)
-        self.addCleanup(t.cleanup)
-        return t
-
+class SeedCases(tenant.TenantCase):
     def test_contractor_vpn_with_manager_away(self):
         t = self.tenant(away=("mia",))
         req = t.request("VPN Access", "alice", business_justification="On-site support contract",
