@@ -18,11 +18,13 @@ struct lookup {
 	struct snow *s;
 	const char *table;
 	char *query;
-	char *found_id; /* set by lookup_run */
+	const char *id_field; /* the field holding the id to hand back; NULL: sys_id */
+	char *found_id;       /* set by lookup_run */
 };
 
 static int lookup_run(struct lookup *l)
 {
+	const char *field = l->id_field ? l->id_field : "sys_id";
 	const cJSON *first;
 	cJSON *root = NULL;
 	char *escaped, *path = NULL;
@@ -32,8 +34,8 @@ static int lookup_run(struct lookup *l)
 	if (!escaped)
 		return -ENOMEM;
 	if (l->table)
-		n = asprintf(&path, "/api/now/table/%s?sysparm_query=%s&sysparm_fields=sys_id&sysparm_limit=1", l->table,
-			     escaped);
+		n = asprintf(&path, "/api/now/table/%s?sysparm_query=%s&sysparm_fields=%s&sysparm_limit=1", l->table,
+			     escaped, field);
 	else
 		n = asprintf(&path, "/api/now/attachment?sysparm_query=%s&sysparm_limit=1", escaped);
 	free(escaped);
@@ -46,11 +48,11 @@ static int lookup_run(struct lookup *l)
 	first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "result"), 0);
 	if (!first) {
 		r = -ENOENT;
-	} else if (!snow_sys_id_ok(snow_field(first, "sys_id"))) {
+	} else if (!snow_sys_id_ok(snow_field(first, field))) {
 		r = -EBADMSG;
 	} else {
 		free(l->found_id);
-		l->found_id = strdup(snow_field(first, "sys_id"));
+		l->found_id = strdup(snow_field(first, field));
 		r = l->found_id ? 0 : -ENOMEM;
 	}
 	cJSON_Delete(root);
@@ -147,14 +149,17 @@ int snow_find_user(void *impl, const char *upn, char **ret_id)
 int snow_create_approval(void *impl, const char *request_id, const char *approver_id, const char *action_id,
 			 char **ret_id)
 {
-	struct lookup l = { .s = impl, .table = "sysapproval_approver" };
+	/* The record this action made is found by the action id in its comments,
+	 * not by approver: someone who approved an earlier stage may be asked
+	 * again for a later one, and that must be a record of its own. */
+	struct lookup l = { .s = impl, .table = "sys_journal_field", .id_field = "element_id" };
 	char *body = NULL, note[160];
 	cJSON *obj;
 	int r;
 
 	if (!snow_sys_id_ok(request_id) || !snow_sys_id_ok(approver_id) || !itsm_action_id_ok(action_id))
 		return -EINVAL;
-	if (asprintf(&l.query, "sysapproval=%s^approver=%s^state!=cancelled", request_id, approver_id) < 0)
+	if (asprintf(&l.query, "name=sysapproval_approver^element=comments^valueLIKE%s", action_id) < 0)
 		return -ENOMEM;
 	snprintf(note, sizeof(note), "Approval requested by accessd " SNOW_MARK_FMT, action_id);
 	obj = cJSON_CreateObject();

@@ -509,6 +509,7 @@ static void test_writes_happen_once(void **state)
 	void *impl = itsm_impl(itsm);
 	struct itsm_incident inc = { .short_description = "Grant blocked", .description = "Group not found",
 				     .request_id = RITM(01) };
+	char seed[256];
 	char *id1 = NULL, *id2 = NULL;
 
 	(void)state;
@@ -572,6 +573,20 @@ static void test_writes_happen_once(void **state)
 	assert_int_equal(stored("sysapproval_approver", "\"state\":\"cancelled\""), 1);
 	assert_int_equal(ops->create_approval(impl, RITM(01), BOB, "req1.approve.again", &id2), 0);
 	assert_string_not_equal(id1, id2);
+	free(id1);
+	id1 = NULL;
+	/* The same approver, decided at one stage and asked again at the next:
+	 * a record of its own, and asking twice still makes one. */
+	snprintf(seed, sizeof(seed),
+		 "{\"servicenow\": {\"sysapproval_approver\": [{\"sys_id\": \"%s\", \"state\": \"approved\"}]}}", id2);
+	assert_int_equal(emu_post(&emu, "/_emu/seed", seed), 0);
+	assert_int_equal(ops->create_approval(impl, RITM(01), BOB, "req1.s1.approve", &id1), 0);
+	assert_string_not_equal(id1, id2);
+	free(id2);
+	assert_int_equal(ops->create_approval(impl, RITM(01), BOB, "req1.s1.approve", &id2), 0);
+	assert_string_equal(id1, id2);
+	assert_int_equal(stored("sysapproval_approver", "\"state\":\"approved\""), 1);
+	assert_int_equal(stored("sysapproval_approver", "\"state\":\"requested\""), 1);
 	free(id1);
 	free(id2);
 
