@@ -1,0 +1,36 @@
+"""make demo: the narrative of the seed's two cases runs to its end, and
+the make target builds everything the demo runs."""
+
+import os
+import re
+import subprocess
+import sys
+import unittest
+
+import harness
+
+
+class Demo(unittest.TestCase):
+    def test_demo_tells_both_seed_cases_to_their_end(self):
+        proc = subprocess.run([sys.executable, os.path.join(harness.SRCDIR, "tests", "demo.py"),
+                               "--accessd", harness.ACCESSD, "--srcdir", harness.SRCDIR],
+                              capture_output=True, text=True, timeout=180,
+                              env=dict(os.environ, ACCESSCTL=harness.ACCESSCTL))
+        harness.check_sanitizers(proc.stderr)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        out = proc.stdout
+        self.assertIn("RITM0010001: implementing -> active", out)
+        self.assertIn("the primary approver cannot decide (away)", out)
+        self.assertIn("RITM0010002: awaiting-approval -> escalated", out)
+        self.assertIn("RITM0010002: removing -> removed", out)
+        self.assertRegex(out, r"chain intact")
+
+    def test_make_demo_builds_both_programs(self):
+        with open(os.path.join(harness.SRCDIR, "Makefile.am")) as f:
+            rule = re.search(r"^demo:(.*)$", f.read(), re.M)
+        self.assertIsNotNone(rule)
+        self.assertEqual(set(rule.group(1).split()), {"accessd", "accessctl"})
+
+
+if __name__ == "__main__":
+    harness.main()
