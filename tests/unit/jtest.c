@@ -153,3 +153,28 @@ char *jtest_dump(struct state *s)
 	}
 	return data;
 }
+
+char *jtest_read_file(const char *path, size_t *ret_len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *data = NULL;
+	long len;
+
+	if (!fp)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) != 0 || (len = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0)
+		goto done;
+	data = malloc((size_t)len + 1);
+	if (!data)
+		goto done;
+	if (fread(data, 1, (size_t)len, fp) != (size_t)len) {
+		free(data);
+		data = NULL;
+		goto done;
+	}
+	data[len] = '\0';
+	*ret_len = (size_t)len;
+done:
+	fclose(fp);
+	return data;
+}

@@ -1,5 +1,6 @@
-/* Helpers shared by the journal tests, the benchmark and the fuzz seed:
- * a scratch directory and a deterministic stream of valid state records. */
+/* Helpers shared by the file tests (journal, audit), the benchmark and the
+ * fuzz seed: a scratch directory, whole-file reads, and a deterministic
+ * stream of valid state records. */
 #ifndef ACCESSD_JTEST_H
 #define ACCESSD_JTEST_H
 
@@ -17,6 +18,10 @@ void jtest_rmdir(const char *dir);
 
 /* A malloc'd "DIR/NAME", or NULL. */
 char *jtest_path(const char *dir, const char *name);
+
+/* The whole file PATH, NUL-terminated, its length in *RET_LEN; the caller
+ * frees it. NULL when it cannot be read. */
+char *jtest_read_file(const char *path, size_t *ret_len);
 
 /* Record number I (from 1) of the stream, valid on S, the state after the
  * records before it: its type and payload (NUL-terminated, in BUF of

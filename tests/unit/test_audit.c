@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "audit.h"
+#include "jtest.h"
 #include "log.h"
 
 #define T0 1764057600000LL /* 2025-11-25T08:00:00.000Z */
@@ -80,25 +81,6 @@ static void write_story(struct fixture *f)
 	audit_close(a);
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	assert_non_null(fp);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	n = ftell(fp);
-	rewind(fp);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	buf[n] = '\0';
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
-}
-
 static void write_all(const char *path, const char *buf, size_t len)
 {
 	FILE *fp = fopen(path, "wb");
@@ -142,7 +124,8 @@ static void load_orig(struct fixture *f)
 {
 	write_story(f);
 	free(f->orig);
-	f->orig = read_all(f->path, &f->orig_len);
+	f->orig = jtest_read_file(f->path, &f->orig_len);
+	assert_non_null(f->orig);
 }
 
 struct collected {
@@ -447,7 +430,8 @@ static void test_damaged_tail_is_not_extended(void **state)
 	write_all(f->path, f->orig, f->orig_len - 10);
 	assert_int_equal(audit_open(f->path, &a), -EBADMSG);
 	assert_null(a);
-	now = read_all(f->path, &len);
+	now = jtest_read_file(f->path, &len);
+	assert_non_null(now);
 	assert_int_equal(len, f->orig_len - 10);
 	free(now);
 	/* A changed last record. */
@@ -462,7 +446,8 @@ static void test_damaged_tail_is_not_extended(void **state)
 		fclose(fp);
 	}
 	assert_int_equal(audit_open(f->path, &a), -EBADMSG);
-	now = read_all(f->path, &len);
+	now = jtest_read_file(f->path, &len);
+	assert_non_null(now);
 	assert_int_equal(len, f->orig_len + 9);
 	free(now);
 }
@@ -557,7 +542,9 @@ static void test_hostile_strings(void **state)
 	assert_int_equal(audit_append(a, -1, &ev), -EINVAL);
 	audit_close(a);
 
-	text = read_all(f->path, &len);
+	text = jtest_read_file(f->path, &len);
+
+	assert_non_null(text);
 	for (size_t i = 0; i < len; i++) {
 		lines += text[i] == '\n';
 		assert_false((unsigned char)text[i] < 0x20 && text[i] != '\n');

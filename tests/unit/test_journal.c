@@ -50,24 +50,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static char *read_whole(const char *path, size_t *ret_len)
-{
-	FILE *fp = fopen(path, "rb");
-	char *data;
-	long len;
-
-	assert_non_null(fp);
-	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-	len = ftell(fp);
-	rewind(fp);
-	data = malloc((size_t)len + 1);
-	assert_non_null(data);
-	assert_int_equal(fread(data, 1, (size_t)len, fp), (size_t)len);
-	fclose(fp);
-	*ret_len = (size_t)len;
-	return data;
-}
-
 static void write_whole(const char *path, const char *data, size_t len)
 {
 	FILE *fp = fopen(path, "wb");
@@ -185,7 +167,8 @@ static void test_truncate_every_offset(void **state)
 
 	assert_non_null(copy);
 	build(f->path, offsets);
-	data = read_whole(f->path, &len);
+	data = jtest_read_file(f->path, &len);
+	assert_non_null(data);
 	assert_int_equal(len, offsets[RECORDS]);
 	for (uint64_t cut = offsets[RECORDS - 3]; cut < len; cut++) {
 		uint64_t whole = 0, boundary = 0;
@@ -262,7 +245,8 @@ static void test_corrupt_single_bytes(void **state)
 	assert_non_null(copy);
 	assert_non_null(damaged);
 	build(f->path, offsets);
-	data = read_whole(f->path, &len);
+	data = jtest_read_file(f->path, &len);
+	assert_non_null(data);
 	for (size_t i = 0; i < sizeof(flips) / sizeof(flips[0]); i++) {
 		const struct flip *fl = &flips[i];
 		uint64_t at = offsets[fl->at];
@@ -290,7 +274,8 @@ static void test_corrupt_single_bytes(void **state)
 			state_free(s);
 			assert_int_equal(state_new(&s), 0);
 			assert_int_equal(journal_open(copy, &repair, state_apply_record, s, &j), 0);
-			back = read_whole(damaged, &copy_len);
+			back = jtest_read_file(damaged, &copy_len);
+			assert_non_null(back);
 			assert_int_equal(copy_len, len);
 			assert_memory_not_equal(back, data, len);
 			free(back);
@@ -339,7 +324,8 @@ static void test_sequence_must_increase(void **state)
 	char *data, *dup;
 
 	build(f->path, offsets);
-	data = read_whole(f->path, &len);
+	data = jtest_read_file(f->path, &len);
+	assert_non_null(data);
 	/* record 3 again after record 3: sequence 3 twice, then record 4 */
 	dup = malloc(len + (offsets[3] - offsets[2]));
 	assert_non_null(dup);
