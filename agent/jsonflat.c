@@ -338,10 +338,12 @@ int jsonflat_parse(struct jsonflat *f, const char *text, size_t len)
 
 		if (c.p >= c.end || *c.p != '"')
 			return -EBADMSG;
+		m.name_raw = c.p;
 		r = scan_string(&c, &m.name);
 		if (r < 0)
 			return r;
 		m.name_len = (size_t)(c.out - m.name) - 1;
+		m.name_raw_len = (size_t)(c.p - m.name_raw);
 		skip_ws(&c);
 		if (c.p >= c.end || *c.p++ != ':')
 			return -EBADMSG;

@@ -24,6 +24,8 @@ enum jsonflat_kind {
 struct jsonflat_member {
 	const char *name;  /* unescaped, NUL-terminated */
 	size_t name_len;
+	const char *name_raw; /* the name's text in the input, quotes included */
+	size_t name_raw_len;
 	enum jsonflat_kind kind;
 	const char *str;   /* JSONFLAT_STRING: unescaped, NUL-terminated */
 	const char *raw;   /* the value's text in the input */

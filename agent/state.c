@@ -5,17 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
 #include "jsonflat.h"
 #include "state.h"
 
 #define MAX_ACTIONS_PER_REQUEST 256
 
 /* Open addressing with linear probing; removal shifts back, so there are no
- * tombstones. Items are found by one or two string keys. */
+ * tombstones. Items are found by one or two string keys. A slot holds the
+ * hash beside the item, so that a probe touches one cache line. */
+struct slot {
+	void *item; /* NULL: free */
+	uint64_t hash;
+};
+
 struct table {
-	void **items;
-	uint64_t *hashes;
+	struct slot *slots;
 	size_t cap; /* a power of two, or 0 */
 	size_t n;
 };
@@ -38,6 +42,8 @@ struct state {
 	struct watermark *watermarks;
 	size_t n_watermarks;
 	struct jsonflat flat; /* the payload being applied */
+	struct jsonflat data; /* its "data" object */
+	struct jsonflat into; /* the data that object is merged into */
 };
 
 static const char *const type_names[STATE_RECORD_TYPES + 1] = {
@@ -119,7 +125,7 @@ static size_t table_slot(const struct table *t, uint64_t h, has_key_fn has_key, 
 {
 	size_t mask = t->cap - 1, i = h & mask;
 
-	while (t->items[i] && !(t->hashes[i] == h && has_key(t->items[i], a, b)))
+	while (t->slots[i].item && !(t->slots[i].hash == h && has_key(t->slots[i].item, a, b)))
 		i = (i + 1) & mask;
 	return i;
 }
@@ -128,34 +134,27 @@ static void *table_find(const struct table *t, has_key_fn has_key, const char *a
 {
 	if (t->n == 0)
 		return NULL;
-	return t->items[table_slot(t, hash_keys(a, b), has_key, a, b)];
+	return t->slots[table_slot(t, hash_keys(a, b), has_key, a, b)].item;
 }
 
 static int table_grow(struct table *t)
 {
 	size_t cap = t->cap ? t->cap * 2 : 64;
-	void **items = calloc(cap, sizeof(*items));
-	uint64_t *hashes = calloc(cap, sizeof(*hashes));
+	struct slot *slots = calloc(cap, sizeof(*slots));
 
-	if (!items || !hashes) {
-		free(items);
-		free(hashes);
+	if (!slots)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < t->cap; i++) {
 		size_t j;
 
-		if (!t->items[i])
+		if (!t->slots[i].item)
 			continue;
-		for (j = t->hashes[i] & (cap - 1); items[j]; j = (j + 1) & (cap - 1))
+		for (j = t->slots[i].hash & (cap - 1); slots[j].item; j = (j + 1) & (cap - 1))
 			;
-		items[j] = t->items[i];
-		hashes[j] = t->hashes[i];
+		slots[j] = t->slots[i];
 	}
-	free(t->items);
-	free(t->hashes);
-	t->items = items;
-	t->hashes = hashes;
+	free(t->slots);
+	t->slots = slots;
 	t->cap = cap;
 	return 0;
 }
@@ -171,8 +170,7 @@ static void table_insert(struct table *t, void *item, has_key_fn has_key, const 
 	uint64_t h = hash_keys(a, b);
 	size_t i = table_slot(t, h, has_key, a, b);
 
-	t->items[i] = item;
-	t->hashes[i] = h;
+	t->slots[i] = (struct slot){ item, h };
 	t->n++;
 }
 
@@ -183,18 +181,17 @@ static void table_remove(struct table *t, has_key_fn has_key, const char *a, con
 	if (t->n == 0)
 		return;
 	i = table_slot(t, hash_keys(a, b), has_key, a, b);
-	if (!t->items[i])
+	if (!t->slots[i].item)
 		return;
-	t->items[i] = NULL;
+	t->slots[i].item = NULL;
 	t->n--;
 	/* shift back the items whose probe run passed through the hole */
-	for (j = (i + 1) & mask; t->items[j]; j = (j + 1) & mask) {
-		size_t home = t->hashes[j] & mask;
+	for (j = (i + 1) & mask; t->slots[j].item; j = (j + 1) & mask) {
+		size_t home = t->slots[j].hash & mask;
 
 		if (((j - home) & mask) >= ((j - i) & mask)) {
-			t->items[i] = t->items[j];
-			t->hashes[i] = t->hashes[j];
-			t->items[j] = NULL;
+			t->slots[i] = t->slots[j];
+			t->slots[j].item = NULL;
 			i = j;
 		}
 	}
@@ -203,7 +200,7 @@ static void table_remove(struct table *t, has_key_fn has_key, const char *a, con
 static void *table_next(const struct table *t, size_t *iter)
 {
 	while (*iter < t->cap) {
-		void *item = t->items[(*iter)++];
+		void *item = t->slots[(*iter)++].item;
 
 		if (item)
 			return item;
@@ -269,11 +266,11 @@ struct state *state_free(struct state *s)
 		free(s->watermarks[i].value);
 	}
 	free(s->watermarks);
-	free(s->requests.items);
-	free(s->requests.hashes);
-	free(s->actions.items);
-	free(s->actions.hashes);
+	free(s->requests.slots);
+	free(s->actions.slots);
 	jsonflat_release(&s->flat);
+	jsonflat_release(&s->data);
+	jsonflat_release(&s->into);
 	free(s);
 	return NULL;
 }
@@ -368,6 +365,37 @@ static int get_stage(struct change *c)
 	return 0;
 }
 
+/* A member of the record's data that the merge adds at the end. */
+static bool data_adds(const struct state *s, const struct jsonflat_member *m)
+{
+	return m->kind != JSONFLAT_NULL && jsonflat_get(&s->data, m->name) == m && !jsonflat_get(&s->into, m->name);
+}
+
+/* Parse the record's data and the data it merges into (INTO, or NULL) for
+ * merge_data. The merged object may hold at most JSONFLAT_MAX_MEMBERS
+ * members, so that it can be merged into again: that is checked here,
+ * before the record is journaled, because applying it may then fail only
+ * for want of memory. */
+static int check_data(struct state *s, const struct change *c, const char *into)
+{
+	size_t n;
+	int r;
+
+	if (!c->data.p)
+		return 0;
+	s->into.n = 0;
+	r = jsonflat_parse(&s->data, c->data.p, c->data.len);
+	if (r == 0 && into)
+		r = jsonflat_parse(&s->into, into, strlen(into));
+	if (r < 0)
+		return r;
+	n = s->into.n;
+	for (size_t i = 0; i < s->data.n; i++)
+		if (data_adds(s, &s->data.members[i]))
+			n++;
+	return n > JSONFLAT_MAX_MEMBERS ? -E2BIG : 0;
+}
+
 static int check_request(struct state *s, struct change *c)
 {
 	int r;
@@ -383,11 +411,14 @@ static int check_request(struct state *s, struct change *c)
 		r = get_stage(c);
 	if (r == 0 && c->workflow && strlen(c->workflow) >= STATE_WORKFLOW_MAX)
 		r = -E2BIG;
+	if (r == 0)
+		r = check_data(s, c, c->req ? c->req->pub.data : NULL);
 	return r;
 }
 
 static int check_approval(struct state *s, struct change *c)
 {
+	const struct state_approval *a = NULL;
 	int r;
 
 	r = get_request_key(s, c, true);
@@ -405,10 +436,12 @@ static int check_approval(struct state *s, struct change *c)
 		r = get_object(c, "data", false, &c->data);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < c->req->pub.n_approvals; i++)
+	for (size_t i = 0; i < c->req->pub.n_approvals && !a; i++)
 		if (strcmp(c->req->pub.approvals[i].id, c->approval) == 0)
-			return 0;
-	return c->req->pub.n_approvals >= STATE_MAX_APPROVALS ? -E2BIG : 0;
+			a = &c->req->pub.approvals[i];
+	if (!a && c->req->pub.n_approvals >= STATE_MAX_APPROVALS)
+		return -E2BIG;
+	return check_data(s, c, a ? a->data : NULL);
 }
 
 static int check_timer(struct state *s, struct change *c)
@@ -535,53 +568,51 @@ static int set_string(char **field, const char *value)
 	return 0;
 }
 
-/* Merge the members of the object FROM into the object *INTO: null removes
- * a member. Without a null and without members to merge into, it is a
- * copy, which is what replay mostly does. */
-static int merge_text(char **into, const struct span *from)
+/* One member, NAME's name with VALUE's value, at OUT; returns the end. */
+static char *put_member(char *out, bool first, const struct jsonflat_member *name,
+			const struct jsonflat_member *value)
 {
-	cJSON *tree = NULL, *add = NULL, *item;
-	char *text = NULL;
-	int r = -ENOMEM;
+	if (!first)
+		*out++ = ',';
+	memcpy(out, name->name_raw, name->name_raw_len);
+	out += name->name_raw_len;
+	*out++ = ':';
+	memcpy(out, value->raw, value->raw_len);
+	return out + value->raw_len;
+}
 
-	if (!from->p)
-		return 0;
-	if (!*into && !memmem(from->p, from->len, "null", 4)) {
-		text = strndup(from->p, from->len);
-		if (!text)
-			return -ENOMEM;
-		*into = text;
-		return 0;
-	}
-	if (*into ? json_parse(*into, strlen(*into), &tree) < 0 : !(tree = cJSON_CreateObject()))
-		goto done;
-	if (json_parse(from->p, from->len, &add) < 0)
-		goto done;
-	while ((item = add->child)) {
-		cJSON *old = cJSON_GetObjectItemCaseSensitive(tree, item->string);
+/* Merge the record's data into *INTO, both parsed by check_data: a member
+ * replaces the one of the same name where it stands, null removes it, the
+ * others are added at the end; nested values are replaced whole. The
+ * texts are spliced, without building a tree, because replay merges one
+ * record in eight. */
+static int merge_data(struct state *s, const struct change *c, char **into)
+{
+	char *text, *out;
 
-		cJSON_DetachItemViaPointer(add, item);
-		if (cJSON_IsNull(item)) {
-			cJSON_Delete(cJSON_DetachItemViaPointer(tree, old));
-			cJSON_Delete(item);
-		} else if (old) {
-			/* keeps item's own key, unlike replacing by name */
-			cJSON_ReplaceItemViaPointer(tree, old, item);
-		} else if (!cJSON_AddItemToObject(tree, item->string, item)) {
-			cJSON_Delete(item);
-			goto done;
-		}
-	}
-	text = cJSON_PrintUnformatted(tree);
+	if (!c->data.p)
+		return 0;
+	/* every byte written but the braces and commas is copied from one of
+	 * the two objects, whose own braces and commas outnumber those */
+	text = malloc((*into ? strlen(*into) : 0) + c->data.len + 1);
 	if (!text)
-		goto done;
+		return -ENOMEM;
+	out = text;
+	*out++ = '{';
+	for (size_t i = 0; i < s->into.n; i++) {
+		const struct jsonflat_member *m = &s->into.members[i], *v = jsonflat_get(&s->data, m->name);
+
+		if (!v || v->kind != JSONFLAT_NULL)
+			out = put_member(out, out == text + 1, m, v ? v : m);
+	}
+	for (size_t i = 0; i < s->data.n; i++)
+		if (data_adds(s, &s->data.members[i]))
+			out = put_member(out, out == text + 1, &s->data.members[i], &s->data.members[i]);
+	*out++ = '}';
+	*out = '\0';
 	free(*into);
 	*into = text;
-	r = 0;
-done:
-	cJSON_Delete(tree);
-	cJSON_Delete(add);
-	return r;
+	return 0;
 }
 
 static int set_text(char **field, const struct span *text)
@@ -621,11 +652,11 @@ static int apply_request(struct state *s, struct change *c)
 		req->pub.stage = c->stage;
 	r = set_string(&req->pub.number, c->number);
 	if (r == 0)
-		r = merge_text(&req->pub.data, &c->data);
+		r = merge_data(s, c, &req->pub.data);
 	return r;
 }
 
-static int apply_approval(struct change *c)
+static int apply_approval(struct state *s, struct change *c)
 {
 	struct state_request *req = &c->req->pub;
 	struct state_approval *a = NULL, *grown;
@@ -654,7 +685,7 @@ static int apply_approval(struct change *c)
 	if (r == 0)
 		r = set_string(&a->decision, c->decision);
 	if (r == 0)
-		r = merge_text(&a->data, &c->data);
+		r = merge_data(s, c, &a->data);
 	return r;
 }
 
@@ -769,7 +800,7 @@ static int apply_change(struct state *s, struct change *c)
 	case STATE_REQUEST:
 		return apply_request(s, c);
 	case STATE_APPROVAL:
-		return apply_approval(c);
+		return apply_approval(s, c);
 	case STATE_TIMER:
 		c->req->pub.timers[c->timer] = c->due_ms;
 		return 0;

@@ -14,6 +14,7 @@
 
 #include "jtest.h"
 #include "json.h"
+#include "jsonflat.h"
 #include "state.h"
 
 /* Member NAME of the JSON object TEXT, as a string; "" when absent. The
@@ -214,6 +215,70 @@ static void test_limits(void **state)
 	assert_int_equal(apply(s, STATE_APPROVAL, "{\"source\":\"sn\",\"id\":\"abc\",\"approval\":\"a0\"}"), 0);
 }
 
+/* The merge splices texts: members keep their places, null removes one,
+ * nested values are replaced whole, names keep their escapes, and of a name
+ * given twice the first counts. */
+static void test_data_merge_text(void **state)
+{
+	struct state *s = *state;
+	const struct state_request *r = state_request_find(s, "sn", "abc");
+
+	assert_int_equal(apply(s, STATE_REQUEST, "{\"source\":\"sn\",\"id\":\"abc\",\"data\":{ \"user\" : null, "
+						"\"end\":\"2026-12-01\",\"target\":{\"a\":[1, 2]},\"na\\\"me\":\"x\","
+						"\"d\":1,\"d\":2}}"),
+			 0);
+	assert_string_equal(r->data, "{\"target\":{\"a\":[1, 2]},\"end\":\"2026-12-01\",\"na\\\"me\":\"x\",\"d\":1}");
+	assert_int_equal(apply(s, STATE_REQUEST, "{\"source\":\"sn\",\"id\":\"abc\",\"data\":{\"target\":null,"
+						"\"end\":null,\"na\\\"me\":null,\"d\":null}}"),
+			 0);
+	assert_string_equal(r->data, "{}");
+	assert_int_equal(apply(s, STATE_REQUEST, "{\"source\":\"sn\",\"id\":\"abc\",\"data\":{\"gone\":null,\"e\":\"\\u00e9\"}}"),
+			 0);
+	assert_string_equal(r->data, "{\"e\":\"\\u00e9\"}");
+	assert_member(r->data, "e", "\xc3\xa9");
+
+	assert_int_equal(apply(s, STATE_APPROVAL, "{\"source\":\"sn\",\"id\":\"abc\",\"approval\":\"ap1\","
+						 "\"data\":{\"asked\":true}}"),
+			 0);
+	assert_int_equal(apply(s, STATE_APPROVAL, "{\"source\":\"sn\",\"id\":\"abc\",\"approval\":\"ap1\","
+						 "\"data\":{\"comments\":\"not \\\"now\\\"\"}}"),
+			 0);
+	assert_string_equal(r->approvals[0].data, "{\"asked\":true,\"comments\":\"not \\\"now\\\"\"}");
+}
+
+/* Data may grow to JSONFLAT_MAX_MEMBERS members, so that it can always be
+ * merged into again; a record that would pass that is refused whole, before
+ * it is journaled. */
+static void test_data_member_limit(void **state)
+{
+	struct state *s = *state;
+	const struct state_request *r = state_request_find(s, "sn", "abc");
+	char text[512], *before, *after;
+
+	/* "target" and "user" are there: 62 more fit */
+	for (int i = 0; i < JSONFLAT_MAX_MEMBERS - 2; i += 2) {
+		snprintf(text, sizeof(text), "{\"source\":\"sn\",\"id\":\"abc\",\"data\":{\"m%d\":%d,\"m%d\":%d}}", i, i,
+			 i + 1, i + 1);
+		assert_int_equal(apply(s, STATE_REQUEST, text), 0);
+	}
+	assert_member(r->data, "user", "ada");
+	before = jtest_dump(s);
+	assert_non_null(before);
+	assert_int_equal(apply(s, STATE_REQUEST, "{\"source\":\"sn\",\"id\":\"abc\",\"data\":{\"one more\":1}}"), -E2BIG);
+	assert_int_equal(apply(s, STATE_REQUEST, "{\"source\":\"sn\",\"id\":\"abc\",\"stage\":3,"
+						"\"data\":{\"user\":null,\"one more\":1,\"two more\":2}}"),
+			 -E2BIG);
+	after = jtest_dump(s);
+	assert_string_equal(before, after);
+	free(after);
+	/* replacing and removing need no room */
+	assert_int_equal(apply(s, STATE_REQUEST, "{\"source\":\"sn\",\"id\":\"abc\",\"data\":{\"m0\":\"x\",\"m1\":null}}"),
+			 0);
+	assert_int_equal(apply(s, STATE_REQUEST, "{\"source\":\"sn\",\"id\":\"abc\",\"data\":{\"one more\":1}}"), 0);
+	assert_member(r->data, "m0", "x");
+	free(before);
+}
+
 /* The snapshot rebuilds an equal state, from any point of the stream. */
 static void test_snapshot_rebuilds_the_state(void **unused)
 {
@@ -269,6 +334,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_request_upsert_and_data_merge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_merge_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_member_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_approvals_timers_retries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_intent_outcome_and_forget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watermarks, setup, teardown),
