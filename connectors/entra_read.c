@@ -228,7 +228,7 @@ static int zone_to_utc(void *ctx, const char *zone, int64_t local_ms, int64_t *r
 	r = tzdb_to_utc(ctx, zone, local_ms, ret_utc_ms);
 	if (r < 0) {
 		/* Graph's text: printable ASCII only into the log. */
-		for (i = 0; zone[i] && i < sizeof(name) - 1; i++)
+		for (i = 0; i < sizeof(name) - 1 && zone[i]; i++)
 			name[i] = zone[i] >= 0x20 && zone[i] < 0x7f ? zone[i] : '?';
 		name[i] = 0;
 		log_warnx("directory: mailbox time zone \"%s\" cannot be resolved (%s); out of office is unknown", name,
