@@ -111,13 +111,41 @@ int exec_escalate(struct exec_run *x)
 	return 0;
 }
 
+/* Whether WHO has approved the current stage already (quorum "all"). */
+static int has_approved(struct exec_run *x, const char *who)
+{
+	const struct state_request *sr = state_request_find(x->a->state, x->r->source, x->r->id);
+
+	for (size_t i = 0; sr && i < sr->n_approvals; i++) {
+		const struct state_approval *ap = &sr->approvals[i];
+
+		if (ap->approver && ap->decision && strcasecmp(ap->approver, who) == 0 &&
+		    strcmp(ap->decision, "approved") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A reminder names the approvers still to decide, on the ticket and in the
+ * service-desk channel, where someone can chase them before escalation. */
 int exec_remind(struct exec_run *x)
 {
-	char text[256];
+	const struct wf_stage *st = (size_t)x->stage < x->r->plan->wf.n_stages ? &x->r->plan->wf.stages[x->stage] : NULL;
+	char text[NOTIFY_TEXT_MAX];
+	size_t n, named = 0;
 
-	snprintf(text, sizeof(text), "Reminder: stage \"%s\" is waiting for a decision.",
-		 stage(x));
-	on_ticket(x, NULL, 0, AUDIT_REMINDER, NULL, text);
+	n = (size_t)snprintf(text, sizeof(text), "Reminder: stage \"%s\" is waiting for a decision", stage(x));
+	for (size_t i = 0; st && i < st->n_approvers && n < sizeof(text); i++) {
+		if (has_approved(x, st->approvers[i]))
+			continue;
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s", named++ ? ", " : " from ", st->approvers[i]);
+	}
+	if (n < sizeof(text))
+		snprintf(text + n, sizeof(text) - n, ".");
+	if (exec_note(x, NULL, NULL, text) < 0)
+		return 0;
+	exec_audit(x, AUDIT_REMINDER, NULL, text, NULL, NULL);
+	exec_notify(x, NOTIFY_REMINDER, text, NULL);
 	return 0;
 }
 

@@ -19,6 +19,7 @@ static const char *const event_names[NOTIFY_EVENT_COUNT] = {
 	[NOTIFY_COMPLETED] = "completed",
 	[NOTIFY_BLOCKED] = "blocked",
 	[NOTIFY_ESCALATED] = "escalated",
+	[NOTIFY_REMINDER] = "reminder",
 };
 
 const struct notify_ops *notify_ops_find(const char *kind)

@@ -1,5 +1,6 @@
 /* The notification interface: tell the service-desk channel that a request
- * completed, was blocked, or had an approval escalated. One ops table per
+ * completed, was blocked, had an approval escalated, or is still waiting
+ * for an approver past the stage's reminder time. One ops table per
  * channel (Teams today), picked by the configuration's "kind".
  *
  * Delivery: a channel such as a Teams workflow webhook cannot be asked what
@@ -21,6 +22,7 @@ enum notify_event {
 	NOTIFY_COMPLETED, /* the access was granted and the request completed */
 	NOTIFY_BLOCKED,   /* implementation is blocked; an incident was opened */
 	NOTIFY_ESCALATED, /* an approval stage went to its backup approver */
+	NOTIFY_REMINDER,  /* an approval stage is still waiting for a decision */
 	NOTIFY_EVENT_COUNT
 };
 
@@ -88,7 +90,8 @@ int notify_send(struct notify *n, const struct notify_message *msg);
 /* Whether error R of notify_send is worth trying again later. */
 bool notify_error_is_transient(int r);
 
-/* The word for EVENT ("completed", "blocked", "escalated"), or NULL. */
+/* The word for EVENT ("completed", "blocked", "escalated", "reminder"), or
+ * NULL. */
 const char *notify_event_name(enum notify_event event);
 
 extern const struct notify_ops teams_ops;

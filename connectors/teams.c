@@ -175,6 +175,7 @@ static const struct {
 	[NOTIFY_COMPLETED] = { "Access granted: ", "Good", "Completed" },
 	[NOTIFY_BLOCKED] = { "Request blocked: ", "Attention", "Blocked: implementation stopped, incident opened" },
 	[NOTIFY_ESCALATED] = { "Approval escalated: ", "Warning", "Escalated to the backup approver" },
+	[NOTIFY_REMINDER] = { "Approval waiting: ", "Warning", "Waiting for a decision" },
 };
 
 /* PREFIX followed by the request number made safe (card_text). Returns 0

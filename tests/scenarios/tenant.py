@@ -90,7 +90,8 @@ def snow_seed():
 
 
 def config(emu, state_dir, password_file, secret_file, webhook_file, approvals="create", partial="rollback",
-           escalate="2s", expire="30s", max_attempts=3, backoff="0s", remind=None):
+           escalate="2s", expire="30s", max_attempts=3, backoff="0s", remind=None,
+           app_approvers=("target_owner",), app_quorum="any"):
     return """daemon = {
   state_directory = "%(state)s";
   poll_interval = "1s";
@@ -180,7 +181,8 @@ policy = {
       target = "Expenses Approver";
       variables = { justification = "business_justification"; end_date = "end_date"; sponsor = "sponsor"; };
       stages = (
-        { name = "application owner"; approvers = ( "target_owner" ); expire_after = "%(expire)s"; }
+        { name = "application owner"; approvers = ( %(app_approvers)s ); quorum = "%(app_quorum)s";%(remind)s
+          expire_after = "%(expire)s"; }
       ); }
   );
 };
@@ -192,7 +194,8 @@ policy = {
        "wiki": GROUPS["Apollo-Wiki"], "legacy": GROUPS["Legacy-Mail-List"],
        "admins": GROUPS["Server-Admins"], "sp": EXPENSES_SP, "role": EXPENSES_ROLE, "security": GROUPS["Security-Team"], "victor": oid("victor"),
        "olivia": oid("olivia"), "oscar": oid("oscar"), "sid": oid("sid"), "escalate": escalate,
-       "expire": expire, "remind": ' remind_after = "%s";' % remind if remind else ""}
+       "expire": expire, "remind": ' remind_after = "%s";' % remind if remind else "",
+       "app_approvers": ", ".join('"%s"' % a for a in app_approvers), "app_quorum": app_quorum}
 
 
 class Tenant:

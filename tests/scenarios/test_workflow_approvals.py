@@ -169,6 +169,12 @@ class Approvals(tenant.TenantCase):
         t.cycle()
         reminders = [n for n in t.journal_entries(ritm, "work_notes") if n.startswith("Reminder")]
         self.assertEqual(len(reminders), 1)
+        # The reminder names who is to decide, on the ticket and in the channel.
+        self.assertIn("from %s." % upn("mia"), reminders[0])
+        cards = [p for p in t.posts() if "approval waiting" in json.dumps(p["body"]).lower()]
+        self.assertEqual(len(cards), 1)
+        self.assertIn(upn("mia"), json.dumps(cards[0]["body"]))
+        self.assertIn(req["number"], json.dumps(cards[0]["body"]))
         self.assertEqual(self.asked(t, ritm), [snow_id("mia")])
         time.sleep(max(0.0, started + 3.2 - time.time()))
         t.cycle()
@@ -179,6 +185,30 @@ class Approvals(tenant.TenantCase):
         t.cycle()
         self.assertIn(snow_id("sam"), self.asked(t, ritm))
         self.assertIn("reminder", t.audit("show", req["number"]).stdout)
+
+    def test_reminder_names_only_the_approvers_still_to_decide(self):
+        # quorum "all": the owner and the manager must both approve
+        t = self.tenant(remind="1s", app_approvers=("target_owner", "manager"), app_quorum="all")
+        req = t.request("Application Access", "bob", business_justification="Quarter close")
+        ritm = req["sys_id"]
+        started = time.time()
+        t.cycle()
+        self.assertEqual(self.asked(t, ritm), sorted([snow_id("olivia"), snow_id("mia")]))
+        t.decide(ritm, "mia")
+        t.cycle()
+        self.assertEqual(t.assignments(), [], "one approval of two grants nothing")
+        time.sleep(max(0.0, started + 1.2 - time.time()))
+        t.cycle()
+        reminders = [n.split("\n")[0] for n in t.journal_entries(ritm, "work_notes") if n.startswith("Reminder")]
+        self.assertEqual(reminders, ['Reminder: stage "application owner" is waiting for a decision from %s.'
+                                     % upn("olivia")])
+        cards = [json.dumps(p["body"]) for p in t.posts() if "approval waiting" in json.dumps(p["body"]).lower()]
+        self.assertEqual(len(cards), 1)
+        self.assertIn(upn("olivia"), cards[0])
+        self.assertNotIn(upn("mia"), cards[0])
+        t.decide(ritm, "olivia")
+        t.cycle()
+        self.assertEqual(t.assignments(), [(oid("bob"), tenant.EXPENSES_ROLE)])
 
     def test_no_decision_until_expire_after_closes_the_request(self):
         t = self.tenant(escalate="2s", expire="3s")

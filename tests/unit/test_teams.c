@@ -198,7 +198,7 @@ static void test_completion_card(void **state)
 	cJSON_Delete(all);
 }
 
-static void test_block_and_escalation_cards(void **state)
+static void test_block_escalation_and_reminder_cards(void **state)
 {
 	struct notify_message blocked = {
 		.event = NOTIFY_BLOCKED,
@@ -215,6 +215,12 @@ static void test_block_and_escalation_cards(void **state)
 		.request_number = "RITM0010005",
 		.outcome = "No decision from the owner in 24h; the backup owner was added.",
 	};
+	struct notify_message reminder = {
+		.event = NOTIFY_REMINDER,
+		.action_id = "RITM0010006.r0.s0.remind",
+		.request_number = "RITM0010006",
+		.outcome = "Reminder: stage \"manager\" is waiting for a decision from mia@contoso.example.",
+	};
 	struct notify *n = open_good();
 	const cJSON *card;
 	cJSON *all;
@@ -222,9 +228,10 @@ static void test_block_and_escalation_cards(void **state)
 	(void)state;
 	assert_int_equal(notify_send(n, &blocked), 0);
 	assert_int_equal(notify_send(n, &escalated), 0);
+	assert_int_equal(notify_send(n, &reminder), 0);
 	notify_close(n);
 	all = posts();
-	assert_int_equal(cJSON_GetArraySize(all), 2);
+	assert_int_equal(cJSON_GetArraySize(all), 3);
 	card = card_of(all, 0);
 	assert_string_equal(block_text(card, 0), "Request blocked: RITM0010004");
 	assert_string_equal(fact(card, "Incident"), "INC0010007");
@@ -235,6 +242,10 @@ static void test_block_and_escalation_cards(void **state)
 	assert_string_equal(fact(card, "Outcome"), "Escalated to the backup approver");
 	assert_string_equal(fact(card, "Action id"), "RITM0010005/stage\\-1/escalate");
 	assert_null(fact(card, "Person"));
+	card = card_of(all, 2);
+	assert_string_equal(block_text(card, 0), "Approval waiting: RITM0010006");
+	assert_string_equal(fact(card, "Outcome"), "Waiting for a decision");
+	assert_string_equal(outcome_text(card), reminder.outcome);
 	cJSON_Delete(all);
 }
 
@@ -415,6 +426,7 @@ static void test_incomplete_messages_and_config(void **state)
 	assert_null(n);
 	assert_true(notify_ops_find("teams") == &teams_ops);
 	assert_string_equal(notify_event_name(NOTIFY_BLOCKED), "blocked");
+	assert_string_equal(notify_event_name(NOTIFY_REMINDER), "reminder");
 }
 
 /* Everything the connector logs, at debug level, through failures and
@@ -476,7 +488,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_completion_card, reset_emu),
-		cmocka_unit_test_setup(test_block_and_escalation_cards, reset_emu),
+		cmocka_unit_test_setup(test_block_escalation_and_reminder_cards, reset_emu),
 		cmocka_unit_test_setup(test_retry_carries_the_same_action_id, reset_emu),
 		cmocka_unit_test_setup(test_hostile_text, reset_emu),
 		cmocka_unit_test_setup(test_bad_signature_and_flow_are_permanent, reset_emu),
