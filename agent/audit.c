@@ -55,6 +55,7 @@ static const char *const kind_names[AUDIT_KIND_COUNT] = {
 	[AUDIT_NOTIFICATION_SENT] = "notification_sent",
 	[AUDIT_COMPLETED] = "completed",
 	[AUDIT_REMOVAL] = "removal",
+	[AUDIT_WITHDRAWN] = "withdrawn",
 };
 
 const char *audit_kind_name(enum audit_kind kind)

@@ -65,6 +65,7 @@ enum audit_kind {
 	AUDIT_NOTIFICATION_SENT,  /* Teams or the requester was told */
 	AUDIT_COMPLETED,          /* the request ended completed */
 	AUDIT_REMOVAL,            /* time-bound access was removed */
+	AUDIT_WITHDRAWN,          /* the ITSM closed the ticket before any grant; the request ends */
 	AUDIT_KIND_COUNT
 };
 

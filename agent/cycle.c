@@ -196,7 +196,13 @@ static int handle_request(struct cycle *c, const struct request *req)
 		round = 0;
 	digest(req, sum);
 	plan_record_parse(cJSON_GetObjectItemCaseSensitive(data, "wf"), &rec);
-	if (!has_plan) {
+	if (!has_plan && req->closed) {
+		/* Closed before accessd saw it (history at the first start, or
+		 * closed by hand at once): nothing to do, and nothing to grant. */
+		log_request(LOG_LEVEL_INFO, req->number, NULL, "closed in the ITSM (state %s) before accessd saw it; left alone",
+			    req->state);
+		goto done;
+	} else if (!has_plan) {
 		r = plan_request(c, req, 0);
 	} else if (old && strcmp(old, sum) != 0 && rec.state == WF_SENT_BACK) {
 		log_request(LOG_LEVEL_INFO, req->number, NULL, "edited after it was sent back: validated again");
@@ -209,7 +215,7 @@ static int handle_request(struct cycle *c, const struct request *req)
 	if (r == 0)
 		r = drive_sync(&c->d);
 	if (r == 0)
-		r = drive_request(&c->d, req->id, changed);
+		r = drive_request(&c->d, req->id, changed, req->closed);
 	else if (r == 1)
 		r = 0;
 done:

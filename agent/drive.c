@@ -358,12 +358,12 @@ static int same_record(const struct wf_record *a, const struct wf_record *b)
 /* One round: decide, journal the intents with the next record, carry them
  * out. *RET_STEP is the outcome of a grant or removal to feed back, NONE
  * when the round had none (the request then waits). */
-static int round_once(struct drive *d, struct loaded *l, int changed, enum wf_result result, enum wf_result *ret_step,
-		      int *ret_idle)
+static int round_once(struct drive *d, struct loaded *l, int changed, int closed, enum wf_result result,
+		      enum wf_result *ret_step, int *ret_idle)
 {
 	const struct state_request *sr = state_request_find(d->a->state, d->source, l->id);
 	struct wf_decision dec[STATE_MAX_APPROVALS];
-	struct wf_input in = { .request_changed = changed, .decisions = dec, .result = result };
+	struct wf_input in = { .request_changed = changed, .ticket_closed = closed, .decisions = dec, .result = result };
 	struct wf_record next;
 	struct wf_actions acts;
 	cJSON *intents[WF_MAX_ACTIONS] = { 0 };
@@ -439,7 +439,7 @@ static int was_driven(const struct drive *d, const char *id)
 	return 0;
 }
 
-int drive_request(struct drive *d, const char *id, int changed)
+int drive_request(struct drive *d, const char *id, int changed, int closed)
 {
 	enum wf_result result = WF_RESULT_NONE;
 	struct loaded l = { 0 };
@@ -462,7 +462,7 @@ int drive_request(struct drive *d, const char *id, int changed)
 
 		/* Without a step outcome to feed back, one more call finds
 		 * the request waiting, unless a new stage or step just began. */
-		r = round_once(d, &l, changed, result, &step, &idle);
+		r = round_once(d, &l, changed, closed, result, &step, &idle);
 		changed = 0;
 		result = step;
 	}
@@ -493,7 +493,7 @@ int drive_open(struct drive *d)
 			st = rec.state;
 		cJSON_Delete(data);
 		if (!wf_state_final(st))
-			r = drive_request(d, ids[i], 0);
+			r = drive_request(d, ids[i], 0, 0);
 	}
 	free_ids(ids, n);
 	return r;

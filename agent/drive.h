@@ -44,9 +44,10 @@ cJSON *drive_data(const struct state_request *sr);
 int drive_recover(struct drive *d);
 
 /* Drive the request ID; CHANGED: the requester edited it since it was
- * sent back (its plan is new). A request without a plan is left alone.
- * Returns 0 or a negative errno (logged). */
-int drive_request(struct drive *d, const char *id, int changed);
+ * sent back (its plan is new); CLOSED: the poll found its ticket closed.
+ * A request without a plan is left alone. Returns 0 or a negative errno
+ * (logged). */
+int drive_request(struct drive *d, const char *id, int changed, int closed);
 
 /* Drive every open request of the source not driven yet this cycle, for
  * its timers and decisions. Returns 0 or a negative errno (logged). */

@@ -87,6 +87,7 @@ int exec_remind(struct exec_run *x);
 int exec_ignore_decision(struct exec_run *x);
 int exec_reject(struct exec_run *x);
 int exec_expire(struct exec_run *x);
+int exec_withdraw(struct exec_run *x);
 int exec_send_back(struct exec_run *x);
 int exec_link_duplicate(struct exec_run *x);
 /* EXECUTE or UNDO of X->step; RECHECK: ask the directory first whether it

@@ -119,7 +119,7 @@ static int has_approved(struct exec_run *x, const char *who)
 	for (size_t i = 0; sr && i < sr->n_approvals; i++) {
 		const struct state_approval *ap = &sr->approvals[i];
 
-		if (ap->approver && ap->decision && strcasecmp(ap->approver, who) == 0 &&
+		if (ap->stage == x->stage && ap->approver && ap->decision && strcasecmp(ap->approver, who) == 0 &&
 		    strcmp(ap->decision, "approved") == 0)
 			return 1;
 	}
@@ -146,6 +146,16 @@ int exec_remind(struct exec_run *x)
 		return 0;
 	exec_audit(x, AUDIT_REMINDER, NULL, text, NULL, NULL);
 	exec_notify(x, NOTIFY_REMINDER, text, NULL);
+	return 0;
+}
+
+/* The ticket is closed already, so the note changes no state and the
+ * requester, who closed it or was told by whoever did, gets no comment. */
+int exec_withdraw(struct exec_run *x)
+{
+	on_ticket(x, NULL, 0, AUDIT_WITHDRAWN, NULL,
+		  "The request was closed before every approval was in: accessd stopped working on it and "
+		  "granted nothing. A decision recorded from now on changes nothing.");
 	return 0;
 }
 

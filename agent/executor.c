@@ -25,6 +25,7 @@ static const char *const kind_names[] = {
 	[WF_ACT_COMPENSATE] = "compensate",
 	[WF_ACT_BLOCK] = "block",
 	[WF_ACT_NOTE_REMOVED] = "note_removed",
+	[WF_ACT_WITHDRAW] = "withdraw",
 };
 
 static int kind_parse(const char *name, enum wf_action_kind *ret)
@@ -156,6 +157,9 @@ int executor_run(struct agent *a, const struct exec_request *r, const cJSON *int
 		break;
 	case WF_ACT_NOTE_REMOVED:
 		exec_note_removed(&x);
+		break;
+	case WF_ACT_WITHDRAW:
+		exec_withdraw(&x);
 		break;
 	case WF_ACT_RETRY_AT:
 		break;

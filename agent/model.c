@@ -71,6 +71,7 @@ int request_copy(const struct request *req, struct request *ret)
 	c.requested_for_upn = copy(req->requested_for_upn, &oom);
 	c.opened_by_upn = copy(req->opened_by_upn, &oom);
 	c.state = copy(req->state, &oom);
+	c.closed = req->closed;
 	c.updated_on = copy(req->updated_on, &oom);
 	c.short_description = copy(req->short_description, &oom);
 	c.vars = calloc(req->n_vars ? req->n_vars : 1, sizeof(*c.vars));

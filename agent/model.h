@@ -24,6 +24,7 @@ struct request {
 	char *requested_for_upn; /* the same people in the directory, mapped by */
 	char *opened_by_upn;     /* the ITSM's configured user attribute */
 	char *state;         /* the ITSM's own state value */
+	int closed;          /* that state is a closed one (done, incomplete, skipped) */
 	char *updated_on;    /* "YYYY-MM-DD HH:MM:SS", UTC */
 	char *short_description;
 	struct variable *vars; /* catalog variables, n_vars of them */

@@ -23,6 +23,7 @@ static const char *const state_names[] = {
 	[WF_COMPENSATING] = "compensating",
 	[WF_REMOVED] = "removed",
 	[WF_DUPLICATE] = "duplicate",
+	[WF_WITHDRAWN] = "withdrawn",
 };
 
 const char *wf_state_name(enum wf_state state)
@@ -213,6 +214,12 @@ static void start(const struct wf_plan *plan, struct wf_record *r, int64_t now, 
 	}
 }
 
+static void reject(struct wf_record *r, const char *rejecter, struct wf_actions *acts)
+{
+	r->state = WF_REJECTED;
+	act(acts, WF_ACT_REJECT, r->stage, 0, rejecter, 0);
+}
+
 static void await(const struct wf_plan *plan, struct wf_record *r, const struct wf_input *ev, int64_t now,
 		  struct wf_actions *acts)
 {
@@ -222,8 +229,7 @@ static void await(const struct wf_plan *plan, struct wf_record *r, const struct 
 	note_ignored(plan, r, ev, acts);
 	switch (stage_verdict(plan, r, ev, &rejecter)) {
 	case REJECTED:
-		r->state = WF_REJECTED;
-		act(acts, WF_ACT_REJECT, r->stage, 0, rejecter, 0);
+		reject(r, rejecter, acts);
 		return;
 	case APPROVED:
 		if ((size_t)r->stage + 1 < plan->n_stages)
@@ -357,6 +363,25 @@ int wf_decide(const struct wf_record *in, const struct wf_plan *plan, const stru
 	if ((r.state == WF_AWAITING || r.state == WF_ESCALATED) && (size_t)r.stage >= plan->n_stages)
 		return -EINVAL;
 
+	/* Closed in the ITSM (withdrawn, or closed by hand) before anything
+	 * was granted: it ends, and a decision arriving later counts for
+	 * nothing. A rejection that came with the closing (an ITSM's own
+	 * flow closes a rejected ticket) still ends it as rejected. From
+	 * IMPLEMENTING on, the grant and its record run to their end:
+	 * accessd closes the ticket itself when it completes. */
+	if (ev->ticket_closed &&
+	    (r.state == WF_NEW || r.state == WF_SENT_BACK || r.state == WF_AWAITING || r.state == WF_ESCALATED)) {
+		const char *rejecter = NULL;
+
+		if ((r.state == WF_AWAITING || r.state == WF_ESCALATED) &&
+		    stage_verdict(plan, &r, ev, &rejecter) == REJECTED) {
+			reject(&r, rejecter, &a);
+		} else {
+			r.state = WF_WITHDRAWN;
+			act(&a, WF_ACT_WITHDRAW, r.stage, 0, NULL, 0);
+		}
+		goto done;
+	}
 	switch (r.state) {
 	case WF_SENT_BACK:
 		/* It waits for the requester's edit, then is validated again. */
@@ -390,6 +415,7 @@ int wf_decide(const struct wf_record *in, const struct wf_plan *plan, const stru
 	default:
 		break;
 	}
+done:
 	*out = r;
 	*acts = a;
 	return 0;

@@ -14,6 +14,10 @@
  *   NEW             valid, stages > 0                    AWAITING(0)      REQUEST_APPROVAL per approver
  *   NEW             valid, no stage                      IMPLEMENTING     EXECUTE(0)
  *   SENT_BACK       request changed                      as NEW
+ *   NEW, SENT_BACK,
+ *   AWAITING/ESC(k) ticket closed in the ITSM, no
+ *                   rejection by an approver of k        WITHDRAWN*       WITHDRAW (note)
+ *   AWAITING/ESC(k) ticket closed with such a rejection  REJECTED*        REJECT
  *   AWAITING(k)     remind_after passed                  AWAITING(k)      REMIND (once)
  *   AWAITING(k)     escalate_after passed                ESCALATED(k)     ESCALATE per backup (added)
  *   AWAITING/ESC(k) expire_after passed                  EXPIRED*         EXPIRE
@@ -69,6 +73,7 @@ enum wf_state {
 	WF_COMPENSATING,
 	WF_REMOVED,
 	WF_DUPLICATE,
+	WF_WITHDRAWN,
 };
 
 /* One approval stage as the policy resolved it: approvers are directory
@@ -120,6 +125,7 @@ enum wf_result {
 /* What happened since the last call. */
 struct wf_input {
 	int request_changed;             /* the requester edited the request */
+	int ticket_closed;               /* the ITSM shows the ticket closed */
 	const struct wf_decision *decisions; /* every decision on the request */
 	size_t n_decisions;
 	enum wf_result result;           /* outcome of the action in flight */
@@ -156,6 +162,7 @@ enum wf_action_kind {
 	WF_ACT_COMPENSATE,       /* a task for the steps that could not be undone */
 	WF_ACT_BLOCK,            /* "Implementing (Blocked)" and one incident */
 	WF_ACT_NOTE_REMOVED,     /* access removed at its end date */
+	WF_ACT_WITHDRAW,         /* note that the closed ticket ends the request */
 };
 
 struct wf_action {

@@ -286,6 +286,8 @@ static int deliver_request(struct snow *s, const cJSON *rec, void *ctx)
 		r = -EBADMSG;
 		goto done;
 	}
+	/* 3 Closed Complete, 4 Closed Incomplete, 7 Closed Skipped */
+	req.closed = req.state && (strcmp(req.state, "3") == 0 || strcmp(req.state, "4") == 0 || strcmp(req.state, "7") == 0);
 	r = read_variables(s, &req);
 	if (r < 0)
 		goto done;

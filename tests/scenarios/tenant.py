@@ -254,6 +254,11 @@ class Tenant:
         # The edit shows in the item's update time, as on an instance.
         self.emu.seed({"servicenow": {"sc_req_item": [{"sys_id": ritm, "sys_updated_on": harness_now()}]}})
 
+    def close(self, ritm, state="4"):
+        """The service desk closes RITM by hand (4 Closed Incomplete)."""
+        self.emu.seed({"servicenow": {"sc_req_item": [{"sys_id": ritm, "state": state,
+                                                      "sys_updated_on": harness_now()}]}})
+
     def approvals(self, ritm):
         return [a for a in self.emu.state("servicenow")["tables"].get("sysapproval_approver", [])
                 if a.get("sysapproval") == ritm]

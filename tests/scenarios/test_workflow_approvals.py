@@ -210,6 +210,44 @@ class Approvals(tenant.TenantCase):
         t.cycle()
         self.assertEqual(t.assignments(), [(oid("bob"), tenant.EXPENSES_ROLE)])
 
+    def test_ticket_closed_while_awaiting_approval_grants_nothing(self):
+        t = self.tenant()
+        req = self.vpn_for_bob(t)
+        ritm = req["sys_id"]
+        t.cycle()
+        self.assertEqual(self.asked(t, ritm), [snow_id("mia")])
+        # The service desk closes it; the manager's approval comes anyway.
+        t.close(ritm, "4")
+        t.decide(ritm, "mia")
+        t.cycle()
+        self.assertEqual(t.workflow_state(ritm), "withdrawn")
+        self.assertEqual(t.ritm(ritm)["state"], "4", "accessd leaves the closed ticket closed")
+        notes = t.journal_entries(ritm, "work_notes")
+        self.assertEqual(len([n for n in notes if "granted nothing" in n]), 1)
+        self.assertIn("withdrawn", t.audit("show", req["number"]).stdout)
+        # Nothing that comes later grants anything or asks anyone.
+        t.decide(ritm, "sam")
+        t.cycle()
+        t.cycle()
+        self.assertEqual(t.workflow_state(ritm), "withdrawn")
+        self.assertEqual(self.graph_adds(), [])
+        self.assertEqual(self.asked(t, ritm), sorted([snow_id("mia"), snow_id("sam")]))
+        self.assertEqual(len(t.journal_entries(ritm, "work_notes")), len(notes))
+
+    def test_ticket_closed_before_accessd_saw_it_is_left_alone(self):
+        t = self.tenant()
+        old = self.vpn_for_bob(t)
+        t.close(old["sys_id"], "3")
+        new = t.request("VPN Access", "carol", business_justification="Remote work")
+        proc = t.cycle()
+        self.assertEqual(t.approvals(old["sys_id"]), [])
+        self.assertEqual(t.journal_entries(old["sys_id"], "work_notes"), [])
+        self.assertIsNone(t.workflow_state(old["sys_id"]))
+        self.assertIn("%s: closed in the ITSM (state 3) before accessd saw it; left alone" % old["number"],
+                      proc.stderr)
+        # the open one beside it is worked
+        self.assertEqual(self.asked(t, new["sys_id"]), [snow_id("mia")])
+
     def test_no_decision_until_expire_after_closes_the_request(self):
         t = self.tenant(escalate="2s", expire="3s")
         req = self.vpn_for_bob(t)

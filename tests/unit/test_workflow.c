@@ -45,12 +45,17 @@ struct run {
 	size_t n_decisions;
 };
 
-static void step(struct run *r, int64_t now, enum wf_result result, int changed)
+static void step_seen(struct run *r, int64_t now, enum wf_result result, int changed, int closed)
 {
-	struct wf_input ev = { .request_changed = changed, .decisions = r->decisions,
+	struct wf_input ev = { .request_changed = changed, .ticket_closed = closed, .decisions = r->decisions,
 			       .n_decisions = r->n_decisions, .result = result };
 
 	assert_int_equal(wf_decide(&r->rec, &r->plan, &ev, now, &r->rec, &r->acts), 0);
+}
+
+static void step(struct run *r, int64_t now, enum wf_result result, int changed)
+{
+	step_seen(r, now, result, changed, 0);
 }
 
 static void decide(struct run *r, const char *who, int approved, int64_t at)
@@ -397,6 +402,79 @@ static void test_restart_reissues_the_step_in_flight(void **state)
 	assert_true(has(&r, WF_ACT_EXECUTE, 0));
 }
 
+/* A ticket closed in the ITSM before the grant began ends the request,
+ * and no approval after that grants anything; a rejection that came with
+ * the closing still counts as one. */
+static void test_ticket_closed_before_the_grant(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+	struct run sent_back = { .plan = two_stage_plan() }, fresh = { .plan = two_stage_plan() };
+	struct run rejected = { .plan = two_stage_plan() };
+
+	(void)state;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	decide(&r, "mgr@contoso.example", 1, T0 + HOUR);
+	step(&r, T0 + HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.stage, 1);
+	step_seen(&r, T0 + 2 * HOUR, WF_RESULT_NONE, 0, 1);
+	assert_int_equal(r.rec.state, WF_WITHDRAWN);
+	assert_true(wf_state_final(r.rec.state));
+	assert_int_equal(r.acts.n, 1);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_WITHDRAW);
+	assert_string_equal(wf_state_name(r.rec.state), "withdrawn");
+	decide(&r, "sec1@contoso.example", 1, T0 + 3 * HOUR);
+	decide(&r, "sec2@contoso.example", 1, T0 + 3 * HOUR);
+	step_seen(&r, T0 + 3 * HOUR, WF_RESULT_NONE, 0, 0);
+	assert_int_equal(r.rec.state, WF_WITHDRAWN);
+	assert_int_equal(r.acts.n, 0);
+	assert_int_equal(wf_next_timer(&r.rec, &r.plan), 0);
+
+	/* approvals arriving with the closing grant nothing either */
+	step(&fresh, T0, WF_RESULT_NONE, 0);
+	decide(&fresh, "mgr@contoso.example", 1, T0 + HOUR);
+	step_seen(&fresh, T0 + HOUR, WF_RESULT_NONE, 0, 1);
+	assert_int_equal(fresh.rec.state, WF_WITHDRAWN);
+
+	decide(&rejected, "mgr@contoso.example", 0, T0 + HOUR);
+	step(&rejected, T0, WF_RESULT_NONE, 0);
+	step_seen(&rejected, T0 + HOUR, WF_RESULT_NONE, 0, 1);
+	assert_int_equal(rejected.rec.state, WF_REJECTED);
+	assert_int_equal(rejected.acts.v[0].kind, WF_ACT_REJECT);
+	assert_string_equal(rejected.acts.v[0].who, "mgr@contoso.example");
+
+	sent_back.plan.valid = 0;
+	step(&sent_back, T0, WF_RESULT_NONE, 0);
+	assert_int_equal(sent_back.rec.state, WF_SENT_BACK);
+	sent_back.plan.valid = 1;
+	step_seen(&sent_back, T0 + HOUR, WF_RESULT_NONE, 1, 1);
+	assert_int_equal(sent_back.rec.state, WF_WITHDRAWN);
+
+	memset(&fresh.rec, 0, sizeof(fresh.rec));
+	step_seen(&fresh, T0, WF_RESULT_NONE, 0, 1);
+	assert_int_equal(fresh.rec.state, WF_WITHDRAWN);
+}
+
+/* Once the grant began, the closed ticket changes nothing: the steps run
+ * to their end (accessd closes the ticket itself when it completes). */
+static void test_ticket_closed_after_the_grant_began(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	to_implementing(&r);
+	step_seen(&r, T0 + 2 * HOUR, WF_RESULT_OK, 0, 1);
+	assert_int_equal(r.rec.state, WF_IMPLEMENTING);
+	assert_true(has(&r, WF_ACT_EXECUTE, 1));
+	r.plan.end_ms = T0 + 48 * HOUR;
+	step_seen(&r, T0 + 2 * HOUR, WF_RESULT_OK, 0, 1);
+	assert_int_equal(r.rec.state, WF_ACTIVE);
+	step_seen(&r, T0 + 3 * HOUR, WF_RESULT_NONE, 0, 1);
+	assert_int_equal(r.rec.state, WF_ACTIVE);
+	assert_int_equal(r.acts.n, 0);
+	step_seen(&r, T0 + 48 * HOUR, WF_RESULT_NONE, 0, 1);
+	assert_int_equal(r.rec.state, WF_REMOVING);
+}
+
 static void test_bad_plan_refused(void **state)
 {
 	struct run r = { .plan = two_stage_plan() };
@@ -430,6 +508,8 @@ int main(void)
 		cmocka_unit_test(test_partial_failure_compensate),
 		cmocka_unit_test(test_time_bound_access_is_removed),
 		cmocka_unit_test(test_restart_reissues_the_step_in_flight),
+		cmocka_unit_test(test_ticket_closed_before_the_grant),
+		cmocka_unit_test(test_ticket_closed_after_the_grant_began),
 		cmocka_unit_test(test_bad_plan_refused),
 	};
 

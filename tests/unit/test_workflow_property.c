@@ -2,7 +2,8 @@
  * plans, decisions by approvers, outsiders, the requester and the person,
  * random clocks and step outcomes), no step is ever executed without every
  * required approval, recorded by an approver of that stage inside that
- * stage, and a final state never acts again. The oracle below counts
+ * stage, nothing is executed once the ticket was seen closed before the
+ * grant began, and a final state never acts again. The oracle below counts
  * approvals on its own, from the history it fed in. */
 #include "config.h"
 
@@ -126,7 +127,7 @@ static void test_no_execution_without_every_approval(void **state)
 		size_t n = 0;
 		int64_t now = 0;
 		enum wf_result result = WF_RESULT_NONE;
-		int executed_before = 0;
+		int executed_before = 0, closed_before_grant = 0;
 
 		random_plan(&plan);
 		for (int e = 0; e < EVENTS; e++) {
@@ -135,6 +136,9 @@ static void test_no_execution_without_every_approval(void **state)
 			int stage_before = rec.stage;
 
 			ev.request_changed = rnd(10) == 0;
+			ev.ticket_closed = rnd(50) == 0;
+			if (ev.ticket_closed && !executed_before)
+				closed_before_grant = 1;
 			assert_int_equal(wf_decide(&rec, &plan, &ev, now, &rec, &acts), 0);
 			if (wf_state_final(before))
 				assert_int_equal(acts.n, 0);
@@ -153,6 +157,7 @@ static void test_no_execution_without_every_approval(void **state)
 					continue;
 				assert_false(plan.duplicate);
 				assert_true(plan.valid);
+				assert_false(closed_before_grant);
 				assert_false(rec.granted & (1u << acts.v[i].step));
 				if (!executed_before) {
 					for (size_t s = 0; s < plan.n_stages; s++)
