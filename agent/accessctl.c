@@ -7,6 +7,7 @@
 
 #include "ctl_audit.h"
 #include "ctl_journal.h"
+#include "ctl_requests.h"
 #include "exitcode.h"
 
 /* The commands, each in its own ctl_*.c. */
@@ -17,6 +18,7 @@ static const struct command {
 } commands[] = {
 	{ "audit", ctl_audit, ctl_audit_usage },
 	{ "journal", ctl_journal, ctl_journal_usage },
+	{ "requests", ctl_requests, ctl_requests_usage },
 };
 
 static void usage(FILE *out)
@@ -35,7 +37,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"\n"
 		"Exit status: 0 success, 1 runtime failure, 2 usage error.\n"
-		"journal verify and dump exit 1 when the journal is damaged or unreadable.\n"
+		"journal verify, journal dump and requests exit 1 when the journal is\n"
+		"damaged or unreadable.\n"
 		"See accessctl(8).\n");
 }
 

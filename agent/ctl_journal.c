@@ -23,9 +23,7 @@ void ctl_journal_usage(FILE *out)
 		"                         holding it (default " CTL_JOURNAL_DEFAULT_PATH ")\n");
 }
 
-/* PATH names the journal file, or the state directory holding it; the
- * result is malloc'd. */
-static char *journal_path(const char *path)
+char *ctl_journal_path(const char *path)
 {
 	struct stat st;
 	char *p;
@@ -133,7 +131,7 @@ int ctl_journal(int argc, char **argv)
 				"Try 'accessctl --help' for more information.\n");
 		return EXIT_USAGE;
 	}
-	path = journal_path(argc == 3 ? argv[2] : CTL_JOURNAL_DEFAULT_PATH);
+	path = ctl_journal_path(argc == 3 ? argv[2] : CTL_JOURNAL_DEFAULT_PATH);
 	if (!path) {
 		fprintf(stderr, "accessctl: out of memory\n");
 		return EXIT_RUNTIME;

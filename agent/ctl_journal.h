@@ -14,6 +14,10 @@
  * damaged or unreadable, EXIT_USAGE. */
 int ctl_journal(int argc, char **argv);
 
+/* PATH names the journal file, or the state directory holding it. Returns
+ * the journal file's path, which the caller frees, or NULL without memory. */
+char *ctl_journal_path(const char *path);
+
 /* The journal commands' lines for accessctl --help. */
 void ctl_journal_usage(FILE *out);
 

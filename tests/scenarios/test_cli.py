@@ -32,6 +32,16 @@ class Cli(unittest.TestCase):
         proc = harness.run_binary(harness.ACCESSCTL, "no-such-command")
         self.assertEqual(proc.returncode, 2)
 
+    def test_every_accessctl_command_is_in_its_man_page(self):
+        proc = harness.run_binary(harness.ACCESSCTL, "--help")
+        commands = re.findall(r"^  ([a-z]+(?: [a-z]+)?)(?: \[| [A-Z]|$)", proc.stdout, re.M)
+        self.assertIn("requests", commands)
+        self.assertIn("audit verify", commands)
+        with open(os.path.join(harness.SRCDIR, "man", "accessctl.8")) as f:
+            page = f.read()
+        for command in commands:
+            self.assertIn('.BR %s' % ('"%s"' % command if " " in command else command), page)
+
     def test_missing_config_exits_2_and_names_the_file(self):
         proc = harness.run_binary(harness.ACCESSD, "-c", "/nonexistent/accessd.conf", "--check-config")
         self.assertEqual(proc.returncode, 2)
