@@ -234,6 +234,21 @@ class Approvals(tenant.TenantCase):
         self.assertEqual(self.asked(t, ritm), sorted([snow_id("mia"), snow_id("sam")]))
         self.assertEqual(len(t.journal_entries(ritm, "work_notes")), len(notes))
 
+    def test_itsm_flow_rejects_and_closes_in_one_go_is_a_rejection(self):
+        # Observe mode: the ITSM's own flow records the rejection and closes
+        # the ticket before accessd's next poll; the approver's reason still
+        # reaches the requester, and the request ends rejected, not withdrawn.
+        t = self.tenant(approvals="observe")
+        req = self.vpn_for_bob(t)
+        ritm = req["sys_id"]
+        t.cycle()
+        t.decide(ritm, "mia", state="rejected", comments="Not in this team")
+        t.close(ritm, "4")
+        t.cycle()
+        self.assertEqual(t.workflow_state(ritm), "rejected")
+        self.assertTrue(any("Not in this team" in c for c in t.journal_entries(ritm, "comments")))
+        self.assertEqual(self.graph_adds(), [])
+
     def test_ticket_closed_before_accessd_saw_it_is_left_alone(self):
         t = self.tenant()
         old = self.vpn_for_bob(t)
