@@ -14,7 +14,6 @@ happens on the ticket, in Entra and in Teams.
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -103,13 +102,16 @@ def main():
             say("Entra: Finance-Mailbox-Access members = %s" % t.members("Finance-Mailbox-Access"))
 
             for p in t.posts():
-                body = json.dumps(p["body"])
-                kind = "completed" if "ompleted" in body else "escalated" if "scalat" in body else "blocked"
-                say("Teams card: %s" % kind)
+                card = p["body"]["attachments"][0]["content"]
+                say("Teams card: %s" % card["body"][0]["text"])
             verify = t.audit("verify")
             say("accessctl audit verify: %s" % (verify.stdout.strip() or verify.stderr.strip()))
             say("accessctl audit show %s:" % vpn["number"])
             for line in t.audit("show", vpn["number"]).stdout.splitlines():
+                print("          " + line)
+            say("accessctl requests --all:")
+            listing = harness.run_binary(harness.ACCESSCTL, "requests", "--all", t.agent.state_dir)
+            for line in listing.stdout.splitlines():
                 print("          " + line)
             say("done: %d API requests answered by the emulator" % len(emu.requests()))
             return 0

@@ -24,6 +24,9 @@ class Demo(unittest.TestCase):
         self.assertIn("RITM0010002: awaiting-approval -> escalated", out)
         self.assertIn("RITM0010002: removing -> removed", out)
         self.assertRegex(out, r"chain intact")
+        self.assertIn("Teams card: Approval escalated: RITM0010002", out)
+        self.assertRegex(out, r"RITM0010001 +active .* 2027-02-01 00:00:00")
+        self.assertRegex(out, r"RITM0010002 +removed ")
 
     def test_make_demo_builds_both_programs(self):
         with open(os.path.join(harness.SRCDIR, "Makefile.am")) as f:
