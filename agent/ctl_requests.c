@@ -24,6 +24,18 @@ void ctl_requests_usage(FILE *out)
 		     "                   whose decision it waits for; PATH as for journal\n");
 }
 
+/* TEXT with control characters as '?', into BUF: the journal holds what
+ * the ITSM and the directory said, and a terminal must not obey it. */
+static const char *printable(const char *text, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (; text && *text && n + 1 < size; text++)
+		buf[n++] = (unsigned char)*text < 0x20 || *text == 0x7f ? '?' : *text;
+	buf[n] = '\0';
+	return n ? buf : "-";
+}
+
 /* MS as "YYYY-MM-DD HH:MM:SS" (UTC) into BUF, or "-" for 0. */
 static const char *utc(int64_t ms, char buf[20])
 {
@@ -49,7 +61,7 @@ static const char *waiting_for(const struct state_request *sr, char *buf, size_t
 			continue;
 		n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? "," : "", ap->approver);
 	}
-	return buf[0] ? buf : "-";
+	return buf;
 }
 
 static int by_number(const void *a, const void *b)
@@ -68,15 +80,16 @@ static void print_request(const struct state_request *sr, int all)
 	const cJSON *stages = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(data, "plan"), "stages");
 	struct wf_record rec;
 	const char *stage = NULL;
-	char since[20], next[20], who[1024];
+	char since[20], next[20], who[1024], number[64], stage_name[64], names[1024];
 
 	if (plan_record_parse(cJSON_GetObjectItemCaseSensitive(data, "wf"), &rec) < 0 || (!all && wf_state_final(rec.state)))
 		goto done;
 	if (rec.state == WF_AWAITING || rec.state == WF_ESCALATED)
 		stage = json_str(cJSON_GetArrayItem(stages, rec.stage), "name");
-	printf("%-14s %-18s %-16s %-19s  %-19s  %s\n", sr->number ? sr->number : sr->id, wf_state_name(rec.state),
-	       stage ? stage : "-", stage ? utc(rec.stage_since_ms, since) : "-", utc(json_int(data, "next"), next),
-	       stage ? waiting_for(sr, who, sizeof(who)) : "-");
+	printf("%-14s %-18s %-16s %-19s  %-19s  %s\n", printable(sr->number ? sr->number : sr->id, number, sizeof(number)),
+	       wf_state_name(rec.state), printable(stage, stage_name, sizeof(stage_name)),
+	       stage ? utc(rec.stage_since_ms, since) : "-", utc(json_int(data, "next"), next),
+	       stage ? printable(waiting_for(sr, who, sizeof(who)), names, sizeof(names)) : "-");
 done:
 	cJSON_Delete(data);
 }

@@ -75,6 +75,12 @@ int snow_field_name_ok(const char *name);
 /* Whether ID is a sys_id (32 hexadecimal digits). */
 int snow_sys_id_ok(const char *id);
 
+/* Whether NUMBER looks like a record number (RITM0010001): 1 to
+ * SNOW_NUMBER_MAX letters, digits, '-' or '_'. It names the request in
+ * action ids, notes, logs and cards, so nothing else may stand there. */
+#define SNOW_NUMBER_MAX 40
+int snow_number_ok(const char *number);
+
 /* The condition selecting FIELD's catalog item among ITEMS, e.g.
  * "cat_itemINa,b^ORcat_item.nameINVPN Access"; FIELD is the reference to
  * the catalog item ("cat_item", "sysapproval.ref_sc_req_item.cat_item").

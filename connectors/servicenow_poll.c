@@ -281,9 +281,12 @@ static int deliver_request(struct snow *s, const cJSON *rec, void *ctx)
 	    (r = dup_field(rec, "sys_updated_on", &req.updated_on)) < 0 ||
 	    (r = dup_field(rec, "short_description", &req.short_description)) < 0)
 		goto done;
-	if (!req.number) {
-		log_warnx("servicenow: request item %s has no number", req.id);
-		r = -EBADMSG;
+	if (!snow_number_ok(req.number)) {
+		/* This record's problem alone: it is skipped, and the watermark
+		 * moves past it, so it is logged once and holds up no other. */
+		log_warnx("servicenow: request item %s is skipped: its number is missing or not letters, digits, "
+			  "'-' and '_' (at most %d)", req.id, SNOW_NUMBER_MAX);
+		r = 0;
 		goto done;
 	}
 	/* 3 Closed Complete, 4 Closed Incomplete, 7 Closed Skipped */

@@ -36,6 +36,14 @@ int snow_sys_id_ok(const char *id)
 	return id && strlen(id) == 32 && strspn(id, "0123456789abcdef") == 32;
 }
 
+int snow_number_ok(const char *number)
+{
+	size_t n = number ? strlen(number) : 0;
+
+	return n > 0 && n <= SNOW_NUMBER_MAX &&
+	       strspn(number, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == n;
+}
+
 /* Append ",VALUE" (or VALUE first) to the list in *LIST. */
 static int list_add(char **list, const char *value)
 {

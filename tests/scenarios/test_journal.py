@@ -137,6 +137,23 @@ class Journal(unittest.TestCase):
         self.assertEqual(os.path.getsize(self.path), offsets[1])
         self.assertEqual(self.verify().returncode, 0)
 
+    def test_requests_listing_prints_no_control_characters(self):
+        # What the ITSM and the directory said is printed, never obeyed.
+        self.write(journal([
+            ("REQUEST", {"source": "servicenow", "id": "abc", "number": "RITM\x1b[31m1\nx", "state": "awaiting-approval",
+                         "data": {"wf": {"state": 2, "stage": 0, "step": 0, "since": 1764000000000},
+                                  "plan": {"stages": [{"name": "man\x1bager"}]}, "next": 1764028800000}}),
+            ("APPROVAL", {"source": "servicenow", "id": "abc", "approval": "ap1", "approver": "evil\x1b[2J@x",
+                          "decision": "requested", "stage": 0}),
+        ])[0])
+        proc = harness.run_binary(harness.ACCESSCTL, "requests", self.path)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        lines = proc.stdout.splitlines()
+        self.assertEqual(len(lines), 2, lines)
+        self.assertNotIn("\x1b", proc.stdout)
+        self.assertEqual(lines[1].split(), ["RITM?[31m1?x", "awaiting-approval", "man?ager", "2025-11-24", "16:00:00",
+                                            "2025-11-25", "00:00:00", "evil?[2J@x"])
+
     def test_usage_errors_exit_2(self):
         for args in (["journal"], ["journal", "fix"], ["journal", "verify", "a", "b"]):
             with self.subTest(args=args):

@@ -411,6 +411,40 @@ static void test_bad_answers_are_errors(void **state)
 	itsm_close(itsm);
 }
 
+/* A record whose number could not stand in a note or an action id is
+ * skipped, once, and the others are delivered: one bad record holds up
+ * none, and the watermark moves past it. */
+static void test_bad_number_is_skipped(void **state)
+{
+	struct itsm *itsm = open_snow(AUTH_BASIC, 10);
+	struct seen s = { 0 };
+	char *wm = NULL;
+
+	(void)state;
+	seed_ritms(VPN, 1, 2);
+	assert_int_equal(emu_post(&emu, "/_emu/seed",
+				  "{\"servicenow\": {\"sc_req_item\": ["
+				  "{\"sys_id\": \"" RITM(03) "\", \"cat_item\": \"" VPN "\", \"number\": \"RITM\\u001b[2J03\","
+				  " \"sys_updated_on\": \"2026-01-01 00:00:03\"},"
+				  "{\"sys_id\": \"" RITM(04) "\", \"cat_item\": \"" VPN "\", \"number\": \"RITM 04^NQactive=true\","
+				  " \"sys_updated_on\": \"2026-01-01 00:00:04\"},"
+				  "{\"sys_id\": \"" RITM(05) "\", \"cat_item\": \"" VPN "\", \"number\": \"\","
+				  " \"sys_updated_on\": \"2026-01-01 00:00:05\"}]}}"),
+			 0);
+	assert_int_equal(itsm_ops(itsm)->poll_requests(itsm_impl(itsm), &vpn_item, 1, NULL, on_request, &s, &wm), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.per_id[1], 1);
+	assert_int_equal(s.per_id[2], 1);
+	assert_string_equal(wm, "2026-01-01 00:00:05");
+	free(wm);
+	assert_true(snow_number_ok("RITM0010001"));
+	assert_true(snow_number_ok("CHG-0001_x"));
+	assert_false(snow_number_ok(NULL));
+	assert_false(snow_number_ok("RITM0010001\n"));
+	assert_false(snow_number_ok("01234567890123456789012345678901234567890"));
+	itsm_close(itsm);
+}
+
 static void test_oauth2_refreshes_after_401(void **state)
 {
 	struct itsm *itsm;
@@ -608,6 +642,7 @@ int main(void)
 		cmocka_unit_test(test_bad_answers_are_errors),
 		cmocka_unit_test(test_oauth2_refreshes_after_401),
 		cmocka_unit_test(test_hostile_values_cannot_change_a_query),
+		cmocka_unit_test(test_bad_number_is_skipped),
 		cmocka_unit_test(test_writes_happen_once),
 	};
 
