@@ -20,6 +20,7 @@
 #include "emu.h"
 #include "fake_env.h"
 #include "itsm.h"
+#include "servicenow.h"
 
 #define VPN "ca700000000000000000000000000001"
 #define LAPTOP "ca700000000000000000000000000002"
