@@ -21,13 +21,18 @@ static const char *stage(struct exec_run *x)
 }
 
 /* TEXT as a work note (with the ticket's STATE, NULL: unchanged), and as a
- * comment for the requester when TELL; then audited as KIND by WHO. */
-static void on_ticket(struct exec_run *x, const char *state, int tell, enum audit_kind kind, const char *who,
-		      const char *text)
+ * comment for the requester when TELL; then audited as KIND by WHO.
+ * Returns 0, or the write's error (nothing is audited then). */
+static int on_ticket(struct exec_run *x, const char *state, int tell, enum audit_kind kind, const char *who,
+		     const char *text)
 {
-	if (exec_note(x, state, NULL, text) < 0 || (tell && exec_comment(x, text) < 0))
-		return;
-	exec_audit(x, kind, who, text, NULL, NULL);
+	int r = exec_note(x, state, NULL, text);
+
+	if (r == 0 && tell)
+		r = exec_comment(x, text);
+	if (r == 0)
+		exec_audit(x, kind, who, text, NULL, NULL);
+	return r;
 }
 
 static int ask(struct exec_run *x, const char *who, int escalation)
@@ -142,10 +147,8 @@ int exec_remind(struct exec_run *x)
 	}
 	if (n < sizeof(text))
 		snprintf(text + n, sizeof(text) - n, ".");
-	if (exec_note(x, NULL, NULL, text) < 0)
-		return 0;
-	exec_audit(x, AUDIT_REMINDER, NULL, text, NULL, NULL);
-	exec_notify(x, NOTIFY_REMINDER, text, NULL);
+	if (on_ticket(x, NULL, 0, AUDIT_REMINDER, NULL, text) == 0)
+		exec_notify(x, NOTIFY_REMINDER, text, NULL);
 	return 0;
 }
 
