@@ -7,13 +7,13 @@
 #include <sys/stat.h>
 
 #include "agent.h"
-#include "audit.h"
+#include "connectors/itsm.h"
 #include "cycle.h"
-#include "itsm.h"
-#include "journal.h"
 #include "links.h"
-#include "log.h"
-#include "state.h"
+#include "store/audit.h"
+#include "store/journal.h"
+#include "store/state.h"
+#include "util/log.h"
 
 /* Opens the ITSM connector CFG names, logging why it cannot. */
 static int open_itsm(const struct config *cfg, struct itsm **ret)

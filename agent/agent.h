@@ -4,9 +4,9 @@
 
 #include <stdbool.h>
 
-#include "clock.h"
-#include "conf.h"
+#include "conf/conf.h"
 #include "health.h"
+#include "util/clock.h"
 
 struct audit;
 struct itsm;

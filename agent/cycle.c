@@ -6,17 +6,17 @@
 #include <string.h>
 
 #include "agent.h"
-#include "audit.h"
+#include "connectors/itsm.h"
+#include "core/plan.h"
+#include "core/policy.h"
 #include "cycle.h"
 #include "drive.h"
-#include "facts.h"
-#include "itsm.h"
-#include "json.h"
+#include "gather.h"
 #include "links.h"
-#include "log.h"
-#include "plan.h"
-#include "policy.h"
-#include "state.h"
+#include "store/audit.h"
+#include "store/state.h"
+#include "util/json.h"
+#include "util/log.h"
 
 struct cycle {
 	struct drive d;

@@ -7,13 +7,13 @@
 #include <strings.h>
 
 #include "agent.h"
+#include "core/plan.h"
 #include "drive.h"
 #include "executor.h"
-#include "journal.h"
-#include "json.h"
-#include "log.h"
-#include "plan.h"
-#include "state.h"
+#include "store/journal.h"
+#include "store/state.h"
+#include "util/json.h"
+#include "util/log.h"
 
 /* A request is driven at most this often in one cycle: each round carries
  * out one batch of actions and feeds a grant's outcome back. */

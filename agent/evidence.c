@@ -5,7 +5,7 @@
 #include <strings.h>
 
 #include "evidence.h"
-#include "json.h"
+#include "util/json.h"
 
 static const char *kind_name(enum target_kind k)
 {

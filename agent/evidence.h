@@ -7,8 +7,8 @@
 #ifndef ACCESSD_EVIDENCE_H
 #define ACCESSD_EVIDENCE_H
 
-#include "plan.h"
-#include "state.h"
+#include "core/plan.h"
+#include "store/state.h"
 
 /* The evidence of request SR under PLAN, completed at COMPLETED_MS, whose
  * steps' outcomes are the actions STEP_IDS[j] in ST, as JSON text the

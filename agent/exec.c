@@ -8,9 +8,9 @@
 
 #include "agent.h"
 #include "exec.h"
-#include "json.h"
 #include "links.h"
-#include "log.h"
+#include "util/json.h"
+#include "util/log.h"
 
 const struct itsm_ops *exec_ops(struct exec_run *x)
 {

@@ -17,12 +17,12 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
-#include "audit.h"
-#include "conf.h"
+#include "conf/conf.h"
+#include "connectors/itsm.h"
+#include "connectors/notify.h"
+#include "core/workflow.h"
 #include "executor.h"
-#include "itsm.h"
-#include "notify.h"
-#include "workflow.h"
+#include "store/audit.h"
 
 /* ServiceNow's request item states (sc_req_item.state). */
 #define TICKET_PENDING "-5"

@@ -8,9 +8,9 @@
 
 #include "agent.h"
 #include "exec.h"
-#include "json.h"
-#include "log.h"
-#include "state.h"
+#include "store/state.h"
+#include "util/json.h"
+#include "util/log.h"
 
 /* The current stage's name for a sentence. */
 static const char *stage(struct exec_run *x)

@@ -8,12 +8,12 @@
 #include <time.h>
 
 #include "agent.h"
-#include "exec.h"
-#include "json.h"
+#include "core/plan.h"
 #include "evidence.h"
-#include "log.h"
-#include "plan.h"
-#include "state.h"
+#include "exec.h"
+#include "store/state.h"
+#include "util/json.h"
+#include "util/log.h"
 
 /* The action ids of the grant steps, for the evidence. */
 static void step_ids(struct exec_run *x, char ids[][128], const char **v)

@@ -7,12 +7,12 @@
 #include <strings.h>
 
 #include "agent.h"
-#include "directory.h"
+#include "connectors/directory.h"
 #include "exec.h"
-#include "json.h"
 #include "links.h"
-#include "log.h"
-#include "state.h"
+#include "store/state.h"
+#include "util/json.h"
+#include "util/log.h"
 
 static void directory_outcome(struct exec_run *x, const struct directory_result *res)
 {

@@ -7,7 +7,7 @@
 
 #include "exec.h"
 #include "executor.h"
-#include "json.h"
+#include "util/json.h"
 
 static const char *const kind_names[] = {
 	[WF_ACT_SEND_BACK] = "send_back",

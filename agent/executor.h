@@ -17,8 +17,8 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
-#include "plan.h"
-#include "workflow.h"
+#include "core/plan.h"
+#include "core/workflow.h"
 
 struct agent;
 

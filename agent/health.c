@@ -7,8 +7,8 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
-#include "log.h"
 #include "health.h"
+#include "util/log.h"
 
 /* One datagram per event, so the service manager sees READY=1 and the
  * STATUS= that explains it together. */

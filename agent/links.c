@@ -6,7 +6,7 @@
 #include <strings.h>
 
 #include "links.h"
-#include "log.h"
+#include "util/log.h"
 
 /* The person's own fields need no extra $select; any other attribute a
  * contractor rule names does. */

@@ -4,10 +4,10 @@
 #ifndef ACCESSD_LINKS_H
 #define ACCESSD_LINKS_H
 
-#include "clock.h"
-#include "conf.h"
-#include "directory.h"
-#include "notify.h"
+#include "conf/conf.h"
+#include "connectors/directory.h"
+#include "connectors/notify.h"
+#include "util/clock.h"
 
 struct links {
 	struct directory *directory; /* NULL when the configuration has none */

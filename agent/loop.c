@@ -17,8 +17,8 @@
 #include <systemd/sd-event.h>
 
 #include "agent.h"
-#include "log.h"
 #include "health.h"
+#include "util/log.h"
 
 #define USEC_PER_MSEC 1000ULL
 

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "agent.h"
-#include "conf.h"
-#include "exitcode.h"
-#include "log.h"
+#include "conf/conf.h"
+#include "util/exitcode.h"
+#include "util/log.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/accessd/accessd.conf"
 

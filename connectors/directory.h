@@ -16,9 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "clock.h"
-#include "conf.h"
-#include "model.h"
+#include "conf/conf.h"
+#include "core/model.h"
+#include "util/clock.h"
 
 /* Largest number of changes in one JSON batch (Graph's limit). */
 #define DIRECTORY_BATCH_MAX 20

@@ -30,9 +30,9 @@
 
 #include <stddef.h>
 
-#include "conf.h"
-#include "model.h"
-#include "retry.h"
+#include "conf/conf.h"
+#include "core/model.h"
+#include "net/retry.h"
 
 struct itsm;
 

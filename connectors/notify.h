@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "conf.h"
+#include "conf/conf.h"
 
 enum notify_event {
 	NOTIFY_COMPLETED, /* the access was granted and the request completed */

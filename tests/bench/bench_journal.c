@@ -17,11 +17,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "../unit/jtest.h"
-#include "journal.h"
-#include "log.h"
-#include "state.h"
+#include "store/journal.h"
+#include "store/state.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 #define POOL 10000 /* requests the records concern */
 

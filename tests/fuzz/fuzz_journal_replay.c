@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crc32c.h"
-#include "journal.h"
-#include "log.h"
-#include "state.h"
+#include "store/journal.h"
+#include "store/state.h"
+#include "util/crc32c.h"
+#include "util/log.h"
 
 
 static int to_text(uint16_t type, const char *payload, size_t len, void *ctx)

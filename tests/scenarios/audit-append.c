@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
-#include "json.h"
+#include "store/audit.h"
+#include "util/json.h"
 
 static int append_one(struct audit *a, const char *line)
 {

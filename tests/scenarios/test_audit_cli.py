@@ -1,6 +1,6 @@
 """accessctl audit verify / show against audit files written by the daemon's
 own audit module (through the audit-append test program), checked here by an
-independent implementation of the documented chain (agent/audit.h) with
+independent implementation of the documented chain (agent/store/audit.h) with
 hashlib: hash(n) = sha256(hash(n-1) || content(n)), content being the line up
 to ',"hash":' plus '}'."""
 

@@ -3,7 +3,7 @@
 #ifndef ACCESSD_TEST_EXAMPLE_CONF_H
 #define ACCESSD_TEST_EXAMPLE_CONF_H
 
-#include "conf.h"
+#include "conf/conf.h"
 
 /* Load it into *RET (free with conf_free); problems are printed. Returns 0
  * or conf_load's error. */

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "retry.h"
+#include "net/retry.h"
 
 #define FAKE_ENV_MAX_SLEEPS 64
 

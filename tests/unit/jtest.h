@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "state.h"
+#include "store/state.h"
 
 /* A new private directory under $TMPDIR (or /tmp); the caller frees the
  * returned path and removes the directory with jtest_rmdir. NULL on failure. */

@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "audit.h"
 #include "jtest.h"
-#include "log.h"
+#include "store/audit.h"
+#include "util/log.h"
 
 #define T0 1764057600000LL /* 2025-11-25T08:00:00.000Z */
 #define N_RECORDS 4

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "autoreply.h"
+#include "connectors/entra/autoreply.h"
 
 /* 2026-11-25T09:00:00Z */
 #define NOW_MS INT64_C(1795597200000)

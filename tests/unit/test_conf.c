@@ -11,8 +11,9 @@
 
 #include <cmocka.h>
 
-#include "conf.h"
-#include "conf_parse.h"
+#include "conf/conf.h"
+#include "conf/conf_parse.h"
+#include "util/text.h"
 
 static void test_durations(void **state)
 {
@@ -391,13 +392,13 @@ static void test_nearest_and_guid(void **state)
 	assert_string_equal(conf_nearest("state_dir", known) ? "x" : "none", "none");
 	assert_string_equal(conf_nearest("knd", known), "kind");
 	assert_null(conf_nearest("colour", known));
-	assert_true(conf_is_guid("70940853-3a35-40c8-aef5-a5aced4a31fc"));
-	assert_true(conf_is_guid("70940853-3A35-40C8-AEF5-A5ACED4A31FC"));
-	assert_false(conf_is_guid("70940853-3a35-40c8-aef5-a5aced4a31f"));
-	assert_false(conf_is_guid("70940853-3a35-40c8-aef5-a5aced4a31fcc"));
-	assert_false(conf_is_guid("70940853_3a35-40c8-aef5-a5aced4a31fc"));
-	assert_false(conf_is_guid("g0940853-3a35-40c8-aef5-a5aced4a31fc"));
-	assert_false(conf_is_guid(""));
+	assert_true(text_is_guid("70940853-3a35-40c8-aef5-a5aced4a31fc"));
+	assert_true(text_is_guid("70940853-3A35-40C8-AEF5-A5ACED4A31FC"));
+	assert_false(text_is_guid("70940853-3a35-40c8-aef5-a5aced4a31f"));
+	assert_false(text_is_guid("70940853-3a35-40c8-aef5-a5aced4a31fcc"));
+	assert_false(text_is_guid("70940853_3a35-40c8-aef5-a5aced4a31fc"));
+	assert_false(text_is_guid("g0940853-3a35-40c8-aef5-a5aced4a31fc"));
+	assert_false(text_is_guid(""));
 }
 
 static void test_tenant_sets_token_url(void **state)

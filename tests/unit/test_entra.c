@@ -18,10 +18,11 @@
 
 #include <cmocka.h>
 
-#include "directory.h"
+#include "connectors/directory.h"
+#include "connectors/entra/odata.h"
 #include "emu.h"
-#include "oauth.h"
-#include "odata.h"
+#include "net/oauth.h"
+#include "util/text.h"
 
 #define U_ADA "11111111-1111-4111-8111-111111111111"
 #define U_BOB "22222222-2222-4222-8222-222222222222"
@@ -625,7 +626,7 @@ static void test_add_member_and_already_member(void **state)
 	assert_int_equal(f->res.status, 204);
 	assert_int_equal(f->res.at_ms, NOW_MS + 42);
 	assert_non_null(f->res.request_id);
-	assert_true(odata_is_guid(f->res.request_id));
+	assert_true(text_is_guid(f->res.request_id));
 	assert_int_equal(stored_memberships(f, G_VPN, U_ADA), 1);
 
 	add_member(f, G_VPN, U_ADA);
@@ -745,7 +746,7 @@ static void test_assign_twice_returns_the_first_id(void **state)
 	assert_true(f->res.unchanged);
 	assert_int_equal(f->res.status, 400);
 	assert_string_equal(f->res.error_message, "Permission being assigned already exists on the object.");
-	assert_true(odata_is_guid(f->res.request_id));
+	assert_true(text_is_guid(f->res.request_id));
 	assert_string_equal(f->res.assignment_id, first);
 	assert_int_equal(emu_count(&f->emu, "POST", "/appRoleAssignedTo"), 1);
 	assert_int_equal(emu_count(&f->emu, "GET", "/appRoleAssignedTo"), 1);

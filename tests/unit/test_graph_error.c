@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "graph_error.h"
+#include "connectors/entra/graph_error.h"
 
 #define GROUP "0f8fad5b-d9cb-469f-a165-70867728950e"
 #define USER "7c9e6679-7425-40de-944b-e07fc1f90ae7"

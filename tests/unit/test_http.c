@@ -13,7 +13,7 @@
 
 #include "emu.h"
 #include "fake_env.h"
-#include "http.h"
+#include "net/http.h"
 
 static struct emu emu;
 static struct fake_env fake;

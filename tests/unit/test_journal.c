@@ -15,8 +15,8 @@
 #include <cmocka.h>
 
 #include "jtest.h"
-#include "journal.h"
-#include "state.h"
+#include "store/journal.h"
+#include "store/state.h"
 
 #define RECORDS 20
 #define WATERMARK "{\"source\":\"x\",\"watermark\":\"1\"}"

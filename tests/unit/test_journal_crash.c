@@ -28,9 +28,9 @@
 #include <cmocka.h>
 
 #include "jtest.h"
-#include "journal.h"
-#include "log.h"
-#include "state.h"
+#include "store/journal.h"
+#include "store/state.h"
+#include "util/log.h"
 
 #define COMPACT_BYTES 8192
 #define MAX_BATCH 16

@@ -19,8 +19,8 @@
 
 #include "agent.h"
 #include "jtest.h"
-#include "journal.h"
-#include "state.h"
+#include "store/journal.h"
+#include "store/state.h"
 
 /* What the injected I/O does: fail the Nth call (from 1; 0 never) of each
  * kind with an errno; a failing write may first write part of its data. */

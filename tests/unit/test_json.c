@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "json.h"
+#include "util/json.h"
 
 static char *nested(int depth, const char *open, const char *close)
 {

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "json.h"
-#include "jsonflat.h"
+#include "store/jsonflat.h"
+#include "util/json.h"
 
 static int parse(struct jsonflat *f, const char *text)
 {

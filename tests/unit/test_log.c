@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "log.h"
+#include "util/log.h"
 
 /* stderr goes to a file for the test; returns what was written. */
 struct capture {

@@ -15,9 +15,9 @@
 
 #include "emu.h"
 #include "fake_env.h"
-#include "http.h"
-#include "log.h"
-#include "oauth.h"
+#include "net/http.h"
+#include "net/oauth.h"
+#include "util/log.h"
 
 #define PASSWORD "Pa55-w0rd-XYZ"
 #define CLIENT_SECRET "cl1ent-S3cret-QRS"

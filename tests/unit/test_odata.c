@@ -9,20 +9,21 @@
 
 #include <cmocka.h>
 
-#include "odata.h"
+#include "connectors/entra/odata.h"
+#include "util/text.h"
 
 static void test_guid(void **state)
 {
 	(void)state;
-	assert_true(odata_is_guid("0f8fad5b-d9cb-469f-a165-70867728950e"));
-	assert_true(odata_is_guid("0F8FAD5B-D9CB-469F-A165-70867728950E"));
-	assert_false(odata_is_guid("0f8fad5b-d9cb-469f-a165-70867728950"));
-	assert_false(odata_is_guid("0f8fad5b-d9cb-469f-a165-70867728950e0"));
-	assert_false(odata_is_guid("0f8fad5bxd9cb-469f-a165-70867728950e"));
-	assert_false(odata_is_guid("0f8fad5b-d9cb-469f-a165-7086772895/e"));
-	assert_false(odata_is_guid("../../groups/0f8fad5b-d9cb-469f-a1"));
-	assert_false(odata_is_guid(""));
-	assert_false(odata_is_guid(NULL));
+	assert_true(text_is_guid("0f8fad5b-d9cb-469f-a165-70867728950e"));
+	assert_true(text_is_guid("0F8FAD5B-D9CB-469F-A165-70867728950E"));
+	assert_false(text_is_guid("0f8fad5b-d9cb-469f-a165-70867728950"));
+	assert_false(text_is_guid("0f8fad5b-d9cb-469f-a165-70867728950e0"));
+	assert_false(text_is_guid("0f8fad5bxd9cb-469f-a165-70867728950e"));
+	assert_false(text_is_guid("0f8fad5b-d9cb-469f-a165-7086772895/e"));
+	assert_false(text_is_guid("../../groups/0f8fad5b-d9cb-469f-a1"));
+	assert_false(text_is_guid(""));
+	assert_false(text_is_guid(NULL));
 }
 
 static void test_base64url(void **state)

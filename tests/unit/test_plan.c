@@ -15,11 +15,11 @@
 
 #include <cmocka.h>
 
-#include "conf.h"
+#include "conf/conf.h"
+#include "connectors/itsm.h"
+#include "core/plan.h"
 #include "example_conf.h"
 #include "executor.h"
-#include "itsm.h"
-#include "plan.h"
 
 static struct config *cfg;
 

@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#include "conf.h"
+#include "conf/conf.h"
+#include "core/policy.h"
 #include "example_conf.h"
-#include "policy.h"
 
 /* The people of the example configuration, and a few more. */
 #define MGR "0a1b2c3d-0000-4000-8000-00000000000a"

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "fake_env.h"
-#include "retry.h"
+#include "net/retry.h"
 
 static const struct retry_config cfg = {
 	.max_attempts = 5,

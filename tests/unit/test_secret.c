@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "secret.h"
+#include "util/secret.h"
 
 static char dir[] = "/tmp/accessd-secret-XXXXXX";
 

@@ -17,10 +17,10 @@
 
 #include <cmocka.h>
 
+#include "connectors/itsm.h"
+#include "connectors/servicenow/servicenow.h"
 #include "emu.h"
 #include "fake_env.h"
-#include "itsm.h"
-#include "servicenow.h"
 
 #define VPN "ca700000000000000000000000000001"
 #define LAPTOP "ca700000000000000000000000000002"

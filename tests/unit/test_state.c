@@ -13,9 +13,9 @@
 #include <cmocka.h>
 
 #include "jtest.h"
-#include "json.h"
-#include "jsonflat.h"
-#include "state.h"
+#include "store/jsonflat.h"
+#include "store/state.h"
+#include "util/json.h"
 
 /* Member NAME of the JSON object TEXT, as a string; "" when absent. The
  * result is the caller's to free. */

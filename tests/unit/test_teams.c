@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
+#include "connectors/notify.h"
 #include "emu.h"
-#include "log.h"
-#include "notify.h"
+#include "util/log.h"
 
 #define FLOW "8c1f0e2d3b4a59687766554433221100"
 #define SIG "Zx9-SECRET-sig_value-4kQ"

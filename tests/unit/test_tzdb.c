@@ -17,11 +17,11 @@
 
 #include <cmocka.h>
 
-#include "civil.h"
-#include "posixtz.h"
-#include "tzdb.h"
-#include "tzif.h"
-#include "tzwin.h"
+#include "connectors/entra/posixtz.h"
+#include "connectors/entra/tzdb.h"
+#include "connectors/entra/tzif.h"
+#include "connectors/entra/tzwin.h"
+#include "util/civil.h"
 
 #define HOUR_MS INT64_C(3600000)
 #define LOCAL(y, mo, d, h, mi) ((((civil_days(y, mo, d) * 24 + (h)) * 60) + (mi)) * INT64_C(60000))

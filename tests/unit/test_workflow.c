@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "workflow.h"
+#include "core/workflow.h"
 
 #define HOUR (3600 * 1000LL)
 #define T0 (1764000000000LL)

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "workflow.h"
+#include "core/workflow.h"
 
 #define HISTORIES 10000
 #define EVENTS 60

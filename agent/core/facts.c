@@ -1,0 +1,32 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "facts.h"
+
+void facts_duplicate_key(const char *subject_id, const char *target, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s|%s", subject_id ? subject_id : "", target ? target : "");
+}
+
+void facts_clear(struct facts *f)
+{
+	policy_lookup_clear(&f->lookup);
+	person_clear(&f->subject);
+	person_clear(&f->requester);
+	person_clear(&f->sponsor);
+	for (size_t i = 0; i < f->n_people; i++)
+		person_clear(&f->people[i]);
+	free(f->people);
+	for (size_t i = 0; i < f->n_groups; i++) {
+		for (size_t k = 0; k < f->groups[i].n_members; k++)
+			free((char *)f->groups[i].members[k]);
+		free((void *)f->groups[i].members);
+		free((char *)f->groups[i].id);
+	}
+	free(f->groups);
+	free(f->duplicate_of);
+	memset(f, 0, sizeof(*f));
+}

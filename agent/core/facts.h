@@ -1,0 +1,32 @@
+/* What the policy knows about one request beyond the ticket: the people
+ * and groups the directory returned, and an open request for the same
+ * person and target. The shell gathers them (gather.h); the core only
+ * reads them. */
+#ifndef ACCESSD_FACTS_H
+#define ACCESSD_FACTS_H
+
+#include "conf/conf.h"
+#include "core/model.h"
+#include "core/policy.h"
+
+struct facts {
+	struct policy_lookup lookup;
+	struct policy_facts pf; /* points into the members below */
+	struct person subject;
+	struct person requester;
+	struct person sponsor;
+	struct person *people;
+	size_t n_people;
+	struct policy_group *groups;
+	size_t n_groups;
+	char *duplicate_of; /* the number of an open request for the same, or NULL */
+};
+
+/* Free what the facts hold and zero them. */
+void facts_clear(struct facts *f);
+
+/* The key that makes two requests duplicates: the person's object id and
+ * the target's name, "<id>|<target>", into BUF. */
+void facts_duplicate_key(const char *subject_id, const char *target, char *buf, size_t size);
+
+#endif

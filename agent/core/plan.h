@@ -1,0 +1,49 @@
+/* The plan of a request: what the policy decided when the request was
+ * validated (verdict, problems, approvers per stage with their stand-ins
+ * and backups, the grant steps, the end date), frozen as JSON in the
+ * request's journal data. A running request keeps its approvers and steps
+ * even when the directory changes under it; it is planned again only when
+ * the requester edits it. Also the journal form of the decision core's
+ * record (struct wf_record). */
+#ifndef ACCESSD_PLAN_H
+#define ACCESSD_PLAN_H
+
+#include <cjson/cJSON.h>
+
+#include "conf/conf.h"
+#include "facts.h"
+#include "policy.h"
+#include "workflow.h"
+
+/* A loaded plan: WF and the step targets point into ROOT. */
+struct plan {
+	cJSON *root;
+	struct wf_plan wf;
+	const struct target_config *steps[WF_MAX_STEPS]; /* into the configuration */
+	const char *subject_id; /* the person's object id; NULL when unknown */
+	const char *target;     /* the target's name; NULL when none */
+	const char *item;       /* the catalog item's name */
+};
+
+/* Build the plan of RES (evaluated with F for REQ) as JSON. Returns 0 and
+ * a tree the caller owns, or -ENOMEM. */
+int plan_build(const struct config *cfg, const struct request *req, const struct facts *f,
+	       const struct policy_result *res, cJSON **ret);
+
+/* Load the plan JSON (copied) against CFG. Returns 0 (release with
+ * plan_clear), -ENOMEM, or -EINVAL when it is malformed or names a target
+ * the configuration no longer has (the caller logs it and leaves the
+ * request as it is, until a configuration names the target again). */
+int plan_load(const struct config *cfg, const cJSON *json, struct plan *ret);
+void plan_clear(struct plan *p);
+
+/* The record as JSON (NULL: out of memory), and back (0, or -EINVAL for a
+ * malformed one; *RET untouched then). */
+cJSON *plan_record_json(const struct wf_record *rec);
+int plan_record_parse(const cJSON *json, struct wf_record *ret);
+
+/* The problems' sentences of a plan, joined into one text the caller frees
+ * (NULL: out of memory). */
+char *plan_problems(const struct plan *p);
+
+#endif

@@ -1,0 +1,209 @@
+/* Policy evaluation: what the configured policy says about one request.
+ * Pure: no I/O, no clock (now is an argument), no logging; the same inputs
+ * always give the same result.
+ *
+ * Two calls, because what must be looked up depends on the request:
+ *
+ *   1. policy_prepare(cfg, req, subject, &lk)
+ *      finds the catalog item, resolves the target (a contractor gets the
+ *      item's contractor_target), and lists what the caller must look up in
+ *      the directory: people by object id (managers, owners, named approvers,
+ *      backups), approver groups whose members are needed, the sponsor.
+ *   2. the caller gathers struct policy_facts (people, group members, the
+ *      sponsor, whether the person already holds the target, an open
+ *      duplicate) and calls policy_evaluate(cfg, req, facts, now_ms, &res):
+ *      the verdict, every problem found (a stable code and the sentence for
+ *      the ticket), and the approval stages with the approvers to ask now,
+ *      the backups for escalation, and the stage's deadlines.
+ *
+ * Rules, in the order they are checked:
+ *   - the person the access is for exists in the directory and is enabled;
+ *   - the requester is that person or their manager (directory ids);
+ *   - the target is on the item's allow list (by name or object id,
+ *     ignoring case); a contractor is given the item's contractor_target;
+ *   - an open duplicate is linked; a person who already holds the target is
+ *     done (these two only once the checks above passed);
+ *   - completeness: target, justification (when the item names its
+ *     variable), an end (time_bound items, and contractors when the policy
+ *     says so), dates that parse and an end after the start and after now;
+ *   - durations within the item's max_duration and, for contractors, the
+ *     contractor max_duration; a contractor names an enabled sponsor who is
+ *     not themselves;
+ *   - approvers: each stage's approvers are resolved; one who is missing
+ *     from the facts, disabled, away (automatic replies on), the requester
+ *     or the person is skipped, with the reason, and the first eligible
+ *     backup stands in; a stage with nobody left (or, with quorum "all", a
+ *     skipped approver nobody can replace) cannot be staffed.
+ *
+ * Contractors are recognised only from directory attributes (the policy's
+ * contractors.match), never from anything in the ticket. */
+#ifndef ACCESSD_POLICY_H
+#define ACCESSD_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "model.h"
+
+/* What the workflow does with the request. */
+enum policy_verdict {
+	POLICY_IGNORE,         /* the policy does not govern its catalog item */
+	POLICY_SEND_BACK,      /* problems the requester must fix; see problems */
+	POLICY_LINK_DUPLICATE, /* an open request already asks for the same */
+	POLICY_ALREADY_GRANTED,/* the person already holds the target: complete with a note */
+	POLICY_BLOCK,          /* valid, but a stage cannot be staffed: incident for IAM */
+	POLICY_PROCEED,        /* valid: ask the stages in order */
+};
+
+/* Stable problem codes (policy_code_name gives the text form for the
+ * journal and the audit; never renumber, only add). */
+enum policy_code {
+	POLICY_SUBJECT_MISSING = 1,  /* the person is not in the directory */
+	POLICY_SUBJECT_DISABLED,     /* the person's account is disabled */
+	POLICY_REQUESTER_NOT_ALLOWED,/* neither the person nor their manager */
+	POLICY_TARGET_MISSING,       /* no target given */
+	POLICY_TARGET_NOT_ALLOWED,   /* not on the item's allow list */
+	POLICY_JUSTIFICATION_MISSING,
+	POLICY_END_MISSING,          /* no end date or duration where one is needed */
+	POLICY_DATE_INVALID,         /* a date or duration that does not parse */
+	POLICY_END_NOT_AFTER_START,  /* the end is not after the start or after now */
+	POLICY_DURATION_TOO_LONG,    /* beyond the item's or the contractor maximum */
+	POLICY_SPONSOR_MISSING,      /* contractor without a sponsor */
+	POLICY_SPONSOR_INVALID,      /* sponsor unknown, disabled, or the person */
+	POLICY_DUPLICATE,            /* see POLICY_LINK_DUPLICATE */
+	POLICY_ALREADY_HAS_ACCESS,   /* see POLICY_ALREADY_GRANTED */
+	POLICY_NO_APPROVER,          /* a stage that cannot be staffed */
+};
+
+/* Why an approver was not asked. */
+enum policy_skip {
+	POLICY_SKIP_NONE,
+	POLICY_SKIP_MISSING,   /* not in the directory (or not looked up) */
+	POLICY_SKIP_DISABLED,
+	POLICY_SKIP_AWAY,      /* automatic replies on: out of office */
+	POLICY_SKIP_REQUESTER, /* nobody approves their own request */
+	POLICY_SKIP_SUBJECT,   /* nor access for themselves */
+};
+
+/* A group's members, as the caller found them in the directory. */
+struct policy_group {
+	const char *id;              /* the group's object id */
+	const char *const *members;  /* members' object ids */
+	size_t n_members;
+};
+
+/* What the directory and the ITSM say, gathered by the caller. Nothing here
+ * is freed or kept by the policy functions. */
+struct policy_facts {
+	const struct person *subject;   /* the person the access is for; required */
+	const struct person *requester; /* who opened the request; required */
+	const struct person *sponsor;   /* the sponsor variable's person; NULL: not found */
+	const struct person *people;    /* everyone else looked up by object id */
+	size_t n_people;
+	const struct policy_group *groups;
+	size_t n_groups;
+	int has_access;           /* the person already holds the resolved target */
+	const char *duplicate_of; /* number of an open request for the same person and
+				   * target, or NULL */
+};
+
+/* What policy_prepare found and what the caller must look up. */
+struct policy_lookup {
+	const struct item_config *item;     /* NULL: not governed (nothing else set) */
+	const struct target_config *target; /* NULL: none given or not allowed */
+	int contractor;                     /* the subject is a contractor */
+	const char *sponsor;   /* the sponsor variable's value (points into the
+				* request), NULL when none: look it up as the caller
+				* maps ITSM users */
+	char **people;         /* object ids to look up (owned), n_people of them */
+	size_t n_people;
+	char **groups;         /* group object ids whose members are needed (owned);
+				* each member must then be looked up as well */
+	size_t n_groups;
+};
+
+struct policy_problem {
+	enum policy_code code;
+	char *text; /* one sentence for the ticket: what is wrong and what to do */
+};
+
+/* A resolved approver. */
+struct policy_approver {
+	char *id;       /* directory object id */
+	char *upn;      /* userPrincipalName, NULL when the directory gave none */
+	char *replaces; /* a stand-in: the object id of the approver it replaces
+			 * (NULL for a primary, or for a stand-in for a whole group) */
+	enum policy_skip reason; /* a stand-in: why the primary was skipped */
+};
+
+/* An approver who was not asked, and why. */
+struct policy_skipped {
+	char *id; /* object id; NULL when there was no one to resolve (no manager) */
+	enum policy_skip reason;
+	const char *role; /* "manager", "target_owner", ... as configured (static) */
+};
+
+struct policy_stage {
+	const struct stage_config *config; /* points into the configuration */
+	enum quorum quorum;
+	struct policy_approver *approvers; /* ask these now */
+	size_t n_approvers;
+	struct policy_approver *escalation; /* add these at escalate_at_ms: the
+					     * eligible backups not already asked */
+	size_t n_escalation;
+	struct policy_skipped *skipped;
+	size_t n_skipped;
+	/* Deadlines if the stage starts at now_ms (0: never); a later stage is
+	 * re-timed with policy_stage_deadlines when it starts. */
+	int64_t remind_at_ms;
+	int64_t escalate_at_ms;
+	int64_t expire_at_ms;
+};
+
+struct policy_result {
+	enum policy_verdict verdict;
+	const struct item_config *item;     /* points into the configuration */
+	const struct target_config *target; /* the target to grant; NULL when none */
+	int contractor;
+	int64_t start_ms; /* when access begins: the start date, or now */
+	int64_t end_ms;   /* when it is removed; 0: never */
+	struct policy_problem *problems;
+	size_t n_problems;
+	struct policy_stage *stages; /* in order; set for POLICY_PROCEED and POLICY_BLOCK */
+	size_t n_stages;
+};
+
+/* Find the item and target of REQ and list what must be looked up about
+ * SUBJECT's approvers. On success returns 0 and fills *RET (release with
+ * policy_lookup_clear); -ENOMEM leaves *RET untouched. */
+int policy_prepare(const struct config *cfg, const struct request *req, const struct person *subject,
+		   struct policy_lookup *ret);
+void policy_lookup_clear(struct policy_lookup *lk);
+
+/* Evaluate REQ against the policy at NOW_MS with FACTS. On success returns
+ * 0 and fills *RET (release with policy_result_clear); -ENOMEM, or -EINVAL
+ * when FACTS lacks the subject or the requester, leaves *RET untouched. */
+int policy_evaluate(const struct config *cfg, const struct request *req, const struct policy_facts *facts,
+		    int64_t now_ms, struct policy_result *ret);
+void policy_result_clear(struct policy_result *res);
+
+/* The deadlines of STAGE when it starts at STARTED_MS (0: never). */
+void policy_stage_deadlines(const struct stage_config *stage, int64_t started_ms, int64_t *remind_at_ms,
+			    int64_t *escalate_at_ms, int64_t *expire_at_ms);
+
+/* Whether PERSON is a contractor under CFG's contractors.match rules. */
+int policy_is_contractor(const struct config *cfg, const struct person *person);
+
+/* The stable name of a code ("subject_missing", ...), of a skip reason
+ * ("away", ...) and of a verdict ("send_back", ...). */
+const char *policy_code_name(enum policy_code code);
+const char *policy_skip_name(enum policy_skip reason);
+const char *policy_verdict_name(enum policy_verdict verdict);
+
+/* Parse a date as catalog variables carry it: "YYYY-MM-DD" (the end of
+ * that day when END_OF_DAY, else its start) or "YYYY-MM-DD HH:MM:SS", UTC,
+ * into milliseconds since the epoch. Returns 0 or -EINVAL. */
+int policy_parse_date(const char *s, int end_of_day, int64_t *ret_ms);
+
+#endif

@@ -1,0 +1,235 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gather.h"
+#include "util/json.h"
+#include "util/text.h"
+
+/* Map a directory failure to what the cycle does with it. */
+static int failed(const struct directory_result *res, int r)
+{
+	return res->outcome == DIRECTORY_TRANSIENT ? -EAGAIN : r;
+}
+
+/* Look a person up, with their presence when WITH_PRESENCE. A person who
+ * does not exist is an answer (exists 0), not an error. */
+static int get_person(struct directory *d, enum directory_user_key key, const char *value, int with_presence,
+		      struct person *ret)
+{
+	struct directory_result res = { 0 };
+	struct person p = { 0 };
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!value || !*value)
+		return 0;
+	r = directory_get_user(d, key, value, &p, &res);
+	if (r < 0) {
+		/* A key the connector refuses to send names nobody. */
+		r = r == -EINVAL ? 0 : failed(&res, r);
+		goto done;
+	}
+	if (p.exists && with_presence) {
+		r = directory_get_presence(d, p.id, &p.presence, &res);
+		if (r < 0)
+			r = failed(&res, r);
+	}
+done:
+	directory_result_clear(&res);
+	if (r < 0) {
+		person_clear(&p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+static int get_manager(struct directory *d, struct person *p)
+{
+	struct directory_result res = { 0 };
+	int r;
+
+	if (!p->exists)
+		return 0;
+	r = directory_get_manager(d, p->id, &p->manager_id, &res);
+	if (r < 0)
+		r = failed(&res, r);
+	directory_result_clear(&res);
+	return r;
+}
+
+/* Look up the person with object id ID into F->people, once. */
+static int add_person(struct directory *d, struct facts *f, const char *id)
+{
+	struct person *grown;
+	int r;
+
+	for (size_t i = 0; i < f->n_people; i++)
+		if (f->people[i].id && strcasecmp(f->people[i].id, id) == 0)
+			return 0;
+	grown = realloc(f->people, (f->n_people + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	f->people = grown;
+	r = get_person(d, DIRECTORY_BY_ID, id, 1, &f->people[f->n_people]);
+	if (r < 0)
+		return r;
+	f->n_people++;
+	return 0;
+}
+
+/* The members of approver group ID, each looked up as a person. A group
+ * the directory does not know is left out: the stage falls to its backups. */
+static int add_group(struct directory *d, struct facts *f, const char *id)
+{
+	struct directory_result res = { 0 };
+	struct directory_owner *members = NULL;
+	struct policy_group *grown;
+	char **ids = NULL, *gid = NULL;
+	size_t n = 0, n_ids = 0;
+	int r;
+
+	grown = realloc(f->groups, (f->n_groups + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	f->groups = grown;
+	r = directory_get_members(d, id, &members, &n, &res);
+	if (r < 0) {
+		r = r == -ENOENT ? 0 : failed(&res, r);
+		goto done;
+	}
+	ids = calloc(n ? n : 1, sizeof(*ids));
+	gid = strdup(id);
+	if (!ids || !gid) {
+		r = -ENOMEM;
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		r = add_person(d, f, members[i].id);
+		if (r < 0)
+			goto done;
+		ids[n_ids] = strdup(members[i].id);
+		if (!ids[n_ids]) {
+			r = -ENOMEM;
+			goto done;
+		}
+		n_ids++;
+	}
+	f->groups[f->n_groups++] = (struct policy_group){ .id = gid, .members = (const char *const *)ids,
+							   .n_members = n_ids };
+	ids = NULL;
+	gid = NULL;
+done:
+	for (size_t i = 0; ids && i < n_ids; i++)
+		free(ids[i]);
+	free(ids);
+	free(gid);
+	directory_users_free(members, n);
+	directory_result_clear(&res);
+	return r;
+}
+
+static int has_access(struct directory *d, const struct target_config *t, const char *user_id, int *ret)
+{
+	struct directory_result res = { 0 };
+	char *assignment = NULL;
+	int r;
+
+	if (t->kind == TARGET_APP_ROLE) {
+		r = directory_find_assignment(d, t->resource_id, user_id, t->app_role_id, &assignment, &res);
+		if (r == 0)
+			*ret = assignment != NULL;
+		free(assignment);
+	} else {
+		r = directory_is_member(d, t->group_id, user_id, ret, &res);
+	}
+	if (r < 0)
+		r = failed(&res, r);
+	directory_result_clear(&res);
+	return r;
+}
+
+/* An open request in ST for the same person and target, other than REQ. */
+static int find_duplicate(const struct state *st, const char *source, const struct request *req, const char *key,
+			  char **ret)
+{
+	const struct state_request *sr;
+	size_t iter = 0;
+
+	*ret = NULL;
+	while ((sr = state_request_next(st, &iter))) {
+		cJSON *data;
+		const char *other;
+		int match;
+
+		if (strcmp(sr->source, source) != 0 || strcmp(sr->id, req->id) == 0 || !sr->data || !sr->number)
+			continue;
+		data = cJSON_Parse(sr->data);
+		if (!data)
+			return -ENOMEM;
+		other = json_str(data, "key");
+		match = other && strcasecmp(other, key) == 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(data, "open"));
+		cJSON_Delete(data);
+		if (match) {
+			*ret = strdup(sr->number);
+			return *ret ? 0 : -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int facts_gather(struct directory *d, const struct config *cfg, const struct state *st, const char *source,
+		 const struct request *req, struct facts *ret)
+{
+	struct facts f = { 0 };
+	const char *sponsor;
+	char key[256];
+	int r;
+
+	if ((r = get_person(d, DIRECTORY_BY_UPN, req->requested_for_upn, 0, &f.subject)) < 0 ||
+	    (r = get_manager(d, &f.subject)) < 0 ||
+	    (r = get_person(d, DIRECTORY_BY_UPN, req->opened_by_upn, 0, &f.requester)) < 0)
+		goto fail;
+	r = policy_prepare(cfg, req, &f.subject, &f.lookup);
+	if (r < 0)
+		goto fail;
+	for (size_t i = 0; i < f.lookup.n_people && r == 0; i++)
+		r = add_person(d, &f, f.lookup.people[i]);
+	for (size_t i = 0; i < f.lookup.n_groups && r == 0; i++)
+		r = add_group(d, &f, f.lookup.groups[i]);
+	if (r < 0)
+		goto fail;
+	sponsor = f.lookup.sponsor;
+	if (sponsor) {
+		r = get_person(d, text_is_guid(sponsor) ? DIRECTORY_BY_ID : DIRECTORY_BY_UPN, sponsor, 0, &f.sponsor);
+		if (r < 0)
+			goto fail;
+	}
+	if (f.lookup.target && f.subject.exists) {
+		r = has_access(d, f.lookup.target, f.subject.id, &f.pf.has_access);
+		if (r < 0)
+			goto fail;
+		facts_duplicate_key(f.subject.id, f.lookup.target->name, key, sizeof(key));
+		r = find_duplicate(st, source, req, key, &f.duplicate_of);
+		if (r < 0)
+			goto fail;
+	}
+	*ret = f;
+	ret->pf.subject = &ret->subject;
+	ret->pf.requester = &ret->requester;
+	ret->pf.sponsor = sponsor ? &ret->sponsor : NULL;
+	ret->pf.people = ret->people;
+	ret->pf.n_people = ret->n_people;
+	ret->pf.groups = ret->groups;
+	ret->pf.n_groups = ret->n_groups;
+	ret->pf.duplicate_of = ret->duplicate_of;
+	return 0;
+fail:
+	facts_clear(&f);
+	return r;
+}

@@ -1,0 +1,77 @@
+#include "config.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "text.h"
+
+/* The length of the valid UTF-8 sequence at S (at most N bytes), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF are invalid. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+char *text_clean(const char *s, size_t max, char *buf)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0;
+
+	while (*p) {
+		size_t len = utf8_len(p, strnlen((const char *)p, 4));
+
+		if (n + (len ? len : 1) > max) {
+			memcpy(buf + n, TEXT_CUT_MARK, sizeof(TEXT_CUT_MARK) - 1);
+			n += sizeof(TEXT_CUT_MARK) - 1;
+			break;
+		}
+		if (len == 0) {
+			buf[n++] = '?';
+			p++;
+			continue;
+		}
+		memcpy(buf + n, p, len);
+		n += len;
+		p += len;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+int text_is_guid(const char *s)
+{
+	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+	if (!s || strlen(s) != sizeof(shape) - 1)
+		return 0;
+	for (size_t i = 0; shape[i]; i++)
+		if (shape[i] == '-' ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]) || !s[i])
+			return 0;
+	return 1;
+}

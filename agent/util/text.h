@@ -1,0 +1,23 @@
+/* Text from tickets and APIs is hostile: before it goes into a record, a
+ * note or a message it is cut to a size and made valid UTF-8. */
+#ifndef ACCESSD_TEXT_H
+#define ACCESSD_TEXT_H
+
+#include <stddef.h>
+
+/* What text_clean appends when it cuts, and the room it needs beyond MAX. */
+#define TEXT_CUT_MARK "..."
+#define TEXT_CLEAN_EXTRA sizeof(TEXT_CUT_MARK)
+
+/* Copy S into BUF, which holds MAX + TEXT_CLEAN_EXTRA bytes: cut to at most
+ * MAX bytes on a character boundary (then TEXT_CUT_MARK is appended), with
+ * each byte that is not part of valid UTF-8 (overlong forms, surrogates,
+ * stray continuation bytes) replaced by '?'. Control characters are kept:
+ * the caller escapes or replaces them as its format needs. Returns BUF. */
+char *text_clean(const char *s, size_t max, char *buf);
+
+/* Whether S is a GUID as Entra writes object ids:
+ * xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in hex digits of either case. */
+int text_is_guid(const char *s);
+
+#endif

@@ -1,0 +1,77 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "autoreply.h"
+#include "util/civil.h"
+#include "util/json.h"
+
+int autoreply_parse_utc(const char *s, int64_t *ret_ms)
+{
+	int y, mo, d, h, mi, sec, n = 0;
+	const char *p;
+
+	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+		return -EINVAL;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0)
+		return -EINVAL;
+	p = s + n;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	if (*p == 'Z')
+		p++;
+	if (*p)
+		return -EINVAL;
+	*ret_ms = ((civil_days(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000;
+	return 0;
+}
+
+static int zone_is_utc(const char *tz)
+{
+	return tz && (strcasecmp(tz, "UTC") == 0 || strcasecmp(tz, "Etc/UTC") == 0 ||
+		      strcasecmp(tz, "Coordinated Universal Time") == 0 || strcasecmp(tz, "tzone://Microsoft/Utc") == 0);
+}
+
+/* A {dateTime, timeZone} object as UTC milliseconds: UTC itself, any
+ * other zone through TO_UTC. -EINVAL, or TO_UTC's error, otherwise. */
+static int date_time_zone(const cJSON *v, autoreply_zone_fn to_utc, void *ctx, int64_t *ret_ms)
+{
+	const char *zone = json_str(v, "timeZone");
+	int64_t local;
+	int r;
+
+	if (!cJSON_IsObject(v) || !zone)
+		return -EINVAL;
+	r = autoreply_parse_utc(json_str(v, "dateTime"), &local);
+	if (r < 0)
+		return r;
+	if (zone_is_utc(zone)) {
+		*ret_ms = local;
+		return 0;
+	}
+	return to_utc ? to_utc(ctx, zone, local, ret_ms) : -EINVAL;
+}
+
+enum presence autoreply_presence(const cJSON *setting, int64_t now_ms, autoreply_zone_fn to_utc, void *ctx)
+{
+	const char *status = json_str(setting, "status");
+	const cJSON *from = cJSON_GetObjectItemCaseSensitive(setting, "scheduledStartDateTime");
+	const cJSON *to = cJSON_GetObjectItemCaseSensitive(setting, "scheduledEndDateTime");
+	int64_t start, end;
+
+	if (!status)
+		return PRESENCE_UNKNOWN;
+	if (strcmp(status, "disabled") == 0)
+		return PRESENCE_AVAILABLE;
+	if (strcmp(status, "alwaysEnabled") == 0)
+		return PRESENCE_AWAY;
+	if (strcmp(status, "scheduled") != 0)
+		return PRESENCE_UNKNOWN;
+	if (date_time_zone(from, to_utc, ctx, &start) < 0 || date_time_zone(to, to_utc, ctx, &end) < 0)
+		return PRESENCE_UNKNOWN;
+	return now_ms >= start && now_ms < end ? PRESENCE_AWAY : PRESENCE_AVAILABLE;
+}
