@@ -15,6 +15,7 @@
 #include "links.h"
 #include "store/audit.h"
 #include "store/state.h"
+#include "util/hash.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -86,23 +87,21 @@ static int on_approval(const struct approval *ap, void *userdata)
  * of the ticket's update time (accessd's own notes move that). */
 static void digest(const struct request *req, char buf[17])
 {
-	uint64_t h = 14695981039346656037ULL;
 	const char *parts[] = { req->item_id, req->item_name, req->requested_for, req->opened_by,
 				req->requested_for_upn, req->opened_by_upn };
+	uint64_t h = HASH_FNV64_INIT;
 
+	/* Each string with its NUL, so that "ab","c" and "a","bc" differ. */
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-		for (const char *p = parts[i] ? parts[i] : ""; ; p++) {
-			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-			if (!*p)
-				break;
-		}
-	for (size_t i = 0; i < req->n_vars; i++)
-		for (const char *const *s = (const char *const[]){ req->vars[i].name, req->vars[i].value, NULL }; *s; s++)
-			for (const char *p = *s; ; p++) {
-				h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-				if (!*p)
-					break;
-			}
+		h = hash_fnv64(h, parts[i] ? parts[i] : "", parts[i] ? strlen(parts[i]) + 1 : 1);
+	for (size_t i = 0; i < req->n_vars; i++) {
+		const struct variable *v = &req->vars[i];
+
+		if (v->name)
+			h = hash_fnv64(h, v->name, strlen(v->name) + 1);
+		if (v->name && v->value)
+			h = hash_fnv64(h, v->value, strlen(v->value) + 1);
+	}
 	snprintf(buf, 17, "%016llx", (unsigned long long)h);
 }
 

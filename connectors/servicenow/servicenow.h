@@ -92,9 +92,6 @@ int snow_items_condition(const char *field, const struct item_config *items, siz
  * Returns 0 or -EINVAL. */
 int snow_time_shift(const char *when, int64_t delta_ms, char out[20]);
 
-/* curl_easy_escape into a malloc'd copy the caller frees; NULL on ENOMEM. */
-char *snow_escape(const char *s);
-
 /* -- servicenow_poll.c -------------------------------------------------- */
 
 int snow_poll_requests(void *impl, const struct item_config *items, size_t n_items, const char *since,

@@ -104,7 +104,7 @@ static int page_path(const struct snow *s, const struct poll_spec *p, const char
 		n = asprintf(&query, "%s" SNOW_ORDER, items);
 	if (n < 0)
 		return -ENOMEM;
-	escaped = snow_escape(query);
+	escaped = http_escape(query, NULL);
 	free(query);
 	if (!escaped)
 		return -ENOMEM;

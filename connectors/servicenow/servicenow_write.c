@@ -30,7 +30,7 @@ static int lookup_run(struct lookup *l)
 	char *escaped, *path = NULL;
 	int r, n;
 
-	escaped = snow_escape(l->query);
+	escaped = http_escape(l->query, NULL);
 	if (!escaped)
 		return -ENOMEM;
 	if (l->table)
@@ -291,7 +291,7 @@ int snow_attach(void *impl, const char *request_id, const char *file_name, const
 		return -ENOMEM;
 	if (asprintf(&l.query, "table_name=sc_req_item^table_sys_id=%s^file_name=%s", request_id, stored) < 0)
 		goto done;
-	escaped = snow_escape(stored);
+	escaped = http_escape(stored, NULL);
 	if (!escaped || asprintf(&path, "/api/now/attachment/file?table_name=sc_req_item&table_sys_id=%s&file_name=%s",
 				 request_id, escaped) < 0)
 		goto done;
