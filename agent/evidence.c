@@ -92,7 +92,7 @@ char *evidence_build(const struct state *st, const struct state_request *sr, con
 		const struct state_approval *ap = &sr->approvals[i];
 		cJSON *a;
 
-		if (!ap->decision || strcmp(ap->decision, "approved") != 0 || !counts(plan, ap->approver))
+		if (approval_decision_from_name(ap->decision) != APPROVAL_APPROVED || !counts(plan, ap->approver))
 			continue;
 		a = cJSON_CreateObject();
 		if (!a || !cJSON_AddItemToArray(approvals, a) || !cJSON_AddStringToObject(a, "approval_id", ap->id) ||

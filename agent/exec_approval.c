@@ -20,15 +20,25 @@ static const char *stage(struct exec_run *x)
 	return name ? name : "?";
 }
 
-/* TEXT as a work note (with the ticket's STATE, NULL: unchanged), and as a
- * comment for the requester when TELL; then audited as KIND by WHO.
- * Returns 0, or the write's error (nothing is audited then). */
-static int on_ticket(struct exec_run *x, const char *state, int tell, enum audit_kind kind, const char *who,
-		     const char *text)
+/* TEXT as a work note, audited as KIND by WHO. Returns 0, or the write's
+ * error (nothing is audited then). */
+static int on_ticket(struct exec_run *x, enum audit_kind kind, const char *who, const char *text)
 {
-	int r = exec_note(x, state, NULL, text);
+	int r = exec_note(x, text);
 
-	if (r == 0 && tell)
+	if (r == 0)
+		exec_audit(x, kind, who, text, NULL, NULL);
+	return r;
+}
+
+/* The ticket moved to PHASE with TEXT as its work note and as a comment
+ * for the requester; then audited as on_ticket. */
+static int move_ticket(struct exec_run *x, enum ticket_phase phase, enum audit_kind kind, const char *who,
+			const char *text)
+{
+	int r = exec_set_phase(x, phase, text);
+
+	if (r == 0)
 		r = exec_comment(x, text);
 	if (r == 0)
 		exec_audit(x, kind, who, text, NULL, NULL);
@@ -50,17 +60,17 @@ static int ask(struct exec_run *x, const char *who, int escalation)
 		      NULL, NULL);
 		return 0;
 	}
-	r = exec_ops(x)->find_user(exec_impl(x), who, &approver);
+	r = itsm_find_user(x->a->itsm, who, &approver);
 	if (r == -ENOENT) {
 		snprintf(text, sizeof(text), "The approver %s has no account in the ITSM; the stage waits for its "
 					     "backup or expires.", who);
-		exec_note(x, NULL, NULL, text);
+		exec_note(x, text);
 		x->result = WF_RESULT_PERMANENT;
 		return r;
 	}
 	if (exec_itsm_failed(x, "finding the approver", r) < 0)
 		return r;
-	r = exec_ops(x)->create_approval(exec_impl(x), x->r->id, approver, x->id, &approval);
+	r = itsm_create_approval(x->a->itsm, x->r->id, approver, x->id, &approval);
 	if (exec_itsm_failed(x, "creating the approval", r) < 0)
 		goto done;
 	exec_add_str(x, "approval", approval);
@@ -87,7 +97,7 @@ static int note_substitute(struct exec_run *x)
 		snprintf(text, sizeof(text),
 			 "Stage \"%s\": the primary approver cannot decide (%s), so %s approves instead.",
 			 json_str(st, "name") ? json_str(st, "name") : "?", reason ? reason : "?", upn);
-		if (exec_note(x, NULL, NULL, text) < 0)
+		if (exec_note(x, text) < 0)
 			return -EAGAIN;
 		exec_audit(x, AUDIT_ESCALATION, upn, text, NULL, NULL);
 	}
@@ -110,7 +120,7 @@ int exec_escalate(struct exec_run *x)
 		return 0;
 	snprintf(text, sizeof(text), "Stage \"%s\" had no decision in time; escalated to the backup approver %s.",
 		 stage(x), x->who);
-	if (exec_note(x, NULL, NULL, text) < 0)
+	if (exec_note(x, text) < 0)
 		return 0;
 	exec_notify(x, NOTIFY_ESCALATED, text, NULL);
 	return 0;
@@ -124,8 +134,8 @@ static int has_approved(struct exec_run *x, const char *who)
 	for (size_t i = 0; sr && i < sr->n_approvals; i++) {
 		const struct state_approval *ap = &sr->approvals[i];
 
-		if (ap->stage == x->stage && ap->approver && ap->decision && strcasecmp(ap->approver, who) == 0 &&
-		    strcmp(ap->decision, "approved") == 0)
+		if (ap->stage == x->stage && ap->approver && strcasecmp(ap->approver, who) == 0 &&
+		    approval_decision_from_name(ap->decision) == APPROVAL_APPROVED)
 			return 1;
 	}
 	return 0;
@@ -147,7 +157,7 @@ int exec_remind(struct exec_run *x)
 	}
 	if (n < sizeof(text))
 		snprintf(text + n, sizeof(text) - n, ".");
-	if (on_ticket(x, NULL, 0, AUDIT_REMINDER, NULL, text) == 0)
+	if (on_ticket(x, AUDIT_REMINDER, NULL, text) == 0)
 		exec_notify(x, NOTIFY_REMINDER, text, NULL);
 	return 0;
 }
@@ -156,7 +166,7 @@ int exec_remind(struct exec_run *x)
  * requester, who closed it or was told by whoever did, gets no comment. */
 int exec_withdraw(struct exec_run *x)
 {
-	on_ticket(x, NULL, 0, AUDIT_WITHDRAWN, NULL,
+	on_ticket(x, AUDIT_WITHDRAWN, NULL,
 		  "The request was closed before every approval was in: accessd stopped working on it and "
 		  "granted nothing. A decision recorded from now on changes nothing.");
 	return 0;
@@ -170,7 +180,7 @@ int exec_ignore_decision(struct exec_run *x)
 		 "A decision by %s was ignored: they are not an approver of stage \"%s\" (or it is their own "
 		 "request).",
 		 x->who ? x->who : "?", stage(x));
-	on_ticket(x, NULL, 0, AUDIT_APPROVAL_IGNORED, x->who, text);
+	on_ticket(x, AUDIT_APPROVAL_IGNORED, x->who, text);
 	return 0;
 }
 
@@ -204,7 +214,7 @@ int exec_reject(struct exec_run *x)
 
 	snprintf(text, sizeof(text), "Rejected by %s at stage \"%s\"%s%s", x->who ? x->who : "?",
 		 stage(x), c ? ": " : ".", c ? c : "");
-	on_ticket(x, TICKET_CLOSED_INCOMPLETE, 1, AUDIT_REJECTED, x->who, text);
+	move_ticket(x, TICKET_REJECTED, AUDIT_REJECTED, x->who, text);
 	return 0;
 }
 
@@ -216,7 +226,7 @@ int exec_expire(struct exec_run *x)
 		 "Closed: stage \"%s\" had no decision before it expired. Open a new request if the access is "
 		 "still needed.",
 		 stage(x));
-	on_ticket(x, TICKET_CLOSED_INCOMPLETE, 1, AUDIT_EXPIRED, NULL, text);
+	move_ticket(x, TICKET_EXPIRED, AUDIT_EXPIRED, NULL, text);
 	return 0;
 }
 
@@ -231,7 +241,7 @@ int exec_send_back(struct exec_run *x)
 		x->oom = 1;
 		goto done;
 	}
-	on_ticket(x, TICKET_PENDING, 1, AUDIT_SENT_BACK, NULL, text);
+	move_ticket(x, TICKET_SENT_BACK, AUDIT_SENT_BACK, NULL, text);
 done:
 	free(problems);
 	free(text);
@@ -247,6 +257,6 @@ int exec_link_duplicate(struct exec_run *x)
 				     "and followed there.",
 		 dup ? dup : "an open request", x->r->plan->target ? x->r->plan->target : "this access");
 	exec_add_str(x, "duplicate_of", dup);
-	on_ticket(x, TICKET_CLOSED_SKIPPED, 1, AUDIT_DECISION, NULL, text);
+	move_ticket(x, TICKET_DUPLICATE, AUDIT_DECISION, NULL, text);
 	return 0;
 }

@@ -41,10 +41,9 @@ static const char *const auth_keys[] = { "method", "username", "password_file", 
 					 "token_url", "scope", NULL };
 static const char *const notify_keys[] = { "kind", "webhook_url_file", "webhook_url_credential", NULL };
 static const char *const retry_keys[] = { "max_attempts", "initial_backoff", "max_backoff", "budget", NULL };
-/* The connectors a kind may name; agent start-up finds them by the same. */
-static const char *const itsm_kinds[] = { "servicenow", "topdesk", "freshservice", "xurrent", NULL };
-static const char *const directory_kinds[] = { "entra", NULL };
-static const char *const notify_kinds[] = { "teams", NULL };
+/* The most settings one connection group may have: the common ones and a
+ * connector's own. */
+#define MAX_CONN_KEYS 48
 static const char *const auth_methods[] = { "basic", "oauth2", "client_credentials", NULL };
 
 int conf_parse_duration(const char *s, int64_t *ret_ms)
@@ -73,24 +72,68 @@ int conf_parse_duration(const char *s, int64_t *ret_ms)
 	return -EINVAL;
 }
 
-static char *get_kind(struct conf_parser *p, const config_setting_t *group, const char *const *kinds)
+/* The kind of GROUP, which must be one of LIST (ROLE names the list in
+ * messages); *RET is its connector, NULL when it names none. */
+static char *get_kind(struct conf_parser *p, const config_setting_t *group, const char *role, conf_connector_list list,
+		      const struct conf_connector **ret)
 {
 	const config_setting_t *s = config_setting_get_member(group, "kind");
 	char *kind = conf_get_string(p, group, "kind", 1);
-	const char *near;
+	const char *kinds[16] = { 0 }, *near;
+	char names[256] = "";
+	size_t n = 0, used = 0;
 
+	*ret = NULL;
 	if (!kind)
 		return NULL;
-	for (size_t i = 0; kinds[i]; i++)
-		if (strcmp(kind, kinds[i]) == 0)
+	for (const struct conf_connector *c; n + 1 < sizeof(kinds) / sizeof(kinds[0]) && (c = list(n)); n++) {
+		if (strcmp(kind, c->kind) == 0) {
+			*ret = c;
 			return kind;
+		}
+		kinds[n] = c->kind;
+		used += (size_t)snprintf(names + used, used < sizeof(names) ? sizeof(names) - used : 0, "%s%s",
+					 n ? ", " : "", c->kind);
+	}
 	near = conf_nearest(kind, kinds);
 	if (near)
 		conf_problem(p, s, "unknown kind \"%s\"; write kind = \"%s\";", kind, near);
 	else
-		conf_problem(p, s, "unknown kind \"%s\"; write kind = \"%s\";%s", kind, kinds[0],
-			     kinds[1] ? " (or another supported system)" : "");
+		conf_problem(p, s, "no %s connector of kind \"%s\" is built in (built in: %s); write kind = \"%s\";",
+			     role, kind, names, kinds[0] ? kinds[0] : "?");
 	return kind;
+}
+
+/* Append the NULL-terminated ADD to the KEYS (*N of them, room for
+ * MAX_CONN_KEYS and the NULL). */
+static void add_keys(const char **keys, size_t *n, const char *const *add)
+{
+	for (size_t i = 0; add && add[i] && *n < MAX_CONN_KEYS; i++) {
+		size_t k = 0;
+
+		while (k < *n && strcmp(keys[k], add[i]) != 0)
+			k++;
+		if (k == *n)
+			keys[(*n)++] = add[i];
+	}
+	keys[*n] = NULL;
+}
+
+/* The settings GROUP may have: COMMON, and those of its connector; when
+ * the kind names none, those of every connector of LIST, so that only the
+ * kind is reported. */
+static void check_conn_keys(struct conf_parser *p, const config_setting_t *group, const char *where,
+			    const char *const *common, conf_connector_list list, const struct conf_connector *c)
+{
+	const char *keys[MAX_CONN_KEYS + 1];
+	size_t n = 0;
+
+	add_keys(keys, &n, common);
+	if (c)
+		add_keys(keys, &n, c->keys);
+	for (size_t i = 0; !c && list(i); i++)
+		add_keys(keys, &n, list(i)->keys);
+	conf_check_keys(p, group, where, keys);
 }
 
 static void parse_secret(struct conf_parser *p, const config_setting_t *group, const char *name,
@@ -176,14 +219,16 @@ static void apply_tenant(struct conf_parser *p, const config_setting_t *group, s
 }
 
 static void parse_conn(struct conf_parser *p, const config_setting_t *group, const char *where,
-		       const char *const *keys, struct conn_config *c)
+		       const char *const *keys, conf_connector_list list, struct conn_config *c)
 {
 	int max_response = (int)DEFAULT_MAX_RESPONSE_BYTES;
 	config_setting_t *auth;
 
-	conf_check_keys(p, group, where, keys);
 	c->line = conf_line(group);
-	c->kind = get_kind(p, group, keys == directory_keys ? directory_kinds : itsm_kinds);
+	c->kind = get_kind(p, group, where, list, &c->connector);
+	check_conn_keys(p, group, where, keys, list, c->connector);
+	if (c->connector && c->connector->parse && c->connector->parse(p, group, &c->settings) < 0)
+		p->diag->oom = 1;
 	c->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	c->timeout_ms = DEFAULT_TIMEOUT_MS;
 	c->max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
@@ -237,11 +282,14 @@ static void parse_retry(struct conf_parser *p, const config_setting_t *group, st
 			     "e.g. initial_backoff = \"1s\";");
 }
 
-static void parse_notify(struct conf_parser *p, const config_setting_t *group, struct notify_config *n)
+static void parse_notify(struct conf_parser *p, const config_setting_t *group, conf_connector_list list,
+			 struct notify_config *n)
 {
+	const struct conf_connector *c;
+
 	conf_check_keys(p, group, "notify", notify_keys);
 	n->line = conf_line(group);
-	n->kind = get_kind(p, group, notify_kinds);
+	n->kind = get_kind(p, group, "notify", list, &c);
 	parse_secret(p, group, "webhook_url", &n->webhook_url);
 }
 
@@ -274,7 +322,7 @@ static const config_setting_t *group_of(struct conf_parser *p, const config_sett
 	return NULL;
 }
 
-int conf_load(const char *path, struct config **ret, struct diag *diag)
+int conf_load(const char *path, const struct conf_connectors *connectors, struct config **ret, struct diag *diag)
 {
 	struct conf_parser p = { .file = path, .diag = diag };
 	size_t before = diag->n;
@@ -320,15 +368,15 @@ int conf_load(const char *path, struct config **ret, struct diag *diag)
 		parse_daemon(&p, s, cfg);
 	s = config_setting_get_member(root, "itsm");
 	if (s && config_setting_is_group(s))
-		parse_conn(&p, s, "itsm", itsm_keys, &cfg->itsm);
+		parse_conn(&p, s, "itsm", itsm_keys, connectors->itsm, &cfg->itsm);
 	else
 		conf_problem(&p, s, "'itsm' must be a group naming the ITSM connection; write itsm = { kind = \"servicenow\"; ... };");
 	s = group_of(&p, root, "directory", 0, "directory = { kind = \"entra\"; ... };");
 	if (s)
-		parse_conn(&p, s, "directory", directory_keys, &cfg->directory);
+		parse_conn(&p, s, "directory", directory_keys, connectors->directory, &cfg->directory);
 	s = group_of(&p, root, "notify", 0, "notify = { kind = \"teams\"; webhook_url_file = \"...\"; };");
 	if (s)
-		parse_notify(&p, s, &cfg->notify);
+		parse_notify(&p, s, connectors->notify, &cfg->notify);
 	s = group_of(&p, root, "retry", 0, "retry = { max_attempts = 5; ... };");
 	if (s)
 		parse_retry(&p, s, &cfg->retry);
@@ -356,6 +404,8 @@ fail:
 
 static void conn_free(struct conn_config *c)
 {
+	if (c->connector && c->connector->free)
+		c->connector->free(c->settings);
 	free(c->kind);
 	free(c->base_url);
 	free(c->username);

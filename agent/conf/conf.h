@@ -25,6 +25,32 @@ struct secret_ref {
 	char *credential; /* a systemd credential name, in $CREDENTIALS_DIRECTORY */
 };
 
+struct conf_parser;
+struct config_setting_t;
+
+/* A connector as the configuration sees it: its kind, and the settings of
+ * its own beside those every connection has (struct conn_config). */
+struct conf_connector {
+	const char *kind;
+	const char *const *keys; /* its own settings, NULL-terminated; NULL: none */
+	/* Read those settings of GROUP into *RET (NULL: nothing to keep),
+	 * reporting each mistake through P (conf_parse.h) with its line, as
+	 * every other setting is. Returns 0, or -ENOMEM. NULL: no settings. */
+	int (*parse)(struct conf_parser *p, const struct config_setting_t *group, void **ret);
+	void (*free)(void *settings);
+};
+
+/* The connectors built in, one list per role: entry I of the list, NULL
+ * past the last. The shell hands them to conf_load (the configuration sits
+ * below the connectors and cannot name them), so the registry of each role
+ * is the one list of the kinds a configuration may name. */
+typedef const struct conf_connector *(*conf_connector_list)(size_t i);
+struct conf_connectors {
+	conf_connector_list itsm;
+	conf_connector_list directory;
+	conf_connector_list notify;
+};
+
 /* One external system (ITSM, directory, notification channel). */
 struct conn_config {
 	char *kind;     /* "servicenow", ... */
@@ -48,6 +74,8 @@ struct conn_config {
 	char *user_attribute;
 	int64_t poll_overlap_ms;
 	int page_size;
+	const struct conf_connector *connector; /* the connector kind names */
+	void *settings; /* what its parse read (its own type), or NULL */
 	int line; /* where the group starts, for messages */
 };
 
@@ -228,11 +256,13 @@ struct config {
 	struct policy_config policy;
 };
 
-/* Parse and validate PATH. On success returns 0 and a config the caller owns
- * (free with conf_free). On failure returns -EINVAL (problems in the file,
- * each appended to DIAG), or another negative errno when the file cannot be
- * read (also described in DIAG); *ret is left untouched. */
-int conf_load(const char *path, struct config **ret, struct diag *diag);
+/* Parse and validate PATH, whose connections may name the kinds of
+ * CONNECTORS (and have the settings those connectors read). On success
+ * returns 0 and a config the caller owns (free with conf_free). On failure
+ * returns -EINVAL (problems in the file, each appended to DIAG), or another
+ * negative errno when the file cannot be read (also described in DIAG);
+ * *ret is left untouched. */
+int conf_load(const char *path, const struct conf_connectors *connectors, struct config **ret, struct diag *diag);
 
 /* Free a configuration; NULL is fine. Returns NULL. */
 struct config *conf_free(struct config *cfg);

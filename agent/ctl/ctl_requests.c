@@ -57,7 +57,8 @@ static const char *waiting_for(const struct state_request *sr, char *buf, size_t
 	for (size_t i = 0; i < sr->n_approvals && n < size; i++) {
 		const struct state_approval *ap = &sr->approvals[i];
 
-		if (ap->stage != sr->stage || !ap->approver || !ap->decision || strcmp(ap->decision, "requested") != 0)
+		if (ap->stage != sr->stage || !ap->approver ||
+		    approval_decision_from_name(ap->decision) != APPROVAL_REQUESTED)
 			continue;
 		n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? "," : "", ap->approver);
 	}

@@ -91,6 +91,7 @@ static int snow_open(const struct conn_config *conf, const struct retry_config *
 	if (!s)
 		return -ENOMEM;
 	s->conf = conf;
+	s->states = conf->settings ? conf->settings : &snow_default_states;
 	s->retry = *retry;
 	r = http_client_new(&opts, &s->http);
 	if (r < 0)
@@ -221,7 +222,12 @@ int snow_get(struct snow *s, const char *what, const char *path, cJSON **ret_roo
 }
 
 const struct itsm_ops servicenow_ops = {
-	.kind = "servicenow",
+	.conf = {
+		.kind = "servicenow",
+		.keys = snow_conf_keys,
+		.parse = snow_states_parse,
+		.free = snow_states_free,
+	},
 	.open = snow_open,
 	.close = snow_close,
 	.poll_requests = snow_poll_requests,
@@ -229,7 +235,8 @@ const struct itsm_ops servicenow_ops = {
 	.find_user = snow_find_user,
 	.create_approval = snow_create_approval,
 	.cancel_approval = snow_cancel_approval,
-	.set_state = snow_set_state,
+	.set_phase = snow_set_phase,
+	.add_note = snow_add_note,
 	.add_comment = snow_add_comment,
 	.attach = snow_attach,
 	.create_incident = snow_create_incident,

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "conf/conf.h"
+#include "connectors/connectors.h"
 #include "conf/conf_parse.h"
 #include "util/text.h"
 
@@ -74,7 +75,7 @@ static void test_valid(void **state)
 	struct config *cfg = NULL;
 
 	(void)state;
-	assert_int_equal(conf_load(path, &cfg, &d), 0);
+	assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), 0);
 	assert_int_equal(d.n, 0);
 	assert_int_equal(cfg->poll_interval_ms, 120000);
 	assert_int_equal(cfg->log_level, LOG_LEVEL_DEBUG);
@@ -101,7 +102,7 @@ static void test_every_problem_is_reported(void **state)
 	char expect[512];
 
 	(void)state;
-	assert_int_equal(conf_load(path, &cfg, &d), -EINVAL);
+	assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), -EINVAL);
 	assert_null(cfg);
 	assert_int_equal(d.n, 5);
 	snprintf(expect, sizeof(expect), "%s:1: 'poll_interval' must be a duration", path);
@@ -132,7 +133,7 @@ static void test_auth_methods(void **state)
 	char expect[512];
 
 	(void)state;
-	assert_int_equal(conf_load(path, &cfg, &d), -EINVAL);
+	assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), -EINVAL);
 	assert_int_equal(d.n, 2);
 	snprintf(expect, sizeof(expect), "%s:2: unknown method \"kerberos\"", path);
 	assert_memory_equal(d.msgs[0], expect, strlen(expect));
@@ -149,7 +150,7 @@ static void test_unreadable_file(void **state)
 	struct config *cfg = NULL;
 
 	(void)state;
-	assert_int_equal(conf_load("/nonexistent/accessd.conf", &cfg, &d), -ENOENT);
+	assert_int_equal(conf_load("/nonexistent/accessd.conf", &connectors_builtin, &cfg, &d), -ENOENT);
 	assert_int_equal(d.n, 1);
 	assert_string_equal(d.msgs[0], "/nonexistent/accessd.conf: cannot read the configuration file: No such file or directory");
 	diag_clear(&d);
@@ -217,7 +218,7 @@ static void test_base_is_valid(void **state)
 	struct config *cfg = NULL;
 
 	(void)state;
-	assert_int_equal(conf_load(path, &cfg, &d), 0);
+	assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), 0);
 	assert_int_equal(cfg->policy.n_targets, 5);
 	assert_int_equal(cfg->policy.targets[2].class, TARGET_PRIVILEGED);
 	assert_int_equal(cfg->policy.targets[4].kind, TARGET_APP_ROLE);
@@ -345,7 +346,7 @@ static void test_broken_configurations(void **state)
 		struct config *cfg = NULL;
 		size_t want = cases[i].expect[1] ? 2 : 1;
 
-		assert_int_equal(conf_load(path, &cfg, &d), -EINVAL);
+		assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), -EINVAL);
 		assert_null(cfg);
 		if (d.n != want)
 			for (size_t k = 0; k < d.n; k++)
@@ -372,7 +373,7 @@ static void test_also_adds_steps(void **state)
 	struct config *cfg = NULL;
 
 	(void)state;
-	assert_int_equal(conf_load(path, &cfg, &d), 0);
+	assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), 0);
 	assert_int_equal(cfg->policy.targets[0].n_also, 2);
 	assert_ptr_equal(cfg->policy.targets[0].also[0], &cfg->policy.targets[3]);
 	assert_ptr_equal(cfg->policy.targets[0].also[1], &cfg->policy.targets[4]);
@@ -409,7 +410,7 @@ static void test_tenant_sets_token_url(void **state)
 	struct config *cfg = NULL;
 
 	(void)state;
-	assert_int_equal(conf_load(path, &cfg, &d), 0);
+	assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), 0);
 	assert_string_equal(cfg->directory.token_url,
 			    "https://login.microsoftonline.com/b4dbfff9-4097-4dfd-8988-c823b329885b/oauth2/v2.0/token");
 	conf_free(cfg);
@@ -427,7 +428,7 @@ static void test_example_configuration(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/conf/accessd.conf", srcdir ? srcdir : "../..");
-	assert_int_equal(conf_load(path, &cfg, &d), 0);
+	assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), 0);
 	vpn = conf_find_item(cfg, NULL, "VPN Access");
 	mbx = conf_find_item(cfg, "", "Shared Mailbox Access");
 	app = conf_find_item(cfg, "2B7C4E91A3F04D5E8C1B6A7D9E0F1A2B", "renamed in the catalog");
