@@ -238,6 +238,7 @@ static void test_overlap_is_not_delivered_twice(void **state)
 struct one_request {
 	int n;
 	char upn[64], opener[64], item[64], group[64], justification[64], description[64];
+	enum ticket_phase phases[4];
 };
 
 static int keep_request(const struct request *req, void *userdata)
@@ -245,6 +246,8 @@ static int keep_request(const struct request *req, void *userdata)
 	struct one_request *o = userdata;
 	const char *v;
 
+	if (o->n < 4)
+		o->phases[o->n] = req->phase;
 	o->n++;
 	snprintf(o->upn, sizeof(o->upn), "%s", req->requested_for_upn ? req->requested_for_upn : "");
 	snprintf(o->opener, sizeof(o->opener), "%s", req->opened_by_upn ? req->opened_by_upn : "");
@@ -629,6 +632,76 @@ static void test_writes_happen_once(void **state)
 	itsm_close(itsm);
 }
 
+/* An instance with states of its own: what is written and how what is
+ * read maps, through the connector's settings. */
+static void test_states_of_the_instance(void **state)
+{
+	static const char *const closed[] = { "30", "40", NULL };
+	static const char *const requested[] = { "awaiting", NULL };
+	static const char *const approved[] = { "approved", "approved_by_delegate", NULL };
+	static const char *const rejected[] = { "rejected", NULL };
+	static const char *const cancelled[] = { "withdrawn", NULL };
+	static const struct snow_states custom = {
+		.state = { [TICKET_IMPLEMENTING] = "21", [TICKET_COMPLETED] = "30", [TICKET_REJECTED] = "40" },
+		.stage = { [TICKET_COMPLETED] = "done" },
+		.closed = closed,
+		.approval = { [APPROVAL_REQUESTED] = requested, [APPROVAL_APPROVED] = approved,
+			      [APPROVAL_REJECTED] = rejected, [APPROVAL_CANCELLED] = cancelled },
+	};
+	struct itsm *itsm;
+	struct one_request o = { 0 };
+	struct approvals a = { 0 };
+	char *id = NULL, *id2 = NULL, *wm = NULL, seed[512];
+
+	(void)state;
+	itsm_close(open_snow(AUTH_BASIC, 10));
+	conf.settings = (void *)&custom;
+	assert_int_equal(itsm_open(&conf, &retry, &fake.env, &itsm), 0);
+	seed_ritms(VPN, 1, 2);
+	touch_ritm(2, "2026-01-01 00:00:30");
+	snprintf(seed, sizeof(seed),
+		 "{\"servicenow\": {\"sc_req_item\": [{\"sys_id\": \"%s\", \"state\": \"40\"}]}}", RITM(02));
+	assert_int_equal(emu_post(&emu, "/_emu/seed", seed), 0);
+
+	/* Phases go out as the instance's state and stage; one it has no
+	 * state for is refused before anything is sent. */
+	assert_int_equal(itsm_set_phase(itsm, RITM(01), TICKET_COMPLETED, "Done", "req1.complete"), 0);
+	assert_int_equal(stored("sc_req_item", "\"state\":\"30\""), 1);
+	assert_int_equal(stored("sc_req_item", "\"stage\":\"done\""), 1);
+	assert_int_equal(itsm_set_phase(itsm, RITM(01), TICKET_SENT_BACK, "Back", "req1.back"), -EINVAL);
+	assert_int_equal(itsm_set_phase(itsm, RITM(01), TICKET_OPEN, "Open", "req1.open"), -EINVAL);
+
+	/* Read back: 30 and 40 are closed here, and read as the phases
+	 * written with them. */
+	assert_int_equal(itsm_poll_requests(itsm, &vpn_item, 1, NULL, keep_request, &o, &wm), 0);
+	free(wm);
+	wm = NULL;
+	assert_int_equal(o.n, 2);
+	assert_int_equal(o.phases[0], TICKET_COMPLETED);
+	assert_int_equal(o.phases[1], TICKET_REJECTED);
+
+	/* Approval records: asked in the instance's state, a delegate's
+	 * approval counts as approved, cancelling writes its own word and
+	 * leaves a decision alone. */
+	assert_int_equal(itsm_create_approval(itsm, RITM(01), BOB, "req1.approve", &id), 0);
+	assert_int_equal(stored("sysapproval_approver", "\"state\":\"awaiting\""), 1);
+	assert_int_equal(itsm_create_approval(itsm, RITM(01), ALICE, "req1.approve.2", &id2), 0);
+	assert_int_equal(itsm_cancel_approval(itsm, id2, "req1.cancel"), 0);
+	assert_int_equal(stored("sysapproval_approver", "\"state\":\"withdrawn\""), 1);
+	snprintf(seed, sizeof(seed),
+		 "{\"servicenow\": {\"sysapproval_approver\": [{\"sys_id\": \"%s\", \"state\": \"approved_by_delegate\","
+		 " \"sys_updated_on\": \"2027-01-01 00:00:00\"}]}}", id);
+	assert_int_equal(emu_post(&emu, "/_emu/seed", seed), 0);
+	assert_int_equal(itsm_cancel_approval(itsm, id, "req1.cancel.1"), -EBUSY);
+	assert_int_equal(itsm_poll_approvals(itsm, &vpn_item, 1, "2026-12-31 00:00:00", keep_approval, &a, &wm), 0);
+	assert_int_equal(a.n, 1);
+	assert_string_equal(a.state, "approved");
+	free(wm);
+	free(id);
+	free(id2);
+	itsm_close(itsm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -643,6 +716,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_values_cannot_change_a_query),
 		cmocka_unit_test(test_bad_number_is_skipped),
 		cmocka_unit_test(test_writes_happen_once),
+		cmocka_unit_test(test_states_of_the_instance),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
