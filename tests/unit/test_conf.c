@@ -13,6 +13,7 @@
 
 #include "conf/conf.h"
 #include "connectors/connectors.h"
+#include "connectors/servicenow/servicenow.h"
 #include "conf/conf_parse.h"
 #include "util/text.h"
 
@@ -446,6 +447,65 @@ static void test_example_configuration(void **state)
 	conf_free(cfg);
 }
 
+/* The example's commented ServiceNow states, written out, are the
+ * defaults the connector uses without them: the documentation cannot drift
+ * from the code. */
+static void test_servicenow_states_as_documented(void **state)
+{
+	const char *srcdir = getenv("ACCESSD_SRCDIR");
+	const struct snow_states *st, *def = &snow_default_states;
+	char path[4096], line[512], *text = NULL, *written;
+	size_t size = 0;
+	FILE *in, *out = open_memstream(&text, &size);
+	struct diag d = { 0 };
+	struct config *cfg = NULL;
+	int on = 0, found = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/conf/accessd.conf", srcdir ? srcdir : "../..");
+	in = fopen(path, "r");
+	assert_non_null(in);
+	assert_non_null(out);
+	while (fgets(line, sizeof(line), in)) {
+		on |= strncmp(line, "  # states = {", 14) == 0;
+		if (on && strncmp(line, "  # ", 4) == 0) {
+			fprintf(out, "  %s", line + 4);
+			found++;
+			on = !strstr(line, "cancelled = \"cancelled\"; };");
+		} else {
+			fputs(line, out);
+		}
+	}
+	fclose(in);
+	fclose(out);
+	assert_true(found > 10);
+	written = write_temp(text);
+	free(text);
+	assert_int_equal(conf_load(written, &connectors_builtin, &cfg, &d), 0);
+	st = cfg->itsm.settings;
+	assert_non_null(st);
+	for (int p = 0; p < TICKET_PHASES; p++) {
+		assert_true((st->state[p] == NULL) == (def->state[p] == NULL));
+		assert_true((st->stage[p] == NULL) == (def->stage[p] == NULL));
+		if (def->state[p])
+			assert_string_equal(st->state[p], def->state[p]);
+		if (def->stage[p])
+			assert_string_equal(st->stage[p], def->stage[p]);
+	}
+	for (size_t i = 0; def->closed[i] || st->closed[i]; i++) {
+		assert_true(st->closed[i] && def->closed[i]);
+		assert_string_equal(st->closed[i], def->closed[i]);
+	}
+	for (int dec = APPROVAL_REQUESTED; dec < APPROVAL_DECISIONS; dec++)
+		for (size_t i = 0; def->approval[dec][i] || st->approval[dec][i]; i++) {
+			assert_true(st->approval[dec][i] && def->approval[dec][i]);
+			assert_string_equal(st->approval[dec][i], def->approval[dec][i]);
+		}
+	conf_free(cfg);
+	unlink(written);
+	free(written);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -460,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_nearest_and_guid),
 		cmocka_unit_test(test_tenant_sets_token_url),
 		cmocka_unit_test(test_example_configuration),
+		cmocka_unit_test(test_servicenow_states_as_documented),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
