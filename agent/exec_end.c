@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "agent.h"
 #include "core/plan.h"
 #include "evidence.h"
 #include "exec.h"
 #include "store/state.h"
+#include "util/civil.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -26,11 +26,12 @@ static void step_ids(struct exec_run *x, char ids[][128], const char **v)
 
 static void format_time(int64_t ms, char *buf, size_t size)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
+	char utc[20];
 
-	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm))
+	if (civil_format(ms, utc) < 0)
 		snprintf(buf, size, "?");
+	else
+		snprintf(buf, size, "%s UTC", utc);
 }
 
 int exec_complete(struct exec_run *x)

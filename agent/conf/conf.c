@@ -86,14 +86,18 @@ static char *get_kind(struct conf_parser *p, const config_setting_t *group, cons
 	*ret = NULL;
 	if (!kind)
 		return NULL;
-	for (const struct conf_connector *c; n + 1 < sizeof(kinds) / sizeof(kinds[0]) && (c = list(n)); n++) {
-		if (strcmp(kind, c->kind) == 0) {
-			*ret = c;
+	for (size_t i = 0; list(i); i++)
+		if (strcmp(kind, list(i)->kind) == 0) {
+			*ret = list(i);
 			return kind;
 		}
-		kinds[n] = c->kind;
-		used += (size_t)snprintf(names + used, used < sizeof(names) ? sizeof(names) - used : 0, "%s%s",
-					 n ? ", " : "", c->kind);
+	for (; n + 1 < sizeof(kinds) / sizeof(kinds[0]) && list(n); n++) {
+		int w = snprintf(names + used, sizeof(names) - used, "%s%s", n ? ", " : "", list(n)->kind);
+
+		kinds[n] = list(n)->kind;
+		if (w < 0 || (size_t)w >= sizeof(names) - used)
+			break;
+		used += (size_t)w;
 	}
 	near = conf_nearest(kind, kinds);
 	if (near)
