@@ -163,7 +163,10 @@ class Emulator:
                 for name, data in body.items():
                     if name not in self.vendors:
                         return Response(400, {"error": "unknown vendor %r" % name})
-                    self.vendors[name].seed(data)
+                    try:
+                        self.vendors[name].seed(data)
+                    except (KeyError, TypeError, ValueError) as e:
+                        return Response(400, {"error": "bad %s seed: %r" % (name, e)})
             return Response(200, {"ok": True})
         if len(parts) == 2 and parts[0] in ("config", "state") and parts[1] in self.vendors:
             vendor = self.vendors[parts[1]]

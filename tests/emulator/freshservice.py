@@ -200,7 +200,11 @@ class Freshservice:
             ("GET", API + r"/workspaces/(\d+)", self.view_workspace),
             ("GET", API + r"/ticket_form_fields", self.ticket_fields),
         ]
+        # Anything else under /api/v2 answers as Freshservice does: 405 on a
+        # known path, else 404.
+        routes += [(method, API + r"/.*", self.no_such_route) for method in ("GET", "POST", "PUT", "DELETE")]
         self.routes = [(method, re.compile(path), self.metered(handler)) for method, path, handler in routes]
+        self.known = [re.compile(path) for _, path, _ in routes[:-4]]
 
     # -- control -------------------------------------------------------
     def reset(self):
@@ -551,6 +555,11 @@ class Freshservice:
             resp.headers.update(self.meter)
             return resp
         return run
+
+    def no_such_route(self, req):
+        if any(p.fullmatch(req.path) for p in self.known):
+            return self.error(405, "Method not allowed")
+        return self.error(404, "No such API: %s" % req.path)
 
     # -- request bodies and paging --------------------------------------
     def body(self, req, allowed, multipart=False):

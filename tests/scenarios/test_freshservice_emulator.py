@@ -344,6 +344,14 @@ class FreshserviceEmulator(unittest.TestCase):
         self.emu.call("POST", "/_emu/config/freshservice", {"consume": 5})
         self.assertEqual(self.call("GET", "/workspaces")[0], 429)
 
+    def test_wrong_method_unknown_path_and_bad_seed(self):
+        status, _, body = self.call("PUT", "/tickets", body={"status": 2})
+        self.assertEqual((status, body["code"]), (405, "method_not_allowed"))
+        status, _, body = self.call("GET", "/no_such_resource")
+        self.assertEqual((status, body["code"]), (404, "not_found"))
+        with self.assertRaises(AssertionError):
+            self.emu.seed({"freshservice": {"approvals": [{"ticket_id": 999999, "approver_id": self.alice}]}})
+
     def test_generic_faults_apply(self):
         sr = self.ticket()
         self.emu.fault(kind="status", status=503, path="/api/v2/tickets$", times=1)
