@@ -38,13 +38,13 @@ static const char *const itsm_keys[] = { CONN_KEYS, NULL };
 static const char *const directory_keys[] = { CONN_KEYS, "tenant_id", NULL };
 static const char *const auth_keys[] = { "method", "username", "password_file", "password_credential",
 					 "client_id", "client_secret_file", "client_secret_credential",
-					 "token_url", "scope", NULL };
+					 "token_url", "scope", "api_key_file", "api_key_credential", NULL };
 static const char *const notify_keys[] = { "kind", "webhook_url_file", "webhook_url_credential", NULL };
 static const char *const retry_keys[] = { "max_attempts", "initial_backoff", "max_backoff", "budget", NULL };
 /* The most settings one connection group may have: the common ones and a
  * connector's own. */
 #define MAX_CONN_KEYS 48
-static const char *const auth_methods[] = { "basic", "oauth2", "client_credentials", NULL };
+static const char *const auth_methods[] = { "basic", "oauth2", "client_credentials", "api_key", NULL };
 
 int conf_parse_duration(const char *s, int64_t *ret_ms)
 {
@@ -165,17 +165,20 @@ static void check_auth_keys(struct conf_parser *p, const config_setting_t *auth,
 	static const char *const password_keys[] = { "username", "password_file", "password_credential", NULL };
 	static const char *const client_keys[] = { "client_id", "client_secret_file", "client_secret_credential",
 						   "token_url", "scope", NULL };
-	const char *const *unused = method == AUTH_BASIC ? client_keys
-				    : method == AUTH_CLIENT_CREDENTIALS ? password_keys
-									: NULL;
+	static const char *const key_keys[] = { "api_key_file", "api_key_credential", NULL };
+	const char *const *unused[2] = {
+		method == AUTH_BASIC ? client_keys : method == AUTH_OAUTH2 ? NULL : password_keys,
+		method == AUTH_API_KEY ? client_keys : key_keys,
+	};
 
-	for (size_t i = 0; unused && unused[i]; i++) {
-		config_setting_t *s = config_setting_get_member(auth, unused[i]);
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; unused[k] && unused[k][i]; i++) {
+			config_setting_t *s = config_setting_get_member(auth, unused[k][i]);
 
-		if (s)
-			conf_problem(p, s, "'%s' is not used with method \"%s\"; remove it, or change the method",
-				     unused[i], method_name);
-	}
+			if (s)
+				conf_problem(p, s, "'%s' is not used with method \"%s\"; remove it, or change the method",
+					     unused[k][i], method_name);
+		}
 }
 
 static void parse_auth(struct conf_parser *p, const config_setting_t *auth, struct conn_config *c)
@@ -184,8 +187,8 @@ static void parse_auth(struct conf_parser *p, const config_setting_t *auth, stru
 
 	conf_check_keys(p, auth, "auth", auth_keys);
 	if (conf_get_word(p, auth, "method", auth_methods, &method) == 0)
-		conf_problem(p, auth, "'method' is missing here; add method = \"basic\";, \"oauth2\"; or "
-				      "\"client_credentials\";");
+		conf_problem(p, auth, "'method' is missing here; add method = \"basic\";, \"oauth2\";, "
+				      "\"client_credentials\"; or \"api_key\";");
 	if (method < 0)
 		return;
 	c->auth = (enum auth_method)method;
@@ -200,6 +203,8 @@ static void parse_auth(struct conf_parser *p, const config_setting_t *auth, stru
 		c->token_url = conf_get_string(p, auth, "token_url", 0);
 		c->scope = conf_get_string(p, auth, "scope", 0);
 	}
+	if (c->auth == AUTH_API_KEY)
+		parse_secret(p, auth, "api_key", &c->api_key);
 }
 
 /* The tenant's token endpoint, unless the configuration names one. */
@@ -419,6 +424,8 @@ static void conn_free(struct conn_config *c)
 	free(c->client_secret.file);
 	free(c->client_secret.credential);
 	free(c->token_url);
+	free(c->api_key.file);
+	free(c->api_key.credential);
 	free(c->scope);
 	free(c->tenant_id);
 	free(c->ca_bundle);

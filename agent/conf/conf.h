@@ -17,6 +17,7 @@ enum auth_method {
 	AUTH_BASIC,              /* username + password on every request */
 	AUTH_OAUTH2,             /* OAuth2 password grant (ServiceNow /oauth_token.do) */
 	AUTH_CLIENT_CREDENTIALS, /* OAuth2 client credentials (Entra) */
+	AUTH_API_KEY,            /* a key or token the connector sends as its API wants */
 };
 
 /* Where a secret comes from: exactly one of the two is set. */
@@ -61,6 +62,7 @@ struct conn_config {
 	char *client_id;             /* oauth2, client_credentials */
 	struct secret_ref client_secret; /* oauth2, client_credentials */
 	char *token_url;             /* NULL: the connector's default endpoint */
+	struct secret_ref api_key;   /* api_key */
 	char *scope;                 /* client_credentials; NULL: the connector's default */
 	char *tenant_id;             /* directory: the Entra tenant (GUID); NULL: not given */
 	char *ca_bundle; /* NULL: the system's CA store */

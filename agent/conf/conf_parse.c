@@ -105,7 +105,7 @@ static void join_words(char *buf, size_t size, const char *const *words)
  * that says where it belongs rather than a plain "unknown key". */
 static int inline_secret(struct conf_parser *p, const config_setting_t *s, const char *name)
 {
-	static const char *const secrets[] = { "password", "client_secret", "webhook_url", NULL };
+	static const char *const secrets[] = { "password", "client_secret", "webhook_url", "api_key", NULL };
 
 	for (size_t i = 0; secrets[i]; i++) {
 		if (strcmp(name, secrets[i]) != 0)

@@ -85,7 +85,7 @@ static int snow_open(const struct conn_config *conf, const struct retry_config *
 	struct snow *s;
 	int r;
 
-	if (!snow_field_name_ok(conf->user_attribute))
+	if (!snow_field_name_ok(conf->user_attribute) || conf->auth == AUTH_API_KEY)
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -225,8 +225,8 @@ const struct itsm_ops servicenow_ops = {
 	.conf = {
 		.kind = "servicenow",
 		.keys = snow_conf_keys,
-		.parse = snow_states_parse,
-		.free = snow_states_free,
+		.parse = snow_conf_parse,
+		.free = snow_conf_free,
 	},
 	.open = snow_open,
 	.close = snow_close,

@@ -115,10 +115,11 @@ extern const struct snow_states snow_default_states;
 
 /* The configuration side (struct conf_connector): the settings states,
  * closed_states and approval_states, parsed into a struct snow_states on
- * top of the defaults and checked (a phase must read back as itself). */
+ * top of the defaults and checked (a phase must read back as itself); and
+ * an auth method ServiceNow does not take, refused. */
 extern const char *const snow_conf_keys[];
-int snow_states_parse(struct conf_parser *p, const struct config_setting_t *group, void **ret);
-void snow_states_free(void *settings);
+int snow_conf_parse(struct conf_parser *p, const struct config_setting_t *group, void **ret);
+void snow_conf_free(void *settings);
 
 /* The phase a request item in STATE reads as: the first phase written as
  * that state whose closedness agrees with closed_states, else

@@ -3,7 +3,8 @@
  * which sysapproval_approver states mean which decision. Instances
  * customise their choice lists, so the itsm group of accessd.conf may say
  * (states, closed_states, approval_states); what it leaves out keeps the
- * out-of-the-box values below. */
+ * out-of-the-box values below. The same parse refuses an auth method the
+ * Table API does not take. */
 #include "config.h"
 
 #include <errno.h>
@@ -86,7 +87,7 @@ const char *snow_decision_value(const struct snow_states *st, enum approval_deci
 	return (unsigned)d < APPROVAL_DECISIONS && st->approval[d] ? st->approval[d][0] : NULL;
 }
 
-void snow_states_free(void *settings)
+void snow_conf_free(void *settings)
 {
 	struct snow_states *st = settings;
 
@@ -229,7 +230,7 @@ static void parse_decisions(struct conf_parser *p, struct snow_states *st, const
 						     approval_decision_name((enum approval_decision)e));
 }
 
-int snow_states_parse(struct conf_parser *p, const struct config_setting_t *group, void **ret)
+int snow_conf_parse(struct conf_parser *p, const struct config_setting_t *group, void **ret)
 {
 	const config_setting_t *where[TICKET_PHASES] = { 0 }, *s;
 	struct snow_states *st = malloc(sizeof(*st));
@@ -238,6 +239,11 @@ int snow_states_parse(struct conf_parser *p, const struct config_setting_t *grou
 	if (!st)
 		return -ENOMEM;
 	*st = snow_default_states;
+	s = config_setting_get_member(group, "auth");
+	s = s && config_setting_is_group(s) ? config_setting_get_member(s, "method") : NULL;
+	if (s && config_setting_get_string(s) && strcmp(config_setting_get_string(s), "api_key") == 0)
+		conf_problem(p, s, "ServiceNow does not take an API key here; write method = \"basic\";, \"oauth2\"; "
+				   "or \"client_credentials\";");
 	s = config_setting_get_member(group, "states");
 	if (s && config_setting_is_group(s))
 		parse_phases(p, st, s, where);
@@ -261,7 +267,7 @@ int snow_states_parse(struct conf_parser *p, const struct config_setting_t *grou
 	if (closed_ok)
 		check_phases(p, st, where, config_setting_get_member(group, "closed_states"));
 	if (p->diag->oom) {
-		snow_states_free(st);
+		snow_conf_free(st);
 		return -ENOMEM;
 	}
 	*ret = st;

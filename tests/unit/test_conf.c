@@ -13,6 +13,8 @@
 
 #include "conf/conf.h"
 #include "connectors/connectors.h"
+#include "connectors/directory.h"
+#include "connectors/notify.h"
 #include "connectors/servicenow/servicenow.h"
 #include "conf/conf_parse.h"
 #include "util/text.h"
@@ -447,6 +449,68 @@ static void test_example_configuration(void **state)
 	conf_free(cfg);
 }
 
+/* A connector of another ITSM (a kind the test registers) may take an API
+ * key; ServiceNow does not; the key is a secret like any other. */
+static const struct conf_connector keyed = { .kind = "keyed" };
+
+static const struct conf_connector *keyed_list(size_t i)
+{
+	return i == 0 ? &keyed : NULL;
+}
+
+static void test_api_key_method(void **state)
+{
+	static const struct conf_connectors with_keyed = { keyed_list, directory_connector, notify_connector };
+	static const char *const tail = "policy = { items = ( { name = \"VPN Access\"; } ); };\n";
+	static const struct {
+		const char *kind, *auth, *expect[2]; /* after "FILE:" */
+	} cases[] = {
+		{ "keyed", "method = \"api_key\"; api_key_file = \"/etc/accessd/key\";", { NULL } },
+		{ "keyed", "method = \"api_key\"; api_key_credential = \"key\";", { NULL } },
+		{ "servicenow", "method = \"api_key\"; api_key_file = \"/etc/accessd/key\";",
+		  { "1: ServiceNow does not take an API key here; write method = \"basic\";, \"oauth2\"; or "
+		    "\"client_credentials\";" } },
+		{ "keyed", "method = \"api_key\"; api_key_file = \"/k\"; password_file = \"/p\";",
+		  { "1: 'password_file' is not used with method \"api_key\"; remove it, or change the method" } },
+		{ "keyed", "method = \"basic\"; username = \"u\"; password_file = \"/p\"; api_key_file = \"/k\";",
+		  { "1: 'api_key_file' is not used with method \"basic\"; remove it, or change the method" } },
+		{ "keyed", "method = \"api_key\"; api_key = \"hunter2\";",
+		  { "1: a secret is never written in the configuration; write api_key_file = \"/etc/accessd/...\"; "
+		    "(readable only by accessd) or api_key_credential = \"name\"; (a systemd credential)",
+		    "1: no api_key given; write api_key_file = \"/etc/accessd/...\"; or api_key_credential = \"name\"; "
+		    "(a systemd credential)" } },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[1024], expect[1024], *path;
+		struct diag d = { 0 };
+		struct config *cfg = NULL;
+
+		snprintf(text, sizeof(text), "itsm = { kind = \"%s\"; base_url = \"https://x\"; auth = { %s }; };\n%s",
+			 cases[i].kind, cases[i].auth, tail);
+		path = write_temp(text);
+		if (!cases[i].expect[0]) {
+			assert_int_equal(conf_load(path, &with_keyed, &cfg, &d), 0);
+			assert_int_equal(cfg->itsm.auth, AUTH_API_KEY);
+			assert_true(cfg->itsm.api_key.file || cfg->itsm.api_key.credential);
+			conf_free(cfg);
+		} else {
+			assert_int_equal(conf_load(path, strcmp(cases[i].kind, "keyed") == 0 ? &with_keyed
+											    : &connectors_builtin,
+						   &cfg, &d), -EINVAL);
+			assert_int_equal(d.n, cases[i].expect[1] ? 2 : 1);
+			for (size_t k = 0; k < d.n; k++) {
+				snprintf(expect, sizeof(expect), "%s:%s", path, cases[i].expect[k]);
+				assert_string_equal(d.msgs[k], expect);
+			}
+		}
+		diag_clear(&d);
+		unlink(path);
+		free(path);
+	}
+}
+
 /* The example's commented ServiceNow states, written out, are the
  * defaults the connector uses without them: the documentation cannot drift
  * from the code. */
@@ -521,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_tenant_sets_token_url),
 		cmocka_unit_test(test_example_configuration),
 		cmocka_unit_test(test_servicenow_states_as_documented),
+		cmocka_unit_test(test_api_key_method),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
