@@ -109,10 +109,9 @@ int ticket_phase_from_name(const char *name, enum ticket_phase *ret);
 const char *approval_decision_name(enum approval_decision d);
 
 /* A journaled decision read back. Journals written before the neutral
- * vocabulary hold ServiceNow's approval states, whose four decisions are
- * spelled as the names above; any other state ("not requested",
- * "not_required", ...) was never a decision and reads as APPROVAL_UNKNOWN,
- * as does NULL. */
+ * vocabulary hold the ITSM's own approval state there (ServiceNow's, whose
+ * four decisions are spelled as the names above); any other value was
+ * never a decision and reads as APPROVAL_UNKNOWN, as does NULL. */
 enum approval_decision approval_decision_from_name(const char *name);
 
 /* The value of the variable NAME in VARS, or NULL. Points into VARS. */

@@ -31,7 +31,9 @@ struct snow_states {
 	/* For each decision, the sysapproval_approver states that mean it,
 	 * NULL-terminated, the first one written; NULL for APPROVAL_UNKNOWN. */
 	const char *const *approval[APPROVAL_DECISIONS];
-	char **owned[16]; /* the lists read from the configuration */
+	/* The lists read from the configuration: a state and a stage for each
+	 * phase, closed_states, and each decision's at most. */
+	char **owned[2 * TICKET_PHASES + 1 + APPROVAL_DECISIONS];
 	size_t n_owned;
 };
 
