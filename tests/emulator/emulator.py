@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The API emulator for accessd's tests and demo.
 
-One process that speaks the vendors' REST APIs (ServiceNow today; Graph,
-Teams and the other ITSMs as they are added) on a loopback port, plus a small
+One process that speaks the vendors' REST APIs (ServiceNow, Graph, Teams,
+Xurrent; the other ITSMs as they are added) on a loopback port, each vendor
+under its own paths (Graph under /v1.0/, Xurrent under /v1/), plus a small
 control API under /_emu/ for the tests:
 
   GET    /_emu/health             {"ok": true}
@@ -39,6 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import graph  # noqa: E402
 import servicenow  # noqa: E402
 import teams  # noqa: E402
+import xurrent  # noqa: E402
 from api import Request, Response  # noqa: E402
 
 
@@ -79,7 +81,7 @@ class Emulator:
     def __init__(self):
         self.lock = threading.RLock()
         self.stopping = threading.Event()
-        self.vendors = {v.name: v for v in (servicenow.ServiceNow(), graph.Graph(), teams.Teams())}
+        self.vendors = {v.name: v for v in (servicenow.ServiceNow(), graph.Graph(), teams.Teams(), xurrent.Xurrent())}
         self.default_vendor = self.vendors["servicenow"]
         self.reset()
 
