@@ -124,8 +124,9 @@ TASK_STATUSES = ("registered", "declined", "assigned", "accepted", "in_progress"
                  "waiting_for_customer", "request_pending", "failed", "rejected", "completed", "approved", "canceled")
 TASK_FINISHED = ("failed", "rejected", "completed", "approved", "canceled")
 
-# Reference fields and what they point at; a reference is written as
-# {"id", "name"} for people and teams, {"id", "subject"} for the rest.
+# Reference fields and what they point at (None: records not kept here,
+# written as {"id"}); a reference is written as {"id", "name"} for people and
+# teams, {"id", "subject"} for the rest. A task's template is a task template.
 REFS = {"created_by": "people", "requested_by": "people", "requested_for": "people", "member": "people",
         "manager": "people", "approver": "people", "person": "people", "team": "teams",
         "template": "request_templates", "workflow": "workflows", "workflow_template": "workflow_templates",
@@ -451,7 +452,7 @@ class Xurrent:
             if f in TIMES:
                 v = xq.format_time(v, self.tz)
             elif f in REFS:
-                v = self.ref(REFS[f], v)
+                v = self.ref(None if kind == "tasks" and f == "template" else REFS[f], v)
             elif f == "attachments":
                 v = [dict(a, created_at=xq.format_time(a["created_at"], self.tz)) for a in v]
             out[f] = v
@@ -850,6 +851,10 @@ class Xurrent:
         for field, kind in (("team", "teams"), ("member", "people")):
             if field + "_id" in body:
                 ch[field] = self.check(body, field, errors, kind=kind)
+        if task is None and "template_id" in body:
+            ch["template"] = body["template_id"]
+            if not isinstance(ch["template"], int) or isinstance(ch["template"], bool):
+                errors.append(["template", "Template is invalid"])
         if task is None and ch.get("category") != "approval" and not ch.get("team"):
             errors.append(["team", "Team can't be blank"])
         if "custom_fields" in body:

@@ -330,8 +330,9 @@ class Approvals(XurrentCase):
         self.assertEqual((status, err["errors"]), (422, [["planned_duration", "Planned duration can't be blank"]]))
         status, _, err = self.call("POST", "/v1/workflows/%d/tasks" % wf, dict(body, category="implementation"))
         self.assertEqual((status, err["errors"]), (422, [["team", "Team can't be blank"]]))
-        status, _, task = self.call("POST", "/v1/workflows/%d/tasks" % wf, body)
-        self.assertEqual((status, task["status"], task["sourceID"], task["source"]), (201, "assigned", action, "accessd"))
+        status, _, task = self.call("POST", "/v1/workflows/%d/tasks" % wf, dict(body, template_id=42))
+        self.assertEqual((status, task["status"], task["sourceID"], task["source"], task["template"]),
+                         (201, "assigned", action, "accessd", {"id": 42}))
         status, _, a = self.call("POST", "/v1/tasks/%d/approvals" % task["id"], {"approver_id": MIA})
         self.assertEqual((status, a["status"]), (201, "assigned"))
         status, _, found = self.call("GET", "/v1/tasks", {"source": "accessd", "sourceID": action})
