@@ -3,8 +3,9 @@ attachment storage upload (S3-style or "local"), and the OAuth token
 endpoint. Written from developer.xurrent.com; doc/itsm-xurrent.md lists each
 rule with its source and marks what is our reading.
 
-Base URL for the agent: http://127.0.0.1:PORT/v1 (Graph's /v1.0/... is a
-different path). OAuth: POST /token (the real host is oauth.xurrent.com).
+The API root is http://127.0.0.1:PORT/v1 (base_url = http://127.0.0.1:PORT;
+the connector appends /v1; Graph's /v1.0/... is a different path). OAuth:
+POST /token (the real host is oauth.xurrent.com).
 
 Every /v1 call but GET /v1 needs "Authorization: Bearer <token>" and the
 account, "X-Xurrent-Account: <id>" (the legacy "X-4me-Account" works too):
