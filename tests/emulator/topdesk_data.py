@@ -226,11 +226,17 @@ class Table:
         candidates, in_order = None, False
         conds = fiql.conjuncts(tree)
         for field, op, values in conds:
-            if values is not None and field in self.eq and op in ("==", "=in="):
+            if values is None or op not in ("==", "=in="):
+                continue
+            if field == "id":
+                ids = {v for v in values if v in self.records}
+            elif field in self.eq:
                 ids = set()
                 for v in values:
                     ids |= self.eq[field].get(v, set())
-                candidates = ids if candidates is None else candidates & ids
+            else:
+                continue
+            candidates = ids if candidates is None else candidates & ids
         if candidates is None:
             for field, op, values in conds:
                 if values is not None and field in self.ordered and op in ("=ge=", "=gt="):

@@ -73,7 +73,7 @@ class TOPdeskEmulator(unittest.TestCase):
         self.emu.seed({"topdesk": {"incidents": recs}})
 
     def fiql(self, query, **params):
-        return self.call("GET", "/incidents", dict(params, query=query, pageSize=100))
+        return self.call("GET", "/incidents", dict({"pageSize": 100}, **params, query=query))
 
     # -- authentication ------------------------------------------------------
     def test_application_password_basic_auth(self):
@@ -301,6 +301,54 @@ class TOPdeskEmulator(unittest.TestCase):
         _, _, old = self.call("GET", "/operatorChanges", {"query": "number==nothing"})
         self.assertEqual(len(old["results"]), 5)
         self.assertEqual(self.call("GET", "/operatorChanges", {"sort": "id:asc"})[0], 400)
+
+    def test_changes_paged_by_id_skip_none_while_they_move(self):
+        # The connector's plan (doc/itsm-topdesk.md): filter on the
+        # modification date, sort by id, page by offset. Records changed or
+        # created between pages must not push any record past the reader.
+        for i in range(30):
+            self.new_change(template={"id": td.template_id("VPN Access")}, requester={"id": td.person_id("bob")},
+                            briefDescription="vpn %d" % i, modificationDate="2026-11-01T10:00:%02dZ" % i)
+        before = {c["id"] for c in self.state()["changes"]}
+        params = {"query": "modificationDate=ge=2026-11-01T10:00:00Z", "sort": "id:asc", "pageSize": 5,
+                  "fields": "id,modificationDate"}
+        seen, start, rounds = [], 0, 0
+        while True:
+            _, _, page = self.call("GET", "/operatorChanges", dict(params, pageStart=start))
+            seen += [c["id"] for c in page["results"]]
+            if len(page["results"]) < 5:
+                break
+            start += 5
+            rounds += 1
+            ids = sorted(before)
+            # Behind and ahead of the reader, records change; new ones come.
+            self.emu.seed({"topdesk": {"changes": [{"id": ids[rounds]}, {"id": ids[-rounds]}]}})
+            self.new_change(template={"id": td.template_id("VPN Access")}, requester={"id": td.person_id("bob")},
+                            briefDescription="new %d" % rounds)
+        self.assertEqual(before - set(seen), set())
+
+    def test_incidents_keyed_by_modification_date_skip_none_while_they_move(self):
+        # Each page asks again from the newest modification date seen (to the
+        # second: FIQL takes no fraction), as the connector does; an offset
+        # would skip the neighbour of a record that moved to the end.
+        self.incidents(20)
+        last, seen, rounds = "2026-11-01T00:00:00Z", set(), 0
+        while True:
+            status, _, page = self.fiql("modificationDate=ge=" + last, sort="modificationDate:asc", pageSize=4)
+            if status == 204:
+                break
+            fresh = [p for p in page if (p["id"], p["modificationDate"]) not in seen]
+            seen |= {(p["id"], p["modificationDate"]) for p in fresh}
+            last = page[-1]["modificationDate"][:19] + "Z"
+            if status == 200 or not fresh:
+                break
+            rounds += 1
+            self.emu.seed({"topdesk": {"incidents": [{"id": page[0]["id"], "briefDescription": "moved %d" % rounds}]}})
+        self.assertGreater(rounds, 3)
+        # The reader ends with every record as it is now, the moved ones too.
+        final = {(i["id"], self.call("GET", "/incidents/id/" + i["id"])[2]["modificationDate"])
+                 for i in self.state()["incidents"]}
+        self.assertEqual(final - seen, set())
 
     def test_change_memos_cannot_be_hidden(self):
         c = self.new_change()
