@@ -99,8 +99,6 @@ INCIDENT_SCHEMA = dict({
 }, **optional_fields_schema(""))
 INCIDENT_DATES = ["creationDate", "modificationDate", "callDate", "closedDate", "completedDate", "targetDate",
                   "onHoldDate", "responseDate"] + OPTIONAL_DATES
-INCIDENT_UNSORTABLE = {"externalLinks", "escalationStatus", "action", "attachments", "partialIncidents",
-                       "request", "requests"}
 # What an operator may write on an incident (IncidentCreateBody / IncidentUpdateBody).
 INCIDENT_WRITABLE = {
     "action", "actionInvisibleForCaller", "branch", "branchExtraFieldA", "branchExtraFieldB", "briefDescription",
@@ -377,10 +375,6 @@ class TOPdesk:
             if isinstance(holder, dict) and holder.get(parts[-1]) is not None:
                 holder[parts[-1]] = render_date(holder[parts[-1]], style)
         return out
-
-    def person_ref(self, pid):
-        p = self.persons.get(pid)
-        return {"id": p["id"], "name": p.get("dynamicName", "")} if p else None
 
     def operator_ref(self, oid):
         o = self.operators.get(oid)

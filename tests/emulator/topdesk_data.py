@@ -176,9 +176,6 @@ class Table:
         self.eq = {f: {} for f in eq}
         self.ordered = {f: SortedIndex() for f in ordered}
 
-    def __len__(self):
-        return len(self.records)
-
     def get(self, rid):
         return self.records.get(rid)
 
