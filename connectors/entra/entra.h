@@ -12,7 +12,7 @@
 #include "graph_error.h"
 #include "net/http.h"
 #include "net/oauth.h"
-#include "tzdb.h"
+#include "util/tzdb.h"
 
 /* Cap on the pages of one listing (owners), so a server that keeps
  * sending nextLinks cannot keep us busy. */

@@ -11,7 +11,7 @@
 #include "autoreply.h"
 #include "entra.h"
 #include "odata.h"
-#include "tzdb.h"
+#include "util/tzdb.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/text.h"
