@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -62,6 +64,37 @@ static int counts(const struct plan *plan, const char *who)
 	return 0;
 }
 
+/* The stages a rule approved, each as an approval by "rule:<name>" with
+ * the facts it matched, as the plan froze them. */
+static int rule_approvals(const struct plan *plan, cJSON *approvals)
+{
+	const cJSON *st;
+	int k = 0;
+
+	cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(plan->root, "stages")) {
+		const char *rule = json_str(st, "rule");
+		char who[96];
+		cJSON *a;
+
+		if (rule) {
+			snprintf(who, sizeof(who), "rule:%s", rule);
+			a = cJSON_CreateObject();
+			if (!a || !cJSON_AddItemToArray(approvals, a)) {
+				cJSON_Delete(a);
+				return -ENOMEM;
+			}
+			if (!cJSON_AddStringToObject(a, "approver", who) ||
+			    !cJSON_AddStringToObject(a, "decision", "approved") || !cJSON_AddNumberToObject(a, "stage", k) ||
+			    (json_str(st, "name") && !cJSON_AddStringToObject(a, "stage_name", json_str(st, "name"))) ||
+			    !cJSON_AddStringToObject(a, "rule", rule) ||
+			    (json_str(st, "because") && !cJSON_AddStringToObject(a, "because", json_str(st, "because"))))
+				return -ENOMEM;
+		}
+		k++;
+	}
+	return 0;
+}
+
 char *evidence_build(const struct state *st, const struct state_request *sr, const struct plan *plan,
 		     const char *const *step_ids, int64_t completed_ms)
 {
@@ -102,6 +135,8 @@ char *evidence_build(const struct state *st, const struct state_request *sr, con
 		    !cJSON_AddNumberToObject(a, "seen_at_ms", (double)ap->at_ms))
 			goto done;
 	}
+	if (rule_approvals(plan, approvals) < 0)
+		goto done;
 	text = cJSON_Print(o);
 done:
 	cJSON_Delete(o);
