@@ -68,29 +68,27 @@ static int counts(const struct plan *plan, const char *who)
  * the facts it matched, as the plan froze them. */
 static int rule_approvals(const struct plan *plan, cJSON *approvals)
 {
-	const cJSON *st;
-	int k = 0;
-
-	cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(plan->root, "stages")) {
-		const char *rule = json_str(st, "rule");
+	for (size_t k = 0; k < plan->wf.n_stages; k++) {
+		const cJSON *st = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(plan->root, "stages"), (int)k);
+		struct plan_rule pr;
 		char who[96];
 		cJSON *a;
 
-		if (rule) {
-			snprintf(who, sizeof(who), "rule:%s", rule);
-			a = cJSON_CreateObject();
-			if (!a || !cJSON_AddItemToArray(approvals, a)) {
-				cJSON_Delete(a);
-				return -ENOMEM;
-			}
-			if (!cJSON_AddStringToObject(a, "approver", who) ||
-			    !cJSON_AddStringToObject(a, "decision", "approved") || !cJSON_AddNumberToObject(a, "stage", k) ||
-			    (json_str(st, "name") && !cJSON_AddStringToObject(a, "stage_name", json_str(st, "name"))) ||
-			    !cJSON_AddStringToObject(a, "rule", rule) ||
-			    (json_str(st, "because") && !cJSON_AddStringToObject(a, "because", json_str(st, "because"))))
-				return -ENOMEM;
+		plan_rule(plan, (int)k, &pr);
+		if (!pr.rule)
+			continue;
+		snprintf(who, sizeof(who), "rule:%s", pr.rule);
+		a = cJSON_CreateObject();
+		if (!a || !cJSON_AddItemToArray(approvals, a)) {
+			cJSON_Delete(a);
+			return -ENOMEM;
 		}
-		k++;
+		if (!cJSON_AddStringToObject(a, "approver", who) || !cJSON_AddStringToObject(a, "decision", "approved") ||
+		    !cJSON_AddNumberToObject(a, "stage", (double)k) ||
+		    (json_str(st, "name") && !cJSON_AddStringToObject(a, "stage_name", json_str(st, "name"))) ||
+		    !cJSON_AddStringToObject(a, "rule", pr.rule) ||
+		    (pr.because && !cJSON_AddStringToObject(a, "because", pr.because)))
+			return -ENOMEM;
 	}
 	return 0;
 }

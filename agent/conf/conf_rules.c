@@ -99,11 +99,18 @@ static int check_words(struct ctx *c, const config_setting_t *s, const struct ru
 			continue;
 		}
 		near = conf_nearest(rc->values[i], words);
-		if (near)
+		if (near) {
 			conf_problem(c->p, s, "%s \"%s\" is not known; write \"%s\"", name, rc->values[i], near);
-		else
-			conf_problem(c->p, s, "%s \"%s\" is not known; write one of \"%s\"%s%s%s", name, rc->values[i],
-				     words[0], words[1] ? ", \"" : "", words[1] ? words[1] : "", words[1] ? "\"" : "");
+		} else {
+			char list[128];
+			size_t used = 0;
+
+			list[0] = '\0';
+			for (size_t k = 0; words[k] && used < sizeof(list); k++)
+				used += (size_t)snprintf(list + used, sizeof(list) - used, "%s\"%s\"", k ? ", " : "",
+							 words[k]);
+			conf_problem(c->p, s, "%s \"%s\" is not known; write one of %s", name, rc->values[i], list);
+		}
 		bad = 1;
 	}
 	return bad ? -EINVAL : 0;

@@ -223,6 +223,16 @@ char *plan_problems(const struct plan *p)
 	return text;
 }
 
+void plan_rule(const struct plan *p, int stage, struct plan_rule *ret)
+{
+	const cJSON *from = stage < 0 ? p->root
+				      : cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(p->root, "stages"), stage);
+
+	ret->rule = json_str(from, stage < 0 ? "rejected_by_rule" : "rule");
+	ret->because = ret->rule ? json_str(from, "because") : NULL;
+	ret->why_not = ret->rule ? NULL : json_str(from, stage < 0 ? "no_reject_rule" : "no_rule");
+}
+
 cJSON *plan_record_json(const struct wf_record *rec)
 {
 	cJSON *o = cJSON_CreateObject();

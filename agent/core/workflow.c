@@ -118,14 +118,17 @@ static const char *rule_stage_rejecter(const struct wf_plan *plan, size_t s, con
 }
 
 /* A person's rejection of a stage before the current one that a rule
- * approved; NULL when none. */
-static const char *overruled(const struct wf_plan *plan, const struct wf_record *r, const struct wf_input *ev)
+ * approved; NULL when none. *STAGE is set to that stage. */
+static const char *overruled(const struct wf_plan *plan, const struct wf_record *r, const struct wf_input *ev,
+			     int *stage)
 {
 	const char *who;
 
 	for (int s = 0; s < r->stage; s++)
-		if (plan->stages[s].by_rule && (who = rule_stage_rejecter(plan, (size_t)s, ev)))
+		if (plan->stages[s].by_rule && (who = rule_stage_rejecter(plan, (size_t)s, ev))) {
+			*stage = s;
 			return who;
+		}
 	return NULL;
 }
 
@@ -281,9 +284,12 @@ static void await(const struct wf_plan *plan, struct wf_record *r, const struct 
 		  struct wf_actions *acts)
 {
 	const struct wf_stage *st = &plan->stages[r->stage];
-	const char *rejecter = overruled(plan, r, ev);
+	int stage = r->stage;
+	const char *rejecter = overruled(plan, r, ev, &stage);
 
 	if (rejecter) {
+		/* The request ends at the stage the person rejected. */
+		r->stage = stage;
 		reject(r, rejecter, acts);
 		return;
 	}
@@ -433,9 +439,11 @@ int wf_decide(const struct wf_record *in, const struct wf_plan *plan, const stru
 	if (ev->ticket_closed &&
 	    (r.state == WF_NEW || r.state == WF_SENT_BACK || r.state == WF_AWAITING || r.state == WF_ESCALATED)) {
 		const char *rejecter = NULL;
+		int stage = r.stage;
 
 		if ((r.state == WF_AWAITING || r.state == WF_ESCALATED) &&
-		    ((rejecter = overruled(plan, &r, ev)) || stage_verdict(plan, &r, ev, &rejecter) == REJECTED)) {
+		    ((rejecter = overruled(plan, &r, ev, &stage)) || stage_verdict(plan, &r, ev, &rejecter) == REJECTED)) {
+			r.stage = stage;
 			reject(&r, rejecter, &a);
 		} else {
 			r.state = WF_WITHDRAWN;
