@@ -106,9 +106,9 @@ static int check_words(struct ctx *c, const config_setting_t *s, const struct ru
 			size_t used = 0;
 
 			list[0] = '\0';
-			for (size_t k = 0; words[k] && used < sizeof(list); k++)
-				used += (size_t)snprintf(list + used, sizeof(list) - used, "%s\"%s\"", k ? ", " : "",
-							 words[k]);
+			for (size_t w = 0; words[w] && used < sizeof(list); w++)
+				used += (size_t)snprintf(list + used, sizeof(list) - used, "%s\"%s\"", w ? ", " : "",
+							 words[w]);
 			conf_problem(c->p, s, "%s \"%s\" is not known; write one of %s", name, rc->values[i], list);
 		}
 		bad = 1;
