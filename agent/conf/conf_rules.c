@@ -10,8 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
-/* The vocabulary, in the order of enum rule_kind from RULE_DEPARTMENT on;
- * a rule's group also has its name. */
+/* The vocabulary, in the order of enum rule_kind (a key's index is its
+ * kind); a rule's own group also has its name. */
 static const char *const cond_keys[] = { "all", "any", "department", "company_name", "employee_type", "user_type",
 					 "member_of", "requester", "target", "target_class", "duration_at_most",
 					 "time", "holds", NULL };

@@ -61,6 +61,12 @@ class Rules(tenant.TenantCase):
         self.assertEqual(t.workflow_state(ritm), "awaiting-approval")
         self.assertIn(MANAGER_BY_RULE, self.notes(t, ritm))
         self.assertEqual(t.members("Finance-Mailbox-Access"), [])
+        # The department is read because a rule names it; the company is not.
+        selects = [r["query"].get("$select", "") for r in self.emu.requests()
+                   if r["method"] == "GET" and r["path"].startswith("/v1.0/users/") and r["path"].count("/") == 3]
+        self.assertTrue(selects)
+        self.assertTrue(all("department" in q.split(",") and "companyName" not in q.split(",") for q in selects),
+                        selects)
         # The plan froze the rule and the facts; the journal has the action.
         plan = self.plan(t, ritm)
         self.assertEqual(plan["stages"][0]["rule"], "finance-short")
