@@ -41,9 +41,6 @@ static const char *const auth_keys[] = { "method", "username", "password_file", 
 					 "token_url", "scope", "api_key_file", "api_key_credential", NULL };
 static const char *const notify_keys[] = { "kind", "webhook_url_file", "webhook_url_credential", NULL };
 static const char *const retry_keys[] = { "max_attempts", "initial_backoff", "max_backoff", "budget", NULL };
-/* The most settings one connection group may have: the common ones and a
- * connector's own. */
-#define MAX_CONN_KEYS 48
 static const char *const auth_methods[] = { "basic", "oauth2", "client_credentials", "api_key", NULL };
 
 int conf_parse_duration(const char *s, int64_t *ret_ms)
@@ -106,38 +103,6 @@ static char *get_kind(struct conf_parser *p, const config_setting_t *group, cons
 		conf_problem(p, s, "no %s connector of kind \"%s\" is built in (built in: %s); write kind = \"%s\";",
 			     role, kind, names, kinds[0] ? kinds[0] : "?");
 	return kind;
-}
-
-/* Append the NULL-terminated ADD to the KEYS (*N of them, room for
- * MAX_CONN_KEYS and the NULL). */
-static void add_keys(const char **keys, size_t *n, const char *const *add)
-{
-	for (size_t i = 0; add && add[i] && *n < MAX_CONN_KEYS; i++) {
-		size_t k = 0;
-
-		while (k < *n && strcmp(keys[k], add[i]) != 0)
-			k++;
-		if (k == *n)
-			keys[(*n)++] = add[i];
-	}
-	keys[*n] = NULL;
-}
-
-/* The settings GROUP may have: COMMON, and those of its connector; when
- * the kind names none, those of every connector of LIST, so that only the
- * kind is reported. */
-static void check_conn_keys(struct conf_parser *p, const config_setting_t *group, const char *where,
-			    const char *const *common, conf_connector_list list, const struct conf_connector *c)
-{
-	const char *keys[MAX_CONN_KEYS + 1];
-	size_t n = 0;
-
-	add_keys(keys, &n, common);
-	if (c)
-		add_keys(keys, &n, c->keys);
-	for (size_t i = 0; !c && list(i); i++)
-		add_keys(keys, &n, list(i)->keys);
-	conf_check_keys(p, group, where, keys);
 }
 
 static void parse_secret(struct conf_parser *p, const config_setting_t *group, const char *name,
@@ -235,7 +200,7 @@ static void parse_conn(struct conf_parser *p, const config_setting_t *group, con
 
 	c->line = conf_line(group);
 	c->kind = get_kind(p, group, where, list, &c->connector);
-	check_conn_keys(p, group, where, keys, list, c->connector);
+	conf_check_connector_keys(p, group, where, keys, list, c->connector, 0);
 	if (c->connector && c->connector->parse && c->connector->parse(p, group, &c->settings) < 0)
 		p->diag->oom = 1;
 	c->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
@@ -333,7 +298,7 @@ static const config_setting_t *group_of(struct conf_parser *p, const config_sett
 
 int conf_load(const char *path, const struct conf_connectors *connectors, struct config **ret, struct diag *diag)
 {
-	struct conf_parser p = { .file = path, .diag = diag };
+	struct conf_parser p = { .file = path, .diag = diag, .connectors = connectors };
 	size_t before = diag->n;
 	const config_setting_t *root, *s;
 	struct config *cfg;

@@ -39,6 +39,12 @@ struct conf_connector {
 	 * every other setting is. Returns 0, or -ENOMEM. NULL: no settings. */
 	int (*parse)(struct conf_parser *p, const struct config_setting_t *group, void **ret);
 	void (*free)(void *settings);
+	/* The same for each item of the policy (ITSM connectors only): the
+	 * settings it adds to an item (where a catalog item's variables are
+	 * read, for instance), parsed into item_config.settings. */
+	const char *const *item_keys;
+	int (*parse_item)(struct conf_parser *p, const struct config_setting_t *item, void **ret);
+	void (*free_item)(void *settings);
 };
 
 /* The connectors built in, one list per role: entry I of the list, NULL
@@ -235,7 +241,8 @@ struct item_variables {
  * is polled but can grant nothing. */
 struct item_config {
 	char *name;   /* catalog item name, as the ITSM shows it */
-	char *sys_id; /* catalog item id; NULL: match by name */
+	char *sys_id; /* catalog item id ("id", or "sys_id" as before); NULL: match by name */
+	void *settings; /* what the ITSM connector's parse_item read, or NULL */
 	int line;
 	const struct target_config **allow; /* the allow list; point into policy.targets */
 	size_t n_allow;

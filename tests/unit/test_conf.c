@@ -618,9 +618,22 @@ static void test_example_configuration(void **state)
 	conf_free(cfg);
 }
 
-/* A connector of another ITSM (a kind the test registers) may take an API
- * key; ServiceNow does not; the key is a secret like any other. */
-static const struct conf_connector keyed = { .kind = "keyed" };
+/* A connector of another ITSM, which the tests register: it takes an API
+ * key, and each item may say which form of that ITSM it is. */
+static const char *const keyed_item_keys[] = { "form", NULL };
+
+static int keyed_parse_item(struct conf_parser *p, const struct config_setting_t *item, void **ret)
+{
+	*ret = conf_get_string(p, item, "form", 0);
+	return 0;
+}
+
+static const struct conf_connector keyed = {
+	.kind = "keyed",
+	.item_keys = keyed_item_keys,
+	.parse_item = keyed_parse_item,
+	.free_item = free,
+};
 
 static const struct conf_connector *keyed_list(size_t i)
 {
@@ -673,6 +686,60 @@ static void test_api_key_method(void **state)
 				snprintf(expect, sizeof(expect), "%s:%s", path, cases[i].expect[k]);
 				assert_string_equal(d.msgs[k], expect);
 			}
+		}
+		diag_clear(&d);
+		unlink(path);
+		free(path);
+	}
+}
+
+/* An item's settings of the ITSM connector are read by the connector, and
+ * refused when another connector is configured; the catalog item's id is
+ * "id" (or "sys_id", as before). */
+static void test_item_settings_of_the_connector(void **state)
+{
+	static const struct conf_connectors with_keyed = { keyed_list, directory_connector, notify_connector };
+	static const struct {
+		const char *kind, *item, *expect; /* after "FILE:" */
+	} cases[] = {
+		{ "keyed", "name = \"VPN Access\"; id = \"201\"; form = \"vpn-form\";", NULL },
+		{ "servicenow", "name = \"VPN Access\"; sys_id = \"201\";", NULL },
+		{ "servicenow", "name = \"VPN Access\"; form = \"vpn-form\";",
+		  "2: unknown setting 'form' in an item; remove it, or use one of: name, id, sys_id, allow, target, "
+		  "contractor_target, variables, time_bound, max_duration, stages, privileged_stages, auto_reject_when" },
+		{ "keyd", "name = \"VPN Access\"; form = \"vpn-form\";",
+		  "1: unknown kind \"keyd\"; write kind = \"keyed\";" },
+		{ "keyed", "name = \"VPN Access\"; id = \"201\"; sys_id = \"201\";",
+		  "2: id and sys_id both name the catalog item; keep id" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[1024], expect[1024], *path;
+		struct diag d = { 0 };
+		struct config *cfg = NULL;
+		int r;
+
+		snprintf(text, sizeof(text),
+			 "itsm = { kind = \"%s\"; base_url = \"https://x\"; auth = { method = \"basic\"; username = "
+			 "\"u\"; password_file = \"/p\"; }; };\npolicy = { items = ( { %s } ); };\n",
+			 cases[i].kind, cases[i].item);
+		path = write_temp(text);
+		r = conf_load(path, strcmp(cases[i].kind, "servicenow") == 0 ? &connectors_builtin : &with_keyed, &cfg,
+			      &d);
+		if (!cases[i].expect) {
+			assert_int_equal(r, 0);
+			assert_string_equal(cfg->items[0].sys_id, "201");
+			if (strcmp(cases[i].kind, "keyed") == 0)
+				assert_string_equal(cfg->items[0].settings, "vpn-form");
+			else
+				assert_null(cfg->items[0].settings);
+			conf_free(cfg);
+		} else {
+			assert_int_equal(r, -EINVAL);
+			assert_int_equal(d.n, 1);
+			snprintf(expect, sizeof(expect), "%s:%s", path, cases[i].expect);
+			assert_string_equal(d.msgs[0], expect);
 		}
 		diag_clear(&d);
 		unlink(path);
@@ -757,6 +824,7 @@ int main(void)
 		cmocka_unit_test(test_example_configuration),
 		cmocka_unit_test(test_servicenow_states_as_documented),
 		cmocka_unit_test(test_api_key_method),
+		cmocka_unit_test(test_item_settings_of_the_connector),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
