@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* accessd: the daemon's command line. Everything else lives in libaccessd. */
 #include "config.h"
 

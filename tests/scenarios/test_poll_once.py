@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """accessd --once: one poll cycle against the emulator finds exactly the
 seeded request items of the governed catalog items, reads their catalog
 variables, polls the approvals, and makes no other request."""

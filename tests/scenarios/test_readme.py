@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The README's quickstart and CI cannot drift apart: CI runs exactly the
 README's test command, and both commands use the one dependency list."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """make systemd-check: the freshly built DEB under a real systemd.
 
 Boots systemd in a container over an overlay of this machine's root

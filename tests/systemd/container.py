@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A real systemd, booted by systemd-nspawn in a container over an overlay
 of this machine's root: the host's files are the lower layer, a tmpfs takes
 every write, so nothing done inside reaches the host.
