@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The connectors built into accessd, as the configuration parser takes
  * them (conf_load): the registries of itsm.c, directory.c and notify.c,
  * each the one list of the kinds of its role. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The ITSM interface: one ops table per system (ServiceNow, later TOPdesk,
  * Freshservice, Xurrent), picked by the configuration's "kind". A connector
  * translates between its vendor's JSON and the neutral model (core/model.h)

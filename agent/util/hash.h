@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one hash function: FNV-1a, for table slots, for the digest that tells
  * an edited request, and for the short tag of a person in an action id. Not
  * for anything an attacker must not forge. The digest and the tag are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The words of one ServiceNow instance: how each phase accessd writes is
  * set on sc_req_item (state and stage), which states count as closed, and
  * which sysapproval_approver states mean which decision. Instances

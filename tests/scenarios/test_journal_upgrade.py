@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A journal written by the accessd before ITSM phases and approval decisions
 became enums (fixtures/journal-5088824, made by make-fixture.py there) is
 replayed by this one and drives the same behaviour: its decisions, journaled

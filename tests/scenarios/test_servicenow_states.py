@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """An instance that customised its request item states and approval states
 (real binary, emulator): accessd writes the phases in the instance's own
 states and stages, reads its closed states and approval states as they are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one hash: FNV-1a as its authors define it. The digest of a request
  * and the tag of a person in an action id are journaled, so these values
  * must never change. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The workflow is the same whatever the ITSM calls its states. The real
  * agent (cycle, drive, executor, journal, audit) runs against a stand-in
  * ITSM that keeps its tickets and approval records in its own words, and
