@@ -237,7 +237,8 @@ static void test_overlap_is_not_delivered_twice(void **state)
 
 struct one_request {
 	int n;
-	char upn[64], opener[64], item[64], group[64], justification[64], description[64];
+	char upn[64], opener[64], item[64], group[64], justification[64], description[64], refused[64];
+	int has_group;
 };
 
 static int keep_request(const struct request *req, void *userdata)
@@ -251,10 +252,33 @@ static int keep_request(const struct request *req, void *userdata)
 	snprintf(o->item, sizeof(o->item), "%s", req->item_name ? req->item_name : "");
 	snprintf(o->description, sizeof(o->description), "%s", req->short_description ? req->short_description : "");
 	v = request_var(req, "group");
+	o->has_group = v != NULL;
 	snprintf(o->group, sizeof(o->group), "%s", v ? v : "");
+	snprintf(o->refused, sizeof(o->refused), "%s", req->refused ? req->refused : "");
 	v = request_var(req, "justification");
 	snprintf(o->justification, sizeof(o->justification), "%s", v ? v : "");
 	return 0;
+}
+
+/* Request item 01's catalog variables "group" and "justification", with
+ * values as JSON writes them (escapes allowed). */
+static void seed_variables(const char *group, const char *justification)
+{
+	char body[2048];
+
+	snprintf(body, sizeof(body),
+		 "{\"servicenow\": {"
+		 "\"item_option_new\": [{\"sys_id\": \"f0000000000000000000000000000001\", \"name\": \"group\"},"
+		 "                      {\"sys_id\": \"f0000000000000000000000000000002\", \"name\": \"justification\"}],"
+		 "\"sc_item_option\": [{\"sys_id\": \"f1000000000000000000000000000001\","
+		 "  \"item_option_new\": \"f0000000000000000000000000000001\", \"value\": \"%s\"},"
+		 " {\"sys_id\": \"f1000000000000000000000000000002\","
+		 "  \"item_option_new\": \"f0000000000000000000000000000002\", \"value\": \"%s\"}],"
+		 "\"sc_item_option_mtom\": [{\"request_item\": \"" RITM(01) "\","
+		 "  \"sc_item_option\": \"f1000000000000000000000000000001\"},"
+		 " {\"request_item\": \"" RITM(01) "\", \"sc_item_option\": \"f1000000000000000000000000000002\"}]}}",
+		 group, justification);
+	assert_int_equal(emu_post(&emu, "/_emu/seed", body), 0);
 }
 
 static void test_variables_and_people(void **state)
@@ -265,19 +289,7 @@ static void test_variables_and_people(void **state)
 
 	(void)state;
 	seed_ritms(VPN, 1, 1);
-	assert_int_equal(
-		emu_post(&emu, "/_emu/seed",
-			 "{\"servicenow\": {"
-			 "\"item_option_new\": [{\"sys_id\": \"f0000000000000000000000000000001\", \"name\": \"group\"},"
-			 "                      {\"sys_id\": \"f0000000000000000000000000000002\", \"name\": \"justification\"}],"
-			 "\"sc_item_option\": [{\"sys_id\": \"f1000000000000000000000000000001\","
-			 "  \"item_option_new\": \"f0000000000000000000000000000001\", \"value\": \"vpn-users\"},"
-			 " {\"sys_id\": \"f1000000000000000000000000000002\","
-			 "  \"item_option_new\": \"f0000000000000000000000000000002\", \"value\": \"field work\"}],"
-			 "\"sc_item_option_mtom\": [{\"request_item\": \"" RITM(01) "\","
-			 "  \"sc_item_option\": \"f1000000000000000000000000000001\"},"
-			 " {\"request_item\": \"" RITM(01) "\", \"sc_item_option\": \"f1000000000000000000000000000002\"}]}}"),
-		0);
+	seed_variables("vpn-users", "field work");
 	assert_int_equal(itsm_ops(itsm)->poll_requests(itsm_impl(itsm), &vpn_item, 1, NULL, keep_request, &o, &wm), 0);
 	assert_int_equal(o.n, 1);
 	assert_string_equal(o.upn, "alice@contoso.example");
@@ -289,9 +301,50 @@ static void test_variables_and_people(void **state)
 	itsm_close(itsm);
 }
 
+/* A value holding U+0000 (or another control character) is refused and
+ * named, never read as the part before it: not Alice for
+ * "alice@contoso.example\0.mallory", not "vpn-users" for
+ * "vpn-users\0server-admins". Free text keeps its line breaks. */
+static void test_control_characters_are_refused_and_named(void **state)
+{
+	struct itsm *itsm = open_snow(AUTH_BASIC, 10);
+	struct one_request o = { 0 };
+	char *wm = NULL;
+
+	(void)state;
+	seed_ritms(VPN, 1, 1);
+	assert_int_equal(emu_post(&emu, "/_emu/seed",
+				  "{\"servicenow\": {\"sys_user\": [{\"sys_id\": \"" ALICE "\","
+				  " \"email\": \"alice@contoso.example\\u0000.mallory\"}]}}"),
+			 0);
+	seed_variables("vpn-users\\u0000server-admins", "field\\nwork");
+	assert_int_equal(itsm_ops(itsm)->poll_requests(itsm_impl(itsm), &vpn_item, 1, NULL, keep_request, &o, &wm), 0);
+	assert_int_equal(o.n, 1);
+	assert_string_equal(o.upn, "");
+	assert_string_equal(o.refused, "requested_for.email");
+	assert_false(o.has_group);
+	assert_string_equal(o.justification, "field\nwork");
+	free(wm);
+	wm = NULL;
+
+	/* With the person fixed, the variable is the one named. */
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(emu_post(&emu, "/_emu/seed",
+				  "{\"servicenow\": {\"sys_user\": [{\"sys_id\": \"" ALICE "\", \"email\": \"alice@contoso.example\"}],"
+				  " \"sc_req_item\": [{\"sys_id\": \"" RITM(01) "\", \"sys_updated_on\": \"2026-01-02 00:00:00\"}]}}"),
+			 0);
+	assert_int_equal(itsm_ops(itsm)->poll_requests(itsm_impl(itsm), &vpn_item, 1, NULL, keep_request, &o, &wm), 0);
+	assert_string_equal(o.upn, "alice@contoso.example");
+	assert_string_equal(o.refused, "variable group");
+	assert_false(o.has_group);
+	free(wm);
+	itsm_close(itsm);
+}
+
 struct approvals {
 	int n;
-	char request[33], upn[64], state[32];
+	char request[33], upn[64], state[32], by[64];
+	int by_approver;
 };
 
 static int keep_approval(const struct approval *a, void *userdata)
@@ -299,6 +352,8 @@ static int keep_approval(const struct approval *a, void *userdata)
 	struct approvals *o = userdata;
 
 	o->n++;
+	o->by_approver = a->by_approver;
+	snprintf(o->by, sizeof(o->by), "%s", a->decided_by ? a->decided_by : "");
 	snprintf(o->request, sizeof(o->request), "%s", a->request_id ? a->request_id : "");
 	snprintf(o->upn, sizeof(o->upn), "%s", a->approver_upn ? a->approver_upn : "");
 	snprintf(o->state, sizeof(o->state), "%s", a->state ? a->state : "");
@@ -328,6 +383,41 @@ static void test_approvals_of_governed_items_only(void **state)
 	assert_string_equal(o.state, "approved");
 	assert_string_equal(wm, "2026-01-03 00:00:00");
 	free(wm);
+	itsm_close(itsm);
+}
+
+/* Who changed an approval record is ServiceNow's sys_updated_by: the
+ * approver's user_name when they decided it themselves, anyone else's
+ * when they did, "system" for a flow. Only the first is theirs. */
+static void test_approvals_say_who_decided(void **state)
+{
+	static const struct {
+		const char *by;
+		int by_approver;
+	} cases[] = { { "bob", 1 }, { "alice", 0 }, { "system", 0 }, { "Bob", 0 }, { "", 0 } };
+	struct itsm *itsm = open_snow(AUTH_BASIC, 10);
+	char body[512];
+
+	(void)state;
+	seed_ritms(VPN, 1, 1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct approvals o = { 0 };
+		char *wm = NULL;
+
+		snprintf(body, sizeof(body),
+			 "{\"servicenow\": {\"sysapproval_approver\": [{\"sys_id\": \"a9000000000000000000000000000001\","
+			 " \"sysapproval\": \"" RITM(01) "\", \"approver\": \"" BOB "\", \"state\": \"approved\","
+			 " \"sys_updated_by\": \"%s\", \"sys_updated_on\": \"2026-01-03 00:00:%02zu\"}]}}",
+			 cases[i].by, i);
+		assert_int_equal(emu_post(&emu, "/_emu/seed", body), 0);
+		assert_int_equal(
+			itsm_ops(itsm)->poll_approvals(itsm_impl(itsm), &vpn_item, 1, "2026-01-03 00:00:00", keep_approval, &o, &wm),
+			0);
+		assert_int_equal(o.n, 1);
+		assert_string_equal(o.by, cases[i].by);
+		assert_int_equal(o.by_approver, cases[i].by_approver);
+		free(wm);
+	}
 	itsm_close(itsm);
 }
 
@@ -639,6 +729,8 @@ int main(void)
 		cmocka_unit_test(test_overlap_is_not_delivered_twice),
 		cmocka_unit_test(test_variables_and_people),
 		cmocka_unit_test(test_approvals_of_governed_items_only),
+		cmocka_unit_test(test_control_characters_are_refused_and_named),
+		cmocka_unit_test(test_approvals_say_who_decided),
 		cmocka_unit_test(test_rate_limits_and_unavailability_are_waited_out),
 		cmocka_unit_test(test_bad_answers_are_errors),
 		cmocka_unit_test(test_oauth2_refreshes_after_401),
