@@ -49,11 +49,19 @@ class CheckConfig(unittest.TestCase):
         self.assertIn('governs: "VPN Access" -> VPN-Users, VPN-Users-Contractors; contractors get '
                       'VPN-Users-Contractors', out)
         self.assertRegex(out, r'governs: "Add to Group" -> Project-Apollo \+ Project-Apollo-Wiki, Server-Admins \(privileged\)\n'
+                              r'  requested by: [^\n]*\n'
                               r'  approval: manager \(manager, any, 1 backup, escalate 24h, expire 5d\)\n'
                               r'  privileged targets add: security \(group, any')
         self.assertRegex(out, r'governs: "Shared Mailbox Access" -> Finance Shared Mailbox\n'
+                              r'  requested by: the person, their manager, members of group '
+                              r'5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e; contractors need no sponsor\n'
                               r'  approval: mailbox owner \(target owner, any, 1 backup, remind 4h, '
                               r'escalate 24h, expire 3d\)')
+        self.assertIn('governs: "Application Access" -> Expenses Approver\n'
+                      '  requested by: the person, their manager, members of group '
+                      '5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e; verified by an agent of group '
+                      '5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e named in "verified_by"; contractors\' sponsor: their '
+                      'manager\n', out)
         self.assertRegex(out, r'  approval: manager \(manager, [^)]*\) -> security \(group, ')
 
     def test_misspelled_key_names_line_and_suggestion(self):
@@ -102,6 +110,40 @@ class CheckConfig(unittest.TestCase):
         self.assertIn('%s:%d: target "Server-Admins" is not on this item\'s allow list; add it to allow, or '
                       'write one of: "VPN-Users", "VPN-Users-Contractors"'
                       % (path, line_of(text, 'target = "Server-Admins";')), proc.stderr)
+
+    def test_requesters_verification_and_sponsor_keys(self):
+        """Each mistake in the keys of issue 12 is named with its line and
+        what to write instead."""
+        text = example_text()
+        cases = [
+            ('requesters = ( "subject", "manager", "group:5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e" );',
+             'requesters = ( "subject", "manger" );',
+             'unknown requester "manger"; write "manager" instead'),
+            ('requesters = ( "subject", "manager", "group:5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e" );',
+             'requesters = ( "group:ServiceDesk" );',
+             '"group:ServiceDesk" in requesters does not end in a GUID; write "group:'),
+            ('requesters = ( "subject", "manager", "group:5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e" );',
+             'requesters = ( );', 'requesters is empty, so nobody could ask; write requesters = ( "subject", '
+             '"manager" );'),
+            ('        group = "5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e";\n', '',
+             'verification names no group; add group = "'),
+            ('        variable = "verified_by";\n', '        varaible = "verified_by";\n',
+             "unknown setting 'varaible' in verification; write 'variable' instead"),
+            ('manager_as_sponsor = true;', 'manager_as_sponsor = false;',
+             'contractors need a sponsor, but item "Application Access" has no sponsor variable; add variables = { '
+             'sponsor = "..."; }; or sponsor_required = false; to the item, or manager_as_sponsor = true; to '
+             'policy.contractors'),
+            ('      sponsor_required = false;\n', '      sponsor_required = "no";\n',
+             "'sponsor_required' must be true or false"),
+        ]
+        for old, new, message in cases:
+            with self.subTest(new=new):
+                self.assertIn(old, text)
+                broken = text.replace(old, new, 1)
+                path, proc = self.check(broken)
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertRegex(proc.stderr, "^" + re.escape(path) + r":\d+: ")
+                self.assertIn(message, proc.stderr)
 
     def test_harness_minimal_items_stay_valid(self):
         with harness.Emulator() as emu:
