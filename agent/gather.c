@@ -183,6 +183,51 @@ static int find_duplicate(const struct state *st, const char *source, const stru
 	return 0;
 }
 
+/* Whether USER_ID is in GROUP_ID (transitively); 0 for an unknown group. */
+static int member_of(struct directory *d, const char *group_id, const char *user_id, int *ret)
+{
+	struct directory_result res = { 0 };
+	int r = directory_is_member(d, group_id, user_id, ret, &res);
+
+	if (r == -ENOENT || r == -EINVAL) {
+		*ret = 0;
+		r = 0;
+	} else if (r < 0) {
+		r = failed(&res, r);
+	}
+	directory_result_clear(&res);
+	return r;
+}
+
+/* A person named in a catalog variable: by object id or UPN. */
+static int get_named(struct directory *d, const char *value, struct person *ret)
+{
+	return get_person(d, text_is_guid(value) ? DIRECTORY_BY_ID : DIRECTORY_BY_UPN, value, 0, ret);
+}
+
+/* Which of the requester groups the policy names hold the requester, and
+ * who verified them and whether that agent is in the verification group. */
+static int gather_requester(struct directory *d, struct facts *f)
+{
+	const struct policy_lookup *lk = &f->lookup;
+	int in, r = 0;
+
+	f->requester_groups = calloc(lk->n_requester_groups + 1, sizeof(*f->requester_groups));
+	if (!f->requester_groups)
+		return -ENOMEM;
+	for (size_t i = 0; f->requester.exists && i < lk->n_requester_groups && r == 0; i++) {
+		r = member_of(d, lk->requester_groups[i], f->requester.id, &in);
+		if (r == 0 && in)
+			f->requester_groups[f->n_requester_groups++] = lk->requester_groups[i];
+	}
+	if (r < 0 || !lk->verifier)
+		return r;
+	r = get_named(d, lk->verifier, &f->verifier);
+	if (r == 0 && f->verifier.exists && lk->verifier_group)
+		r = member_of(d, lk->verifier_group, f->verifier.id, &f->verifier_in_group);
+	return r;
+}
+
 int facts_gather(struct directory *d, const struct config *cfg, const struct state *st, const char *source,
 		 const struct request *req, struct facts *ret)
 {
@@ -204,12 +249,15 @@ int facts_gather(struct directory *d, const struct config *cfg, const struct sta
 		r = add_group(d, &f, f.lookup.groups[i]);
 	if (r < 0)
 		goto fail;
-	sponsor = f.lookup.sponsor;
+	sponsor = f.lookup.sponsor_is_manager ? f.subject.manager_id : f.lookup.sponsor;
 	if (sponsor) {
-		r = get_person(d, text_is_guid(sponsor) ? DIRECTORY_BY_ID : DIRECTORY_BY_UPN, sponsor, 0, &f.sponsor);
+		r = get_named(d, sponsor, &f.sponsor);
 		if (r < 0)
 			goto fail;
 	}
+	r = gather_requester(d, &f);
+	if (r < 0)
+		goto fail;
 	if (f.lookup.target && f.subject.exists) {
 		r = has_access(d, f.lookup.target, f.subject.id, &f.pf.has_access);
 		if (r < 0)
@@ -223,6 +271,10 @@ int facts_gather(struct directory *d, const struct config *cfg, const struct sta
 	ret->pf.subject = &ret->subject;
 	ret->pf.requester = &ret->requester;
 	ret->pf.sponsor = sponsor ? &ret->sponsor : NULL;
+	ret->pf.verifier = f.lookup.verifier ? &ret->verifier : NULL;
+	ret->pf.verifier_in_group = ret->verifier_in_group;
+	ret->pf.requester_groups = ret->requester_groups;
+	ret->pf.n_requester_groups = ret->n_requester_groups;
 	ret->pf.people = ret->people;
 	ret->pf.n_people = ret->n_people;
 	ret->pf.groups = ret->groups;

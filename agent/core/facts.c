@@ -17,6 +17,8 @@ void facts_clear(struct facts *f)
 	person_clear(&f->subject);
 	person_clear(&f->requester);
 	person_clear(&f->sponsor);
+	person_clear(&f->verifier);
+	free((void *)f->requester_groups);
 	for (size_t i = 0; i < f->n_people; i++)
 		person_clear(&f->people[i]);
 	free(f->people);

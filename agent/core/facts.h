@@ -15,6 +15,10 @@ struct facts {
 	struct person subject;
 	struct person requester;
 	struct person sponsor;
+	struct person verifier;
+	int verifier_in_group;
+	const char **requester_groups; /* into the configuration; the array is owned */
+	size_t n_requester_groups;
 	struct person *people;
 	size_t n_people;
 	struct policy_group *groups;
