@@ -277,15 +277,16 @@ int drive_recover(struct drive *d)
 /* ---- driving one request ----------------------------------------------------- */
 
 /* The decisions that may count now: every decided approval, except those
- * accessd asked for another stage. A decision's time is when accessd first
- * saw it (the ITSM's own times have whole seconds only). */
+ * accessd asked for another stage, each with whether the ITSM says its
+ * approver made it. A decision's time is when accessd first saw it (the
+ * ITSM's own times have whole seconds only). */
 static size_t decisions(const struct state_request *sr, int stage, struct wf_decision *v)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < sr->n_approvals && n < STATE_MAX_APPROVALS; i++) {
 		const struct state_approval *ap = &sr->approvals[i];
-		int approved, asked = 0;
+		int approved, asked = 0, by_approver = 0;
 
 		if (!ap->decision || !ap->approver)
 			continue;
@@ -296,11 +297,12 @@ static size_t decisions(const struct state_request *sr, int stage, struct wf_dec
 			cJSON *data = cJSON_Parse(ap->data);
 
 			asked = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(data, "asked"));
+			by_approver = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(data, "by_approver"));
 			cJSON_Delete(data);
 		}
 		if (asked && ap->stage != stage)
 			continue;
-		v[n++] = (struct wf_decision){ ap->approver, approved, ap->at_ms };
+		v[n++] = (struct wf_decision){ ap->approver, approved, ap->at_ms, by_approver };
 	}
 	return n;
 }

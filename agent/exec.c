@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "agent.h"
 #include "exec.h"
@@ -86,6 +87,15 @@ void exec_audit(struct exec_run *x, enum audit_kind kind, const char *who, const
 	r = audit_append(x->a->audit, x->now, &ev);
 	if (r < 0)
 		log_request(LOG_LEVEL_ERR, x->r->number, x->id, "cannot append to the audit trail: %s", strerror(-r));
+}
+
+void exec_format_time(int64_t ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(buf, size, "?");
 }
 
 int exec_note(struct exec_run *x, const char *state, const char *stage, const char *text)

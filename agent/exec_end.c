@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "agent.h"
 #include "core/plan.h"
@@ -22,15 +21,6 @@ static void step_ids(struct exec_run *x, char ids[][128], const char **v)
 		snprintf(ids[j], 128, "%s.t%zu.grant", x->r->base, j);
 		v[j] = ids[j];
 	}
-}
-
-static void format_time(int64_t ms, char *buf, size_t size)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm))
-		snprintf(buf, size, "?");
 }
 
 int exec_complete(struct exec_run *x)
@@ -61,9 +51,10 @@ int exec_complete(struct exec_run *x)
 		goto done;
 	exec_audit(x, AUDIT_EVIDENCE_ATTACHED, NULL, "evidence.json", NULL, NULL);
 	if (p->wf.end_ms > 0) {
-		format_time(p->wf.end_ms, ends, sizeof(ends));
-		snprintf(text, sizeof(text), "Completed: %s granted %s. Access ends %s and is removed then.",
-			 p->wf.subject ? p->wf.subject : "the person", p->target ? p->target : "the access", ends);
+		exec_format_time(p->wf.end_ms, ends, sizeof(ends));
+		snprintf(text, sizeof(text), "Completed: %s granted %s. Access ends %s and is removed then.%s%s",
+			 p->wf.subject ? p->wf.subject : "the person", p->target ? p->target : "the access", ends,
+			 json_str(p->root, "end_note") ? " " : "", json_str(p->root, "end_note") ? json_str(p->root, "end_note") : "");
 	} else {
 		snprintf(text, sizeof(text), "Completed: %s granted %s. Evidence attached.",
 			 p->wf.subject ? p->wf.subject : "the person", p->target ? p->target : "the access");

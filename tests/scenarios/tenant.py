@@ -263,11 +263,13 @@ class Tenant:
         return [a for a in self.emu.state("servicenow")["tables"].get("sysapproval_approver", [])
                 if a.get("sysapproval") == ritm]
 
-    def decide(self, ritm, who, state="approved", comments=None):
+    def decide(self, ritm, who, state="approved", comments=None, by=None):
         """WHO decides their approval record of RITM (one is made when they
-        have none, as an outsider's would be)."""
+        have none, as an outsider's would be), in the UI as themselves: the
+        record's sys_updated_by is their user_name. BY: someone else (a
+        user_name, or "system" for a flow) writes it on WHO's record."""
         mine = [a for a in self.approvals(ritm) if a["approver"] == snow_id(who) and a["state"] != "cancelled"]
-        rec = {"state": state}
+        rec = {"state": state, "sys_updated_by": by or who}
         if comments:
             rec["comments"] = comments
         if mine:
