@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The API emulator for accessd's tests and demo.
 
-One process that speaks the vendors' REST APIs (ServiceNow today; Graph,
-Teams and the other ITSMs as they are added) on a loopback port, plus a small
+One process that speaks the vendors' REST APIs (ServiceNow, Freshservice,
+Graph, Teams; the other ITSMs as they are added) on a loopback port, plus a small
 control API under /_emu/ for the tests:
 
   GET    /_emu/health             {"ok": true}
@@ -36,6 +36,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import freshservice  # noqa: E402
 import graph  # noqa: E402
 import servicenow  # noqa: E402
 import teams  # noqa: E402
@@ -79,7 +80,8 @@ class Emulator:
     def __init__(self):
         self.lock = threading.RLock()
         self.stopping = threading.Event()
-        self.vendors = {v.name: v for v in (servicenow.ServiceNow(), graph.Graph(), teams.Teams())}
+        self.vendors = {v.name: v for v in (servicenow.ServiceNow(), freshservice.Freshservice(), graph.Graph(),
+                                            teams.Teams())}
         self.default_vendor = self.vendors["servicenow"]
         self.reset()
 
@@ -161,7 +163,10 @@ class Emulator:
                 for name, data in body.items():
                     if name not in self.vendors:
                         return Response(400, {"error": "unknown vendor %r" % name})
-                    self.vendors[name].seed(data)
+                    try:
+                        self.vendors[name].seed(data)
+                    except (KeyError, TypeError, ValueError) as e:
+                        return Response(400, {"error": "bad %s seed: %r" % (name, e)})
             return Response(200, {"ok": True})
         if len(parts) == 2 and parts[0] in ("config", "state") and parts[1] in self.vendors:
             vendor = self.vendors[parts[1]]
