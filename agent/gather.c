@@ -228,8 +228,48 @@ static int gather_requester(struct directory *d, struct facts *f)
 	return r;
 }
 
-int facts_gather(struct directory *d, const struct config *cfg, const struct state *st, const char *source,
-		 const struct request *req, struct facts *ret)
+/* An open record in the ITSM that accessd does not know (opened before it
+ * ran, by hand, or as an incident) for the same person, whose text names
+ * the target T: its number in *RET, NULL when none. */
+static int find_itsm_duplicate(struct itsm *itsm, const struct state *st, const char *source,
+			       const struct request *req, const struct target_config *t, char **ret, int *ret_incident)
+{
+	const char *terms[] = { t->name, t->mailbox, t->group_id };
+	struct itsm_open *found = NULL;
+	size_t n = 0, n_terms = 0;
+	int r;
+
+	*ret = NULL;
+	for (size_t i = 0; i < sizeof(terms) / sizeof(terms[0]); i++)
+		if (terms[i])
+			terms[n_terms++] = terms[i];
+	if (!itsm || !req->requested_for)
+		return 0;
+	r = itsm_ops(itsm)->find_open(itsm_impl(itsm), req->requested_for, terms, n_terms, req->id, &found, &n);
+	if (r < 0) {
+		/* The connector logged it; without the answer a duplicate may
+		 * be worked twice, which grants nothing wrong. */
+		return itsm_error_transient(r) ? -EAGAIN : 0;
+	}
+	for (size_t i = 0; i < n && !*ret && r == 0; i++) {
+		int names = 0;
+
+		if (state_request_find(st, source, found[i].id))
+			continue;
+		for (size_t k = 0; k < n_terms; k++)
+			names |= facts_text_names(found[i].text, terms[k]);
+		if (!names)
+			continue;
+		*ret = strdup(found[i].number);
+		*ret_incident = found[i].incident;
+		r = *ret ? 0 : -ENOMEM;
+	}
+	itsm_open_free(found, n);
+	return r;
+}
+
+int facts_gather(struct directory *d, struct itsm *itsm, const struct config *cfg, const struct state *st,
+		 const char *source, const struct request *req, struct facts *ret)
 {
 	struct facts f = { 0 };
 	const char *sponsor;
@@ -264,6 +304,9 @@ int facts_gather(struct directory *d, const struct config *cfg, const struct sta
 			goto fail;
 		facts_duplicate_key(f.subject.id, f.lookup.target->name, key, sizeof(key));
 		r = find_duplicate(st, source, req, key, &f.duplicate_of);
+		if (r == 0 && !f.duplicate_of)
+			r = find_itsm_duplicate(itsm, st, source, req, f.lookup.target, &f.duplicate_of,
+						&f.duplicate_incident);
 		if (r < 0)
 			goto fail;
 	}
@@ -280,6 +323,7 @@ int facts_gather(struct directory *d, const struct config *cfg, const struct sta
 	ret->pf.groups = ret->groups;
 	ret->pf.n_groups = ret->n_groups;
 	ret->pf.duplicate_of = ret->duplicate_of;
+	ret->pf.duplicate_incident = ret->duplicate_incident;
 	return 0;
 fail:
 	facts_clear(&f);

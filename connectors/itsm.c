@@ -64,6 +64,16 @@ void *itsm_impl(const struct itsm *itsm)
 	return itsm->impl;
 }
 
+void itsm_open_free(struct itsm_open *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].id);
+		free(v[i].number);
+		free(v[i].text);
+	}
+	free(v);
+}
+
 int itsm_error_transient(int r)
 {
 	return r == -EAGAIN;

@@ -41,6 +41,17 @@ struct itsm;
 typedef int (*itsm_request_cb)(const struct request *req, void *userdata);
 typedef int (*itsm_approval_cb)(const struct approval *a, void *userdata);
 
+/* An open record in the ITSM that may already ask for an access. */
+struct itsm_open {
+	char *id;     /* the ITSM's record id */
+	char *number; /* RITM0010001, INC0010001, ... */
+	int incident; /* 1: an incident; 0: a request */
+	char *text;   /* its short description and description, one line break apart */
+};
+
+/* The most records find_open hands back. */
+#define ITSM_OPEN_MAX 20
+
 /* An incident for the IAM team. */
 struct itsm_incident {
 	const char *short_description;
@@ -70,6 +81,14 @@ struct itsm_ops {
 	/* The ITSM id of the user whose mapped attribute is UPN; -ENOENT when
 	 * none. *RET_ID is the caller's. */
 	int (*find_user)(void *impl, const char *upn, char **ret_id);
+	/* The open requests (other than EXCLUDE_ID, which may be NULL) for the
+	 * person PERSON_ID (the ITSM's user id) and the open incidents they
+	 * raised, whose descriptions contain one of the N TERMS (ignoring
+	 * case), that accessd did not open itself: at most ITSM_OPEN_MAX. A
+	 * term that cannot be sent safely is left out. *RET is the caller's
+	 * (itsm_open_free). */
+	int (*find_open)(void *impl, const char *person_id, const char *const *terms, size_t n_terms,
+			 const char *exclude_id, struct itsm_open **ret, size_t *ret_n);
 	/* Ask APPROVER_ID to approve REQUEST_ID; an approval record of that
 	 * approver for that request that is not cancelled counts as done.
 	 * *RET_ID (caller frees) is the approval record's id. */
@@ -106,6 +125,9 @@ struct itsm *itsm_close(struct itsm *itsm);
  * itsm_ops(i)->set_state(itsm_impl(i), ...). */
 const struct itsm_ops *itsm_ops(const struct itsm *itsm);
 void *itsm_impl(const struct itsm *itsm);
+
+/* Free N records V as find_open gives them; NULL is fine. */
+void itsm_open_free(struct itsm_open *v, size_t n);
 
 /* Whether R, returned by an op, is worth trying again later. */
 int itsm_error_transient(int r);

@@ -24,7 +24,13 @@ struct facts {
 	struct policy_group *groups;
 	size_t n_groups;
 	char *duplicate_of; /* the number of an open request for the same, or NULL */
+	int duplicate_incident; /* it is an incident in the ITSM */
 };
+
+/* Whether TEXT names TERM as a whole (ignoring case): not inside a longer
+ * name, so "VPN-Users" is not found in "VPN-Users-Contractors". Letters,
+ * digits, '-', '_' and '@' make up a name. */
+int facts_text_names(const char *text, const char *term);
 
 /* Free what the facts hold and zero them. */
 void facts_clear(struct facts *f);

@@ -827,11 +827,12 @@ static enum policy_skip eligibility(const struct eval *e, const char *id, const 
 	return why;
 }
 
-/* Why the primary approver ID was skipped, as a sentence for the ticket,
- * into *RET (NULL: out of memory). GROUP: a whole group could not. */
+/* Why the approver ID was skipped, as a sentence for the ticket (NULL: out
+ * of memory). GROUP: nobody in a group could, ID the last one tried. */
 static char *skip_sentence(const struct eval *e, const char *id, enum policy_skip reason, int group)
 {
 	const struct person *p = id ? find_person(e->facts, id) : NULL;
+	const char *name = p && p->upn ? p->upn : id ? id : "the approver";
 	char why[256], *text = NULL;
 	const char *w = reason == POLICY_SKIP_DEPARTED || reason == POLICY_SKIP_NOT_STARTED ||
 				reason == POLICY_SKIP_UNREADABLE
@@ -839,8 +840,9 @@ static char *skip_sentence(const struct eval *e, const char *id, enum policy_ski
 			: skip_words(reason);
 
 	if (group)
-		return asprintf(&text, "nobody in the approver group can decide (the last one %s)", w) < 0 ? NULL : text;
-	return asprintf(&text, "%s %s", p && p->upn ? p->upn : id ? id : "the approver", w) < 0 ? NULL : text;
+		return asprintf(&text, "nobody in the approver group can decide (%s %s)", id ? name : "it", w) < 0 ? NULL
+															: text;
+	return asprintf(&text, "%s %s", name, w) < 0 ? NULL : text;
 }
 
 static int asked(const struct policy_approver *v, size_t n, const char *id)
@@ -940,7 +942,7 @@ static int resolve_stage(struct eval *e, const struct stage_config *cfg, struct 
 		const struct policy_group *g = ref->kind == APPROVER_GROUP ? find_group(e->facts, ref->id) : NULL;
 		size_t count = g ? g->n_members : 1, before = st->n_approvers;
 		enum policy_skip reason = POLICY_SKIP_MISSING;
-		const char *primary = NULL;
+		const char *primary = NULL, *last = NULL;
 		const struct person *b;
 
 		if (g && g->n_members == 0)
@@ -959,6 +961,7 @@ static int resolve_stage(struct eval *e, const struct stage_config *cfg, struct 
 				continue;
 			}
 			reason = why;
+			last = id;
 			primary = ref->kind == APPROVER_GROUP ? NULL : id;
 			r = add_skipped(st, ref->kind == APPROVER_GROUP && !g ? ref->id : id, why, ref_role(ref));
 		}
@@ -967,7 +970,7 @@ static int resolve_stage(struct eval *e, const struct stage_config *cfg, struct 
 		b = next_backup(e, st, backups, n_backups);
 		if (b)
 			r = add_approver(&st->approvers, &st->n_approvers, b, primary, reason,
-					 skip_sentence(e, primary, reason, ref->kind == APPROVER_GROUP));
+					 skip_sentence(e, last, reason, ref->kind == APPROVER_GROUP));
 		else if (cfg->quorum == QUORUM_ALL)
 			unstaffed = 1;
 	}
@@ -1053,8 +1056,9 @@ static int settled(struct eval *e)
 	if (f->duplicate_of) {
 		e->res.verdict = POLICY_LINK_DUPLICATE;
 		problem(e, POLICY_DUPLICATE,
-			"An open request (%s) already asks for %s for %s; this request is linked to it and closed.",
-			f->duplicate_of, e->res.target->name, who(f->subject));
+			"An open %s (%s) already asks for %s for %s; this request is linked to it and closed.",
+			f->duplicate_incident ? "incident" : "request", f->duplicate_of, e->res.target->name,
+			who(f->subject));
 		return 1;
 	}
 	if (f->has_access) {

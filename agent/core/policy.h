@@ -131,8 +131,9 @@ struct policy_facts {
 	const struct policy_group *groups;
 	size_t n_groups;
 	int has_access;           /* the person already holds the resolved target */
-	const char *duplicate_of; /* number of an open request for the same person and
-				   * target, or NULL */
+	const char *duplicate_of; /* number of an open request (or incident) for the
+				   * same person and target, or NULL */
+	int duplicate_incident;   /* that is an incident in the ITSM */
 };
 
 /* What policy_prepare found and what the caller must look up. */

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "conf/conf.h"
+#include "core/facts.h"
 #include "core/policy.h"
 #include "example_conf.h"
 
@@ -897,6 +898,20 @@ static void test_prepare_lookups(void **state)
 	destroy(&w);
 }
 
+static void test_text_names_a_target(void **state)
+{
+	(void)state;
+	assert_true(facts_text_names("Please add me to vpn-users today", "VPN-Users"));
+	assert_true(facts_text_names("VPN-Users", "VPN-Users"));
+	assert_true(facts_text_names("(VPN-Users).", "VPN-Users"));
+	assert_true(facts_text_names("Access to Finance@Contoso.example please", "finance@contoso.example"));
+	assert_false(facts_text_names("VPN-Users-Contractors for alice", "VPN-Users"));
+	assert_false(facts_text_names("MyVPN-Users", "VPN-Users"));
+	assert_false(facts_text_names("x@finance@contoso.example", "finance@contoso.example"));
+	assert_false(facts_text_names(NULL, "VPN-Users"));
+	assert_false(facts_text_names("VPN-Users", ""));
+}
+
 static void test_missing_facts(void **state)
 {
 	struct policy_facts facts = { 0 };
@@ -923,6 +938,7 @@ int main(void)
 		cmocka_unit_test(test_departed_approvers),
 		cmocka_unit_test(test_leave_date_caps_the_end),
 		cmocka_unit_test(test_prepare_lookups),
+		cmocka_unit_test(test_text_names_a_target),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
