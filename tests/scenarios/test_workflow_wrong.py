@@ -111,6 +111,22 @@ class People(Case):
         timers = [r["payload"] for r in t.journal() if r["type"] == "TIMER" and r["payload"]["id"] == ritm]
         self.assertAlmostEqual(timers[-1]["due"] / 1000, leaves, delta=60)
 
+    def test_someone_who_leaves_before_the_grant_is_not_granted(self):
+        t = self.tenant()
+        req = t.request("VPN Access", "bob", business_justification="Remote work")
+        ritm = req["sys_id"]
+        t.cycle()
+        t.decide(ritm, "mia")
+        t.cycle()
+        # Planned while bob was here; gone (and disabled) before the grant.
+        t.set_user("bob", accountEnabled=False, employeeLeaveDateTime=graph_time(-60))
+        t.decide(ritm, "sam")
+        t.cycle()
+        self.assertEqual(t.members("VPN-Users"), [])
+        self.assertEqual(t.workflow_state(ritm), "blocked")
+        self.assertIn("the person's account is disabled", t.incidents()[0]["description"])
+        self.assertEqual([w for w in self.graph_writes() if w["method"] == "POST"], [])
+
     def test_a_decision_after_the_approvers_leave_date_does_not_count(self):
         t = self.tenant(escalate="20s")
         t.set_user("mia", employeeLeaveDateTime=graph_time(3))
