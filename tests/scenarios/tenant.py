@@ -49,6 +49,10 @@ GROUPS = {
     "Service-Desk": "5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e",
 }
 
+# The departments the directory gives (Graph's department, read only when a
+# rule asks for it).
+DEPARTMENTS = {"alice": "Finance", "bob": "Finance", "carol": "IT", "mia": "Finance", "sam": "Security"}
+
 ITEMS = ["VPN Access", "Shared Mailbox Access", "Add to Group", "Application Access", "Laptop Request"]
 
 # The Expenses application's service principal and its "Approver" app role.
@@ -77,6 +81,8 @@ def graph_user(name, away=(), **props):
          "mailbox": {"status": "alwaysEnabled" if name in away else "disabled"}}
     if manager:
         u["manager"] = oid(manager)
+    if name in DEPARTMENTS:
+        u["department"] = DEPARTMENTS[name]
     u.update(props)
     return u
 
@@ -104,8 +110,20 @@ def snow_seed():
 
 def config(emu, state_dir, password_file, secret_file, webhook_file, approvals="create", partial="rollback",
            escalate="2s", expire="30s", max_attempts=3, backoff="0s", remind=None,
-           app_approvers=("target_owner",), app_quorum="any", requesters=None, manager_as_sponsor=False,
-           app_sponsor=True, app_verification=False):
+           app_approvers=("target_owner",), app_quorum="any", rules=None, requesters=None,
+           manager_as_sponsor=False, app_sponsor=True, app_verification=False):
+    """RULES: policy rules to add, by where they go: "mailbox_manager" (a
+    manager stage with these auto_approve_when before the mailbox owner),
+    "group_manager" (the Add to Group manager stage's auto_approve_when),
+    "security" (settings added to the policy's security stage), "vpn_reject"
+    (the VPN item's auto_reject_when)."""
+    rules = rules or {}
+    mailbox_manager = ""
+    if "mailbox_manager" in rules:
+        mailbox_manager = """
+        { name = "manager"; approvers = ( "manager" ); backup = ( "user:%s" );
+          escalate_after = "%s"; expire_after = "%s";
+          auto_approve_when = %s; },""" % (oid("victor"), escalate, expire, rules["mailbox_manager"])
     return """daemon = {
   state_directory = "%(state)s";
   poll_interval = "1s";
@@ -157,7 +175,7 @@ policy = {
   );
   privileged_stages = (
     { name = "security"; approvers = ( "group:%(security)s" ); backup = ( "user:%(sid)s" );
-      escalate_after = "%(escalate)s"; expire_after = "%(expire)s"; }
+      escalate_after = "%(escalate)s"; expire_after = "%(expire)s";%(security_rule)s }
   );
   items = (
     { name = "VPN Access";
@@ -165,7 +183,7 @@ policy = {
       target = "VPN-Users";
       contractor_target = "VPN-Users-Contractors";
       variables = { justification = "business_justification"; end_date = "end_date"; sponsor = "sponsor"; };
-      max_duration = "365d";
+      max_duration = "365d";%(vpn_reject)s
       stages = (
         { name = "manager"; approvers = ( "manager" ); backup = ( "user:%(victor)s" );%(remind)s
           escalate_after = "%(escalate)s"; expire_after = "%(expire)s"; },
@@ -178,7 +196,7 @@ policy = {
                     duration = "duration"; sponsor = "sponsor"; };
       time_bound = true;
       max_duration = "90d";
-      stages = (
+      stages = (%(mailbox_manager)s
         { name = "mailbox owner"; approvers = ( "target_owner" ); backup = ( "backup_owner" );
           escalate_after = "%(escalate)s"; expire_after = "%(expire)s"; }
       ); },
@@ -188,7 +206,7 @@ policy = {
                     sponsor = "sponsor"; };
       stages = (
         { name = "manager"; approvers = ( "manager" ); backup = ( "user:%(victor)s" );
-          escalate_after = "%(escalate)s"; expire_after = "%(expire)s"; }
+          escalate_after = "%(escalate)s"; expire_after = "%(expire)s";%(group_manager_rule)s }
       ); },
     { name = "Application Access";
       allow = ( "Expenses Approver" );
@@ -214,7 +232,11 @@ policy = {
        "manager_as_sponsor": "\n    manager_as_sponsor = true;" if manager_as_sponsor else "",
        "app_sponsor": ' sponsor = "sponsor";' if app_sponsor else "",
        "app_verification": '\n      verification = { variable = "verified_by"; group = "%s"; };'
-                           % GROUPS["Service-Desk"] if app_verification else ""}
+                           % GROUPS["Service-Desk"] if app_verification else "",
+       "mailbox_manager": mailbox_manager,
+       "group_manager_rule": " auto_approve_when = %s;" % rules["group_manager"] if "group_manager" in rules else "",
+       "security_rule": " " + rules["security"] if "security" in rules else "",
+       "vpn_reject": "\n      auto_reject_when = %s;" % rules["vpn_reject"] if "vpn_reject" in rules else ""}
 
 
 class Tenant:
