@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """ServiceNow encoded queries, as the Table API evaluates them.
 
 Text matching (LIKE, NOT LIKE, STARTSWITH, ENDSWITH) ignores case, as the
