@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Open records that may already ask for an access: request items the person
  * is requested for and incidents they are the caller of, found by the
  * target's names in their descriptions. What a request item or an incident

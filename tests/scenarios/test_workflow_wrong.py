@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Never grant the wrong thing (issue 12), each rule as a class of
 behaviour against the real binary and the emulator, with its failure path,
 some of them in daemon mode: people who have left or not started yet in
