@@ -8,6 +8,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <strings.h>
 
 #include "http.h"
@@ -213,6 +214,49 @@ static char *header_value(const char *v, size_t n)
 	return out;
 }
 
+static void forget_lines(struct http_response *resp)
+{
+	for (size_t i = 0; i < resp->n_header_lines; i++)
+		free(resp->header_lines[i]);
+	free(resp->header_lines);
+	resp->header_lines = NULL;
+	resp->n_header_lines = 0;
+}
+
+/* Keep the header NAME (NAME_LEN bytes): VALUE (LEN bytes) as "Name:value".
+ * Past the limits it is dropped; -ENOMEM fails the transfer. */
+static int keep_line(struct http_response *resp, const char *name, size_t name_len, const char *value, size_t len)
+{
+	char *v, *line, **grown;
+
+	if (resp->n_header_lines >= HTTP_MAX_HEADERS || name_len + len >= HTTP_MAX_HEADER_LEN)
+		return 0;
+	v = header_value(value, len);
+	if (!v || asprintf(&line, "%.*s:%s", (int)name_len, name, v) < 0) {
+		free(v);
+		return -ENOMEM;
+	}
+	free(v);
+	grown = realloc(resp->header_lines, (resp->n_header_lines + 1) * sizeof(*grown));
+	if (!grown) {
+		free(line);
+		return -ENOMEM;
+	}
+	resp->header_lines = grown;
+	resp->header_lines[resp->n_header_lines++] = line;
+	return 0;
+}
+
+const char *http_response_header(const struct http_response *resp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = resp->n_header_lines; i-- > 0;)
+		if (strncasecmp(resp->header_lines[i], name, n) == 0 && resp->header_lines[i][n] == ':')
+			return resp->header_lines[i] + n + 1;
+	return NULL;
+}
+
 static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 {
 	struct http_response *resp = userdata;
@@ -228,9 +272,15 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 	const char *colon = memchr(buf, ':', n);
 	size_t name_len;
 
+	/* A status line begins the headers of another answer (after a 100
+	 * Continue): only the last answer's count. */
+	if (n >= 5 && strncmp(buf, "HTTP/", 5) == 0)
+		forget_lines(resp);
 	if (!colon)
 		return n;
 	name_len = (size_t)(colon - buf);
+	if (keep_line(resp, buf, name_len, colon + 1, n - name_len - 1) < 0)
+		return 0;
 	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
 		char **slot = (char **)((char *)resp + wanted[i].off);
 
@@ -414,6 +464,7 @@ void http_response_clear(struct http_response *resp)
 	free(resp->retry_after);
 	free(resp->request_id);
 	free(resp->link);
+	forget_lines(resp);
 	memset(resp, 0, sizeof(*resp));
 	resp->total_count = -1;
 }

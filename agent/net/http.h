@@ -71,7 +71,17 @@ struct http_response {
 	char *request_id;  /* the request-id header (Graph), or NULL */
 	char *link;        /* the Link header (ServiceNow paging), or NULL */
 	long total_count;  /* X-Total-Count, or -1 */
+	/* Every header of the answer, "Name:value" with the value trimmed,
+	 * at most HTTP_MAX_HEADERS (more are dropped): for a header only one
+	 * connector reads (Freshservice's X-RateLimit-Remaining). Read them
+	 * with http_response_header. */
+	char **header_lines;
+	size_t n_header_lines;
 };
+
+/* The most headers an answer keeps, and the longest one kept. */
+#define HTTP_MAX_HEADERS 64
+#define HTTP_MAX_HEADER_LEN 1024
 
 /* Credentials for http_send: APPLY puts them into REQ (username/password
  * or bearer, pointing at memory the auth context owns). REFRESH is 1 after
@@ -109,6 +119,10 @@ struct http_client *http_client_free(struct http_client *c);
 int http_perform(struct http_client *c, const struct http_request *req, struct http_response *resp);
 
 void http_response_clear(struct http_response *resp);
+
+/* The value of header NAME (compared ignoring case) in RESP: the last one
+ * when it came more than once, NULL when absent. Points into RESP. */
+const char *http_response_header(const struct http_response *resp, const char *name);
 
 /* Use AUTH (copied; its context must outlive the client) for http_send. */
 void http_client_set_auth(struct http_client *c, const struct http_auth *auth);

@@ -134,6 +134,30 @@ static void test_response_cap_and_transport_errors(void **state)
 	assert_int_equal(emu_count(&emu, "GET", "sc_req_item"), 4);
 }
 
+/* Any header of the answer can be read by name, whatever its case; one
+ * the answer did not carry reads as NULL. */
+static void test_response_headers_by_name(void **state)
+{
+	struct http_response resp;
+
+	(void)state;
+	assert_int_equal(emu_post(&emu, "/_emu/faults",
+				  "{\"kind\": \"status\", \"status\": 503, \"headers\": {\"X-Ratelimit-Remaining\": "
+				  "\" 17 \", \"X-Custom\": \"a\"}}"),
+			 0);
+	assert_int_equal(get(4096, &resp), 0);
+	assert_int_equal(resp.status, 503);
+	assert_string_equal(http_response_header(&resp, "x-ratelimit-remaining"), "17");
+	assert_string_equal(http_response_header(&resp, "X-RATELIMIT-REMAINING"), "17");
+	assert_string_equal(http_response_header(&resp, "x-custom"), "a");
+	assert_non_null(http_response_header(&resp, "content-type"));
+	assert_null(http_response_header(&resp, "x-ratelimit"));
+	assert_null(http_response_header(&resp, "x-ratelimit-total"));
+	http_response_clear(&resp);
+	assert_int_equal(resp.n_header_lines, 0);
+	assert_null(http_response_header(&resp, "x-custom"));
+}
+
 /* A client on the fake environment, the emulator seeded with the service
  * account and no faults or logged requests. */
 static struct http_client *fresh_client(const char *proxy)
@@ -426,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_plain_http_refused_off_loopback),
 		cmocka_unit_test(test_header_injection_refused),
 		cmocka_unit_test(test_response_cap_and_transport_errors),
+		cmocka_unit_test(test_response_headers_by_name),
 		cmocka_unit_test(test_send_honours_retry_after_on_429_and_503),
 		cmocka_unit_test(test_send_honours_retry_after_as_a_date),
 		cmocka_unit_test(test_send_stops_at_the_budget_and_at_max_attempts),
