@@ -146,6 +146,41 @@ static int has_approved(struct exec_run *x, const char *who)
 	return 0;
 }
 
+/* Whether WHO is an approver or a backup of stage ST. */
+static int in_stage(const struct wf_stage *st, const char *who)
+{
+	for (size_t i = 0; st && who && i < st->n_approvers; i++)
+		if (strcasecmp(st->approvers[i], who) == 0)
+			return 1;
+	for (size_t i = 0; st && who && i < st->n_backups; i++)
+		if (strcasecmp(st->backups[i], who) == 0)
+			return 1;
+	return 0;
+}
+
+/* Where the ITSM has a reminder of its own, each approval record of an
+ * approver of the stage still waiting is reminded through it too. A
+ * failure is the connector's to log: the note and the card went out. */
+static void remind_in_itsm(struct exec_run *x, const struct wf_stage *st)
+{
+	const struct state_request *sr = state_request_find(x->a->state, x->r->source, x->r->id);
+	int64_t reminded = 0;
+
+	for (size_t i = 0; sr && i < sr->n_approvals; i++) {
+		const struct state_approval *ap = &sr->approvals[i];
+		int r;
+
+		if (approval_decision_from_name(ap->decision) != APPROVAL_REQUESTED || !in_stage(st, ap->approver) ||
+		    has_approved(x, ap->approver))
+			continue;
+		r = itsm_remind_approval(x->a->itsm, ap->id, x->id);
+		if (r == -EOPNOTSUPP)
+			return;
+		reminded += r == 0;
+	}
+	exec_add_num(x, "reminded", reminded);
+}
+
 /* A reminder names the approvers still to decide, on the ticket and in the
  * service-desk channel, where someone can chase them before escalation. */
 int exec_remind(struct exec_run *x)
@@ -162,8 +197,10 @@ int exec_remind(struct exec_run *x)
 	}
 	if (n < sizeof(text))
 		snprintf(text + n, sizeof(text) - n, ".");
-	if (on_ticket(x, AUDIT_REMINDER, NULL, text) == 0)
-		exec_notify(x, NOTIFY_REMINDER, text, NULL);
+	if (on_ticket(x, AUDIT_REMINDER, NULL, text) < 0)
+		return 0;
+	remind_in_itsm(x, st);
+	exec_notify(x, NOTIFY_REMINDER, text, NULL);
 	return 0;
 }
 

@@ -112,6 +112,11 @@ struct itsm_ops {
 	/* Cancel an approval record; one cancelled already is fine, one the
 	 * approver decided (approved, rejected) is left alone: -EBUSY. */
 	int (*cancel_approval)(void *impl, const char *approval_id, const char *action_id);
+	/* Optional (NULL: the ITSM has no reminder of its own): have the ITSM
+	 * remind the approver of APPROVAL_ID, still waiting for a decision;
+	 * -EBUSY when it is decided or cancelled. A reminder leaves nothing to
+	 * look for, so a retry after a lost answer may remind twice. */
+	int (*remind_approval)(void *impl, const char *approval_id, const char *action_id);
 	/* Move the request to PHASE (one accessd writes: sent back,
 	 * implementing, blocked, completed, rejected, expired, duplicate) in
 	 * the connector's states, with NOTE as an internal work note carrying
@@ -159,6 +164,8 @@ int itsm_find_open(struct itsm *itsm, const char *person_id, const char *const *
 int itsm_create_approval(struct itsm *itsm, const char *request_id, const char *approver_id, const char *action_id,
 			 char **ret_id);
 int itsm_cancel_approval(struct itsm *itsm, const char *approval_id, const char *action_id);
+/* -EOPNOTSUPP when the connector has no remind_approval. */
+int itsm_remind_approval(struct itsm *itsm, const char *approval_id, const char *action_id);
 int itsm_set_phase(struct itsm *itsm, const char *request_id, enum ticket_phase phase, const char *note,
 		   const char *action_id);
 int itsm_add_note(struct itsm *itsm, const char *request_id, const char *text, const char *action_id);
@@ -170,12 +177,23 @@ int itsm_create_incident(struct itsm *itsm, const struct itsm_incident *inc, con
 /* Free N records V as find_open gives them; NULL is fine. */
 void itsm_open_free(struct itsm_open *v, size_t n);
 
+/* The error (as above) of an HTTP status that is not a success: 400, 409
+ * and 415 -EINVAL, 401 and 403 -EACCES, 404 -ENOENT, a transient one
+ * (http_classify) -EAGAIN, anything else -EIO. */
+int itsm_status_error(long status);
+
 /* Whether R, returned by an op, is worth trying again later. */
 int itsm_error_transient(int r);
 
 /* Whether ID is a usable action id: 1 to 100 of [A-Za-z0-9._:-]. */
 int itsm_action_id_ok(const char *id);
 
+/* Whether NAME can be an attachment's file name as it is (1 to 100 of
+ * [A-Za-z0-9._-], not starting with a dot), and TYPE its content type. */
+int itsm_file_name_ok(const char *name);
+int itsm_content_type_ok(const char *type);
+
+extern const struct itsm_ops freshservice_ops;
 extern const struct itsm_ops servicenow_ops;
 
 #endif

@@ -94,6 +94,17 @@ int json_parse(const char *text, size_t len, cJSON **ret)
 	return 0;
 }
 
+int json_print(cJSON *obj, char **ret)
+{
+	char *text = obj ? cJSON_PrintUnformatted(obj) : NULL;
+
+	cJSON_Delete(obj);
+	if (!text)
+		return -ENOMEM;
+	*ret = text;
+	return 0;
+}
+
 const char *json_str(const cJSON *obj, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);

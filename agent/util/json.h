@@ -23,6 +23,11 @@
  * included), or -ENOMEM. */
 int json_parse(const char *text, size_t len, cJSON **ret);
 
+/* OBJ as unformatted JSON text into *RET (the caller frees); OBJ is
+ * deleted either way, and may be NULL (an allocation that failed before):
+ * -ENOMEM then. Returns 0 or -ENOMEM. */
+int json_print(cJSON *obj, char **ret);
+
 /* The string member NAME of OBJ, or NULL when absent or not a string.
  * The result points into OBJ. */
 const char *json_str(const cJSON *obj, const char *name);

@@ -114,17 +114,6 @@ static int write_once(struct lookup *l, const char *what, const char *method, co
 	return r;
 }
 
-static int json_body(cJSON *obj, char **ret)
-{
-	char *text = obj ? cJSON_PrintUnformatted(obj) : NULL;
-
-	cJSON_Delete(obj);
-	if (!text)
-		return -ENOMEM;
-	*ret = text;
-	return 0;
-}
-
 /* Add NAME: VALUE to OBJ when VALUE is set; 0 or -ENOMEM. */
 static int add_str(cJSON *obj, const char *name, const char *value)
 {
@@ -172,7 +161,7 @@ int snow_create_approval(void *impl, const char *request_id, const char *approve
 		cJSON_Delete(obj);
 		goto done;
 	}
-	r = json_body(obj, &body);
+	r = json_print(obj, &body);
 	if (r < 0)
 		goto done;
 	r = write_once(&l, "sysapproval_approver", "POST", "/api/now/table/sysapproval_approver", "application/json",
@@ -208,7 +197,7 @@ int snow_cancel_approval(void *impl, const char *approval_id, const char *action
 		cJSON_Delete(body);
 		return -ENOMEM;
 	}
-	r = json_body(body, &text);
+	r = json_print(body, &text);
 	/* Setting a state is idempotent: a plain retry is safe. */
 	if (r == 0)
 		r = snow_send(s, "sysapproval_approver", "PATCH", path, "application/json", text, strlen(text), NULL,
@@ -239,7 +228,7 @@ static int journal_write(struct snow *s, const char *request_id, const char *ele
 		cJSON_Delete(fields);
 		goto done;
 	}
-	r = json_body(fields, &body);
+	r = json_print(fields, &body);
 	if (r < 0)
 		goto done;
 	snprintf(path, sizeof(path), "/api/now/table/sc_req_item/%s?sysparm_fields=sys_id", request_id);
@@ -277,22 +266,6 @@ int snow_add_comment(void *impl, const char *request_id, const char *text, const
 	return journal_write(impl, request_id, "comments", text, action_id, NULL);
 }
 
-static int file_name_ok(const char *name)
-{
-	size_t n = name ? strlen(name) : 0;
-
-	return n > 0 && n <= 100 && name[0] != '.' &&
-	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
-}
-
-static int content_type_ok(const char *type)
-{
-	size_t n = type ? strlen(type) : 0;
-
-	return n > 0 && n < 100 &&
-	       strspn(type, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+.-;= ") == n;
-}
-
 int snow_attach(void *impl, const char *request_id, const char *file_name, const char *content_type, const void *data,
 		size_t len, const char *action_id)
 {
@@ -300,8 +273,8 @@ int snow_attach(void *impl, const char *request_id, const char *file_name, const
 	char *stored = NULL, *escaped = NULL, *path = NULL;
 	int r = -ENOMEM;
 
-	if (!snow_sys_id_ok(request_id) || !itsm_action_id_ok(action_id) || !file_name_ok(file_name) ||
-	    !content_type_ok(content_type))
+	if (!snow_sys_id_ok(request_id) || !itsm_action_id_ok(action_id) || !itsm_file_name_ok(file_name) ||
+	    !itsm_content_type_ok(content_type))
 		return -EINVAL;
 	/* The action id in the file name is what finds an earlier upload. */
 	if (asprintf(&stored, "%s-%s", action_id, file_name) < 0)
@@ -344,7 +317,7 @@ int snow_create_incident(void *impl, const struct itsm_incident *inc, const char
 		cJSON_Delete(obj);
 		goto done;
 	}
-	r = json_body(obj, &body);
+	r = json_print(obj, &body);
 	if (r < 0)
 		goto done;
 	r = write_once(&l, "incident", "POST", "/api/now/table/incident", "application/json", body, strlen(body), ret_id);

@@ -6,10 +6,16 @@ variables, the accessd integration's API key and agent, a second workspace,
 custom statuses for the neutral phases, and the seed's two demo cases as
 service requests. The Entra side is tenant.graph_seed(); nothing of it is
 repeated here.
+
+Tenant is tenant.Tenant with Freshservice as the ITSM: the same policy,
+Graph and Teams, an agent configured with the API key, and the methods the
+demo (tests/demo.py) and the scenarios read a ticket through.
 """
 
+import re
 import time
 
+import harness
 import tenant
 
 API_KEY = "fs-4pi-k3y-for-accessd"
@@ -83,3 +89,112 @@ def demo_requests(start=None):
         service_request("Shared Mailbox Access", "carol", business_justification="Month-end close",
                         mailbox="Finance Shared Mailbox", start_date=start, duration="12s"),
     ]}
+
+
+# The itsm group of the scenarios' configuration: the emulator's account,
+# the custom statuses for implementing and blocked, incidents raised as
+# the integration's agent.
+ITSM = """  kind = "freshservice";
+  base_url = "%(url)s";
+  poll_overlap = "5s";
+  auth = { method = "api_key"; api_key_file = "%(key)s"; };
+  statuses = { implementing = 7; blocked = 8; };
+  incident = { requester = "accessd@contoso.example"; };%(extra)s"""
+
+MARK = re.compile(r"\s*\[accessd [A-Za-z0-9._:-]+\]\s*$")
+
+
+class Tenant(tenant.Tenant):
+    """The emulator seeded with the tenant in Freshservice shape, and an
+    agent configured for it. ITSM_EXTRA: more settings of the itsm group."""
+
+    secrets = tenant.Tenant.secrets + (API_KEY,)
+
+    def __init__(self, emu, away=(), itsm_extra="", **conf):
+        self.emu = emu
+        emu.seed({"graph": tenant.graph_seed(away), "freshservice": base_seed(),
+                  "teams": {"flows": {tenant.FLOW: tenant.FLOW_SIG}}})
+        self.agent = harness.Agent(emu)
+        self.dir = self.agent.dir
+        key = self.agent.write_secret("freshservice.key", API_KEY)
+        secret = self.agent.write_secret("graph.secret", tenant.CLIENT_SECRET)
+        webhook = self.agent.write_secret(
+            "teams.url", "%s/workflows/%s/triggers/manual/paths/invoke?api-version=1&sp=%%2Ftriggers%%2Fmanual"
+            "%%2Frun&sv=1.0&sig=%s" % (emu.url, tenant.FLOW, tenant.FLOW_SIG))
+        self.agent_conf = dict(conf)
+        itsm = ITSM % {"url": emu.url, "key": key, "extra": "\n" + itsm_extra if itsm_extra else ""}
+        with open(self.agent.config, "w") as f:
+            f.write(tenant.config(emu, self.agent.state_dir, self.agent.password_file, secret, webhook, itsm=itsm,
+                                  **conf))
+
+    # -- Freshservice ---------------------------------------------------------
+    def request(self, item, requested_for, requester=None, **variables):
+        """A new service request for ITEM with the form's VARIABLES; returns
+        {"id", "number"} as accessd names it."""
+        self.emu.seed({"freshservice": {"tickets": [service_request(item, requested_for, requester, **variables)]}})
+        tid = max(t["id"] for t in self.emu.state("freshservice")["tickets"])
+        return {"id": str(tid), "number": "SR-%d" % tid}
+
+    def ticket(self, tid):
+        return next(t for t in self.emu.state("freshservice")["tickets"] if t["id"] == int(tid))
+
+    def edit(self, tid, **variables):
+        """The requester changes the form's VARIABLES, as an edit in the UI."""
+        t = self.ticket(tid)
+        item = t["requested_items"][0]
+        self.emu.seed({"freshservice": {"tickets": [{"id": t["id"], "requested_items": [
+            {"id": item["id"], "custom_fields": dict(variables)}]}]}})
+
+    def close(self, tid, status=5):
+        """The service desk closes the ticket by hand."""
+        self.emu.seed({"freshservice": {"tickets": [{"id": int(tid), "status": status}]}})
+
+    def approvals(self, tid):
+        return self.ticket(tid)["approvals"]
+
+    def decide(self, tid, who, status="approved", remark=None, delegatee=None):
+        """WHO decides their approval of the ticket (one is made when they
+        have none, as an outsider's would be); DELEGATEE: someone standing
+        in for them decides it."""
+        code = {"approved": 1, "rejected": 2}[status]
+        mine = [a for a in self.approvals(tid) if a["approver_id"] == user_id(who) and a["status"] != 3]
+        rec = {"status": code, "latest_remark": remark}
+        if delegatee:
+            rec["delegatee"] = {"id": user_id(delegatee), "name": delegatee.title()}
+        if mine:
+            rec["id"] = mine[-1]["id"]
+        else:
+            rec.update({"ticket_id": int(tid), "approver_id": user_id(who)})
+        self.emu.seed({"freshservice": {"approvals": [rec]}})
+
+    def conversations(self, tid, private):
+        return [c for c in self.ticket(tid)["conversations"] if c["private"] == private]
+
+    # What the demo (tests/demo.py) reads of any ITSM's tenant.
+    def work_notes(self, tid):
+        return [MARK.sub("", c["body_text"]) for c in self.conversations(tid, True) if not c["attachments"]]
+
+    def replies(self, tid):
+        return [MARK.sub("", c["body_text"]) for c in self.conversations(tid, False)]
+
+    def approver_names(self, tid):
+        names = {user_id(n): n for n in tenant.PEOPLE}
+        return sorted(names[a["approver_id"]] for a in self.approvals(tid))
+
+    def attachment_list(self, tid):
+        return [(a["name"], a["size"]) for c in self.ticket(tid)["conversations"] for a in c["attachments"]]
+
+    def incidents(self):
+        return [t for t in self.emu.state("freshservice")["tickets"] if t["type"] == "Incident"]
+
+    def reminders(self):
+        return self.emu.state("freshservice")["reminders"]
+
+
+class TenantCase(tenant.TenantCase):
+    """tenant.TenantCase with the tenant in Freshservice."""
+
+    def tenant(self, **kw):
+        t = Tenant(self.emu, **kw)
+        self.addCleanup(t.cleanup)
+        return t

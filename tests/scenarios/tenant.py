@@ -109,11 +109,19 @@ def snow_seed():
     return seed, items
 
 
+SERVICENOW_ITSM = """  kind = "servicenow";
+  base_url = "%(url)s";
+  user_attribute = "email";
+  poll_overlap = "5s";
+  auth = { method = "basic"; username = "%(snow_user)s"; password_file = "%(password)s"; };"""
+
+
 def config(emu, state_dir, password_file, secret_file, webhook_file, approvals="create", partial="rollback",
            escalate="2s", expire="30s", max_attempts=3, backoff="0s", remind=None,
            app_approvers=("target_owner",), app_quorum="any", rules=None, requesters=None,
-           manager_as_sponsor=False, app_sponsor=True, app_verification=False):
-    """RULES: policy rules to add, by where they go: "mailbox_manager" (a
+           manager_as_sponsor=False, app_sponsor=True, app_verification=False, itsm=None):
+    """ITSM: the itsm group's settings (default: ServiceNow's, on the
+    emulator). RULES: policy rules to add, by where they go: "mailbox_manager" (a
     manager stage with these auto_approve_when before the mailbox owner),
     "group_manager" (the Add to Group manager stage's auto_approve_when),
     "security" (settings added to the policy's security stage), "vpn_reject"
@@ -131,11 +139,7 @@ def config(emu, state_dir, password_file, secret_file, webhook_file, approvals="
   log_level = "debug";
 };
 itsm = {
-  kind = "servicenow";
-  base_url = "%(url)s";
-  user_attribute = "email";
-  poll_overlap = "5s";
-  auth = { method = "basic"; username = "%(snow_user)s"; password_file = "%(password)s"; };
+%(itsm)s
 };
 directory = {
   kind = "entra";
@@ -219,7 +223,8 @@ policy = {
       ); }
   );
 };
-""" % {"state": state_dir, "url": emu.url, "snow_user": harness.SNOW_USER, "password": password_file,
+""" % {"state": state_dir, "url": emu.url,
+       "itsm": itsm or SERVICENOW_ITSM % {"url": emu.url, "snow_user": harness.SNOW_USER, "password": password_file},
        "tenant": TENANT, "client": CLIENT_ID, "secret": secret_file, "webhook": webhook_file,
        "attempts": max_attempts, "backoff": backoff, "approvals": approvals, "partial": partial,
        "vpn": GROUPS["VPN-Users"], "vpnc": GROUPS["VPN-Users-Contractors"],
@@ -242,6 +247,9 @@ policy = {
 
 class Tenant:
     """The emulator seeded with the tenant, and an agent configured for it."""
+
+    # What must never reach the agent's log.
+    secrets = (harness.SNOW_PASSWORD, CLIENT_SECRET, FLOW_SIG)
 
     def __init__(self, emu, away=(), **conf):
         self.emu = emu
@@ -367,7 +375,7 @@ class Tenant:
         proc = self.agent.run("--once")
         if check and proc.returncode != 0:
             raise AssertionError("accessd --once exited %d:\n%s" % (proc.returncode, proc.stderr))
-        for secret in (harness.SNOW_PASSWORD, CLIENT_SECRET, FLOW_SIG):
+        for secret in self.secrets:
             if secret in proc.stderr:
                 raise AssertionError("a secret reached the agent's log")
         return proc
@@ -391,7 +399,7 @@ class Tenant:
             with open(path) as f:
                 log = f.read()
             harness.check_sanitizers(log)
-            for secret in (harness.SNOW_PASSWORD, CLIENT_SECRET, FLOW_SIG):
+            for secret in self.secrets:
                 if secret in log:
                     raise AssertionError("a secret reached the daemon's log")
             if code != 0:

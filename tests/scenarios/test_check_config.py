@@ -123,7 +123,7 @@ class CheckConfig(unittest.TestCase):
         path, proc = self.check(text)
         self.assertEqual(proc.returncode, 2)
         self.assertEqual(proc.stderr, '%s:%d: no itsm connector of kind "topdesk" is built in (built in: '
-                                      'servicenow); write kind = "servicenow";\n'
+                                      'servicenow, freshservice); write kind = "servicenow";\n'
                          % (path, line_of(text, 'kind = "topdesk";')))
         text = example_text().replace('kind = "teams";', 'kind = "slack";')
         path, proc = self.check(text)
