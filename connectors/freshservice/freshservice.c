@@ -51,11 +51,29 @@ static int key_apply(void *ctx, struct http_request *req, int refresh)
 	return 0;
 }
 
+static void account(struct fs *s, const struct http_response *resp);
+
+/* The pacer's two ends (http.h): every attempt http_send makes, retries
+ * included, asks the budget first and tells it what the answer said. */
+static int pace_before(void *ctx)
+{
+	struct fs *s = ctx;
+
+	return fs_budget(s, s->use);
+}
+
+static void pace_after(void *ctx, const struct http_response *resp)
+{
+	account(ctx, resp);
+}
+
 static int fs_open(const struct conn_config *conf, const struct retry_config *retry, const struct retry_env *env,
 		   void **ret_impl)
 {
+	static const char *const rate_headers[] = { "X-RateLimit-Total", "X-RateLimit-Remaining", NULL };
 	struct http_options opts = http_options_from_conn(conf);
 	struct http_auth auth = { .apply = key_apply };
+	struct http_pacer pacer = { .before = pace_before, .after = pace_after };
 	struct fs *s;
 	int r;
 
@@ -69,6 +87,8 @@ static int fs_open(const struct conn_config *conf, const struct retry_config *re
 	s->retry = *retry;
 	s->rl_remaining = s->rl_total = -1;
 	auth.ctx = s;
+	pacer.ctx = s;
+	opts.keep_headers = rate_headers;
 	r = -ENOMEM;
 	if (asprintf(&s->api, "%s/api/v2", conf->base_url) < 0) {
 		s->api = NULL;
@@ -82,6 +102,7 @@ static int fs_open(const struct conn_config *conf, const struct retry_config *re
 		goto fail;
 	http_client_set_env(s->http, env);
 	http_client_set_auth(s->http, &auth);
+	http_client_set_pacer(s->http, &pacer);
 	*ret_impl = s;
 	return 0;
 fail:
@@ -225,13 +246,9 @@ int fs_send(struct fs *s, enum fs_use use, const char *what, const char *method,
 	char msg[256], *next = NULL;
 	int attachments, r;
 
-	r = fs_budget(s, use);
-	if (r < 0)
-		return r;
+	s->use = use;
 	r = http_send(s->http, &s->retry, &req, &resp);
-	if (r == 0)
-		account(s, &resp);
-	if (r == -EALREADY)
+	if (r == -EALREADY || (r == -EAGAIN && s->rl_low_until_ms))
 		goto done;
 	if (r < 0) {
 		log_warnx("freshservice: %s %s failed: %s", method, what, strerror(-r));

@@ -93,6 +93,7 @@ struct fs {
 	 * the total of the window (-1: not known), and until when the budget
 	 * counts as low (0: it does not). */
 	long rl_remaining, rl_total;
+	int use; /* the enum fs_use of the request being sent */
 	int64_t rl_low_until_ms;
 	int rl_logged;
 	struct fs_person *people;
