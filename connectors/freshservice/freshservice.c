@@ -306,14 +306,19 @@ int fs_get(struct fs *s, enum fs_use use, const char *what, const char *path, in
 int fs_pages(struct fs *s, enum fs_use use, const char *what, const char *path, const char *name,
 	     int (*each)(struct fs *s, const cJSON *rec, void *ctx), int (*keep)(cJSON *root, void *ctx), void *ctx)
 {
+	const char *per = strstr(path, "per_page=");
+	long full = per ? strtol(per + 9, NULL, 10) : FS_PAGE_DEFAULT;
 	char *url = NULL, *next = NULL;
+	int64_t first = -1;
 	int r;
 
 	if (asprintf(&url, "%s%s", s->api, path) < 0)
 		return -ENOMEM;
-	for (;;) {
+	for (long page = 1;; page++) {
 		const cJSON *rec, *list;
 		cJSON *root = NULL;
+		int64_t id = -1;
+		long n = 0;
 
 		r = fs_send(s, use, what, "GET", url, NULL, NULL, 0, NULL, NULL, FS_QUIET_404, &root, &next);
 		free(url);
@@ -326,9 +331,17 @@ int fs_pages(struct fs *s, enum fs_use use, const char *what, const char *path, 
 			r = -EBADMSG;
 			list = NULL;
 		}
-		cJSON_ArrayForEach(rec, list)
+		/* A page number the API ignores would bring the first page
+		 * again: that is the end. */
+		if (list && page > 1 && fs_id(cJSON_GetArrayItem(list, 0), "id", &id) == 0 && id == first)
+			list = NULL;
+		else if (list && page == 1 && fs_id(cJSON_GetArrayItem(list, 0), "id", &id) == 0)
+			first = id;
+		cJSON_ArrayForEach(rec, list) {
+			n++;
 			if ((r = each(s, rec, ctx)) != 0)
 				break;
+		}
 		if (keep) {
 			int k = keep(root, ctx);
 
@@ -336,7 +349,18 @@ int fs_pages(struct fs *s, enum fs_use use, const char *what, const char *path, 
 		} else {
 			cJSON_Delete(root);
 		}
-		if (r != 0 || !next)
+		if (r != 0)
+			break;
+		/* Lists say where the next page is; where an answer does not
+		 * (conversations, a ticket's approvals: not documented), a full
+		 * page is followed by the next by number. */
+		if (!next && n == full && page < FS_PAGES_MAX &&
+		    asprintf(&next, "%s%s%spage=%ld", s->api, path, strchr(path, '?') ? "&" : "?", page + 1) < 0) {
+			next = NULL;
+			r = -ENOMEM;
+			break;
+		}
+		if (!next)
 			break;
 		url = next;
 		next = NULL;

@@ -21,7 +21,11 @@
 
 /* Lists page at most 100 records; the account-wide approvals list 30. */
 #define FS_PAGE_MAX 100
+#define FS_PAGE_DEFAULT 30
 #define FS_APPROVALS_PAGE 30
+/* Page numbers past 500 are to be avoided (best practices): no listing
+ * accessd makes goes that far. */
+#define FS_PAGES_MAX 500
 /* Ticket statuses and requested-item stages are small numbers. */
 #define FS_MAX_CLOSED 16
 /* The mark ending every note, reply, approval e-mail and incident accessd
@@ -147,7 +151,9 @@ int fs_send(struct fs *s, enum fs_use use, const char *what, const char *method,
 int fs_get(struct fs *s, enum fs_use use, const char *what, const char *path, int flags, cJSON **ret_root,
 	   char **ret_next);
 
-/* GET PATH (below /api/v2) and every page after it (Link rel="next"),
+/* GET PATH (below /api/v2, without a page number) and every page after
+ * it (Link rel="next", or by number after a full page when there is no
+ * link),
  * calling EACH for each record of the array member NAME; a positive return
  * of EACH stops early (returned), a negative one fails. When KEEP is set,
  * each page's root is handed to it (it owns it then, also on failure), so

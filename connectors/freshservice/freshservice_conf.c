@@ -120,6 +120,29 @@ static void get_number(struct conf_parser *p, const config_setting_t *group, con
 		*ret = v;
 }
 
+/* The id member NAME of GROUP into *RET; absent leaves it. Freshservice's
+ * ids pass 2^31, which a plain libconfig integer wraps at without a word
+ * (libconfig 1.5), so an id is written as a string of digits (or an
+ * integer with an L). */
+static void get_id(struct conf_parser *p, const config_setting_t *group, const char *name, int64_t *ret)
+{
+	const config_setting_t *s = config_setting_get_member(group, name);
+	const char *v;
+	int64_t id;
+
+	if (!s)
+		return;
+	if (config_setting_type(s) == CONFIG_TYPE_INT64 || config_setting_type(s) == CONFIG_TYPE_INT)
+		id = config_setting_get_int64(s);
+	else if (!(v = config_setting_get_string(s)) || !fs_id_parse(v, &id))
+		id = 0;
+	if (id <= 0 || id >= INT64_C(9007199254740992))
+		conf_problem(p, s, "'%s' must be a Freshservice id, written as a string of digits; write %s = "
+				   "\"21000188390\";", name, name);
+	else
+		*ret = id;
+}
+
 /* A group of phases to numbers within [MIN, MAX] into V. */
 static void parse_phases(struct conf_parser *p, const config_setting_t *group, const char *name, int min, int max,
 			 const char *what, int v[TICKET_PHASES], const config_setting_t *where[TICKET_PHASES])
@@ -223,7 +246,7 @@ static void parse_incident(struct conf_parser *p, const config_setting_t *group,
 	v = st->incident_priority;
 	get_number(p, g, "priority", 1, 4, "2", &v);
 	st->incident_priority = (int)v;
-	get_number(p, g, "group_id", 1, INT64_C(9007199254740991), "21000188390", &st->incident_group_id);
+	get_id(p, g, "group_id", &st->incident_group_id);
 	conf_get_duration(p, g, "lookback", &st->incident_lookback_ms);
 }
 

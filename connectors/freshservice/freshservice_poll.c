@@ -784,7 +784,7 @@ int fs_poll_approvals(void *impl, const struct item_config *items, size_t n_item
 		if (r <= 0)
 			continue;
 		ap.ticket = tickets.v[i];
-		snprintf(path, sizeof(path), "/tickets/%lld/approvals?per_page=%d", (long long)ap.ticket, FS_PAGE_MAX);
+		snprintf(path, sizeof(path), "/tickets/%lld/approvals", (long long)ap.ticket);
 		r = fs_pages(s, FS_POLL, "approvals", path, "approvals", collect_approval, keep_root, &ap);
 		/* A ticket deleted meanwhile has no approvals to read. */
 		if (r == -ENOENT)

@@ -123,7 +123,7 @@ static int conv_run(struct fs *s, struct conv_lookup *l)
 
 	l->found = 0;
 	l->bytes = 0;
-	snprintf(path, sizeof(path), "/tickets/%lld/conversations?per_page=%d", (long long)l->ticket, FS_PAGE_MAX);
+	snprintf(path, sizeof(path), "/tickets/%lld/conversations", (long long)l->ticket);
 	return fs_pages(s, FS_WRITE, "conversations", path, "conversations", conv_match, NULL, l);
 }
 
@@ -443,7 +443,7 @@ static int approval_run(struct fs *s, void *ctx)
 
 	l->found = 0;
 	l->n_mine = 0;
-	snprintf(path, sizeof(path), "/tickets/%lld/approvals?per_page=%d", (long long)l->ticket, FS_PAGE_MAX);
+	snprintf(path, sizeof(path), "/tickets/%lld/approvals", (long long)l->ticket);
 	r = fs_pages(s, FS_WRITE, "approvals", path, "approvals", approval_collect, NULL, l);
 	for (size_t i = 0; r == 0 && i < l->n_mine && !l->found; i++) {
 		cJSON *root = NULL;

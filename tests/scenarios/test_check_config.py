@@ -11,10 +11,11 @@ import unittest
 import harness
 
 EXAMPLE = os.path.join(harness.SRCDIR, "conf", "accessd.conf")
+FRESHSERVICE_EXAMPLE = os.path.join(harness.SRCDIR, "conf", "accessd-freshservice.conf")
 
 
-def example_text():
-    with open(EXAMPLE) as f:
+def example_text(path=EXAMPLE):
+    with open(path) as f:
         return f.read()
 
 
@@ -230,6 +231,79 @@ class CheckConfig(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("privileged targets add: security (group, any, 1 backup, remind 8h, escalate 24h, expire 5d, "
                       "or by rule sec-it)", proc.stdout)
+
+    def test_freshservice_example_is_valid_and_summarised(self):
+        proc = harness.run_binary(harness.ACCESSD, "--check-config", "-c", FRESHSERVICE_EXAMPLE)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stderr, "")
+        self.assertIn("configuration OK", proc.stdout)
+        self.assertIn("itsm: freshservice at https://contoso.freshservice.com\n", proc.stdout)
+        self.assertIn('governs: "VPN Access" -> VPN-Users, VPN-Users-Contractors', proc.stdout)
+        self.assertIn('governs: "Shared Mailbox Access" -> Finance Shared Mailbox', proc.stdout)
+
+    def test_freshservice_mistakes_name_their_line_and_the_fix(self):
+        """Each mistake in the Freshservice example is reported alone, at the
+        line of the setting, with what to write instead."""
+        text = example_text(FRESHSERVICE_EXAMPLE)
+        cases = [
+            ('    completed = 4;\n', '    completed = 3;\n',
+             "statuses.completed writes status 3, which is not in closed_statuses: the request would not read "
+             "as closed; add 3 to closed_statuses"),
+            ('    sent_back = 3;\n', '    sent_back = 5;\n',
+             "statuses.sent_back writes status 5, which closed_statuses counts as closed: accessd would take its "
+             "own ticket for one closed by hand; write an open status for sent_back, or remove 5 from "
+             "closed_statuses"),
+            ('    implementing = 7;', '    implementing = "Implementing";',
+             "'implementing' must be a whole number from 2 to 1000000 (no quotes); write implementing = 7;"),
+            ('  closed_statuses = ( 4, 5 );', '  closed_statuses = ( "Resolved", 5 );',
+             "closed_statuses holds ticket status ids (2 Open, 3 Pending, 4 Resolved, 5 Closed, or a custom "
+             "status's id); write closed_statuses = ( 4, 5 );"),
+            ('    rejected = 3;\n', '    rejected = 6;\n',
+             "'rejected' must be a whole number from 1 to 5 (no quotes); write rejected = 4;"),
+            ('  page_size = 100;', '  page_size = 200;', "Freshservice pages at most 100 records; write page_size = 100;"),
+            ('    requester = "accessd@contoso.example";', '    requester = "IAM team";',
+             'requester "IAM team" is not an e-mail address; write requester = "accessd@example.com";'),
+            ('    group_id = "21000188390";', '    group_id = 21000188390;',
+             "'group_id' must be a Freshservice id, written as a string of digits; write group_id = "
+             '"21000188390";'),
+            ('  first_poll_lookback = "30d";', '  first_poll_lookback = "30 days";', "first_poll_lookback"),
+            ('    method = "api_key";', '    method = "basic";',
+             'Freshservice takes an API key (an agent\'s, from their profile settings); write method = "api_key"; '
+             'api_key_file = "/etc/accessd/freshservice.key";', 4),
+            ('  approval_type = 1;', '  approval_type = 5;',
+             "'approval_type' must be a whole number from 1 to 4 (no quotes); write approval_type = 1;"),
+            ('    reserve = 50;', '    reseve = 50;', "unknown setting 'reseve' in rate_limit; write 'reserve' instead"),
+            ('  base_url = "https://contoso.freshservice.com";',
+             '  base_url = "https://contoso.freshservice.com/api/v2";',
+             'base_url is the account\'s address, without the API\'s path; write base_url = '
+             '"https://yourcompany.freshservice.com";'),
+            ('  user_attribute = "email";', '  user_attribute = "user_name";',
+             'Freshservice users map to the directory by e-mail; write user_attribute = "email"; or leave it out'),
+            ('  # workspace_id = 2;', '  workspace_id = "IT";',
+             "'workspace_id' must be a whole number from 0 to 9007199254740991 (no quotes); write workspace_id = 2;"),
+            ('    window = "60s";', '    window = "500ms";', "window"),
+        ]
+        for old, new, message, *more in cases:
+            with self.subTest(new=new):
+                self.assertIn(old, text)
+                broken = text.replace(old, new, 1)
+                path, proc = self.check(broken)
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                lines = proc.stderr.splitlines()
+                # Another method asks for its own settings too (conf.c).
+                self.assertEqual(len(lines), more[0] if more else 1, proc.stderr)
+                self.assertIn(message, lines[0])
+                self.assertTrue(lines[0].startswith("%s:%d: " % (path, line_of(broken, new.strip()))), lines[0])
+
+    def test_freshservice_connection_needs_its_incident_requester(self):
+        text = example_text(FRESHSERVICE_EXAMPLE)
+        start = text.index("  incident = {\n    requester")
+        end = text.index("};\n", start) + 3
+        path, proc = self.check(text[:start] + text[end:])
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stderr, "%s:%d: 'incident' is missing in this Freshservice connection; write incident = "
+                                      "{ requester = \"accessd@example.com\"; }; (the requester of the incidents "
+                                      "accessd opens for the IAM team)\n" % (path, line_of(text, "itsm = {")))
 
     def test_harness_minimal_items_stay_valid(self):
         with harness.Emulator() as emu:
