@@ -62,6 +62,20 @@ struct fs_marks {
 	size_t n, cap;
 };
 
+/* What a listing delivered. A delivery counts only once the caller has
+ * taken the watermark of the poll that made it (it passes that back as
+ * the next SINCE): a cycle that failed after the poll journaled nothing,
+ * and the records must come again. */
+struct fs_seen {
+	struct fs_marks taken; /* delivered by polls whose watermark was taken */
+	struct fs_marks last;  /* delivered by the last poll */
+	char watermark[20];    /* the last poll's, "" when it handed back none */
+	/* poll_approvals: the tickets the last poll read, read again when its
+	 * watermark was not taken. */
+	int64_t *tickets;
+	size_t n_tickets, cap_tickets;
+};
+
 /* A person: Freshservice's user id and their e-mail. */
 struct fs_person {
 	int64_t id;
@@ -106,8 +120,8 @@ struct fs {
 	size_t n_items, cap_items;
 	struct fs_ticket_kind *kinds;
 	size_t n_kinds, cap_kinds;
-	struct fs_marks seen_tickets;   /* (ticket id, updated_at) delivered */
-	struct fs_marks seen_approvals; /* (approval id, updated_at) delivered */
+	struct fs_seen seen_tickets;   /* (ticket id, updated_at) delivered */
+	struct fs_seen seen_approvals; /* (approval id, updated_at) delivered */
 	/* The pending approvals of the last poll, with those accessd asked
 	 * for since (an approval decided before the next poll is in neither
 	 * list, but its ticket must be read). */

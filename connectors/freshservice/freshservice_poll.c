@@ -117,10 +117,40 @@ static void marks_prune(struct fs_marks *m, int64_t low)
 	m->n = kept;
 }
 
+/* A poll begins: the last one's deliveries count when SINCE is the
+ * watermark it handed back, and are forgotten otherwise. Returns 1 when
+ * they count. */
+static int seen_begin(struct fs_seen *seen, const char *since, int64_t low)
+{
+	int taken = since && seen->watermark[0] && strcmp(since, seen->watermark) == 0;
+	int r = 0;
+
+	for (size_t i = 0; taken && i < seen->last.n && r == 0; i++)
+		r = mark(&seen->taken, seen->last.v[i].id, seen->last.v[i].updated_ms);
+	/* Out of memory: they are delivered again, which is harmless. */
+	seen->last.n = 0;
+	seen->watermark[0] = '\0';
+	if (since)
+		marks_prune(&seen->taken, low);
+	return taken && r == 0;
+}
+
+static int seen_has(const struct fs_seen *seen, int64_t id, int64_t updated_ms)
+{
+	return marked(&seen->taken, id, updated_ms);
+}
+
+static void seen_free(struct fs_seen *seen)
+{
+	free(seen->taken.v);
+	free(seen->last.v);
+	free(seen->tickets);
+}
+
 void fs_poll_free(struct fs *s)
 {
-	free(s->seen_tickets.v);
-	free(s->seen_approvals.v);
+	seen_free(&s->seen_tickets);
+	seen_free(&s->seen_approvals);
 	free(s->pending);
 	free(s->touched);
 }
@@ -361,7 +391,7 @@ static int collect_ticket(struct fs *s, const cJSON *t, void *ctx)
 	}
 	if (updated > rp->newest)
 		rp->newest = updated;
-	if (marked(&s->seen_tickets, id, updated) || !json_str(t, "type") ||
+	if (seen_has(&s->seen_tickets, id, updated) || !json_str(t, "type") ||
 	    strcmp(json_str(t, "type"), "Service Request") != 0)
 		return 0;
 	return add_entry(rp->rd, id, id, updated, t);
@@ -465,9 +495,8 @@ int fs_poll_requests(void *impl, const struct item_config *items, size_t n_items
 	if (r < 0)
 		return r;
 	rp.newest = since_ms;
-	if (since)
-		marks_prune(&s->seen_tickets, rp.low);
-	else
+	seen_begin(&s->seen_tickets, since, rp.low);
+	if (!since)
 		tell_first_start(s, rp.low);
 	if (fs_time_format(rp.low, from) < 0)
 		return -EINVAL;
@@ -484,10 +513,12 @@ int fs_poll_requests(void *impl, const struct item_config *items, size_t n_items
 	for (size_t i = 0; r == 0 && i < rd.n; i++) {
 		r = deliver_request(s, &rp, rd.v[i].id, rd.v[i].updated_ms, rd.v[i].obj);
 		if (r == 0)
-			r = mark(&s->seen_tickets, rd.v[i].id, rd.v[i].updated_ms);
+			r = mark(&s->seen_tickets.last, rd.v[i].id, rd.v[i].updated_ms);
 	}
 	if (r == 0)
 		r = watermark(rp.newest, ret_watermark);
+	if (r == 0 && *ret_watermark)
+		snprintf(s->seen_tickets.watermark, sizeof(s->seen_tickets.watermark), "%s", *ret_watermark);
 	reading_free(&rd);
 	return r;
 }
@@ -671,7 +702,7 @@ static int collect_approval(struct fs *s, const cJSON *a, void *ctx)
 	}
 	if (updated > ap->newest)
 		ap->newest = updated;
-	if ((!ap->all && updated < ap->low) || marked(&s->seen_approvals, id, updated))
+	if ((!ap->all && updated < ap->low) || seen_has(&s->seen_approvals, id, updated))
 		return 0;
 	return add_entry(ap->rd, ap->ticket, id, updated, a);
 }
@@ -763,18 +794,19 @@ int fs_poll_approvals(void *impl, const struct item_config *items, size_t n_item
 	struct id_set tickets = { 0 };
 	size_t n_now = 0;
 	int64_t since_ms;
-	int r;
+	int taken, r;
 
 	r = poll_low(s, since, &ap.low, &since_ms);
 	if (r < 0)
 		return r;
 	ap.all = !since;
 	ap.newest = since_ms;
-	if (since)
-		marks_prune(&s->seen_approvals, ap.low);
+	taken = seen_begin(&s->seen_approvals, since, ap.low);
 	r = read_pending(s, &now, &n_now);
 	if (r == 0)
 		r = candidates(s, now, n_now, &tickets);
+	for (size_t i = 0; r == 0 && !taken && i < s->seen_approvals.n_tickets; i++)
+		r = set_add(&tickets, s->seen_approvals.tickets[i]);
 	if (r == 0 && since && !s->polled_approvals)
 		r = decided_since(s, ap.low, stage_reach(items, n_items), &tickets);
 	for (size_t i = 0; r == 0 && i < tickets.n; i++) {
@@ -795,11 +827,19 @@ int fs_poll_approvals(void *impl, const struct item_config *items, size_t n_item
 	for (size_t i = 0; r == 0 && i < rd.n; i++) {
 		r = deliver_approval(s, &rd.v[i], cb, userdata);
 		if (r == 0)
-			r = mark(&s->seen_approvals, rd.v[i].id, rd.v[i].updated_ms);
+			r = mark(&s->seen_approvals.last, rd.v[i].id, rd.v[i].updated_ms);
 	}
 	if (r == 0)
 		r = watermark(ap.newest, ret_watermark);
 	if (r == 0) {
+		struct fs_seen *seen = &s->seen_approvals;
+
+		if (*ret_watermark)
+			snprintf(seen->watermark, sizeof(seen->watermark), "%s", *ret_watermark);
+		free(seen->tickets);
+		seen->tickets = tickets.v;
+		seen->n_tickets = seen->cap_tickets = tickets.n;
+		tickets.v = NULL;
 		/* Only a poll that read everything moves the pending list on:
 		 * otherwise the next one compares with the same one again. */
 		free(s->pending);
