@@ -124,12 +124,11 @@ static long reserve(const struct fs *s)
 
 int fs_budget(struct fs *s, enum fs_use use)
 {
-	int64_t now = fs_now(s);
+	const struct retry_env *env = http_client_env(s->http);
+	int64_t now = fs_now(s), wait = s->rl_low_until_ms - now;
 	char until[20];
 
-	if (!s->rl_low_until_ms)
-		return 0;
-	if (now >= s->rl_low_until_ms) {
+	if (!s->rl_low_until_ms || wait <= 0) {
 		s->rl_low_until_ms = 0;
 		s->rl_logged = 0;
 		return 0;
@@ -144,7 +143,15 @@ int fs_budget(struct fs *s, enum fs_use use)
 			   s->rl_remaining < 0 ? 0 : s->rl_remaining, s->rl_total, until, reserve(s));
 		s->rl_logged = 1;
 	}
-	return -EAGAIN;
+	/* A poll ends here and comes again next cycle. A write belongs to a
+	 * step under way, whose retries a refusal would spend: it waits for
+	 * the next window, as for a Retry-After, within the same budget. */
+	if (use != FS_WRITE || wait > s->retry.budget_ms)
+		return -EAGAIN;
+	env->sleep_ms(env->ctx, wait);
+	s->rl_low_until_ms = 0;
+	s->rl_logged = 0;
+	return 0;
 }
 
 /* What an answer says about the budget: credits left, and on a 429 how

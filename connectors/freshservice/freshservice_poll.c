@@ -321,9 +321,59 @@ static int number_text(double v, char **ret)
 	return asprintf(ret, "%.15g", v);
 }
 
-/* The form's values (the parent item's custom_fields) as variables:
- * numbers and booleans as text, nulls left out. A value with a control
- * character, or one that is not a plain value, is refused. */
+/* What a custom field's value is, beside text. */
+enum {
+	VALUE_REFUSED = 1, /* it holds a control character */
+	VALUE_OTHER = 2,   /* an object, or a list holding one: not a value */
+};
+
+/* The text of a custom field's value F into *RET (the caller frees):
+ * strings as they are, numbers and booleans as text, a list of them (a
+ * multi-select) joined by ", ". 0, VALUE_REFUSED, VALUE_OTHER or -ENOMEM. */
+static int field_text(const cJSON *f, char **ret)
+{
+	const cJSON *e;
+	char *out = NULL;
+
+	if (cJSON_IsString(f)) {
+		if (text_has_control(f->valuestring, 1))
+			return VALUE_REFUSED;
+		out = strdup(f->valuestring);
+	} else if (cJSON_IsBool(f)) {
+		out = strdup(cJSON_IsTrue(f) ? "true" : "false");
+	} else if (cJSON_IsNumber(f)) {
+		if (number_text(f->valuedouble, &out) < 0)
+			out = NULL;
+	} else if (cJSON_IsArray(f)) {
+		size_t len = 0;
+
+		out = strdup("");
+		cJSON_ArrayForEach(e, f) {
+			char *one = NULL, *grown;
+			int r = cJSON_IsArray(e) ? VALUE_OTHER : field_text(e, &one);
+
+			grown = r == 0 ? realloc(out, len + strlen(one) + 3) : NULL;
+			if (!grown) {
+				free(one);
+				free(out);
+				return r ? r : -ENOMEM;
+			}
+			out = grown;
+			len += (size_t)sprintf(out + len, "%s%s", len ? ", " : "", one);
+			free(one);
+		}
+	} else {
+		return VALUE_OTHER;
+	}
+	if (!out)
+		return -ENOMEM;
+	*ret = out;
+	return 0;
+}
+
+/* The form's values (the parent item's custom_fields) as variables, nulls
+ * left out. A value with a control character is refused (the request goes
+ * back naming it); one that is no value at all (an object) is left out. */
 static int read_variables(const cJSON *fields, struct request *req)
 {
 	const cJSON *f;
@@ -335,7 +385,6 @@ static int read_variables(const cJSON *fields, struct request *req)
 		return -ENOMEM;
 	cJSON_ArrayForEach(f, fields) {
 		char *value = NULL, field[FS_FIELD_NAME_MAX + 32];
-		int plain = 1;
 
 		if (cJSON_IsNull(f))
 			continue;
@@ -345,25 +394,26 @@ static int read_variables(const cJSON *fields, struct request *req)
 				break;
 			continue;
 		}
-		if (cJSON_IsString(f) && !text_has_control(f->valuestring, 1))
-			value = strdup(f->valuestring);
-		else if (cJSON_IsBool(f))
-			value = strdup(cJSON_IsTrue(f) ? "true" : "false");
-		else if (cJSON_IsNumber(f) && number_text(f->valuedouble, &value) < 0)
-			value = NULL;
-		else if (!cJSON_IsNumber(f))
-			plain = 0;
-		if (!plain) {
+		r = field_text(f, &value);
+		if (r == VALUE_OTHER) {
+			log_warnx("freshservice: %s: custom field %s holds no plain value; it is left out", req->number,
+				  f->string);
+			r = 0;
+			continue;
+		}
+		if (r == VALUE_REFUSED) {
 			snprintf(field, sizeof(field), "custom field %s", f->string);
 			r = refuse(&req->refused, field);
 			if (r < 0)
 				break;
 			continue;
 		}
+		if (r < 0)
+			break;
 		req->vars[n].value = value;
 		req->vars[n].name = strdup(f->string);
 		req->n_vars = ++n;
-		if (!value || !req->vars[n - 1].name) {
+		if (!req->vars[n - 1].name) {
 			r = -ENOMEM;
 			break;
 		}
@@ -460,8 +510,8 @@ static int deliver_request(struct fs *s, struct request_poll *rp, int64_t id, in
 		goto done;
 	req.phase = fs_phase_of(s->st, status);
 	if (req.refused)
-		log_warnx("freshservice: %s: \"%s\" holds a control character or is not a plain value; it is left out "
-			  "and the request goes back naming it", req.number, req.refused);
+		log_warnx("freshservice: %s: \"%s\" holds a control character; it is left out and the request goes back "
+			  "naming it", req.number, req.refused);
 	r = rp->cb(&req, rp->userdata);
 done:
 	request_clear(&req);
