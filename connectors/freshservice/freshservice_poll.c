@@ -558,7 +558,7 @@ int fs_poll_requests(void *impl, const struct item_config *items, size_t n_items
 	s->n_touched = 0;
 	r = fs_pages(s, FS_POLL, "tickets", path, "tickets", collect_ticket, keep_root, &rp);
 	free(path);
-	if (r == 0)
+	if (r == 0 && rd.n)
 		qsort(rd.v, rd.n, sizeof(*rd.v), by_change);
 	for (size_t i = 0; r == 0 && i < rd.n; i++) {
 		r = deliver_request(s, &rp, rd.v[i].id, rd.v[i].updated_ms, rd.v[i].obj);
@@ -872,7 +872,7 @@ int fs_poll_approvals(void *impl, const struct item_config *items, size_t n_item
 		if (r == -ENOENT)
 			r = 0;
 	}
-	if (r == 0)
+	if (r == 0 && rd.n)
 		qsort(rd.v, rd.n, sizeof(*rd.v), by_change);
 	for (size_t i = 0; r == 0 && i < rd.n; i++) {
 		r = deliver_approval(s, &rd.v[i], cb, userdata);

@@ -29,6 +29,27 @@ class Demo(unittest.TestCase):
         self.assertRegex(out, r"RITM0010001 +active .* 2027-02-01 00:00:00")
         self.assertRegex(out, r"RITM0010002 +removed ")
 
+    def test_demo_tells_the_same_story_on_freshservice(self):
+        proc = subprocess.run([sys.executable, os.path.join(harness.SRCDIR, "tests", "demo.py"),
+                               "--accessd", harness.ACCESSD, "--srcdir", harness.SRCDIR, "--itsm", "freshservice"],
+                              capture_output=True, text=True, timeout=180,
+                              env=dict(os.environ, ACCESSCTL=harness.ACCESSCTL))
+        harness.check_sanitizers(proc.stderr)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        out = proc.stdout
+        self.assertIn("emulator on http://127.0.0.1:", out)
+        self.assertIn(": freshservice, Entra (Graph) and a Teams flow", out)
+        self.assertIn("SR-1: implementing -> active", out)
+        self.assertIn("mia@contoso.example is out of office, so victor@contoso.example approves instead", out)
+        self.assertIn("approval records: SR-1 -> sam, victor", out)
+        self.assertRegex(out, r"ticket SR-1: attachment SR-1\.r0\.complete-evidence\.json \(\d+ bytes\)")
+        self.assertIn("SR-2: awaiting-approval -> escalated", out)
+        self.assertIn("SR-2: removing -> removed", out)
+        self.assertRegex(out, r"chain intact")
+        self.assertIn("Teams card: Approval escalated: SR\\-2", out)
+        self.assertRegex(out, r"SR-1 +active .* 2027-02-01 00:00:00")
+        self.assertRegex(out, r"SR-2 +removed ")
+
     def test_make_demo_builds_both_programs(self):
         with open(os.path.join(harness.SRCDIR, "Makefile.am")) as f:
             rule = re.search(r"^demo:(.*)$", f.read(), re.M)
