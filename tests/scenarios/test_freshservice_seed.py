@@ -138,6 +138,42 @@ class SeedCases(fst.TenantCase):
         t.cycle()
         self.assertEqual(t.reminders(), [approval], "reminded once")
 
+    def workflow_asks(self, tid, *names):
+        """Freshservice's own workflow requests approval from NAMES."""
+        self.emu.seed({"freshservice": {"approvals": [
+            {"ticket_id": int(tid), "approver_id": fst.user_id(n), "status": 0, "user_id": fst.user_id("mia")}
+            for n in names]}})
+
+    def test_observe_mode_counts_only_the_current_stage_and_the_approver_own_hand(self):
+        """In observe mode the approvals are Freshservice's: accessd asks
+        nobody, reads the workflow's, and only a decision by an approver of
+        the current stage, in their own hand, counts: not an outsider's,
+        not one a delegatee took for the approver."""
+        t = self.tenant(approvals="observe", escalate="60s", expire="120s")
+        req = t.request("VPN Access", "bob", business_justification="Remote work")
+        tid = req["id"]
+        t.cycle()
+        self.assertEqual(t.approvals(tid), [], "observe mode asks nobody")
+        self.workflow_asks(tid, "eve", "mia")
+        t.decide(tid, "eve")
+        t.cycle()
+        self.assertEqual(t.workflow_state(tid), "awaiting-approval")
+        self.assertTrue(any("A decision by eve@contoso.example was ignored: they are not an approver of stage "
+                            "\"manager\"" in n for n in t.work_notes(tid)), t.work_notes(tid))
+        t.decide(tid, "mia")
+        t.cycle()
+        self.workflow_asks(tid, "sam")
+        t.decide(tid, "sam", delegatee="sid")
+        t.cycle()
+        self.assertEqual(t.members("VPN-Users"), [], "a delegatee's decision is not the approver's")
+        self.assertTrue(any("wrote it, not sam@contoso.example" in n for n in t.work_notes(tid)), t.work_notes(tid))
+        self.workflow_asks(tid, "sam")
+        t.decide(tid, "sam")
+        t.cycle()
+        self.assertEqual(t.members("VPN-Users"), [oid("bob").lower()])
+        self.assertEqual(t.ticket(tid)["status"], 4)
+        self.assertTrue(all(a["user_id"] != fst.AGENT_ID for a in t.approvals(tid)), "accessd asked nobody")
+
 
 if __name__ == "__main__":
     harness.main()
