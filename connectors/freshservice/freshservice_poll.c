@@ -691,41 +691,49 @@ static int64_t stage_reach(const struct item_config *items, size_t n_items)
 /* After a start: the tickets of approvals decided (approved or rejected)
  * at or after LOW. The list is ordered by creation, oldest first, so its
  * last pages are read, back to approvals created before LOW - REACH. */
+/* The tickets of ROOT's approvals changed at or after LOW into TICKETS,
+ * and the oldest creation time among them into *OLDEST. */
+static int decided_on_page(const cJSON *root, int64_t low, struct id_set *tickets, int64_t *oldest)
+{
+	const cJSON *a;
+
+	*oldest = INT64_MAX;
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(root, "approvals")) {
+		int64_t ticket, updated, created;
+		int r;
+
+		if (fs_id(a, "parent_id", &ticket) < 0 || fs_time(a, "updated_at", &updated) < 0 ||
+		    fs_time(a, "created_at", &created) < 0)
+			return -EBADMSG;
+		if (created < *oldest)
+			*oldest = created;
+		if (updated >= low && (r = set_add(tickets, ticket)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int decided_since(struct fs *s, int64_t low, int64_t reach, struct id_set *tickets)
 {
 	static const char *const statuses[] = { "approved", "rejected" };
 	int r = 0;
 
 	for (size_t k = 0; k < 2 && r == 0; k++) {
-		long total = 0, last;
+		int64_t oldest;
 		cJSON *root = NULL;
+		long total = 0;
 
+		/* The first page says how many there are; then the newest,
+		 * back to where they were asked for too long ago. */
 		r = approvals_page(s, statuses[k], 1, &root, &total);
-		last = (total + FS_APPROVALS_PAGE - 1) / FS_APPROVALS_PAGE;
-		for (long page = last > 1 ? last : 1; r == 0 && page >= 1; page--) {
-			int64_t oldest = INT64_MAX;
-			const cJSON *a;
-
-			if (page != 1 || !root) {
-				cJSON_Delete(root);
-				root = NULL;
-				r = approvals_page(s, statuses[k], page, &root, &total);
-				if (r < 0)
-					break;
-			}
-			cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(root, "approvals")) {
-				int64_t ticket, updated, created;
-
-				if (fs_id(a, "parent_id", &ticket) < 0 || fs_time(a, "updated_at", &updated) < 0 ||
-				    fs_time(a, "created_at", &created) < 0) {
-					r = -EBADMSG;
-					break;
-				}
-				if (created < oldest)
-					oldest = created;
-				if (updated >= low && (r = set_add(tickets, ticket)) < 0)
-					break;
-			}
+		if (r == 0)
+			r = decided_on_page(root, low, tickets, &oldest);
+		for (long page = (total + FS_APPROVALS_PAGE - 1) / FS_APPROVALS_PAGE; r == 0 && page >= 2; page--) {
+			cJSON_Delete(root);
+			root = NULL;
+			r = approvals_page(s, statuses[k], page, &root, &total);
+			if (r == 0)
+				r = decided_on_page(root, low, tickets, &oldest);
 			if (oldest < low - reach)
 				break;
 		}

@@ -51,7 +51,7 @@ class Fault:
     """A fault rule: applies to requests matching method and path (a regular
     expression searched in the path), `times` times (0: every time).
 
-    kinds:
+    kinds (`headers`, a dict, is added to any answer a fault lets through or makes):
       status        answer `status` with the vendor's error body
       ratelimit     answer 429 with Retry-After: `retry_after` (seconds or an HTTP date)
       delay         wait `seconds`, then answer normally
@@ -265,6 +265,8 @@ def make_handler(emu):
                     resp.headers["Retry-After"] = str(ra)
             else:
                 vendor, resp = emu.route(req)
+                if fault:
+                    resp.headers.update(fault.spec.get("headers", {}))
             emu.record(req, resp.status if kind != "drop_response" else None, fault)
             if kind == "drop_response":
                 self._abort()

@@ -3,7 +3,8 @@
 calls a service-request connector makes; doc/itsm-freshservice.md gives the
 source of each behaviour and says which are assumptions.
 
-Base URL for the agent: http://127.0.0.1:PORT/api/v2.
+Base URL for the agent: http://127.0.0.1:PORT (the account's root; the API
+is below /api/v2, as on https://<domain>.freshservice.com).
 
 Authentication: HTTP Basic with an API key as the user name; the password
 is not checked ("X" by convention). An unknown key answers 401.
