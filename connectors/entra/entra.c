@@ -13,7 +13,7 @@
 #include "util/json.h"
 #include "util/log.h"
 
-#define ENTRA_USER_FIELDS "id,accountEnabled,userType,employeeType,mail,userPrincipalName"
+#define ENTRA_USER_FIELDS "id,accountEnabled,userType,employeeType,mail,userPrincipalName,displayName"
 #define ENTRA_MAX_ATTRIBUTE 120
 
 int64_t entra_now(const struct entra *e)

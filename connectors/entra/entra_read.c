@@ -74,6 +74,7 @@ static int to_person(const struct entra *e, const cJSON *u, struct person *ret)
 	p.id = dup_or_null(json_str(u, "id"));
 	p.upn = dup_or_null(json_str(u, "userPrincipalName"));
 	p.mail = dup_or_null(json_str(u, "mail"));
+	p.display_name = dup_or_null(json_str(u, "displayName"));
 	p.user_type = dup_or_null(json_str(u, "userType"));
 	p.employee_type = dup_or_null(json_str(u, "employeeType"));
 	p.enabled = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "accountEnabled"));
@@ -97,6 +98,7 @@ static int to_person(const struct entra *e, const cJSON *u, struct person *ret)
 		}
 	}
 	if ((json_str(u, "userPrincipalName") && !p.upn) || (json_str(u, "mail") && !p.mail) ||
+	    (json_str(u, "displayName") && !p.display_name) ||
 	    (json_str(u, "userType") && !p.user_type) || (json_str(u, "employeeType") && !p.employee_type))
 		goto nomem;
 	*ret = p;
