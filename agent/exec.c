@@ -104,22 +104,14 @@ int exec_comment(struct exec_run *x, const char *text)
 	return exec_itsm_failed(x, "comment", exec_ops(x)->add_comment(exec_impl(x), x->r->id, text, id));
 }
 
-void exec_notify(struct exec_run *x, enum notify_event event, const char *outcome, const char *incident)
+void exec_notify(struct exec_run *x, const struct notice *n)
 {
-	struct notify_message m = {
-		.event = event,
-		.action_id = x->id,
-		.request_number = x->r->number,
-		.person = x->r->plan->wf.subject,
-		.target = x->r->plan->target,
-		.outcome = outcome,
-		.incident_number = incident,
-	};
+	enum notify_event event = n->msg.event;
 	int r;
 
-	if (!x->a->links || !x->a->links->notify)
+	if (!x->a->links || !x->a->links->notify || !notify_wants(x->a->links->notify, event))
 		return;
-	r = notify_send(x->a->links->notify, &m);
+	r = notify_send(x->a->links->notify, &n->msg);
 	if (r < 0) {
 		/* The ticket is the record; a card that did not go out is logged. */
 		log_request(LOG_LEVEL_WARNING, x->r->number, x->id, "the %s card was not sent: %s",

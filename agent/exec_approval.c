@@ -104,30 +104,15 @@ int exec_request_approval(struct exec_run *x)
 
 int exec_escalate(struct exec_run *x)
 {
-	char text[512];
+	struct notice n = { 0 };
 
 	if (ask(x, x->who, 1) < 0)
 		return 0;
-	snprintf(text, sizeof(text), "Stage \"%s\" had no decision in time; escalated to the backup approver %s.",
-		 stage(x), x->who);
-	if (exec_note(x, NULL, NULL, text) < 0)
-		return 0;
-	exec_notify(x, NOTIFY_ESCALATED, text, NULL);
-	return 0;
-}
-
-/* Whether WHO has approved the current stage already (quorum "all"). */
-static int has_approved(struct exec_run *x, const char *who)
-{
-	const struct state_request *sr = state_request_find(x->a->state, x->r->source, x->r->id);
-
-	for (size_t i = 0; sr && i < sr->n_approvals; i++) {
-		const struct state_approval *ap = &sr->approvals[i];
-
-		if (ap->stage == x->stage && ap->approver && ap->decision && strcasecmp(ap->approver, who) == 0 &&
-		    strcmp(ap->decision, "approved") == 0)
-			return 1;
-	}
+	if (notice_escalated(x, &n) < 0)
+		x->oom = 1;
+	else if (exec_note(x, NULL, NULL, n.text) == 0)
+		exec_notify(x, &n);
+	notice_clear(&n);
 	return 0;
 }
 
@@ -135,20 +120,13 @@ static int has_approved(struct exec_run *x, const char *who)
  * service-desk channel, where someone can chase them before escalation. */
 int exec_remind(struct exec_run *x)
 {
-	const struct wf_stage *st = (size_t)x->stage < x->r->plan->wf.n_stages ? &x->r->plan->wf.stages[x->stage] : NULL;
-	char text[NOTIFY_TEXT_MAX];
-	size_t n, named = 0;
+	struct notice n = { 0 };
 
-	n = (size_t)snprintf(text, sizeof(text), "Reminder: stage \"%s\" is waiting for a decision", stage(x));
-	for (size_t i = 0; st && i < st->n_approvers && n < sizeof(text); i++) {
-		if (has_approved(x, st->approvers[i]))
-			continue;
-		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s", named++ ? ", " : " from ", st->approvers[i]);
-	}
-	if (n < sizeof(text))
-		snprintf(text + n, sizeof(text) - n, ".");
-	if (on_ticket(x, NULL, 0, AUDIT_REMINDER, NULL, text) == 0)
-		exec_notify(x, NOTIFY_REMINDER, text, NULL);
+	if (notice_reminder(x, &n) < 0)
+		x->oom = 1;
+	else if (on_ticket(x, NULL, 0, AUDIT_REMINDER, NULL, n.text) == 0)
+		exec_notify(x, &n);
+	notice_clear(&n);
 	return 0;
 }
 
@@ -199,24 +177,26 @@ static const char *decision_comment(struct exec_run *x, char *buf, size_t size)
 
 int exec_reject(struct exec_run *x)
 {
-	char text[1024], why[512];
-	const char *c = decision_comment(x, why, sizeof(why));
+	struct notice n = { 0 };
+	char why[512];
 
-	snprintf(text, sizeof(text), "Rejected by %s at stage \"%s\"%s%s", x->who ? x->who : "?",
-		 stage(x), c ? ": " : ".", c ? c : "");
-	on_ticket(x, TICKET_CLOSED_INCOMPLETE, 1, AUDIT_REJECTED, x->who, text);
+	if (notice_rejected(x, decision_comment(x, why, sizeof(why)), &n) < 0)
+		x->oom = 1;
+	else if (on_ticket(x, TICKET_CLOSED_INCOMPLETE, 1, AUDIT_REJECTED, x->who, n.text) == 0)
+		exec_notify(x, &n);
+	notice_clear(&n);
 	return 0;
 }
 
 int exec_expire(struct exec_run *x)
 {
-	char text[512];
+	struct notice n = { 0 };
 
-	snprintf(text, sizeof(text),
-		 "Closed: stage \"%s\" had no decision before it expired. Open a new request if the access is "
-		 "still needed.",
-		 stage(x));
-	on_ticket(x, TICKET_CLOSED_INCOMPLETE, 1, AUDIT_EXPIRED, NULL, text);
+	if (notice_expired(x, &n) < 0)
+		x->oom = 1;
+	else if (on_ticket(x, TICKET_CLOSED_INCOMPLETE, 1, AUDIT_EXPIRED, NULL, n.text) == 0)
+		exec_notify(x, &n);
+	notice_clear(&n);
 	return 0;
 }
 

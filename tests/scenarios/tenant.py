@@ -302,6 +302,12 @@ class Tenant:
     def posts(self):
         return self.emu.state("teams")["posts"]
 
+    def cards(self, title=None):
+        """The Adaptive Cards the flow was sent, in order; TITLE ("Access
+        granted", ...) keeps those of one kind."""
+        cards = [p["body"]["attachments"][0]["content"] for p in self.posts()]
+        return [c for c in cards if title is None or card_title(c) == title]
+
     # -- the agent -------------------------------------------------------------
     def cycle(self, check=True):
         proc = self.agent.run("--once")
@@ -328,6 +334,25 @@ class Tenant:
             if rec["type"] == "REQUEST" and rec["payload"]["id"] == ritm and "state" in rec["payload"]:
                 state = rec["payload"]["state"]
         return state
+
+
+def card_title(card):
+    """The card's first line: its title."""
+    return card["body"][0]["inlines"][0]["text"]
+
+
+def card_fact(card, label):
+    """The value of the card's fact LABEL, or None."""
+    for block in card["body"]:
+        runs = block.get("inlines", [])
+        if len(runs) == 2 and runs[0]["text"] == label + ": ":
+            return runs[1]["text"]
+    return None
+
+
+def card_texts(card):
+    """Every text the card shows, in order."""
+    return [run["text"] for block in card["body"] for run in block.get("inlines", [])]
 
 
 def harness_now():

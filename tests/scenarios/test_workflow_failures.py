@@ -4,7 +4,6 @@ half-done multi-step grant is rolled back or compensated as the policy
 says, and a kill -9 between intent and outcome neither loses nor doubles
 the grant."""
 
-import json
 import os
 import re
 import signal
@@ -69,8 +68,7 @@ class Failures(tenant.TenantCase):
         notes = t.journal_entries(ritm, "work_notes")
         self.assertEqual(len([n for n in notes if n.startswith("Implementing (Blocked)")]), 1)
         self.assertFalse(any(n.startswith("Completed") for n in notes))
-        blocked = [p for p in t.posts() if "blocked" in json.dumps(p["body"]).lower()]
-        self.assertEqual(len(blocked), 1)
+        self.assertEqual(len(t.cards("Request blocked")), 1)
         self.assertIn("incident_opened", t.audit("show", req["number"]).stdout)
 
     def apollo(self, t):
