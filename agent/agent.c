@@ -14,6 +14,7 @@
 #include "store/journal.h"
 #include "store/state.h"
 #include "util/log.h"
+#include "util/tzdb.h"
 
 /* Opens the ITSM connector CFG names, logging why it cannot. */
 static int open_itsm(const struct config *cfg, struct itsm **ret)
@@ -48,7 +49,11 @@ int agent_new(struct config *cfg, const struct clock *clock, struct agent **ret)
 	}
 	a->cfg = cfg;
 	a->clock = clock;
-	r = open_itsm(cfg, &a->itsm);
+	r = tzdb_new(NULL, &a->zones);
+	if (r < 0)
+		log_error("out of memory opening the time zone database");
+	if (r == 0)
+		r = open_itsm(cfg, &a->itsm);
 	if (r == 0)
 		r = links_open(cfg, clock, &a->links);
 	if (r < 0) {
@@ -113,6 +118,7 @@ struct agent *agent_free(struct agent *a)
 	audit_close(a->audit);
 	journal_close(a->journal);
 	state_free(a->state);
+	tzdb_free(a->zones);
 	conf_free(a->cfg);
 	free(a);
 	return NULL;

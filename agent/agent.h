@@ -13,6 +13,7 @@ struct itsm;
 struct journal;
 struct links;
 struct state;
+struct tzdb;
 
 struct agent {
 	struct config *cfg;
@@ -24,6 +25,7 @@ struct agent {
 	struct journal *journal; /* NULL until agent_open_journal */
 	struct state *state;     /* rebuilt from the journal */
 	struct audit *audit;     /* the audit trail; NULL until agent_open_journal */
+	struct tzdb *zones;      /* the time zones policy rules name */
 };
 
 /* Build an agent from CFG, which it takes over (freed by agent_free, also

@@ -121,7 +121,8 @@ static int plan_request(struct cycle *c, const struct request *req, int round)
 		log_request(LOG_LEVEL_WARNING, req->number, NULL, "no directory is configured: it cannot be validated");
 		return 1;
 	}
-	r = facts_gather(c->d.a->links->directory, c->d.a->cfg, c->d.a->state, c->d.source, req, &f);
+	r = facts_gather(c->d.a->links->directory, c->d.a->zones, c->d.a->cfg, c->d.a->state, c->d.source, req,
+			 c->d.now, &f);
 	if (r < 0) {
 		/* Stops the listing: the watermark stays, and the next cycle
 		 * brings this request again. */

@@ -14,7 +14,7 @@ struct links {
 	struct notify *notify;       /* NULL when the configuration has none */
 	/* What the directory connector keeps pointers to. */
 	struct directory_params params;
-	const char **attributes; /* extra user attributes the contractor rules read */
+	const char **attributes; /* extra user attributes the contractor and policy rules read */
 };
 
 /* Open the directory and the notification channel CFG configures (CFG and

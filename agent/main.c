@@ -57,7 +57,10 @@ static void print_stages(const char *label, const struct stage_config *st, size_
 			printf(", %s %s", what[k], d);
 		}
 		/* Worth seeing: such a stage waits for a decision forever. */
-		printf("%s)", st[i].expire_after_ms ? "" : ", never expires");
+		printf("%s", st[i].expire_after_ms ? "" : ", never expires");
+		for (size_t r = 0; r < st[i].n_auto_approve; r++)
+			printf("%s%s", r ? " / " : ", or by rule ", st[i].auto_approve[r].name);
+		printf(")");
 	}
 	printf("\n");
 }
@@ -89,6 +92,10 @@ static void print_summary(const struct config *cfg)
 		if (it->contractor_target)
 			printf("; contractors get %s", it->contractor_target->name);
 		printf("\n");
+		for (size_t r = 0; r < it->n_auto_reject; r++)
+			printf("%s%s", r ? " / " : "  rejected by rule ", it->auto_reject[r].name);
+		if (it->n_auto_reject)
+			printf("\n");
 		if (it->n_stages)
 			print_stages("approval", it->stages, it->n_stages);
 		if (privileged && it->n_privileged_stages)

@@ -311,6 +311,7 @@ const struct directory_ops entra_ops = {
 	.get_group = entra_get_group,
 	.get_members = entra_get_members,
 	.is_member = entra_is_member,
+	.get_member_of = entra_get_member_of,
 	.apply = entra_apply,
 	.apply_batch = entra_apply_batch,
 	.find_assignment = entra_find_assignment,

@@ -41,4 +41,9 @@ int tzdb_name_ok(const char *name);
  * -ENOMEM, or the errno of reading it. */
 int tzdb_to_utc(struct tzdb *db, const char *zone, int64_t local_ms, int64_t *ret_utc_ms);
 
+/* The UTC offset, in seconds east, in force in ZONE (named as for
+ * tzdb_to_utc) at the instant UTC_MS. Returns 0 and *RET_OFFSET_S, or the
+ * errors of tzdb_to_utc. */
+int tzdb_offset_at(struct tzdb *db, const char *zone, int64_t utc_ms, int32_t *ret_offset_s);
+
 #endif

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "posixtz.h"
-#include "util/civil.h"
+#include "civil.h"
 
 #define HOUR_S 3600
 
