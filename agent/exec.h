@@ -106,8 +106,9 @@ int notice_completed(struct exec_run *x, struct notice *n);
 int notice_blocked(struct exec_run *x, const struct notice_failure *f, struct notice *n);
 int notice_reminder(struct exec_run *x, struct notice *n);
 int notice_escalated(struct exec_run *x, struct notice *n);
-/* REASON: the approver's comment, NULL when none. */
-int notice_rejected(struct exec_run *x, const char *reason, struct notice *n);
+/* By the approver X->who, or by RULE when not NULL; REASON: the approver's
+ * comment (NULL when none) or the facts the rule matched. */
+int notice_rejected(struct exec_run *x, const char *rule, const char *reason, struct notice *n);
 int notice_expired(struct exec_run *x, struct notice *n);
 void notice_clear(struct notice *n);
 

@@ -180,7 +180,7 @@ int exec_reject(struct exec_run *x)
 	struct notice n = { 0 };
 	char why[512];
 
-	if (notice_rejected(x, decision_comment(x, why, sizeof(why)), &n) < 0)
+	if (notice_rejected(x, NULL, decision_comment(x, why, sizeof(why)), &n) < 0)
 		x->oom = 1;
 	else if (on_ticket(x, TICKET_CLOSED_INCOMPLETE, 1, AUDIT_REJECTED, x->who, n.text) == 0)
 		exec_notify(x, &n);
@@ -238,6 +238,7 @@ int exec_link_duplicate(struct exec_run *x)
  * journal. */
 static int by_rule(struct exec_run *x, int which, const char *state, int tell, enum audit_kind kind)
 {
+	struct notice n = { 0 };
 	struct plan_rule pr;
 	char text[1024], who[96];
 
@@ -248,14 +249,20 @@ static int by_rule(struct exec_run *x, int which, const char *state, int tell, e
 		exec_add_str(x, "error", "the plan names no rule for this decision");
 		return 0;
 	}
-	if (which >= 0)
-		snprintf(text, sizeof(text), "Stage \"%s\" approved by rule %s: %s.", stage(x), pr.rule, pr.because);
-	else
-		snprintf(text, sizeof(text), "Rejected by rule %s: %s.", pr.rule, pr.because);
 	snprintf(who, sizeof(who), "rule:%s", pr.rule);
 	exec_add_str(x, "rule", pr.rule);
 	exec_add_str(x, "because", pr.because);
-	on_ticket(x, state, tell, kind, who, text);
+	if (which >= 0) {
+		snprintf(text, sizeof(text), "Stage \"%s\" approved by rule %s: %s.", stage(x), pr.rule, pr.because);
+		on_ticket(x, state, tell, kind, who, text);
+		return 0;
+	}
+	/* A rejection, by rule as by a person, is told on a card too. */
+	if (notice_rejected(x, pr.rule, pr.because, &n) < 0)
+		x->oom = 1;
+	else if (on_ticket(x, state, tell, kind, who, n.text) == 0)
+		exec_notify(x, &n);
+	notice_clear(&n);
 	return 0;
 }
 

@@ -443,10 +443,24 @@ int notice_escalated(struct exec_run *x, struct notice *n)
 	return n->oom ? -ENOMEM : 0;
 }
 
-int notice_rejected(struct exec_run *x, const char *reason, struct notice *n)
+int notice_rejected(struct exec_run *x, const char *rule, const char *reason, struct notice *n)
 {
-	struct stage_view v = stage_begin(n, x, NOTIFY_REJECTED, 0);
-	const char *by = person(n, x, x->who);
+	struct stage_view v;
+	const char *by;
+
+	if (rule) {
+		/* The item's rule decided before any stage began. */
+		begin(n, x, NOTIFY_REJECTED);
+		by = keepf(n, "rule %s", rule);
+		n->msg.outcome = keepf(n, "Rejected by %s: %s.", by ? by : "rule", reason ? reason : "?");
+		fact(n, "Rejected by", by, false);
+		fact(n, "Reason", reason, false);
+		requester(n, x);
+		say(n, "Rejected by %s: %s.", by ? by : "rule", reason ? reason : "?");
+		return n->oom ? -ENOMEM : 0;
+	}
+	v = stage_begin(n, x, NOTIFY_REJECTED, 0);
+	by = person(n, x, x->who);
 
 	n->msg.outcome = keepf(n, "%s rejected the request at stage %s.", by ? by : "An approver", v.quoted);
 	fact(n, "Stage", v.stage, false);
