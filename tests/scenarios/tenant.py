@@ -69,11 +69,12 @@ def snow_id(name):
     return "%032x" % (0x5e0000 + sorted(PEOPLE).index(name))
 
 
-def graph_seed(away=()):
+def graph_seed(away=(), names=None):
+    """NAMES: display names to use instead of the people's own, by name."""
     users = []
     for name, (uid, etype, manager) in PEOPLE.items():
         u = {"id": uid, "userPrincipalName": upn(name), "mail": upn(name), "accountEnabled": True,
-             "userType": "Member", "employeeType": etype, "displayName": name.title(),
+             "userType": "Member", "employeeType": etype, "displayName": (names or {}).get(name, name.title()),
              "mailbox": {"status": "alwaysEnabled" if name in away else "disabled"}}
         if manager:
             u["manager"] = oid(manager)
@@ -97,8 +98,9 @@ def snow_seed():
 
 def config(emu, state_dir, password_file, secret_file, webhook_file, approvals="create", partial="rollback",
            escalate="2s", expire="30s", max_attempts=3, backoff="0s", remind=None,
-           app_approvers=("target_owner",), app_quorum="any", rules=None):
-    """RULES: policy rules to add, by where they go: "mailbox_manager" (a
+           app_approvers=("target_owner",), app_quorum="any", rules=None, notify_events=None):
+    """NOTIFY_EVENTS: the kinds of card sent (notify.events; None: the
+    default, all). RULES: policy rules to add, by where they go: "mailbox_manager" (a
     manager stage with these auto_approve_when before the mailbox owner),
     "group_manager" (the Add to Group manager stage's auto_approve_when),
     "security" (settings added to the policy's security stage), "vpn_reject"
@@ -133,7 +135,7 @@ directory = {
     token_url = "%(url)s/%(tenant)s/oauth2/v2.0/token";
   };
 };
-notify = { kind = "teams"; webhook_url_file = "%(webhook)s"; };
+notify = { kind = "teams"; webhook_url_file = "%(webhook)s";%(events)s };
 retry = { max_attempts = %(attempts)d; initial_backoff = "%(backoff)s"; max_backoff = "1s"; budget = "5s"; };
 policy = {
   approvals = "%(approvals)s";
@@ -215,6 +217,7 @@ policy = {
        "expire": expire, "remind": ' remind_after = "%s";' % remind if remind else "",
        "app_approvers": ", ".join('"%s"' % a for a in app_approvers), "app_quorum": app_quorum,
        "mailbox_manager": mailbox_manager,
+       "events": "" if notify_events is None else " events = ( %s );" % ", ".join('"%s"' % e for e in notify_events),
        "group_manager_rule": " auto_approve_when = %s;" % rules["group_manager"] if "group_manager" in rules else "",
        "security_rule": " " + rules["security"] if "security" in rules else "",
        "vpn_reject": "\n      auto_reject_when = %s;" % rules["vpn_reject"] if "vpn_reject" in rules else ""}
@@ -223,9 +226,9 @@ policy = {
 class Tenant:
     """The emulator seeded with the tenant, and an agent configured for it."""
 
-    def __init__(self, emu, away=(), **conf):
+    def __init__(self, emu, away=(), names=None, **conf):
         self.emu = emu
-        emu.seed({"graph": graph_seed(away)})
+        emu.seed({"graph": graph_seed(away, names)})
         seed, self.items = snow_seed()
         emu.seed({"servicenow": seed, "teams": {"flows": {FLOW: FLOW_SIG}}})
         self.agent = harness.Agent(emu)

@@ -381,12 +381,13 @@ static void test_hostile_text(void **state)
  * last first, and says so; one that does not fit even then is not sent. */
 static void test_size_guard(void **state)
 {
-	char big[NOTIFY_TEXT_MAX + 1], *body = NULL;
+	char big[NOTIFY_TEXT_MAX + 1], *huge;
 	struct notify_fact facts[NOTIFY_MAX_FACTS];
 	struct notify_message msg = completed;
-	const cJSON *card;
+	const cJSON *card, *post;
 	struct notify *n;
 	cJSON *all;
+	double size;
 	size_t len;
 
 	(void)state;
@@ -405,11 +406,11 @@ static void test_size_guard(void **state)
 	all = posts();
 	assert_int_equal(cJSON_GetArraySize(all), 1);
 	card = card_of(all, 0);
-	body = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(all, 0), "body"));
-	len = strlen(body);
-	free(body);
-	assert_true(len <= 24 * 1024);
-	assert_true(len > 16 * 1024);
+	post = cJSON_GetArrayItem(all, 0);
+	size = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(post, "size"));
+	assert_true(size <= 24 * 1024);
+	assert_true(size > 16 * 1024);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(post, "shown")));
 	/* The required facts stay; the optional ones went last first. */
 	assert_string_equal(fact(card, "Person"), "Carl (carl@contoso.example)");
 	assert_null(fact(card, "Last"));
@@ -425,6 +426,23 @@ static void test_size_guard(void **state)
 	notify_close(n);
 	all = posts();
 	assert_int_equal(cJSON_GetArraySize(all), 1);
+	cJSON_Delete(all);
+
+	/* What the guard prevents: the flow answers 202 to a message over
+	 * 28 KB, and its post into the channel then fails. */
+	huge = malloc(29 * 1024 + 32);
+	assert_non_null(huge);
+	snprintf(huge, 32, "{\"type\": \"message\", \"x\": \"");
+	len = strlen(huge);
+	memset(huge + len, 'x', 29 * 1024);
+	strcpy(huge + len + 29 * 1024, "\"}");
+	assert_int_equal(emu_call(&emu, "POST", "/workflows/" FLOW "/triggers/manual/paths/invoke?api-version=1&sig=" SIG,
+				  huge, NULL),
+			 202);
+	free(huge);
+	all = posts();
+	assert_int_equal(cJSON_GetArraySize(all), 2);
+	assert_false(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(all, 1), "shown")));
 	cJSON_Delete(all);
 }
 
