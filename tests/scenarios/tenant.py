@@ -284,6 +284,27 @@ class Tenant:
         self.emu.seed({"servicenow": {"sc_req_item": [{"sys_id": ritm, "state": state,
                                                       "sys_updated_on": harness_now()}]}})
 
+    def approved_vpn(self, person="bob", **variables):
+        """A VPN request for PERSON (catalog VARIABLES besides the
+        justification), approved by both stages (mia, sam) but not yet
+        executed."""
+        req = self.request("VPN Access", person, business_justification="Remote work", **variables)
+        self.cycle()
+        self.decide(req["sys_id"], "mia")
+        self.cycle()
+        self.decide(req["sys_id"], "sam")
+        return req
+
+    def apollo(self):
+        """bob's Add to Group request for Project-Apollo (with its also,
+        Apollo-Wiki and Legacy-Mail-List, which Graph refuses), approved and
+        carried out as far as it goes."""
+        req = self.request("Add to Group", "bob", group="Project-Apollo", business_justification="Joining Apollo")
+        self.cycle()
+        self.decide(req["sys_id"], "mia")
+        self.cycle()
+        return req
+
     def approvals(self, ritm):
         return [a for a in self.emu.state("servicenow")["tables"].get("sysapproval_approver", [])
                 if a.get("sysapproval") == ritm]

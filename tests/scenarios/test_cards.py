@@ -229,19 +229,15 @@ class Cards(tenant.TenantCase):
         self.assertTrue(words.startswith('Rejected by %s at stage "security" (2 of 2): %s' % (named("sam"), reason)))
 
     # -- blocks ----------------------------------------------------------------
-    def approved_vpn(self, t):
-        req = t.request("VPN Access", "bob", business_justification="Remote work")
-        t.cycle()
-        t.decide(req["sys_id"], "mia")
-        t.cycle()
-        t.decide(req["sys_id"], "sam")
-        return req
+    def forbid_vpn_users(self):
+        """Graph refuses every change to VPN-Users, for good."""
+        self.emu.fault(kind="status", status=403, method="POST", path=re.escape(MEMBERS_REF % tenant.GROUPS["VPN-Users"]),
+                       times=0, message="Insufficient privileges to complete the operation.")
 
     def test_block_card_names_the_incident_by_its_number(self):
         t = self.tenant()
-        req = self.approved_vpn(t)
-        self.emu.fault(kind="status", status=403, method="POST", path=re.escape(MEMBERS_REF % tenant.GROUPS["VPN-Users"]),
-                       times=0, message="Insufficient privileges to complete the operation.")
+        req = t.approved_vpn()
+        self.forbid_vpn_users()
         t.cycle()
         card = self.card(t, "Request blocked", req, "VPN Access")
         self.assertEqual(card["body"][0]["inlines"][0]["color"], "attention")
@@ -250,18 +246,11 @@ class Cards(tenant.TenantCase):
         self.assertEqual(card_fact(card, "Failed target"), "VPN-Users")
         self.assertIn("Insufficient privileges to complete the operation.", card_fact(card, "Error"))
 
-    def apollo(self, t):
-        req = t.request("Add to Group", "bob", group="Project-Apollo", business_justification="Joining Apollo")
-        t.cycle()
-        t.decide(req["sys_id"], "mia")
-        t.cycle()
-        return req
-
     def test_rollback_card_names_the_step_that_failed(self):
         # Project-Apollo and Apollo-Wiki are granted; Legacy-Mail-List is
         # mail-enabled, which Graph refuses for good.
         t = self.tenant(partial="rollback")
-        req = self.apollo(t)
+        req = t.apollo()
         card = self.card(t, "Request blocked", req, "Add to Group")
         self.check_block(t, card, req["sys_id"])
         self.assertEqual(card_fact(card, "Target"), "Project-Apollo")
@@ -273,7 +262,7 @@ class Cards(tenant.TenantCase):
 
     def test_compensate_card_names_the_task(self):
         t = self.tenant(partial="compensate")
-        req = self.apollo(t)
+        req = t.apollo()
         card = self.card(t, "Request blocked", req, "Add to Group")
         self.check_block(t, card, req["sys_id"])
         task = next(i for i in t.incidents() if i["correlation_id"].endswith(".compensate"))
@@ -291,9 +280,8 @@ class Cards(tenant.TenantCase):
 
     def test_block_card_from_the_daemon(self):
         t = self.tenant()
-        req = self.approved_vpn(t)
-        self.emu.fault(kind="status", status=403, method="POST", path=re.escape(MEMBERS_REF % tenant.GROUPS["VPN-Users"]),
-                       times=0, message="Insufficient privileges to complete the operation.")
+        req = t.approved_vpn()
+        self.forbid_vpn_users()
         proc = subprocess.Popen([harness.ACCESSD, "-c", t.agent.config], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
         try:
@@ -312,11 +300,7 @@ class Cards(tenant.TenantCase):
     # -- which kinds, and hostile text -----------------------------------------
     def test_notify_events_choose_the_kinds_sent(self):
         t = self.tenant(notify_events=("blocked", "rejected"))
-        done = t.request("VPN Access", "carol", business_justification="Remote work")
-        t.cycle()
-        t.decide(done["sys_id"], "mia")
-        t.cycle()
-        t.decide(done["sys_id"], "sam")
+        done = t.approved_vpn("carol")
         t.cycle()
         self.assertEqual(t.workflow_state(done["sys_id"]), "completed")
         self.assertEqual(t.posts(), [], "no card for a kind notify.events leaves out")
@@ -332,12 +316,8 @@ class Cards(tenant.TenantCase):
     def test_hostile_names_and_reasons_stay_plain_whole_and_small(self):
         hostile = '"%s\n**bold** [x](https://evil.example) <at>x</at> 1. - (v2)' % ('"' * 400)
         t = self.tenant(names={"bob": "Bob " + hostile, "mia": "Mia " + hostile, "sam": "Sam " + hostile})
-        req = t.request("VPN Access", "bob", business_justification="Remote work")
+        req = t.approved_vpn()
         ritm = req["sys_id"]
-        t.cycle()
-        t.decide(ritm, "mia")
-        t.cycle()
-        t.decide(ritm, "sam")
         t.cycle()
         card = self.card(t, "Access granted", req, "VPN Access")
         shown = hostile.replace("\n", " ")

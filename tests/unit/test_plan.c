@@ -101,6 +101,17 @@ static void test_plan_round_trip(void **state)
 	plan_clear(&p);
 }
 
+/* Build the plan of RES for REQ with F and load it into *RET. */
+static void build_and_load(const struct request *req, const struct facts *f, const struct policy_result *res,
+			   struct plan *ret)
+{
+	cJSON *json;
+
+	assert_int_equal(plan_build(cfg, req, f, res, &json), 0);
+	assert_int_equal(plan_load(cfg, json, ret), 0);
+	cJSON_Delete(json);
+}
+
 /* The plan names people as the directory does, by UPN ignoring case, and
  * keeps the end as the requester wrote it: an end date, or a duration from
  * the start given; nothing without an end. */
@@ -128,12 +139,9 @@ static void test_plan_keeps_names_and_the_end_as_written(void **state)
 	};
 	struct request req = { .vars = end_vars, .n_vars = 1 };
 	struct plan p;
-	cJSON *json;
 
 	(void)state;
-	assert_int_equal(plan_build(cfg, &req, &f, &res, &json), 0);
-	assert_int_equal(plan_load(cfg, json, &p), 0);
-	cJSON_Delete(json);
+	build_and_load(&req, &f, &res, &p);
 	assert_string_equal(plan_name(&p, "BOB@contoso.example"), "Bob \"B\" Example");
 	assert_string_equal(plan_name(&p, "mia@contoso.example"), "Mia Manager");
 	assert_string_equal(plan_name(&p, "victor@contoso.example"), "Victor Owner");
@@ -147,21 +155,15 @@ static void test_plan_keeps_names_and_the_end_as_written(void **state)
 	res.target = target("Finance Shared Mailbox");
 	req.vars = span_vars;
 	req.n_vars = 2;
-	assert_int_equal(plan_build(cfg, &req, &f, &res, &json), 0);
-	assert_int_equal(plan_load(cfg, json, &p), 0);
-	cJSON_Delete(json);
+	build_and_load(&req, &f, &res, &p);
 	assert_string_equal(p.end_asked, "for 30d from 2026-12-01");
 	plan_clear(&p);
 	req.n_vars = 1;
-	assert_int_equal(plan_build(cfg, &req, &f, &res, &json), 0);
-	assert_int_equal(plan_load(cfg, json, &p), 0);
-	cJSON_Delete(json);
+	build_and_load(&req, &f, &res, &p);
 	assert_string_equal(p.end_asked, "for 30d");
 	plan_clear(&p);
 	res.end_ms = 0;
-	assert_int_equal(plan_build(cfg, &req, &f, &res, &json), 0);
-	assert_int_equal(plan_load(cfg, json, &p), 0);
-	cJSON_Delete(json);
+	build_and_load(&req, &f, &res, &p);
 	assert_null(p.end_asked);
 	plan_clear(&p);
 }
