@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The running agent: its configuration, its connectors and its clock. */
 #ifndef ACCESSD_AGENT_H
 #define ACCESSD_AGENT_H

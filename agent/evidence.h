@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The evidence of a completed grant, attached to the ticket as a JSON
  * file: who it was for, each step executed with its directory object ids,
  * Graph request ids and times, and the approvals that allowed it (those of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Inside the executor (executor.h): one action being carried out, the
  * helpers every kind of action shares (ticket notes and comments with ids
  * derived from the action's, the audit record, the Teams card), and the

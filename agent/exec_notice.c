@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What people are told when a request completes, is blocked, waits for an
  * approver, is escalated, rejected or expires: one set of facts, said twice
  * from the same values, as sentences on the ticket and as the message to

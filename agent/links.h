@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The systems the workflow acts on besides the ITSM: the directory (facts
  * and grants) and the notification channel, opened together from one
  * configuration so that a reload can swap them as one. */

@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* accessd: the daemon's command line. Everything else lives in libaccessd. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +65,15 @@ static void print_stages(const char *label, const struct stage_config *st, size_
 		printf(")");
 	}
 	printf("\n");
+}
+
+/* A start that only the administrator can fix -- a connector kind not built
+ * in, a secret that is missing, empty, readable by others, or a credential
+ * without CREDENTIALS_DIRECTORY -- exits 2, which the unit does not restart
+ * (RestartPreventExitStatus=2). */
+static int start_exit_code(int r)
+{
+	return r == -ENOENT || r == -EACCES || r == -ENODATA || r == -ENXIO ? EXIT_USAGE : EXIT_RUNTIME;
 }
 
 /* What --check-config shows: the governed items and their approval chains. */
@@ -176,7 +187,7 @@ int main(int argc, char **argv)
 
 	r = agent_new(cfg, &clock_system, &agent);
 	if (r < 0)
-		return EXIT_RUNTIME;
+		return start_exit_code(r);
 	agent->debug = debug;
 	r = agent_open_journal(agent, repair);
 	if (r < 0) {

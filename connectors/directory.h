@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The directory interface: one ops table per directory (Entra ID through
  * Microsoft Graph today), picked by the configuration's "kind". A connector
  * reads the facts the policy needs (people, managers, out-of-office,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The notification interface: tell the service-desk channel what became of
  * a request (the kinds are enum notify_event, in conf/conf.h, since the
  * configuration says which are sent). One ops table per channel (Teams

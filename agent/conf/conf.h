@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The configuration: daemon settings, connections to external systems, and
  * the policy. Parsed from a libconfig file into typed, validated structures;
  * every problem is reported with its file and line. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The plan of a request: what the policy decided when the request was
  * validated (verdict, problems, approvers per stage with their stand-ins
  * and backups, the rule that approved a stage or rejected the request and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Policy evaluation: what the configured policy says about one request.
  * Pure: no I/O, no clock (now is an argument), no logging; the same inputs
  * always give the same result.

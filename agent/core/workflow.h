@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The decision core: the next actions of one request, as a pure function of
  * its journaled record, the plan the policy computed for it, what was
  * observed this cycle, and now. No I/O, no clock: same inputs, same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Named time zones from the system's time zone database: the TZif files
  * under /usr/share/zoneinfo (the tzdata package), read with bounds and
  * cached per zone. No setenv("TZ")/tzset()/mktime(): those change the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Entra ID through Microsoft Graph: the connection. An OAuth2
  * client-credentials token, cached until shortly before it expires and
  * renewed once after a 401, and one HTTP client for every call. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internals of the Entra connector, shared by its files: the connection
  * (token, one HTTP client, paging) in entra.c, the reads in entra_read.c,
  * the changes and $batch in entra_change.c, finding app role assignments

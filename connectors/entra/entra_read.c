@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Entra ID through Microsoft Graph: the facts the policy needs. */
 #include "config.h"
 

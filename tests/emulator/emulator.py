@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The API emulator for accessd's tests and demo.
 
 One process that speaks the vendors' REST APIs (ServiceNow, TOPdesk,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Microsoft Graph v1.0 (Entra ID) and its OAuth2 token endpoint, for the
 calls accessd makes.
 

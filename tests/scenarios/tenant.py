@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A small tenant for the workflow scenarios and the demo: people and
 groups in Entra (the Graph emulator), the same people, catalog items and
 request items in ServiceNow, a Teams flow, and an accessd configuration

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Every kind of Teams card accessd sends, captured from the real binary by
 the emulator's Teams flow and checked as Teams and as a reader would take
 it: valid against the project's schema of Adaptive Cards 1.4

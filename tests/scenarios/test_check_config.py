@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """accessd --check-config on the shipped example and on broken copies of it:
 exit 0 and a summary of the governed items and their approval chains, or
 exit 2 and every problem as FILE:LINE: what is wrong; what to write instead."""

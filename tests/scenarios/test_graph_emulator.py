@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The emulator's Graph behaves as Microsoft documents it where the C
 connector tests do not look: the token endpoint's refusals, default
 properties and $select, the $ and # UPN rules, $batch limits, paging, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Entra connector against the emulator's Graph: every call, the
  * idempotent cases, $batch, throttling, tokens, errors, eventual
  * consistency and hostile input. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The frozen plan and the journal form of the record: what the policy
  * decided survives the round trip through JSON, steps are resolved against
  * the configuration (a target that is gone refuses the plan), and action

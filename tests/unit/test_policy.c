@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The policy rules, table-driven, against the example configuration
  * (conf/accessd.conf): every rule with a passing and a failing case, and
  * both seed cases end to end through policy_prepare and policy_evaluate. */

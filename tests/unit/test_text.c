@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Text helpers: lists of names for a sentence end in "and N more" rather
  * than cut a name. */
 #include "config.h"

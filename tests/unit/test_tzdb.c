@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Named time zones: TZif parsing, POSIX TZ rules, the Windows names, and
  * local time to UTC around changes of offset, against the system's
  * database (tzdata, a check dependency) and against fixture files. */

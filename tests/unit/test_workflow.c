@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The decision core, transition by transition, with time in milliseconds. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A property test of the decision core: over many random histories (random
  * plans, some stages approved by rule and some requests rejected by rule,
  * decisions by approvers, outsiders, the requester and the person, random
