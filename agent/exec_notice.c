@@ -54,32 +54,48 @@ static const char *keepf(struct notice *n, const char *fmt, ...)
 	return keep(n, s);
 }
 
-/* "Display Name (upn)", or the UPN alone when the directory gave no name. */
-static const char *person(struct notice *n, struct exec_run *x, const char *upn)
+/* "Display Name (upn)", or the UPN alone when the directory gave no name:
+ * a string the caller frees, NULL when out of memory. */
+static char *person_text(struct exec_run *x, const char *upn)
 {
 	const char *name = plan_name(x->r->plan, upn);
+	char *s;
+
+	if (!name)
+		return strdup(upn);
+	return asprintf(&s, "%s (%s)", name, upn) < 0 ? NULL : s;
+}
+
+static const char *person(struct notice *n, struct exec_run *x, const char *upn)
+{
+	char *s;
 
 	if (!upn)
 		return NULL;
-	return name ? keepf(n, "%s (%s)", name, upn) : upn;
+	s = person_text(x, upn);
+	if (!s)
+		n->oom = 1;
+	return keep(n, s);
 }
 
 /* The people UPNS (N_UPNS of them) as a list. */
 static const char *people(struct notice *n, struct exec_run *x, const char *const *upns, size_t n_upns)
 {
-	const char *named[2 * WF_MAX_APPROVERS];
-	char *list;
+	char *named[2 * WF_MAX_APPROVERS];
+	char *list = NULL;
+	size_t k;
 
-	if (n_upns == 0)
-		return NULL;
 	if (n_upns > sizeof(named) / sizeof(named[0]))
 		n_upns = sizeof(named) / sizeof(named[0]);
-	for (size_t i = 0; i < n_upns; i++)
-		if (!(named[i] = person(n, x, upns[i])))
-			named[i] = "?";
-	list = text_list(named, n_upns, LIST_MAX);
-	if (!list)
+	for (k = 0; k < n_upns; k++)
+		if (!(named[k] = person_text(x, upns[k])))
+			break;
+	if (k == n_upns && n_upns > 0)
+		list = text_list((const char *const *)named, n_upns, LIST_MAX);
+	if (n_upns > 0 && !list)
 		n->oom = 1;
+	while (k > 0)
+		free(named[--k]);
 	return keep(n, list);
 }
 
