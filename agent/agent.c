@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "agent.h"
+#include "connectors/connectors.h"
 #include "connectors/itsm.h"
 #include "cycle.h"
 #include "links.h"
@@ -73,7 +74,7 @@ int agent_reload(struct agent *a)
 	struct links *links = NULL;
 	int r;
 
-	r = conf_load(a->cfg->path, &cfg, &diag);
+	r = conf_load(a->cfg->path, &connectors_builtin, &cfg, &diag);
 	if (r < 0) {
 		for (size_t i = 0; i < diag.n; i++)
 			log_error("%s", diag.msgs[i]);

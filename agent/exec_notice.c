@@ -114,7 +114,7 @@ static void link(struct notice *n, struct exec_run *x, enum itsm_record kind, co
 
 	if (!id || n->msg.n_links >= NOTIFY_MAX_LINKS)
 		return;
-	r = exec_ops(x)->record_url(exec_impl(x), kind, id, &url);
+	r = itsm_record_url(x->a->itsm, kind, id, &url);
 	if (r == -ENOMEM)
 		n->oom = 1;
 	if (r < 0 || !keep(n, url))
@@ -194,8 +194,8 @@ static int has_approved(struct exec_run *x, int stage, const char *who)
 	for (size_t i = 0; sr && i < sr->n_approvals; i++) {
 		const struct state_approval *ap = &sr->approvals[i];
 
-		if (ap->stage == stage && ap->approver && ap->decision && strcasecmp(ap->approver, who) == 0 &&
-		    strcmp(ap->decision, "approved") == 0)
+		if (ap->stage == stage && ap->approver && strcasecmp(ap->approver, who) == 0 &&
+		    approval_decision_from_name(ap->decision) == APPROVAL_APPROVED)
 			return 1;
 	}
 	return 0;
@@ -223,7 +223,8 @@ static const char *approved_by(struct notice *n, struct exec_run *x)
 			const struct state_approval *ap = &sr->approvals[i];
 			size_t j = 0;
 
-			if (ap->stage != (int)s || !ap->approver || !ap->decision || strcmp(ap->decision, "approved") != 0)
+			if (ap->stage != (int)s || !ap->approver ||
+			    approval_decision_from_name(ap->decision) != APPROVAL_APPROVED)
 				continue;
 			while (j < k && strcasecmp(who[j], ap->approver) != 0)
 				j++;

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "notify.h"
+#include "util/civil.h"
 
 struct notify {
 	const struct notify_ops *ops;
@@ -22,9 +22,14 @@ static const struct notify_ops *const all_ops[] = {
 const struct notify_ops *notify_ops_find(const char *kind)
 {
 	for (size_t i = 0; i < sizeof(all_ops) / sizeof(all_ops[0]); i++)
-		if (kind && strcmp(all_ops[i]->kind, kind) == 0)
+		if (kind && strcmp(all_ops[i]->conf.kind, kind) == 0)
 			return all_ops[i];
 	return NULL;
+}
+
+const struct conf_connector *notify_connector(size_t i)
+{
+	return i < sizeof(all_ops) / sizeof(all_ops[0]) ? &all_ops[i]->conf : NULL;
 }
 
 int notify_open(const struct notify_config *conf, struct notify **ret)
@@ -89,11 +94,13 @@ bool notify_error_is_transient(int r)
 
 void notify_time_text(int64_t ms, char buf[static NOTIFY_TIME_SIZE])
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
+	char utc[20];
 
-	if (!gmtime_r(&t, &tm) || !strftime(buf, NOTIFY_TIME_SIZE, "%Y-%m-%d %H:%M UTC", &tm))
+	/* To the minute: "YYYY-MM-DD HH:MM" of civil_format's text. */
+	if (civil_format(ms, utc) < 0)
 		snprintf(buf, NOTIFY_TIME_SIZE, "?");
+	else
+		snprintf(buf, NOTIFY_TIME_SIZE, "%.16s UTC", utc);
 }
 
 void notify_span_text(int64_t ms, char *buf, size_t size)

@@ -7,13 +7,13 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/plan.h"
 #include "ctl_journal.h"
 #include "ctl_requests.h"
 #include "drive.h"
 #include "store/state.h"
+#include "util/civil.h"
 #include "util/exitcode.h"
 #include "util/json.h"
 
@@ -40,12 +40,7 @@ static const char *printable(const char *text, char *buf, size_t size)
 /* MS as "YYYY-MM-DD HH:MM:SS" (UTC) into BUF, or "-" for 0. */
 static const char *utc(int64_t ms, char buf[20])
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (ms <= 0 || !gmtime_r(&t, &tm) || strftime(buf, 20, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		return "-";
-	return buf;
+	return ms <= 0 || civil_format(ms, buf) < 0 ? "-" : buf;
 }
 
 /* The approvers asked in the current stage who have not decided yet, comma
@@ -58,7 +53,8 @@ static const char *waiting_for(const struct state_request *sr, char *buf, size_t
 	for (size_t i = 0; i < sr->n_approvals && n < size; i++) {
 		const struct state_approval *ap = &sr->approvals[i];
 
-		if (ap->stage != sr->stage || !ap->approver || !ap->decision || strcmp(ap->decision, "requested") != 0)
+		if (ap->stage != sr->stage || !ap->approver ||
+		    approval_decision_from_name(ap->decision) != APPROVAL_REQUESTED)
 			continue;
 		n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? "," : "", ap->approver);
 	}
