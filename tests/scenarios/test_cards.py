@@ -279,6 +279,21 @@ class Cards(tenant.TenantCase):
         self.assertIn("Left granted: Project-Apollo and Apollo-Wiki.", words)
         self.assertIn(task["number"], words)
 
+    def test_block_card_when_nobody_can_approve(self):
+        # The manager and the stage's backup are both away.
+        t = self.tenant(away=("mia", "victor"))
+        req = t.request("VPN Access", "bob", business_justification="Remote work")
+        t.cycle()
+        card = self.card(t, "Request blocked", req, "VPN Access")
+        incident = t.incidents()[0]
+        self.assertEqual(card_fact(card, "Incident"), incident["number"])
+        self.assertNotIn(incident["sys_id"], json.dumps(card))
+        self.assertIn("away, disabled, gone or the requester", card_fact(card, "Failed step"))
+        self.assertIsNone(card_fact(card, "Failed target"))
+        self.assertIn("nobody can approve a stage", card_texts(card)[2])
+        self.assertIn("Incident %s is open for the IAM team." % incident["number"],
+                      self.comment(t, req["sys_id"], "Implementing (Blocked): "))
+
     def test_block_card_from_the_daemon(self):
         t = self.tenant()
         req = t.approved_vpn()
