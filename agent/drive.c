@@ -278,8 +278,12 @@ int drive_recover(struct drive *d)
 /* ---- driving one request ----------------------------------------------------- */
 
 /* The decisions that may count now: every decided approval, except those
- * accessd asked for another stage. A decision's time is when accessd first
- * saw it (the ITSM's own times have whole seconds only). */
+ * accessd asked for another stage, each with whether the ITSM says its
+ * approver made it. A decision journaled before accessd recorded who wrote
+ * it (no "by_approver") was counted by the version that saw it, and still
+ * is: otherwise an upgrade would leave its stage waiting for a decision
+ * already made. A decision's time is when accessd first saw it (the ITSM's
+ * own times have whole seconds only). */
 static size_t decisions(const struct state_request *sr, int stage, struct wf_decision *v)
 {
 	size_t n = 0;
@@ -287,19 +291,21 @@ static size_t decisions(const struct state_request *sr, int stage, struct wf_dec
 	for (size_t i = 0; i < sr->n_approvals && n < STATE_MAX_APPROVALS; i++) {
 		const struct state_approval *ap = &sr->approvals[i];
 		enum approval_decision decision = approval_decision_from_name(ap->decision);
-		int asked = 0;
+		int asked = 0, by_approver = 1;
 
 		if (!ap->approver || (decision != APPROVAL_APPROVED && decision != APPROVAL_REJECTED))
 			continue;
 		if (ap->data) {
 			cJSON *data = cJSON_Parse(ap->data);
+			const cJSON *by = cJSON_GetObjectItemCaseSensitive(data, "by_approver");
 
 			asked = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(data, "asked"));
+			by_approver = !by || cJSON_IsTrue(by);
 			cJSON_Delete(data);
 		}
 		if (asked && ap->stage != stage)
 			continue;
-		v[n++] = (struct wf_decision){ ap->approver, decision == APPROVAL_APPROVED, ap->at_ms };
+		v[n++] = (struct wf_decision){ ap->approver, decision == APPROVAL_APPROVED, ap->at_ms, by_approver };
 	}
 	return n;
 }

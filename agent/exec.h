@@ -36,6 +36,8 @@ struct exec_run {
 	enum wf_state state; /* the record's state when the action was decided */
 	int stage, step;
 	const char *who;
+	int64_t at;          /* IGNORE_DECISION: the decision's time */
+	enum wf_ignore why;  /* IGNORE_DECISION: why it does not count */
 	cJSON *out; /* the outcome being built */
 	enum wf_result result;
 	int oom;

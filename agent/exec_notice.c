@@ -252,6 +252,7 @@ int notice_completed(struct exec_run *x, struct notice *n)
 			     p->end_asked ? " as requested; " : "", removal);
 	}
 	fact(n, "Access lasts", ends, false);
+	fact(n, "Ends early", json_str(p->root, "end_note"), false);
 	requester(n, x);
 	fact(n, "Evidence", "evidence.json, attached to the ticket", true);
 
@@ -261,6 +262,8 @@ int notice_completed(struct exec_run *x, struct notice *n)
 	if (p->wf.end_ms > 0)
 		say(n, "Access lasts%s%s, as requested: accessd removes it at %s.", p->end_asked ? " " : "",
 		    p->end_asked ? p->end_asked : "", removal);
+	if (json_str(p->root, "end_note"))
+		say(n, "%s", json_str(p->root, "end_note"));
 	say(n, "The evidence is attached.");
 	return n->oom ? -ENOMEM : 0;
 }
@@ -492,7 +495,24 @@ int notice_rejected(struct exec_run *x, const char *rule, const char *reason, st
 
 int notice_expired(struct exec_run *x, struct notice *n)
 {
-	struct stage_view v = stage_begin(n, x, NOTIFY_EXPIRED, 0);
+	int64_t end = x->r->plan->wf.end_ms;
+	struct stage_view v;
+	char day[NOTIFY_TIME_SIZE];
+
+	if (end > 0 && x->now >= end) {
+		/* Late: whatever was decided, nothing is granted after the end. */
+		begin(n, x, NOTIFY_EXPIRED);
+		notify_time_text(end, day);
+		n->msg.outcome = keepf(n, "The access was to end %s, which passed before it could be granted; nothing "
+					  "was granted.", day);
+		fact(n, "Access was to end", keepf(n, "%s", day), false);
+		requester(n, x);
+		say(n, "Closed: the access was to end %s, and that passed before it could be granted; nothing was "
+		       "granted.", day);
+		say(n, "Open a new request if the access is still needed.");
+		return n->oom ? -ENOMEM : 0;
+	}
+	v = stage_begin(n, x, NOTIFY_EXPIRED, 0);
 
 	n->msg.outcome = keepf(n, "Stage %s had no decision before it expired; the request is closed.", v.quoted);
 	fact(n, "Stage", v.stage, false);

@@ -97,7 +97,8 @@ cJSON *executor_intent(const struct wf_action *act, enum wf_state state)
 	if (!o || !cJSON_AddStringToObject(o, "kind", kind_names[act->kind]) ||
 	    !cJSON_AddNumberToObject(o, "stage", act->stage) || !cJSON_AddNumberToObject(o, "step", act->step) ||
 	    !cJSON_AddNumberToObject(o, "state", state) || (act->at_ms && !cJSON_AddNumberToObject(o, "at", (double)act->at_ms)) ||
-	    (act->who && !cJSON_AddStringToObject(o, "who", act->who))) {
+	    (act->who && !cJSON_AddStringToObject(o, "who", act->who)) ||
+	    (act->kind == WF_ACT_IGNORE_DECISION && !cJSON_AddNumberToObject(o, "why", act->why))) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -116,6 +117,8 @@ int executor_run(struct agent *a, const struct exec_request *r, const cJSON *int
 		.step = (int)json_int(intent, "step"),
 		.state = (enum wf_state)json_int(intent, "state"),
 		.who = json_str(intent, "who"),
+		.at = json_int(intent, "at"),
+		.why = (enum wf_ignore)json_int(intent, "why"),
 		.result = WF_RESULT_OK,
 	};
 

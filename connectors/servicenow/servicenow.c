@@ -254,6 +254,7 @@ const struct itsm_ops servicenow_ops = {
 	.poll_requests = snow_poll_requests,
 	.poll_approvals = snow_poll_approvals,
 	.find_user = snow_find_user,
+	.find_open = snow_find_open,
 	.create_approval = snow_create_approval,
 	.cancel_approval = snow_cancel_approval,
 	.set_phase = snow_set_phase,

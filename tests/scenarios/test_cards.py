@@ -329,21 +329,25 @@ class Cards(tenant.TenantCase):
         self.card(t, "Request rejected", req, "VPN Access")
         self.assertIn("notification_sent", t.audit("show", req["number"]).stdout)
 
-    def test_hostile_names_and_reasons_stay_plain_whole_and_small(self):
-        hostile = '"%s\n**bold** [x](https://evil.example) <at>x</at> 1. - (v2)' % ('"' * 400)
-        t = self.tenant(names={"bob": "Bob " + hostile, "mia": "Mia " + hostile, "sam": "Sam " + hostile})
+    def test_hostile_names_stay_plain_whole_and_small(self):
+        hostile = '"%s **bold** [x](https://evil.example) <at>x</at> 1. - (v2)' % ('"' * 400)
+        # A name holding a control character is not shown: the UPN names her.
+        t = self.tenant(names={"bob": "Bob " + hostile, "mia": "Mia " + hostile, "sam": "Sam " + hostile,
+                               "carol": "Carol\n[evil](https://evil.example)"})
         req = t.approved_vpn()
         ritm = req["sys_id"]
         t.cycle()
         card = self.card(t, "Access granted", req, "VPN Access")
-        shown = hostile.replace("\n", " ")
-        self.assertEqual(card_fact(card, "Person"), "Bob %s (%s)" % (shown, upn("bob")))
+        self.assertEqual(card_fact(card, "Person"), "Bob %s (%s)" % (hostile, upn("bob")))
         # Two long names do not fit the list: the first whole, then a count.
-        self.assertEqual(card_fact(card, "Approved by"), "Mia %s (%s) and 1 more" % (shown, upn("mia")))
+        self.assertEqual(card_fact(card, "Approved by"), "Mia %s (%s) and 1 more" % (hostile, upn("mia")))
         self.assertEqual(len(card["actions"]), 1)
         words = self.comment(t, ritm, "Completed: ")
         self.assertIn("Approved by Mia %s (%s) and 1 more." % (hostile, upn("mia")), words)
-
+        other = t.approved_vpn("carol")
+        t.cycle()
+        card = self.card(t, "Access granted", other, "VPN Access", count=2)
+        self.assertEqual(card_fact(card, "Person"), upn("carol"))
 
 if __name__ == "__main__":
     harness.main()
