@@ -87,7 +87,7 @@ struct loaded {
 	struct plan plan;
 	struct wf_record rec;
 	struct exec_request x;
-	char base[96];
+	char base[EXECUTOR_BASE_MAX];
 	char *id, *number;
 };
 
@@ -123,8 +123,7 @@ static int load(struct drive *d, const char *id, struct loaded *ret)
 			r = -ENOMEM;
 	}
 	if (r == 0) {
-		snprintf(l.base, sizeof(l.base), "%s.r%d", l.number,
-			 (int)json_int(data, "round"));
+		executor_action_base(l.number, (int)json_int(data, "round"), l.base, sizeof(l.base));
 		l.x = (struct exec_request){ d->source, l.id, l.number, NULL, NULL };
 	}
 	cJSON_Delete(data);

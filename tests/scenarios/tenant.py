@@ -275,6 +275,7 @@ class Tenant:
         self.emu.seed({"servicenow": {"sc_req_item": [ritm]}})
         rec = [r for r in self.emu.state("servicenow")["tables"]["sc_req_item"]][-1]
         self.set_variables(rec["sys_id"], **variables)
+        rec["id"] = rec["sys_id"]
         return rec
 
     def set_variables(self, ritm, **variables):
@@ -349,6 +350,17 @@ class Tenant:
     def journal_entries(self, ritm, element):
         return [j["value"] for j in self.emu.state("servicenow")["tables"].get("sys_journal_field", [])
                 if j.get("element_id") == ritm and j.get("element") == element]
+
+    # What the demo (tests/demo.py) reads of any ITSM's tenant.
+    def work_notes(self, ritm):
+        return self.journal_entries(ritm, "work_notes")
+
+    def approver_names(self, ritm):
+        names = {snow_id(n): n for n in PEOPLE}
+        return sorted(names[a["approver"]] for a in self.approvals(ritm))
+
+    def attachment_list(self, ritm):
+        return [(a["file_name"], int(a["size_bytes"])) for a in self.attachments(ritm)]
 
     def ritm(self, sys_id):
         return next(r for r in self.emu.state("servicenow")["tables"]["sc_req_item"] if r["sys_id"] == sys_id)

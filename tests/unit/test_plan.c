@@ -302,6 +302,35 @@ static void test_record_round_trip(void **state)
 	cJSON_Delete(json);
 }
 
+/* Every ITSM's numbers make usable action ids; ServiceNow's stay as they
+ * were journaled, and two numbers never share a base. */
+static void test_action_base(void **state)
+{
+	static const char *numbers[] = { "RITM0010001", "C 2611 001", "C_2611_001", "C 2512-0012", "SR-42", "4711",
+					 "I 2301 104", "n\u00famero", "A234567890123456789012345678901234567890",
+					 "A2345678901234567890123456789012345678901", "" };
+	enum { N = sizeof(numbers) / sizeof(numbers[0]) };
+	static const struct wf_action longest = { WF_ACT_IGNORE_DECISION, 10, 0, "mia@contoso.example",
+						  1764057600123, WF_IGNORE_NOT_APPROVER };
+	char bases[N][EXECUTOR_BASE_MAX], id[128];
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		struct exec_request r = { .number = numbers[i], .base = bases[i] };
+
+		executor_action_base(numbers[i], 12, bases[i], sizeof(bases[i]));
+		executor_action_id(&r, &longest, WF_AWAITING, id, sizeof(id));
+		assert_true(itsm_action_id_ok(id));
+		for (size_t k = 0; k < i; k++)
+			assert_string_not_equal(bases[i], bases[k]);
+	}
+	assert_string_equal(bases[0], "RITM0010001.r12");
+	assert_string_equal(bases[4], "SR-42.r12");
+	assert_string_equal(bases[8], "A234567890123456789012345678901234567890.r12");
+	assert_memory_equal(bases[1], "C_2611_001-", 11);
+	assert_memory_equal(bases[9], "A234567890123456789012345678901234567890-", 41);
+}
+
 static void test_action_ids(void **state)
 {
 	static const struct wf_action acts[] = {
@@ -353,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_plan_naming_a_removed_target_is_refused),
 		cmocka_unit_test(test_record_round_trip),
 		cmocka_unit_test(test_action_ids),
+		cmocka_unit_test(test_action_base),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
