@@ -437,6 +437,24 @@ int fs_time_format(int64_t ms, char out[static 21])
 	return 0;
 }
 
+/* A ticket's page in the agent portal: service requests and incidents
+ * alike are tickets, and the incident is named by its number. */
+static int fs_record_url(void *impl, enum itsm_record kind, const char *id, char **ret_url)
+{
+	struct fs *s = impl;
+	char *url = NULL;
+	int64_t ticket;
+
+	if (kind == ITSM_RECORD_INCIDENT && id && strncmp(id, "INC-", 4) == 0)
+		id += 4;
+	if ((kind != ITSM_RECORD_REQUEST && kind != ITSM_RECORD_INCIDENT) || !fs_id_parse(id, &ticket))
+		return -EINVAL;
+	if (asprintf(&url, "%s/helpdesk/tickets/%lld", s->conf->base_url, (long long)ticket) < 0)
+		return -ENOMEM;
+	*ret_url = url;
+	return 0;
+}
+
 const struct itsm_ops freshservice_ops = {
 	.conf = {
 		.kind = "freshservice",
@@ -458,4 +476,5 @@ const struct itsm_ops freshservice_ops = {
 	.add_comment = fs_add_comment,
 	.attach = fs_attach,
 	.create_incident = fs_create_incident,
+	.record_url = fs_record_url,
 };

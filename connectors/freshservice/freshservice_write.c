@@ -680,7 +680,8 @@ int fs_create_incident(void *impl, const struct itsm_incident *inc, const char *
 		r = -EBADMSG;
 		goto done;
 	}
-	if (asprintf(&id, "%lld", (long long)l.found) < 0) {
+	/* Its number as Freshservice shows it. */
+	if (asprintf(&id, "INC-%lld", (long long)l.found) < 0) {
 		r = -ENOMEM;
 		goto done;
 	}

@@ -46,7 +46,7 @@ class Demo(unittest.TestCase):
         self.assertIn("SR-2: awaiting-approval -> escalated", out)
         self.assertIn("SR-2: removing -> removed", out)
         self.assertRegex(out, r"chain intact")
-        self.assertIn("Teams card: Approval escalated: SR\\-2", out)
+        self.assertIn("Teams card: Approval escalated: SR-2", out)
         self.assertRegex(out, r"SR-1 +active .* 2027-02-01 00:00:00")
         self.assertRegex(out, r"SR-2 +removed ")
 

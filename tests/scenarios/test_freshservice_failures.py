@@ -89,6 +89,12 @@ class Failures(fst.TenantCase):
         self.assertEqual(len([n for n in notes if n.startswith("Implementing (Blocked)")]), 1, notes)
         self.assertFalse(any(n.startswith("Completed") for n in notes))
         self.assertIn("incident_opened", t.audit("show", req["number"]).stdout)
+        # The block card names the incident by its number, with its page.
+        number = "INC-%d" % inc["id"]
+        card = t.cards("Request blocked")[0]
+        self.assertEqual(tenant.card_fact(card, "Incident"), number)
+        self.assertIn({"type": "Action.OpenUrl", "title": "Open %s" % number,
+                       "url": "%s/helpdesk/tickets/%d" % (self.emu.url, inc["id"])}, card["actions"])
 
     def test_kill_at_the_grant_grants_once(self):
         t = self.tenant()

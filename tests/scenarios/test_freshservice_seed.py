@@ -56,8 +56,7 @@ class SeedCases(fst.TenantCase):
         self.assertEqual(len([n for n in notes if n.startswith("Completed:")]), 1, notes)
         self.assertTrue(all(c["private"] for c in t.conversations(tid, True)))
         self.assertEqual(len([r for r in t.replies(tid) if r.startswith("Completed:")]), 1)
-        cards = [p for p in t.posts() if "completed" in json.dumps(p["body"]).lower()]
-        self.assertEqual(len(cards), 1)
+        self.assertEqual(len(t.cards("Access granted")), 1)
         self.assertEqual(t.workflow_state(tid), "active")
         timers = [r["payload"] for r in t.journal() if r["type"] == "TIMER"]
         self.assertEqual([(x["kind"], x["id"]) for x in timers], [("end_date", tid)])
@@ -83,8 +82,7 @@ class SeedCases(fst.TenantCase):
         time.sleep(2.1)
         t.cycle()
         self.assertEqual(t.approver_names(tid), ["olivia", "oscar"])
-        cards = [p for p in t.posts() if "escalated" in json.dumps(p["body"]).lower()]
-        self.assertEqual(len(cards), 1)
+        self.assertEqual(len(t.cards("Approval escalated")), 1)
         t.decide(tid, "oscar")
         t.cycle()
         self.assertEqual(t.members("Finance-Mailbox-Access"), [oid("bob").lower()])
@@ -110,8 +108,8 @@ class SeedCases(fst.TenantCase):
         self.assertEqual(ticket["status"], 5, "closed")
         self.assertEqual(ticket["requested_items"][0]["stage"], 3, "cancelled")
         replies = t.replies(tid)
-        self.assertEqual(replies, ['Rejected by mia@contoso.example at stage "manager": No remote work for this team '
-                                   '<b>yet</b>'])
+        self.assertEqual(replies, ['Rejected by Mia (mia@contoso.example) at stage "manager" (1 of 2): No remote work '
+                                   'for this team <b>yet</b>'])
         # The remark is the approver's text: it goes out escaped, not as markup.
         reply = t.conversations(tid, False)[0]
         self.assertIn("&lt;b&gt;yet&lt;/b&gt;", reply["body"])
@@ -130,8 +128,11 @@ class SeedCases(fst.TenantCase):
         t.cycle()
         self.assertEqual(t.reminders(), [approval])
         self.assertEqual(len([n for n in t.work_notes(tid) if n.startswith("Reminder:")]), 1)
-        cards = [p for p in t.posts() if "reminder" in json.dumps(p["body"]).lower()]
+        cards = t.cards("Approval waiting")
         self.assertEqual(len(cards), 1)
+        self.assertEqual(tenant.card_fact(cards[0], "Waiting for"), "Mia (%s)" % upn("mia"))
+        # The card's button opens the ticket's page in Freshservice.
+        self.assertIn("%s/helpdesk/tickets/%s" % (self.emu.url, tid), json.dumps(cards[0]))
         outcome = [r["payload"]["outcome"] for r in t.journal()
                    if r["type"] == "OUTCOME" and r["payload"]["action"].endswith(".remind")]
         self.assertEqual([o.get("reminded") for o in outcome], [1])

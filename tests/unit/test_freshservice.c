@@ -626,10 +626,30 @@ static void test_notes_replies_evidence_and_incidents_once(void **state)
 	assert_int_equal(itsm_create_incident(itsm, &inc, "SR-1.block", &i1), 0);
 	assert_int_equal(itsm_create_incident(itsm, &inc, "SR-1.block", &i2), 0);
 	assert_string_equal(i1, i2);
+	assert_string_equal(i1, "INC-2");
 	assert_int_equal(count_exact("POST", "/api/v2/tickets"), 1);
 	assert_int_equal(itsm_set_phase(itsm, "1", TICKET_OPEN, "x", "SR-1.open"), -EINVAL);
 	free(i1);
 	free(i2);
+	itsm_close(itsm);
+}
+
+static void test_record_urls_are_the_tickets_pages(void **state)
+{
+	struct itsm *itsm = open_fs();
+	char *url = NULL, want[128];
+
+	(void)state;
+	assert_int_equal(itsm_record_url(itsm, ITSM_RECORD_REQUEST, "17", &url), 0);
+	snprintf(want, sizeof(want), "%s/helpdesk/tickets/17", emu.url);
+	assert_string_equal(url, want);
+	free(url);
+	assert_int_equal(itsm_record_url(itsm, ITSM_RECORD_INCIDENT, "INC-18", &url), 0);
+	snprintf(want, sizeof(want), "%s/helpdesk/tickets/18", emu.url);
+	assert_string_equal(url, want);
+	free(url);
+	assert_int_equal(itsm_record_url(itsm, ITSM_RECORD_REQUEST, "17?x=<script>", &url), -EINVAL);
+	assert_int_equal(itsm_record_url(itsm, ITSM_RECORD_INCIDENT, "SR-18", &url), -EINVAL);
 	itsm_close(itsm);
 }
 
@@ -757,6 +777,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_html_is_escaped_and_marked),
+		cmocka_unit_test(test_record_urls_are_the_tickets_pages),
 		cmocka_unit_test(test_polls_pages_in_order_of_change),
 		cmocka_unit_test(test_items_by_display_id_and_workspace),
 		cmocka_unit_test(test_a_next_link_elsewhere_is_not_followed),
