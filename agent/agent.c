@@ -21,13 +21,15 @@
 /* Opens the ITSM connector CFG names, logging why it cannot. */
 static int open_itsm(const struct config *cfg, struct itsm **ret)
 {
+	/* The ITSM's secret in a file: its password or its API key. */
+	const char *file = cfg->itsm.password.file ? cfg->itsm.password.file : cfg->itsm.api_key.file;
 	int r = itsm_open(&cfg->itsm, &cfg->retry, NULL, ret);
 
 	if (r == -ENOENT)
 		log_error("%s: no ITSM connector of kind \"%s\"", cfg->path, cfg->itsm.kind);
-	else if (r == -EACCES && cfg->itsm.password.file)
-		log_error("the secret file %s is readable by group or others; make it private with chmod 600 %s",
-			  cfg->itsm.password.file, cfg->itsm.password.file);
+	else if (r == -EACCES && file)
+		log_error("the secret file %s is readable by group or others; make it private with chmod 600 %s", file,
+			  file);
 	else if (r == -ENODATA)
 		log_error("a secret of the %s connection is empty; write it to its file, or for a credential to "
 			  SYSCONFDIR "/accessd/credentials/NAME", cfg->itsm.kind);

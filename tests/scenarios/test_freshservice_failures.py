@@ -152,6 +152,25 @@ class Failures(fst.TenantCase):
         self.assertEqual(len(t.attachment_list(tid)), 1)
         self.assert_each_written_once(t, tid)
 
+    def test_an_exposed_or_wrong_api_key_is_named(self):
+        t = self.tenant()
+        key = os.path.join(t.dir, "freshservice.key")
+        os.chmod(key, 0o644)
+        proc = t.cycle(check=False)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("the secret file %s is readable by group or others; make it private with chmod 600 %s"
+                      % (key, key), proc.stderr)
+        self.assertEqual(self.freshservice_calls(), 0, "nothing is sent with a key others can read")
+        t.agent.write_secret("freshservice.key", "not-the-key")
+        proc = t.cycle(check=False)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("freshservice: GET tickets answered HTTP 401: You have to be logged in to perform this action.",
+                      proc.stderr)
+        self.assertNotIn("not-the-key", proc.stderr)
+
+    def freshservice_calls(self):
+        return len([r for r in self.emu.requests() if r["path"].startswith("/api/v2/")])
+
     def test_daemon_rides_out_faults_on_reads_and_writes(self):
         t = self.tenant(max_attempts=2, escalate="30s", expire="60s")
         api = "/api/v2"
