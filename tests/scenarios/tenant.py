@@ -88,6 +88,9 @@ def graph_user(name, away=(), **props):
     return u
 
 
+# Where Graph adds a member to a group.
+MEMBERS_REF = "/v1.0/groups/%s/members/$ref"
+
 # The first members of a few groups: the security team, the service desk.
 MEMBERS = {"Security-Team": ["sam"], "Service-Desk": ["eve"]}
 
@@ -320,9 +323,9 @@ class Tenant:
         executed."""
         req = self.request("VPN Access", person, business_justification="Remote work", **variables)
         self.cycle()
-        self.decide(req["sys_id"], "mia")
+        self.decide(req["id"], "mia")
         self.cycle()
-        self.decide(req["sys_id"], "sam")
+        self.decide(req["id"], "sam")
         return req
 
     def apollo(self):
@@ -500,3 +503,14 @@ class TenantCase(unittest.TestCase):
         t = Tenant(self.emu, **kw)
         self.addCleanup(t.cleanup)
         return t
+
+    def adds(self, group):
+        """The requests that added a member to GROUP (a name of GROUPS)."""
+        return [r for r in self.emu.requests()
+                if r["method"] == "POST" and r["path"] == MEMBERS_REF % GROUPS[group]]
+
+    @staticmethod
+    def outcomes(t, suffix):
+        """The results journaled for the actions of T whose id ends in SUFFIX."""
+        return [r["payload"]["outcome"]["result"] for r in t.journal()
+                if r["type"] == "OUTCOME" and r["payload"]["action"].endswith(suffix)]

@@ -19,27 +19,10 @@ import harness
 import tenant
 from tenant import oid
 
-MEMBERS_REF = "/v1.0/groups/%s/members/$ref"
+MEMBERS_REF = tenant.MEMBERS_REF
 
 
 class Failures(fst.TenantCase):
-    def approved_vpn(self, t):
-        """A VPN request for bob, approved by both stages but not yet executed."""
-        req = t.request("VPN Access", "bob", business_justification="Remote work")
-        t.cycle()
-        t.decide(req["id"], "mia")
-        t.cycle()
-        t.decide(req["id"], "sam")
-        return req
-
-    def adds(self, group):
-        return [r for r in self.emu.requests()
-                if r["method"] == "POST" and r["path"] == MEMBERS_REF % tenant.GROUPS[group]]
-
-    def outcomes(self, t, suffix):
-        return [r["payload"]["outcome"]["result"] for r in t.journal()
-                if r["type"] == "OUTCOME" and r["payload"]["action"].endswith(suffix)]
-
     def kill_in_hang(self, t, proc, before):
         """Once the grant's intent is journaled and the request BEFORE the
         hung one was answered, kill -9 PROC while it waits for the hang."""
@@ -62,7 +45,7 @@ class Failures(fst.TenantCase):
 
     def test_permanent_graph_failure_blocks_with_exactly_one_incident(self):
         t = self.tenant()
-        req = self.approved_vpn(t)
+        req = t.approved_vpn()
         tid = req["id"]
         self.emu.fault(kind="status", status=403, method="POST",
                        path=re.escape(MEMBERS_REF % tenant.GROUPS["VPN-Users"]), times=0,
@@ -98,7 +81,7 @@ class Failures(fst.TenantCase):
 
     def test_kill_at_the_grant_grants_once(self):
         t = self.tenant()
-        req = self.approved_vpn(t)
+        req = t.approved_vpn()
         tid = req["id"]
         path = MEMBERS_REF % tenant.GROUPS["VPN-Users"]
         self.emu.fault(kind="hang", method="POST", path=re.escape(path), times=1, seconds=3)
@@ -127,7 +110,7 @@ class Failures(fst.TenantCase):
         id instead of writing it again; then one grant, one completion note
         and one attachment."""
         t = self.tenant()
-        req = self.approved_vpn(t)
+        req = t.approved_vpn()
         tid = req["id"]
         notes = "/api/v2/tickets/%s/notes" % tid
         self.emu.fault(kind="hang", method="POST", path=re.escape(notes) + "$", times=1, seconds=3)

@@ -15,19 +15,10 @@ import harness
 import tenant
 from tenant import oid
 
-MEMBERS_REF = "/v1.0/groups/%s/members/$ref"
+MEMBERS_REF = tenant.MEMBERS_REF
 
 
 class Failures(tenant.TenantCase):
-
-    def adds(self, group):
-        return [r for r in self.emu.requests()
-                if r["method"] == "POST" and r["path"] == MEMBERS_REF % tenant.GROUPS[group]]
-
-    def outcomes(self, t, suffix):
-        return [r["payload"]["outcome"]["result"] for r in t.journal()
-                if r["type"] == "OUTCOME" and r["payload"]["action"].endswith(suffix)]
-
     def test_transient_graph_failures_then_success(self):
         t = self.tenant(max_attempts=3)
         req = t.approved_vpn()

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,6 +78,20 @@ int emu_start(struct emu *e)
 	}
 	emu_stop(e);
 	return -ETIMEDOUT;
+}
+
+int emu_secret_file(struct emu *e, const char *name, const char *value, char *path, size_t size)
+{
+	FILE *f;
+
+	snprintf(path, size, "%s/%s", e->dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%s\n", value);
+	if (fclose(f) != 0 || chmod(path, 0600) < 0)
+		return -errno;
+	return 0;
 }
 
 void emu_stop(struct emu *e)

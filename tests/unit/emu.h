@@ -18,6 +18,12 @@ struct emu {
 /* Start the emulator. Returns 0, or a negative errno. */
 int emu_start(struct emu *e);
 
+/* Write VALUE and a line feed to NAME in the emulator's directory,
+ * readable only by its owner (a secret file, as accessd wants them); its
+ * path into PATH (SIZE bytes). 0, or a negative errno. The caller unlinks it
+ * before emu_stop. */
+int emu_secret_file(struct emu *e, const char *name, const char *value, char *path, size_t size);
+
 /* Stop it and remove its directory; safe to call twice. */
 void emu_stop(struct emu *e);
 

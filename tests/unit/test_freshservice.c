@@ -51,19 +51,10 @@ static struct item_config vpn_item = { .name = "VPN Access" };
 
 static int setup(void **state)
 {
-	FILE *f;
-
 	(void)state;
 	if (emu_start(&emu) < 0)
 		return -1;
-	snprintf(key_path, sizeof(key_path), "%s/key", emu.dir);
-	f = fopen(key_path, "w");
-	if (!f)
-		return -1;
-	fputs(KEY "\n", f);
-	fclose(f);
-	chmod(key_path, 0600);
-	return 0;
+	return emu_secret_file(&emu, "key", KEY, key_path, sizeof(key_path)) < 0 ? -1 : 0;
 }
 
 static int teardown(void **state)
