@@ -10,10 +10,15 @@
 #include "connectors/itsm.h"
 #include "cycle.h"
 #include "links.h"
+#include "metrics.h"
+#include "status_file.h"
 #include "store/audit.h"
 #include "store/journal.h"
 #include "store/state.h"
 #include "util/log.h"
+#include "util/stats.h"
+
+#define SUMMARY_INTERVAL_MS (3600 * 1000)
 
 /* Opens the ITSM connector CFG names, logging why it cannot. */
 static int open_itsm(const struct config *cfg, struct itsm **ret)
@@ -48,6 +53,8 @@ int agent_new(struct config *cfg, const struct clock *clock, struct agent **ret)
 	}
 	a->cfg = cfg;
 	a->clock = clock;
+	a->started_ms = clock_now(clock);
+	a->summary.since_ms = a->started_ms;
 	r = open_itsm(cfg, &a->itsm);
 	if (r == 0)
 		r = links_open(cfg, clock, &a->links);
@@ -118,11 +125,48 @@ struct agent *agent_free(struct agent *a)
 	return NULL;
 }
 
+/* At most once an hour, at info level: what the cycles since the last
+ * summary did. The cycles themselves log only what they change. */
+static void summarize(struct agent *a, int64_t now)
+{
+	if (now - a->summary.since_ms < SUMMARY_INTERVAL_MS)
+		return;
+	log_info("since %s: %u poll cycle%s (%u failed), %zu request%s and %zu approval%s changed",
+		 a->summary.since_ms == a->started_ms ? "the start" : "the last summary", a->summary.cycles,
+		 a->summary.cycles == 1 ? "" : "s", a->summary.failed, a->summary.requests,
+		 a->summary.requests == 1 ? "" : "s", a->summary.approvals, a->summary.approvals == 1 ? "" : "s");
+	memset(&a->summary, 0, sizeof(a->summary));
+	a->summary.since_ms = now;
+}
+
 int agent_cycle(struct agent *a)
 {
 	if (!agent_can_act(a))
 		return -EROFS;
 	return cycle_run(a);
+}
+
+int agent_poll(struct agent *a)
+{
+	int64_t started = clock_now(a->clock), now;
+	char labels[32];
+	int r;
+
+	r = agent_cycle(a);
+	now = clock_now(a->clock);
+	a->status.last_poll_ms = now;
+	a->status.last_poll_result = r;
+	if (r == 0)
+		a->status.last_ok_poll_ms = now;
+	snprintf(labels, sizeof(labels), "result=\"%s\"", r == 0 ? "ok" : "failed");
+	stats_count("accessd_cycles_total", labels, 1);
+	stats_observe("accessd_cycle_duration_seconds", "", now > started ? (double)(now - started) / 1000 : 0);
+	a->summary.cycles++;
+	a->summary.failed += r < 0;
+	summarize(a, now);
+	metrics_write(a);
+	status_file_write(a);
+	return r;
 }
 
 /* The journal: the agent's only state. */
@@ -134,7 +178,8 @@ int agent_open_journal(struct agent *a, bool repair)
 	char *path = NULL;
 	int r;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+	/* Its group may read it: accessctl run by an operator in that group. */
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
 		r = -errno;
 		log_error("cannot create the state directory %s: %s", dir, strerror(-r));
 		return r;

@@ -24,6 +24,15 @@ struct agent {
 	struct journal *journal; /* NULL until agent_open_journal */
 	struct state *state;     /* rebuilt from the journal */
 	struct audit *audit;     /* the audit trail; NULL until agent_open_journal */
+	int64_t started_ms;      /* when the agent was built */
+	int metrics_error;       /* the last write of the metrics file: 0 or a negative errno */
+	int status_error;        /* the same for the status file */
+	/* What the hourly summary counts (agent_cycle). */
+	struct {
+		int64_t since_ms;
+		unsigned cycles, failed;
+		size_t requests, approvals;
+	} summary;
 };
 
 /* Build an agent from CFG, which it takes over (freed by agent_free, also
@@ -32,7 +41,7 @@ struct agent {
 int agent_new(struct config *cfg, const struct clock *clock, struct agent **ret);
 struct agent *agent_free(struct agent *a);
 
-/* Open the journal in the state directory (created 0700 when missing) and
+/* Open the journal in the state directory (created 0750 when missing) and
  * replay it into the agent's state. REPAIR cuts a corrupt journal at the
  * damage after keeping a copy. Returns 0 or a negative errno (logged). */
 int agent_open_journal(struct agent *a, bool repair);
@@ -46,6 +55,11 @@ bool agent_can_act(struct agent *a);
 /* One poll cycle (cycle.h): ask the ITSM for the governed requests and act on them.
  * Returns 0, or a negative errno when the cycle could not complete (logged). */
 int agent_cycle(struct agent *a);
+
+/* agent_cycle, then record how it went (the STATUS= facts, the metrics, the
+ * status file) and, at most once an hour, log a summary: an idle cycle logs
+ * nothing at info level. Returns as agent_cycle. */
+int agent_poll(struct agent *a);
 
 /* Re-read and validate the configuration file (SIGHUP). On success the new
  * configuration and connectors replace the old ones; on any error (logged)

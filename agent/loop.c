@@ -45,11 +45,8 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct agent *a = userdata;
 	int64_t started = clock_now(a->clock), took;
-	int r;
 
-	r = agent_cycle(a);
-	a->status.last_poll_ms = clock_now(a->clock);
-	a->status.last_poll_result = r;
+	agent_poll(a);
 	health_status(&a->status);
 	/* The interval counts from the end of the cycle, so a slow ITSM gets its
 	 * pause too. The loop's time is that of the cycle's start, so the

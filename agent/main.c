@@ -176,7 +176,7 @@ int main(int argc, char **argv)
 		agent_free(agent);
 		return EXIT_RUNTIME;
 	}
-	r = once ? agent_cycle(agent) : agent_run(agent);
+	r = once ? agent_poll(agent) : agent_run(agent);
 	agent_free(agent);
 	return r < 0 ? EXIT_RUNTIME : EXIT_OK;
 }

@@ -25,6 +25,13 @@ void conf_problem(struct conf_parser *p, const config_setting_t *s, const char *
 void conf_check_keys(struct conf_parser *p, const config_setting_t *group, const char *where,
 		     const char *const *known);
 
+/* When set, conf_check_keys first hands it every list of keys it checks a
+ * group against: these lists are every setting the parser accepts, which
+ * the documentation test reads (tests/scenarios/conf-keys.c). NULL in the
+ * agent. */
+typedef void (*conf_keys_observer_fn)(const char *where, const char *const *known);
+extern conf_keys_observer_fn conf_keys_observer;
+
 /* The entry of KNOWN (NULL-terminated) nearest to WORD by edit distance,
  * ignoring case, or NULL when none is close enough to be a likely typo. */
 const char *conf_nearest(const char *word, const char *const *known);

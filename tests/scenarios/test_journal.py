@@ -70,12 +70,13 @@ class Journal(unittest.TestCase):
     def verify(self, *extra):
         return harness.run_binary(harness.ACCESSCTL, "journal", "verify", *(extra or (self.agent.state_dir,)))
 
-    def test_created_private_and_replayed(self):
+    def test_created_private_to_the_group_and_replayed(self):
+        # Readable by the state directory's group, for accessctl; nobody else.
         os.rmdir(self.agent.state_dir)
         proc = self.agent.run("--once")
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertEqual(stat.S_IMODE(os.stat(self.agent.state_dir).st_mode), 0o700)
-        self.assertEqual(stat.S_IMODE(os.stat(self.path).st_mode), 0o600)
+        self.assertEqual(stat.S_IMODE(os.stat(self.agent.state_dir).st_mode), 0o750)
+        self.assertEqual(stat.S_IMODE(os.stat(self.path).st_mode), 0o640)
         proc = self.verify()
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("0 records, last sequence 0, 16 bytes", proc.stdout)
