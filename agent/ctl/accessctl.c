@@ -7,7 +7,9 @@
 
 #include "ctl_audit.h"
 #include "ctl_journal.h"
+#include "ctl_log_level.h"
 #include "ctl_requests.h"
+#include "ctl_status.h"
 #include "util/exitcode.h"
 
 /* The commands, each in its own ctl_*.c. */
@@ -18,7 +20,9 @@ static const struct command {
 } commands[] = {
 	{ "audit", ctl_audit, ctl_audit_usage },
 	{ "journal", ctl_journal, ctl_journal_usage },
+	{ "log-level", ctl_log_level, ctl_log_level_usage },
 	{ "requests", ctl_requests, ctl_requests_usage },
+	{ "status", ctl_status, ctl_status_usage },
 };
 
 static void usage(FILE *out)

@@ -6,7 +6,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/plan.h"
 #include "ctl_journal.h"
@@ -39,19 +38,6 @@ static const char *printable(const char *text, char *buf, size_t size)
 	return n ? buf : "-";
 }
 
-/* MS in UTC, as "YYYY-MM-DD HH:MM:SS" or (ISO) "YYYY-MM-DDTHH:MM:SSZ",
- * into BUF; NULL for 0. */
-static const char *utc(int64_t ms, int iso, char buf[24])
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (ms <= 0 || !gmtime_r(&t, &tm) ||
-	    strftime(buf, 24, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		return NULL;
-	return buf;
-}
-
 static int by_number(const void *a, const void *b)
 {
 	const struct state_request *x = *(const struct state_request *const *)a;
@@ -71,17 +57,6 @@ struct row {
 	const char *who[STATE_MAX_APPROVALS]; /* the approvers awaited */
 	size_t n_who;
 };
-
-/* The approvers asked in the current stage of SR who have not decided yet. */
-static void waiting_for(const struct state_request *sr, struct row *w)
-{
-	for (size_t i = 0; i < sr->n_approvals && w->n_who < STATE_MAX_APPROVALS; i++) {
-		const struct state_approval *ap = &sr->approvals[i];
-
-		if (ap->stage == sr->stage && ap->approver && ap->decision && strcmp(ap->decision, "requested") == 0)
-			w->who[w->n_who++] = ap->approver;
-	}
-}
 
 /* The row of SR (pointing into SR and DATA), or -ENOENT when it is not
  * listed: no workflow record yet (an approval seen before its request),
@@ -105,7 +80,7 @@ static int row_of(const struct state_request *sr, const cJSON *data, int all, st
 		ret->stage = json_str(cJSON_GetArrayItem(stages, rec.stage), "name");
 		ret->since_ms = ret->stage ? rec.stage_since_ms : 0;
 		if (ret->stage)
-			waiting_for(sr, ret);
+			ret->n_who = ctl_waiting_for(sr, ret->who, STATE_MAX_APPROVALS);
 	}
 	ret->next_ms = json_int(data, "next");
 	return 0;
@@ -119,8 +94,8 @@ static void print_row(const struct row *w)
 	for (size_t i = 0; i < w->n_who && n < sizeof(who); i++)
 		n += (size_t)snprintf(who + n, sizeof(who) - n, "%s%s", i ? "," : "", w->who[i]);
 	printf("%-14s %-18s %-16s %-19s  %-19s  %s\n", printable(w->number, number, sizeof(number)), w->state,
-	       printable(w->stage, stage, sizeof(stage)), utc(w->since_ms, 0, since) ? since : "-",
-	       utc(w->next_ms, 0, next) ? next : "-",
+	       printable(w->stage, stage, sizeof(stage)), ctl_utc(w->since_ms, 0, since) ? since : "-",
+	       ctl_utc(w->next_ms, 0, next) ? next : "-",
 	       printable(w->skipped ? w->skipped : who, names, sizeof(names)));
 }
 
@@ -136,8 +111,8 @@ static cJSON *row_json(const struct row *w)
 	char since[24], next[24];
 
 	if (!o || !add_str(o, "request", w->number) || !add_str(o, "state", w->state) ||
-	    !add_str(o, "stage", w->stage) || !add_str(o, "stage_since", utc(w->since_ms, 1, since)) ||
-	    !add_str(o, "next_deadline", utc(w->next_ms, 1, next)) || !(who = cJSON_AddArrayToObject(o, "waiting_for")) ||
+	    !add_str(o, "stage", w->stage) || !add_str(o, "stage_since", ctl_utc(w->since_ms, 1, since)) ||
+	    !add_str(o, "next_deadline", ctl_utc(w->next_ms, 1, next)) || !(who = cJSON_AddArrayToObject(o, "waiting_for")) ||
 	    (w->skipped && !add_str(o, "skipped", w->skipped)))
 		goto oom;
 	for (size_t i = 0; i < w->n_who; i++) {

@@ -2,14 +2,18 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <signal.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "ctl_state.h"
+#include "status_file.h"
 #include "util/exitcode.h"
+#include "util/json.h"
 
 int ctl_read_error(const char *path, int r)
 {
@@ -61,6 +65,68 @@ int ctl_state_not_started(const char *path, int r)
 	yes = dir && stat(dir[0] ? dir : "/", &st) == 0 && S_ISDIR(st.st_mode);
 	free(dir);
 	return yes;
+}
+
+int ctl_status_file_read(const char *dir, cJSON **ret)
+{
+	char *path = NULL, *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	if (asprintf(&path, "%s/%s", dir, STATUS_FILE_NAME) < 0)
+		return -ENOMEM;
+	f = fopen(path, "re");
+	free(path);
+	if (!f)
+		return -errno;
+	r = getdelim(&text, &len, '\0', f) < 0 ? (ferror(f) ? -EIO : -EBADMSG) : 0;
+	fclose(f);
+	if (r == 0 && json_parse(text, strlen(text), ret) < 0)
+		r = -EBADMSG;
+	free(text);
+	return r;
+}
+
+int ctl_daemon_running(long pid)
+{
+	char path[64], name[32] = "";
+	FILE *f;
+
+	if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 1;
+	if (!fgets(name, sizeof(name), f))
+		name[0] = '\0';
+	fclose(f);
+	return strcmp(name, "accessd\n") == 0;
+}
+
+size_t ctl_waiting_for(const struct state_request *sr, const char **who, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sr->n_approvals && n < max; i++) {
+		const struct state_approval *ap = &sr->approvals[i];
+
+		if (ap->stage == sr->stage && ap->approver && ap->decision && strcmp(ap->decision, "requested") == 0)
+			who[n++] = ap->approver;
+	}
+	return n;
+}
+
+const char *ctl_utc(int64_t ms, int iso, char buf[24])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms <= 0 || !gmtime_r(&t, &tm) ||
+	    strftime(buf, 24, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		return NULL;
+	return buf;
 }
 
 void ctl_state_damaged(const char *path, const struct journal_scan *scan)
