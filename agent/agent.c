@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include "store/state.h"
 #include "util/log.h"
 #include "util/stats.h"
+#include "util/tzdb.h"
 
 #define SUMMARY_INTERVAL_MS (3600 * 1000)
 
@@ -55,7 +57,11 @@ int agent_new(struct config *cfg, const struct clock *clock, struct agent **ret)
 	a->clock = clock;
 	a->started_ms = clock_now(clock);
 	a->summary.since_ms = a->started_ms;
-	r = open_itsm(cfg, &a->itsm);
+	r = tzdb_new(NULL, &a->zones);
+	if (r < 0)
+		log_error("out of memory opening the time zone database");
+	if (r == 0)
+		r = open_itsm(cfg, &a->itsm);
 	if (r == 0)
 		r = links_open(cfg, clock, &a->links);
 	if (r < 0) {
@@ -120,6 +126,7 @@ struct agent *agent_free(struct agent *a)
 	audit_close(a->audit);
 	journal_close(a->journal);
 	state_free(a->state);
+	tzdb_free(a->zones);
 	conf_free(a->cfg);
 	free(a);
 	return NULL;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The running agent: its configuration, its connectors and its clock. */
 #ifndef ACCESSD_AGENT_H
 #define ACCESSD_AGENT_H
@@ -13,6 +14,7 @@ struct itsm;
 struct journal;
 struct links;
 struct state;
+struct tzdb;
 
 struct agent {
 	struct config *cfg;
@@ -33,6 +35,7 @@ struct agent {
 		unsigned cycles, failed;
 		size_t requests, approvals;
 	} summary;
+	struct tzdb *zones;      /* the time zones policy rules name */
 };
 
 /* Build an agent from CFG, which it takes over (freed by agent_free, also

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
 #include <errno.h>
@@ -148,7 +149,8 @@ static int plan_request(struct cycle *c, const struct request *req, int round)
 		log_request(LOG_LEVEL_WARNING, req->number, NULL, "no directory is configured: it cannot be validated");
 		return skip(c, req, "no directory is configured, so it cannot be validated");
 	}
-	r = facts_gather(c->d.a->links->directory, c->d.a->cfg, c->d.a->state, c->d.source, req, &f);
+	r = facts_gather(c->d.a->links->directory, c->d.a->zones, c->d.a->cfg, c->d.a->state, c->d.source, req,
+			 c->d.now, &f);
 	if (r < 0) {
 		/* Stops the listing: the watermark stays, and the next cycle
 		 * brings this request again. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One poll cycle of the workflow, the shell around the decision core:
  *
  *   1. actions whose intent was journaled but whose outcome never was (the

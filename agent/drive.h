@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Driving requests through the decision core: for one journaled request,
  * wf_decide with its record and frozen plan, then each action write-ahead
  * (the INTENTs and the next record synced, the action carried out by the

@@ -1,5 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -62,6 +65,35 @@ static int counts(const struct plan *plan, const char *who)
 	return 0;
 }
 
+/* The stages a rule approved, each as an approval by "rule:<name>" with
+ * the facts it matched, as the plan froze them. */
+static int rule_approvals(const struct plan *plan, cJSON *approvals)
+{
+	for (size_t k = 0; k < plan->wf.n_stages; k++) {
+		const cJSON *st = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(plan->root, "stages"), (int)k);
+		struct plan_rule pr;
+		char who[96];
+		cJSON *a;
+
+		plan_rule(plan, (int)k, &pr);
+		if (!pr.rule)
+			continue;
+		snprintf(who, sizeof(who), "rule:%s", pr.rule);
+		a = cJSON_CreateObject();
+		if (!a || !cJSON_AddItemToArray(approvals, a)) {
+			cJSON_Delete(a);
+			return -ENOMEM;
+		}
+		if (!cJSON_AddStringToObject(a, "approver", who) || !cJSON_AddStringToObject(a, "decision", "approved") ||
+		    !cJSON_AddNumberToObject(a, "stage", (double)k) ||
+		    (json_str(st, "name") && !cJSON_AddStringToObject(a, "stage_name", json_str(st, "name"))) ||
+		    !cJSON_AddStringToObject(a, "rule", pr.rule) ||
+		    (pr.because && !cJSON_AddStringToObject(a, "because", pr.because)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 char *evidence_build(const struct state *st, const struct state_request *sr, const struct plan *plan,
 		     const char *const *step_ids, int64_t completed_ms)
 {
@@ -102,6 +134,8 @@ char *evidence_build(const struct state *st, const struct state_request *sr, con
 		    !cJSON_AddNumberToObject(a, "seen_at_ms", (double)ap->at_ms))
 			goto done;
 	}
+	if (rule_approvals(plan, approvals) < 0)
+		goto done;
 	text = cJSON_Print(o);
 done:
 	cJSON_Delete(o);

@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The evidence of a completed grant, attached to the ticket as a JSON
  * file: who it was for, each step executed with its directory object ids,
  * Graph request ids and times, and the approvals that allowed it (those of
- * the plan's approvers and backups; a decision by anyone else never
- * counted). Built
+ * the plan's approvers and backups, since a decision by anyone else never
+ * counted, and each stage a rule approved, as an approval by
+ * "rule:<name>" with the facts the rule matched). Built
  * from the journal only, so a restart attaches the same file. */
 #ifndef ACCESSD_EVIDENCE_H
 #define ACCESSD_EVIDENCE_H

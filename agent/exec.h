@@ -1,10 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Inside the executor (executor.h): one action being carried out, the
  * helpers every kind of action shares (ticket notes and comments with ids
  * derived from the action's, the audit record, the Teams card), and the
  * actions themselves, by file:
  *
  *   exec_approval.c  approval records, escalation, reminders, ignored
- *                    decisions, rejection, expiry, send-back, duplicates
+ *                    decisions, rejection, expiry, send-back, duplicates,
+ *                    decisions by rule
  *   exec_grant.c     a grant step or its removal in the directory
  *   exec_end.c       completion with evidence, blocks with their incident,
  *                    compensating tasks, removal at the end date
@@ -90,6 +92,8 @@ int exec_expire(struct exec_run *x);
 int exec_withdraw(struct exec_run *x);
 int exec_send_back(struct exec_run *x);
 int exec_link_duplicate(struct exec_run *x);
+int exec_rule_approve(struct exec_run *x);
+int exec_rule_reject(struct exec_run *x);
 /* EXECUTE or UNDO of X->step; RECHECK: ask the directory first whether it
  * was done already (an intent without outcome). */
 int exec_step(struct exec_run *x, int recheck);

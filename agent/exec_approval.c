@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
 #include <errno.h>
@@ -249,4 +250,42 @@ int exec_link_duplicate(struct exec_run *x)
 	exec_add_str(x, "duplicate_of", dup);
 	on_ticket(x, TICKET_CLOSED_SKIPPED, 1, AUDIT_DECISION, NULL, text);
 	return 0;
+}
+
+/* A decision by rule is written where a person's would be: on the ticket,
+ * and in the audit as a decision by "rule:<name>", with the facts the rule
+ * matched (frozen in the plan when the request was validated), so a
+ * reviewer sees why nobody was asked. The outcome repeats them for the
+ * journal. */
+static int by_rule(struct exec_run *x, int which, const char *state, int tell, enum audit_kind kind)
+{
+	struct plan_rule pr;
+	char text[1024], who[96];
+
+	plan_rule(x->r->plan, which, &pr);
+	if (!pr.rule || !pr.because) {
+		/* The core acts on the plan it was given: this one says no rule. */
+		x->result = WF_RESULT_PERMANENT;
+		exec_add_str(x, "error", "the plan names no rule for this decision");
+		return 0;
+	}
+	if (which >= 0)
+		snprintf(text, sizeof(text), "Stage \"%s\" approved by rule %s: %s.", stage(x), pr.rule, pr.because);
+	else
+		snprintf(text, sizeof(text), "Rejected by rule %s: %s.", pr.rule, pr.because);
+	snprintf(who, sizeof(who), "rule:%s", pr.rule);
+	exec_add_str(x, "rule", pr.rule);
+	exec_add_str(x, "because", pr.because);
+	on_ticket(x, state, tell, kind, who, text);
+	return 0;
+}
+
+int exec_rule_approve(struct exec_run *x)
+{
+	return by_rule(x, x->stage, NULL, 0, AUDIT_APPROVAL_SEEN);
+}
+
+int exec_rule_reject(struct exec_run *x)
+{
+	return by_rule(x, -1, TICKET_CLOSED_INCOMPLETE, 1, AUDIT_REJECTED);
 }

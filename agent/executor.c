@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
 #include <ctype.h>
@@ -26,6 +27,8 @@ static const char *const kind_names[] = {
 	[WF_ACT_BLOCK] = "block",
 	[WF_ACT_NOTE_REMOVED] = "note_removed",
 	[WF_ACT_WITHDRAW] = "withdraw",
+	[WF_ACT_RULE_APPROVE] = "rule_approve",
+	[WF_ACT_RULE_REJECT] = "rule_reject",
 };
 
 static int kind_parse(const char *name, enum wf_action_kind *ret)
@@ -58,6 +61,9 @@ void executor_action_id(const struct exec_request *r, const struct wf_action *ac
 		break;
 	case WF_ACT_REMIND:
 		snprintf(buf, size, "%s.s%d.remind", r->base, act->stage);
+		break;
+	case WF_ACT_RULE_APPROVE:
+		snprintf(buf, size, "%s.s%d.rule", r->base, act->stage);
 		break;
 	case WF_ACT_ESCALATE:
 		snprintf(buf, size, "%s.s%d.%08x.escalate", r->base, act->stage, tag(act->who));
@@ -160,6 +166,12 @@ int executor_run(struct agent *a, const struct exec_request *r, const cJSON *int
 		break;
 	case WF_ACT_WITHDRAW:
 		exec_withdraw(&x);
+		break;
+	case WF_ACT_RULE_APPROVE:
+		exec_rule_approve(&x);
+		break;
+	case WF_ACT_RULE_REJECT:
+		exec_rule_reject(&x);
 		break;
 	case WF_ACT_RETRY_AT:
 		break;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The executor: carries out one action the decision core asked for,
  * against the ITSM (ticket state, work notes, comments, approval records,
  * evidence, incidents), the directory (grants and their removal) and the

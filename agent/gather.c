@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
 #include <errno.h>
@@ -8,6 +9,7 @@
 
 #include "gather.h"
 #include "util/json.h"
+#include "util/log.h"
 #include "util/text.h"
 
 /* Map a directory failure to what the cycle does with it. */
@@ -183,8 +185,75 @@ static int find_duplicate(const struct state *st, const char *source, const stru
 	return 0;
 }
 
-int facts_gather(struct directory *d, const struct config *cfg, const struct state *st, const char *source,
-		 const struct request *req, struct facts *ret)
+/* ---- what the rules read ------------------------------------------------ */
+
+/* The subject's direct groups. Not readable for good (Graph refuses the
+ * permission): unknown, so no member_of condition matches. */
+static int get_member_of(struct directory *d, struct facts *f)
+{
+	struct directory_result res = { 0 };
+	int r;
+
+	r = directory_get_member_of(d, f->subject.id, &f->member_of, &f->n_member_of, &res);
+	if (r == 0)
+		f->pf.member_of_known = 1;
+	else if (res.outcome == DIRECTORY_TRANSIENT)
+		r = -EAGAIN;
+	else {
+		log_warnx("the directory does not say which groups %s is in (%s); rules that ask are not met",
+			  f->subject.upn ? f->subject.upn : f->subject.id, strerror(-r));
+		r = 0;
+	}
+	directory_result_clear(&res);
+	return r;
+}
+
+static int get_holdings(struct directory *d, struct facts *f)
+{
+	f->holdings = calloc(f->lookup.n_holds ? f->lookup.n_holds : 1, sizeof(*f->holdings));
+	if (!f->holdings)
+		return -ENOMEM;
+	for (size_t i = 0; i < f->lookup.n_holds; i++) {
+		struct rule_holding *h = &f->holdings[f->n_holdings++];
+		int r;
+
+		h->target = f->lookup.holds[i];
+		r = has_access(d, h->target, f->subject.id, &h->holds);
+		if (r == -EAGAIN || r == -ENOMEM)
+			return r;
+		h->known = r == 0;
+		if (r < 0)
+			log_warnx("the directory does not say whether %s holds %s (%s); rules that ask are not met",
+				  f->subject.upn ? f->subject.upn : f->subject.id, h->target->name, strerror(-r));
+	}
+	return 0;
+}
+
+/* The offsets now of the zones the rules name; one the database cannot
+ * resolve is unknown (--check-config resolved it, so it went missing). */
+static int get_zones(struct tzdb *db, int64_t now_ms, struct facts *f)
+{
+	f->zones = calloc(f->lookup.n_zones ? f->lookup.n_zones : 1, sizeof(*f->zones));
+	if (!f->zones)
+		return -ENOMEM;
+	for (size_t i = 0; i < f->lookup.n_zones; i++) {
+		struct rule_zone *z = &f->zones[f->n_zones++];
+		int r;
+
+		z->zone = f->lookup.zones[i];
+		r = db ? tzdb_offset_at(db, z->zone, now_ms, &z->offset_s) : -ENOENT;
+		if (r == -ENOMEM)
+			return r;
+		z->known = r == 0;
+		if (r < 0)
+			log_warnx("time zone \"%s\" cannot be resolved (%s); rules on the time there are not met",
+				  z->zone, strerror(-r));
+	}
+	return 0;
+}
+
+int facts_gather(struct directory *d, struct tzdb *zones, const struct config *cfg, const struct state *st,
+		 const char *source, const struct request *req, int64_t now_ms, struct facts *ret)
 {
 	struct facts f = { 0 };
 	const char *sponsor;
@@ -219,6 +288,12 @@ int facts_gather(struct directory *d, const struct config *cfg, const struct sta
 		if (r < 0)
 			goto fail;
 	}
+	if (f.lookup.member_of && f.subject.exists && (r = get_member_of(d, &f)) < 0)
+		goto fail;
+	if (f.subject.exists && (r = get_holdings(d, &f)) < 0)
+		goto fail;
+	if ((r = get_zones(zones, now_ms, &f)) < 0)
+		goto fail;
 	*ret = f;
 	ret->pf.subject = &ret->subject;
 	ret->pf.requester = &ret->requester;
@@ -228,6 +303,12 @@ int facts_gather(struct directory *d, const struct config *cfg, const struct sta
 	ret->pf.groups = ret->groups;
 	ret->pf.n_groups = ret->n_groups;
 	ret->pf.duplicate_of = ret->duplicate_of;
+	ret->pf.member_of = (const char *const *)ret->member_of;
+	ret->pf.n_member_of = ret->n_member_of;
+	ret->pf.holdings = ret->holdings;
+	ret->pf.n_holdings = ret->n_holdings;
+	ret->pf.zones = ret->zones;
+	ret->pf.n_zones = ret->n_zones;
 	return 0;
 fail:
 	facts_clear(&f);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the service manager knows of the agent. Every sd_notify call lives in
  * health.c (after Knot's systemd.c), so the protocol is in one place. Without
  * NOTIFY_SOCKET (not started by systemd, or not Type=notify) every call does

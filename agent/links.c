@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
 #include <errno.h>
@@ -9,18 +10,25 @@
 #include "util/log.h"
 
 /* The person's own fields need no extra $select; any other attribute a
- * contractor rule names does. */
+ * contractor rule names does, and so do those policy rules read. */
 static int collect_attributes(const struct config *cfg, struct links *l)
 {
 	const struct contractor_config *c = &cfg->policy.contractor;
 
-	l->attributes = calloc(c->n_match + 1, sizeof(*l->attributes));
+	l->attributes = calloc(c->n_match + 3, sizeof(*l->attributes));
 	if (!l->attributes)
 		return -ENOMEM;
+	if (conf_rules_use(cfg, RULE_DEPARTMENT))
+		l->attributes[l->params.n_attributes++] = "department";
+	if (conf_rules_use(cfg, RULE_COMPANY))
+		l->attributes[l->params.n_attributes++] = "companyName";
 	for (size_t i = 0; i < c->n_match; i++) {
 		const char *name = c->match[i].attribute;
+		int known = 0;
 
-		if (!name || strcasecmp(name, "employeeType") == 0 || strcasecmp(name, "userType") == 0)
+		for (size_t k = 0; k < l->params.n_attributes; k++)
+			known |= strcasecmp(name ? name : "", l->attributes[k]) == 0;
+		if (!name || known || strcasecmp(name, "employeeType") == 0 || strcasecmp(name, "userType") == 0)
 			continue;
 		l->attributes[l->params.n_attributes++] = name;
 	}

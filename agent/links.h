@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The systems the workflow acts on besides the ITSM: the directory (facts
  * and grants) and the notification channel, opened together from one
  * configuration so that a reload can swap them as one. */
@@ -14,7 +15,7 @@ struct links {
 	struct notify *notify;       /* NULL when the configuration has none */
 	/* What the directory connector keeps pointers to. */
 	struct directory_params params;
-	const char **attributes; /* extra user attributes the contractor rules read */
+	const char **attributes; /* extra user attributes the contractor and policy rules read */
 };
 
 /* Open the directory and the notification channel CFG configures (CFG and

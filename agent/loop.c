@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The event loop: one thread, sd-event for the poll timer, the watchdog and
  * signals.
  *

@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* accessd: the daemon's command line. Everything else lives in libaccessd. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,9 +59,21 @@ static void print_stages(const char *label, const struct stage_config *st, size_
 			printf(", %s %s", what[k], d);
 		}
 		/* Worth seeing: such a stage waits for a decision forever. */
-		printf("%s)", st[i].expire_after_ms ? "" : ", never expires");
+		printf("%s", st[i].expire_after_ms ? "" : ", never expires");
+		for (size_t r = 0; r < st[i].n_auto_approve; r++)
+			printf("%s%s", r ? " / " : ", or by rule ", st[i].auto_approve[r].name);
+		printf(")");
 	}
 	printf("\n");
+}
+
+/* A start that only the administrator can fix -- a connector kind not built
+ * in, a secret that is missing, empty, readable by others, or a credential
+ * without CREDENTIALS_DIRECTORY -- exits 2, which the unit does not restart
+ * (RestartPreventExitStatus=2). */
+static int start_exit_code(int r)
+{
+	return r == -ENOENT || r == -EACCES || r == -ENODATA || r == -ENXIO ? EXIT_USAGE : EXIT_RUNTIME;
 }
 
 /* What --check-config shows: the governed items and their approval chains. */
@@ -89,6 +103,10 @@ static void print_summary(const struct config *cfg)
 		if (it->contractor_target)
 			printf("; contractors get %s", it->contractor_target->name);
 		printf("\n");
+		for (size_t r = 0; r < it->n_auto_reject; r++)
+			printf("%s%s", r ? " / " : "  rejected by rule ", it->auto_reject[r].name);
+		if (it->n_auto_reject)
+			printf("\n");
 		if (it->n_stages)
 			print_stages("approval", it->stages, it->n_stages);
 		if (privileged && it->n_privileged_stages)
@@ -169,7 +187,7 @@ int main(int argc, char **argv)
 
 	r = agent_new(cfg, &clock_system, &agent);
 	if (r < 0)
-		return EXIT_RUNTIME;
+		return start_exit_code(r);
 	agent->debug = debug;
 	r = agent_open_journal(agent, repair);
 	if (r < 0) {

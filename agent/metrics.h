@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The metrics file: what the agent did, in the Prometheus text format
  * (version 0.0.4), for node_exporter's textfile collector, so that no port
  * is opened for a scraper. Written after each cycle when the configuration

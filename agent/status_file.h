@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The status file: what the running agent tells accessctl status, as a
  * JSON object in the state directory, replaced as a whole after each cycle
  * (file_replace) and readable by the state directory's group. The agent

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
 #include <errno.h>
@@ -95,6 +96,13 @@ int directory_is_member(struct directory *d, const char *group_id, const char *u
 	return d->ops->is_member(d->impl, group_id, user_id, ret, res);
 }
 
+int directory_get_member_of(struct directory *d, const char *user_id, char ***ret, size_t *ret_n,
+			    struct directory_result *res)
+{
+	directory_result_clear(res);
+	return d->ops->get_member_of(d->impl, user_id, ret, ret_n, res);
+}
+
 int directory_apply(struct directory *d, const struct directory_change *c, struct directory_result *res)
 {
 	directory_result_clear(res);
@@ -132,6 +140,13 @@ void directory_users_free(struct directory_owner *v, size_t n)
 		free(v[i].id);
 		free(v[i].upn);
 	}
+	free(v);
+}
+
+void directory_ids_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
 	free(v);
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The directory interface: one ops table per directory (Entra ID through
  * Microsoft Graph today), picked by the configuration's "kind". A connector
  * reads the facts the policy needs (people, managers, out-of-office,
@@ -107,6 +108,7 @@ struct directory_ops {
 	int (*get_members)(void *impl, const char *group_id, struct directory_owner **ret, size_t *ret_n,
 			   struct directory_result *res);
 	int (*is_member)(void *impl, const char *group_id, const char *user_id, int *ret, struct directory_result *res);
+	int (*get_member_of)(void *impl, const char *user_id, char ***ret, size_t *ret_n, struct directory_result *res);
 	int (*apply)(void *impl, const struct directory_change *c, struct directory_result *res);
 	int (*apply_batch)(void *impl, const struct directory_change *c, size_t n, struct directory_result *res);
 	int (*find_assignment)(void *impl, const char *resource_id, const char *principal_id, const char *app_role_id,
@@ -171,6 +173,16 @@ void directory_users_free(struct directory_owner *v, size_t n);
  * while, so this answer never undoes or doubts a change that succeeded. */
 int directory_is_member(struct directory *d, const char *group_id, const char *user_id, int *ret,
 			struct directory_result *res);
+
+/* The object ids of the groups USER_ID is a direct member of (not
+ * through nesting: a rule's member_of names the groups it means) in *RET,
+ * *RET_N of them; the caller frees them with directory_ids_free. A user
+ * the directory does not know is -ENOENT. */
+int directory_get_member_of(struct directory *d, const char *user_id, char ***ret, size_t *ret_n,
+			    struct directory_result *res);
+
+/* Free N strings V and V; NULL is fine. */
+void directory_ids_free(char **v, size_t n);
 
 /* Make change C, idempotently: adding a member who is one, removing a
  * non-member, assigning an existing assignment or removing a gone one is

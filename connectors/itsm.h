@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The ITSM interface: one ops table per system (ServiceNow, later TOPdesk,
  * Freshservice, Xurrent), picked by the configuration's "kind". A connector
  * translates between vendor JSON and the neutral model; it never decides

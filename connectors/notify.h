@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The notification interface: tell the service-desk channel that a request
  * completed, was blocked, had an approval escalated, or is still waiting
  * for an approver past the stage's reminder time. One ops table per

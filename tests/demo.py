@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """make demo: the agent against the emulator, seeded with the seed's two
 cases, playing the approvers through the emulator and running accessd
 --once cycles against one state directory, with a narrative of what

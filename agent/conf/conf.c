@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
 #include "conf.h"
@@ -453,6 +454,14 @@ size_t conf_item_chain(const struct config *cfg, const struct item_config *item,
 		*n_second = own ? item->n_privileged_stages : cfg->policy.n_privileged_stages;
 	}
 	return *n_first + *n_second;
+}
+
+const struct target_config *conf_find_target(const struct policy_config *pol, const char *name)
+{
+	for (size_t i = 0; name && i < pol->n_targets; i++)
+		if (pol->targets[i].name && strcmp(pol->targets[i].name, name) == 0)
+			return &pol->targets[i];
+	return NULL;
 }
 
 const struct item_config *conf_find_item(const struct config *cfg, const char *item_id, const char *item_name)

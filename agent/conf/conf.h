@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The configuration: daemon settings, connections to external systems, and
  * the policy. Parsed from a libconfig file into typed, validated structures;
  * every problem is reported with its file and line. */
@@ -123,6 +124,56 @@ enum quorum {
 	QUORUM_ALL, /* every approver asked must approve */
 };
 
+/* Rules as data: a closed vocabulary of conditions over facts accessd
+ * gathers when it validates a request, evaluated by the pure policy
+ * (core/rules.h). A fact that is missing never matches. */
+enum rule_kind {
+	RULE_ALL,           /* every child holds */
+	RULE_ANY,           /* at least one child holds */
+	RULE_DEPARTMENT,    /* the person's department is one of values */
+	RULE_COMPANY,       /* their companyName is one of values */
+	RULE_EMPLOYEE_TYPE, /* their employeeType is one of values */
+	RULE_USER_TYPE,     /* their userType is one of values ("Member", "Guest") */
+	RULE_MEMBER_OF,     /* a direct member of one of the groups values (object ids) */
+	RULE_REQUESTER,     /* the requester is one of requester (RULE_BY_*) */
+	RULE_TARGET,        /* the target is one of targets */
+	RULE_TARGET_CLASS,  /* the target is of target_class */
+	RULE_DURATION,      /* the access ends, at most duration_ms after it begins */
+	RULE_TIME,          /* now, in zone, is on one of days, between from and to */
+	RULE_HOLDS,         /* the person already holds one of targets */
+};
+
+/* RULE_REQUESTER's values, a bit mask. */
+#define RULE_BY_SUBJECT 1u /* the person asked for themselves */
+#define RULE_BY_MANAGER 2u /* their manager asked for them */
+
+/* The deepest nesting of all / any a rule may have. */
+#define RULE_MAX_DEPTH 4
+
+struct rule_cond {
+	enum rule_kind kind;
+	char **values; /* NULL-terminated: the strings, or group object ids */
+	size_t n_values;
+	const struct target_config **targets; /* point into policy.targets */
+	size_t n_targets;
+	unsigned requester;
+	enum target_class target_class;
+	int64_t duration_ms;
+	char *zone;   /* IANA or Windows name */
+	unsigned days; /* bit 0 Monday .. bit 6 Sunday */
+	int from_min, to_min; /* minutes of the day: [from, to), wrapping midnight when to < from */
+	struct rule_cond *children; /* RULE_ALL, RULE_ANY */
+	size_t n_children;
+	int line;
+};
+
+/* A named rule: it matches when its conditions (a RULE_ALL) hold. */
+struct rule_config {
+	char *name;
+	struct rule_cond when;
+	int line;
+};
+
 /* One approval stage; stages run in order and each must be approved. */
 struct stage_config {
 	char *name; /* unique within its chain, e.g. "manager", "security" */
@@ -134,6 +185,13 @@ struct stage_config {
 	int64_t remind_after_ms;   /* 0: never; all three count from the stage's start */
 	int64_t escalate_after_ms; /* 0: never; the backups are added then */
 	int64_t expire_after_ms;   /* 0: never; the request is closed then */
+	/* Rules that approve the stage instead of a person: the first that
+	 * matches decides. On a privileged stage only with
+	 * auto_approve_privileged. */
+	struct rule_config *auto_approve;
+	size_t n_auto_approve;
+	int privileged;              /* one of the privileged stages */
+	int auto_approve_privileged; /* its rules may approve it */
 	int line;
 };
 
@@ -166,6 +224,9 @@ struct item_config {
 	/* Added for a privileged target; when the item has none, the policy's. */
 	struct stage_config *privileged_stages;
 	size_t n_privileged_stages;
+	/* Rules that reject a valid request before anyone is asked. */
+	struct rule_config *auto_reject;
+	size_t n_auto_reject;
 };
 
 /* One way to recognise a contractor: a directory attribute with one of the
@@ -259,6 +320,16 @@ size_t conf_item_chain(const struct config *cfg, const struct item_config *item,
 /* The configured item a request belongs to: by catalog item id when the
  * item names one, else by name. NULL when the policy does not govern it. */
 const struct item_config *conf_find_item(const struct config *cfg, const char *item_id, const char *item_name);
+
+/* The target named NAME (exactly), or NULL. */
+const struct target_config *conf_find_target(const struct policy_config *pol, const char *name);
+
+/* Call EACH for every condition of KIND in the N rules V, nested ones too. */
+void conf_rules_each(const struct rule_config *v, size_t n, enum rule_kind kind,
+		     void (*each)(const struct rule_cond *c, void *ud), void *ud);
+
+/* Whether any rule of CFG has a condition of KIND. */
+int conf_rules_use(const struct config *cfg, enum rule_kind kind);
 
 /* The names of the N targets V, SKIP left out, joined by ", " into BUF
  * (each in double quotes when QUOTE), for messages. */

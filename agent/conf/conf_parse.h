@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Typed access to libconfig settings for the configuration parsers: each
  * getter reports a wrong type or value to the parser's diag list as
  * "file:line: what is wrong; what to write instead" and leaves the output

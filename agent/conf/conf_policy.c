@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
 #include "conf_policy.h"
+#include "conf_rules.h"
 #include "util/text.h"
 
 #include <errno.h>
@@ -18,11 +20,13 @@ static const char *const match_keys[] = { "attribute", "values", NULL };
 static const char *const target_keys[] = { "name", "kind", "group_id", "resource_id", "app_role_id", "mailbox",
 					   "class", "owner", "backup_owner", "also", NULL };
 static const char *const item_keys[] = { "name", "sys_id", "allow", "target", "contractor_target", "variables",
-					 "time_bound", "max_duration", "stages", "privileged_stages", NULL };
+					 "time_bound", "max_duration", "stages", "privileged_stages", "auto_reject_when",
+					 NULL };
 static const char *const variable_keys[] = { "target", "justification", "start_date", "end_date", "duration",
 					     "sponsor", NULL };
 static const char *const stage_keys[] = { "name", "approvers", "backup", "quorum", "remind_after",
-					  "escalate_after", "expire_after", NULL };
+					  "escalate_after", "expire_after", "auto_approve_when", "auto_approve_privileged",
+					  NULL };
 
 static const char *const approvals_words[] = { "create", "observe", NULL };
 static const char *const partial_words[] = { "rollback", "compensate", NULL };
@@ -180,7 +184,33 @@ static int approver_equal(const struct approver_ref *a, const struct approver_re
 	return a->kind == b->kind && (!a->id || strcasecmp(a->id, b->id) == 0);
 }
 
-static void parse_stage(struct conf_parser *p, const config_setting_t *g, struct stage_config *st)
+/* A stage's rules: a privileged stage (security) is approved by a rule
+ * only when it says so itself, so that a rule written for the manager
+ * cannot be copied onto it by mistake. */
+static void parse_stage_rules(struct conf_parser *p, const config_setting_t *g, const struct config *cfg,
+			      const struct item_config *it, struct stage_config *st)
+{
+	const config_setting_t *flag = config_setting_get_member(g, "auto_approve_privileged");
+
+	conf_rules_parse(p, g, "auto_approve_when", cfg, it, &st->auto_approve, &st->n_auto_approve);
+	conf_get_bool(p, g, "auto_approve_privileged", &st->auto_approve_privileged);
+	if (flag && !st->privileged)
+		conf_problem(p, flag, "auto_approve_privileged is for the stages a privileged target adds; remove it "
+				      "from stage \"%s\"",
+			     st->name ? st->name : "?");
+	else if (st->auto_approve_privileged && st->n_auto_approve == 0)
+		conf_problem(p, flag, "auto_approve_privileged is set but stage \"%s\" has no auto_approve_when; "
+				      "add the rule, or remove auto_approve_privileged",
+			     st->name ? st->name : "?");
+	else if (st->privileged && st->n_auto_approve > 0 && !st->auto_approve_privileged)
+		conf_problem(p, config_setting_get_member(g, "auto_approve_when"),
+			     "stage \"%s\" is added for privileged targets, and a rule approves it only when the stage "
+			     "says so; add auto_approve_privileged = true; or remove auto_approve_when",
+			     st->name ? st->name : "?");
+}
+
+static void parse_stage(struct conf_parser *p, const config_setting_t *g, const struct config *cfg,
+			const struct item_config *it, int privileged, struct stage_config *st)
 {
 	const char *order[] = { "remind_after", "escalate_after", "expire_after" };
 	int64_t *times[] = { &st->remind_after_ms, &st->escalate_after_ms, &st->expire_after_ms };
@@ -188,6 +218,7 @@ static void parse_stage(struct conf_parser *p, const config_setting_t *g, struct
 	int quorum = QUORUM_ANY;
 
 	st->line = conf_line(g);
+	st->privileged = privileged;
 	conf_check_keys(p, g, "a stage", stage_keys);
 	st->name = conf_get_string(p, g, "name", 1);
 	if (!approvers)
@@ -219,6 +250,7 @@ static void parse_stage(struct conf_parser *p, const config_setting_t *g, struct
 		conf_problem(p, config_setting_get_member(g, "escalate_after"),
 			     "escalate_after is set but the stage has no backup to escalate to; add backup = ( "
 			     "\"user:<object id>\" ); or remove escalate_after");
+	parse_stage_rules(p, g, cfg, it, st);
 }
 
 static void stages_free(struct stage_config *v, size_t n)
@@ -227,11 +259,15 @@ static void stages_free(struct stage_config *v, size_t n)
 		free(v[i].name);
 		approvers_free(v[i].approvers, v[i].n_approvers);
 		approvers_free(v[i].backups, v[i].n_backups);
+		conf_rules_free(v[i].auto_approve, v[i].n_auto_approve);
 	}
 	free(v);
 }
 
+/* The stages NAME of GROUP: of item IT (NULL: the policy's own), the
+ * privileged ones when PRIVILEGED. */
 static void parse_stages(struct conf_parser *p, const config_setting_t *group, const char *name,
+			 const struct config *cfg, const struct item_config *it, int privileged,
 			 struct stage_config **ret, size_t *n)
 {
 	const config_setting_t *list =
@@ -259,7 +295,7 @@ static void parse_stages(struct conf_parser *p, const config_setting_t *group, c
 					   "\"manager\" ); }");
 			continue;
 		}
-		parse_stage(p, g, &(*ret)[i]);
+		parse_stage(p, g, cfg, it, privileged, &(*ret)[i]);
 	}
 }
 
@@ -362,7 +398,6 @@ static void parse_targets(struct conf_parser *p, const config_setting_t *policy,
 	parse_also(p, list, pol);
 }
 
-static const struct target_config *find_target(const struct policy_config *pol, const char *name);
 static void target_names(const struct policy_config *pol, char *buf, size_t size);
 
 /* "also": further targets granted with a target, as more steps of one
@@ -397,7 +432,7 @@ static void parse_also(struct conf_parser *p, const config_setting_t *list, stru
 			return;
 		}
 		for (size_t k = 0; k < n; k++) {
-			const struct target_config *o = find_target(pol, names[k]);
+			const struct target_config *o = conf_find_target(pol, names[k]);
 			const config_setting_t *at = config_setting_get_member(g, "also");
 
 			if (!o) {
@@ -480,14 +515,6 @@ static void parse_incident(struct conf_parser *p, const config_setting_t *g, str
 	conf_get_int(p, g, "urgency", 1, 3, &inc->urgency);
 }
 
-static const struct target_config *find_target(const struct policy_config *pol, const char *name)
-{
-	for (size_t i = 0; i < pol->n_targets; i++)
-		if (pol->targets[i].name && strcmp(pol->targets[i].name, name) == 0)
-			return &pol->targets[i];
-	return NULL;
-}
-
 static void target_names(const struct policy_config *pol, char *buf, size_t size)
 {
 	size_t used = 0;
@@ -532,7 +559,7 @@ static void parse_allow(struct conf_parser *p, const config_setting_t *g, const 
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct target_config *t = find_target(pol, names[i]);
+		const struct target_config *t = conf_find_target(pol, names[i]);
 
 		if (!t) {
 			target_names(pol, list, sizeof(list));
@@ -562,7 +589,7 @@ static const struct target_config *allowed_target(struct conf_parser *p, const c
 
 	if (!v)
 		return NULL;
-	t = find_target(pol, v);
+	t = conf_find_target(pol, v);
 	if (!t || !allowed(it, t)) {
 		char list[1024];
 
@@ -715,8 +742,9 @@ static void parse_item(struct conf_parser *p, const config_setting_t *g, struct 
 		conf_problem(p, vars, "'variables' must be a group; write variables = { target = \"...\"; };");
 	conf_get_bool(p, g, "time_bound", &it->time_bound);
 	get_period(p, g, "max_duration", &it->max_duration_ms);
-	parse_stages(p, g, "stages", &it->stages, &it->n_stages);
-	parse_stages(p, g, "privileged_stages", &it->privileged_stages, &it->n_privileged_stages);
+	parse_stages(p, g, "stages", cfg, it, 0, &it->stages, &it->n_stages);
+	parse_stages(p, g, "privileged_stages", cfg, it, 1, &it->privileged_stages, &it->n_privileged_stages);
+	conf_rules_parse(p, g, "auto_reject_when", cfg, it, &it->auto_reject, &it->n_auto_reject);
 	check_item(p, g, cfg, it);
 }
 
@@ -791,8 +819,9 @@ void conf_policy_parse(struct conf_parser *p, const config_setting_t *policy, st
 	else if (s)
 		conf_problem(p, s, "'contractors' must be a group; write contractors = { match = ( ... ); };");
 	parse_targets(p, policy, pol);
-	parse_stages(p, policy, "privileged_stages", &pol->privileged_stages, &pol->n_privileged_stages);
+	parse_stages(p, policy, "privileged_stages", cfg, NULL, 1, &pol->privileged_stages, &pol->n_privileged_stages);
 	parse_items(p, policy, cfg);
+	conf_rules_check_names(p, cfg);
 }
 
 static void targets_free(struct target_config *v, size_t n)
@@ -823,6 +852,7 @@ static void item_free(struct item_config *it)
 	free(it->vars.sponsor);
 	stages_free(it->stages, it->n_stages);
 	stages_free(it->privileged_stages, it->n_privileged_stages);
+	conf_rules_free(it->auto_reject, it->n_auto_reject);
 }
 
 void conf_policy_free(struct config *cfg)

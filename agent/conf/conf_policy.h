@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The policy group of the configuration: targets, catalog items, approval
  * stages and person rules, parsed and cross-checked (allow lists, owners,
  * duplicates, GUIDs). Internal to the configuration parser. */

@@ -28,5 +28,10 @@ void facts_clear(struct facts *f)
 	}
 	free(f->groups);
 	free(f->duplicate_of);
+	for (size_t i = 0; i < f->n_member_of; i++)
+		free(f->member_of[i]);
+	free(f->member_of);
+	free(f->holdings);
+	free(f->zones);
 	memset(f, 0, sizeof(*f));
 }

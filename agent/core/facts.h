@@ -1,6 +1,7 @@
 /* What the policy knows about one request beyond the ticket: the people
- * and groups the directory returned, and an open request for the same
- * person and target. The shell gathers them (gather.h); the core only
+ * and groups the directory returned, an open request for the same person
+ * and target, and what the rules read (the person's direct groups, the
+ * accesses they hold, the offsets of named time zones). The shell gathers them (gather.h); the core only
  * reads them. */
 #ifndef ACCESSD_FACTS_H
 #define ACCESSD_FACTS_H
@@ -20,6 +21,13 @@ struct facts {
 	struct policy_group *groups;
 	size_t n_groups;
 	char *duplicate_of; /* the number of an open request for the same, or NULL */
+	/* What the rules read (pf.member_of_known says whether member_of was). */
+	char **member_of; /* the subject's direct groups */
+	size_t n_member_of;
+	struct rule_holding *holdings; /* one per lookup.holds */
+	size_t n_holdings;
+	struct rule_zone *zones; /* one per lookup.zones */
+	size_t n_zones;
 };
 
 /* Free what the facts hold and zero them. */

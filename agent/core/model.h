@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The neutral model: what the core knows of a request, its approvals and the
  * people involved, whatever ITSM or directory it came from. Connectors
  * translate vendor JSON into these structures; the core never sees vendor

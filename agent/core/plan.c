@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
 #include <errno.h>
@@ -24,6 +25,12 @@ static cJSON *stage_json(const struct policy_stage *st)
 		return NULL;
 	approvers = cJSON_AddArrayToObject(o, "approvers");
 	subs = cJSON_AddArrayToObject(o, "substitutes");
+	/* The rule that approved the stage and the facts it matched, frozen
+	 * with the plan; or why the stage's rules did not decide. */
+	if (st->rule.rule ? !cJSON_AddStringToObject(o, "rule", st->rule.rule->name) ||
+				    !cJSON_AddStringToObject(o, "because", st->rule.text)
+			  : st->rule.text[0] && !cJSON_AddStringToObject(o, "no_rule", st->rule.text))
+		goto fail;
 	if (!approvers || !subs || !cJSON_AddStringToObject(o, "name", c->name) ||
 	    !cJSON_AddNumberToObject(o, "quorum_all", st->quorum == QUORUM_ALL) ||
 	    !cJSON_AddNumberToObject(o, "remind", (double)c->remind_after_ms) ||
@@ -99,6 +106,10 @@ int plan_build(const struct config *cfg, const struct request *req, const struct
 	for (size_t i = 0; i < res->n_problems; i++)
 		if (!cJSON_AddItemToArray(problems, cJSON_CreateString(res->problems[i].text)))
 			goto fail;
+	if (res->reject.rule ? !cJSON_AddStringToObject(o, "rejected_by_rule", res->reject.rule->name) ||
+				       !cJSON_AddStringToObject(o, "because", res->reject.text)
+			     : res->reject.text[0] && !cJSON_AddStringToObject(o, "no_reject_rule", res->reject.text))
+		goto fail;
 	for (size_t i = 0; i < res->n_stages && i < WF_MAX_STAGES && res->verdict == POLICY_PROCEED; i++) {
 		cJSON *s = stage_json(&res->stages[i]);
 
@@ -112,14 +123,6 @@ int plan_build(const struct config *cfg, const struct request *req, const struct
 fail:
 	cJSON_Delete(o);
 	return -ENOMEM;
-}
-
-static const struct target_config *find_target(const struct config *cfg, const char *name)
-{
-	for (size_t i = 0; name && i < cfg->policy.n_targets; i++)
-		if (strcmp(cfg->policy.targets[i].name, name) == 0)
-			return &cfg->policy.targets[i];
-	return NULL;
 }
 
 static int load_stage(const cJSON *s, struct wf_stage *st)
@@ -137,6 +140,7 @@ static int load_stage(const cJSON *s, struct wf_stage *st)
 		st->backups[st->n_backups++] = a->valuestring;
 	}
 	st->quorum_all = json_int(s, "quorum_all") != 0;
+	st->by_rule = json_str(s, "rule") != NULL;
 	st->remind_after_ms = json_int(s, "remind");
 	st->escalate_after_ms = json_int(s, "escalate");
 	st->expire_after_ms = json_int(s, "expire");
@@ -160,6 +164,7 @@ int plan_load(const struct config *cfg, const cJSON *json, struct plan *ret)
 	p.wf.duplicate = strcmp(verdict, policy_verdict_name(POLICY_LINK_DUPLICATE)) == 0;
 	p.wf.has_access = strcmp(verdict, policy_verdict_name(POLICY_ALREADY_GRANTED)) == 0;
 	p.wf.unstaffed = strcmp(verdict, policy_verdict_name(POLICY_BLOCK)) == 0;
+	p.wf.rule_rejected = strcmp(verdict, policy_verdict_name(POLICY_REJECT)) == 0;
 	p.wf.requester = json_str(p.root, "requester");
 	p.wf.subject = json_str(p.root, "subject");
 	p.subject_id = json_str(p.root, "subject_id");
@@ -174,7 +179,7 @@ int plan_load(const struct config *cfg, const cJSON *json, struct plan *ret)
 	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(p.root, "steps")) {
 		if (!cJSON_IsString(v) || p.wf.n_steps >= WF_MAX_STEPS)
 			goto fail;
-		p.steps[p.wf.n_steps] = find_target(cfg, v->valuestring);
+		p.steps[p.wf.n_steps] = conf_find_target(&cfg->policy, v->valuestring);
 		if (!p.steps[p.wf.n_steps])
 			goto fail;
 		p.wf.n_steps++;
@@ -217,6 +222,16 @@ char *plan_problems(const struct plan *p)
 		strcat(text, "\n");
 	}
 	return text;
+}
+
+void plan_rule(const struct plan *p, int stage, struct plan_rule *ret)
+{
+	const cJSON *from = stage < 0 ? p->root
+				      : cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(p->root, "stages"), stage);
+
+	ret->rule = json_str(from, stage < 0 ? "rejected_by_rule" : "rule");
+	ret->because = ret->rule ? json_str(from, "because") : NULL;
+	ret->why_not = ret->rule ? NULL : json_str(from, stage < 0 ? "no_reject_rule" : "no_rule");
 }
 
 cJSON *plan_record_json(const struct wf_record *rec)

@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The plan of a request: what the policy decided when the request was
  * validated (verdict, problems, approvers per stage with their stand-ins
- * and backups, the grant steps, the end date), frozen as JSON in the
+ * and backups, the rule that approved a stage or rejected the request and
+ * the facts it matched, the grant steps, the end date), frozen as JSON in the
  * request's journal data. A running request keeps its approvers and steps
  * even when the directory changes under it; it is planned again only when
  * the requester edits it. Also the journal form of the decision core's
@@ -45,5 +47,17 @@ int plan_record_parse(const cJSON *json, struct wf_record *ret);
 /* The problems' sentences of a plan, joined into one text the caller frees
  * (NULL: out of memory). */
 char *plan_problems(const struct plan *p);
+
+/* A decision by rule as the plan froze it, for the executor, the evidence
+ * and `accessctl explain`. The strings point into the plan. */
+struct plan_rule {
+	const char *rule;    /* the rule that decided; NULL: none did */
+	const char *because; /* with a rule: the facts it matched */
+	const char *why_not; /* without: why none did; NULL when there were no rules */
+};
+
+/* The rule decision of stage STAGE of P, or of the item's auto_reject_when
+ * when STAGE is -1, into *RET (all NULL for a stage out of range). */
+void plan_rule(const struct plan *p, int stage, struct plan_rule *ret);
 
 #endif

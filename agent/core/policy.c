@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
 #include "policy.h"
@@ -128,7 +129,7 @@ const char *policy_skip_name(enum policy_skip reason)
 const char *policy_verdict_name(enum policy_verdict verdict)
 {
 	static const char *const names[] = { "ignore", "send_back", "link_duplicate", "already_granted", "block",
-					     "proceed" };
+					     "proceed", "reject" };
 
 	return (size_t)verdict < sizeof(names) / sizeof(names[0]) ? names[verdict] : "unknown";
 }
@@ -292,10 +293,69 @@ static int lookup_refs(struct policy_lookup *lk, const struct approver_ref *refs
 	return 0;
 }
 
+/* What the rules need looked up, gathered from their conditions. */
+struct needs {
+	struct policy_lookup *lk;
+	int oom;
+};
+
+static void need_member_of(const struct rule_cond *c, void *ud)
+{
+	struct needs *n = ud;
+
+	(void)c;
+	n->lk->member_of = 1;
+}
+
+static void need_holds(const struct rule_cond *c, void *ud)
+{
+	struct policy_lookup *lk = ((struct needs *)ud)->lk;
+
+	for (size_t i = 0; i < c->n_targets; i++) {
+		size_t k = 0;
+
+		while (k < lk->n_holds && lk->holds[k] != c->targets[i])
+			k++;
+		if (k < lk->n_holds)
+			continue;
+		if (grow((void **)&lk->holds, lk->n_holds, sizeof(*lk->holds)) < 0) {
+			((struct needs *)ud)->oom = 1;
+			return;
+		}
+		lk->holds[lk->n_holds++] = c->targets[i];
+	}
+}
+
+static void need_zone(const struct rule_cond *c, void *ud)
+{
+	struct policy_lookup *lk = ((struct needs *)ud)->lk;
+
+	for (size_t k = 0; k < lk->n_zones; k++)
+		if (strcmp(lk->zones[k], c->zone) == 0)
+			return;
+	if (grow((void **)&lk->zones, lk->n_zones, sizeof(*lk->zones)) < 0) {
+		((struct needs *)ud)->oom = 1;
+		return;
+	}
+	lk->zones[lk->n_zones++] = c->zone;
+}
+
+static int lookup_rules(struct policy_lookup *lk, const struct rule_config *v, size_t n)
+{
+	struct needs needs = { lk, 0 };
+
+	conf_rules_each(v, n, RULE_MEMBER_OF, need_member_of, &needs);
+	conf_rules_each(v, n, RULE_HOLDS, need_holds, &needs);
+	conf_rules_each(v, n, RULE_TIME, need_zone, &needs);
+	return needs.oom ? -ENOMEM : 0;
+}
+
 void policy_lookup_clear(struct policy_lookup *lk)
 {
 	strings_free(lk->people, lk->n_people);
 	strings_free(lk->groups, lk->n_groups);
+	free(lk->holds);
+	free(lk->zones);
 	memset(lk, 0, sizeof(*lk));
 }
 
@@ -317,11 +377,14 @@ int policy_prepare(const struct config *cfg, const struct request *req, const st
 	if (!lk.target)
 		goto done;
 	conf_item_chain(cfg, lk.item, lk.target->class, &chain[0], &n_chain[0], &chain[1], &n_chain[1]);
+	r = lookup_rules(&lk, lk.item->auto_reject, lk.item->n_auto_reject);
 	for (size_t c = 0; c < 2 && r == 0; c++)
 		for (size_t s = 0; s < n_chain[c] && r == 0; s++) {
 			r = lookup_refs(&lk, chain[c][s].approvers, chain[c][s].n_approvers, subject);
 			if (r == 0)
 				r = lookup_refs(&lk, chain[c][s].backups, chain[c][s].n_backups, subject);
+			if (r == 0)
+				r = lookup_rules(&lk, chain[c][s].auto_approve, chain[c][s].n_auto_approve);
 		}
 	if (r < 0) {
 		policy_lookup_clear(&lk);
@@ -714,6 +777,63 @@ static void stage_clear(struct policy_stage *st)
 	free(st->skipped);
 }
 
+/* ---- rules ------------------------------------------------------------ */
+
+/* The facts the rules read, as the policy evaluated the request. */
+static struct rule_facts rule_facts(const struct eval *e)
+{
+	const struct policy_facts *f = e->facts;
+
+	return (struct rule_facts){
+		.subject = f->subject,
+		.requester = f->requester,
+		.target = e->res.target,
+		.duration_ms = e->res.end_ms ? e->res.end_ms - e->res.start_ms : 0,
+		.member_of_known = f->member_of_known,
+		.member_of = f->member_of,
+		.n_member_of = f->n_member_of,
+		.holdings = f->holdings,
+		.n_holdings = f->n_holdings,
+		.zones = f->zones,
+		.n_zones = f->n_zones,
+		.now_ms = e->now_ms,
+	};
+}
+
+/* Whether a rule approves stage ST (of the privileged span when
+ * PRIVILEGED) instead of a person. */
+static void stage_rules(const struct eval *e, const struct stage_config *cfg, int privileged,
+			struct policy_stage *st)
+{
+	struct rule_facts rf;
+
+	st->privileged = privileged;
+	if (cfg->n_auto_approve == 0)
+		return;
+	if (privileged && !cfg->auto_approve_privileged) {
+		snprintf(st->rule.text, sizeof(st->rule.text),
+			 "a rule approves a stage of a privileged target only with auto_approve_privileged");
+		return;
+	}
+	if (e->res.contractor) {
+		snprintf(st->rule.text, sizeof(st->rule.text), "a rule never approves access for a contractor");
+		return;
+	}
+	rf = rule_facts(e);
+	rules_evaluate(cfg->auto_approve, cfg->n_auto_approve, &rf, &st->rule);
+}
+
+/* Whether one of the item's auto_reject_when rules rejects the request. */
+static int rejected_by_rule(struct eval *e)
+{
+	struct rule_facts rf = rule_facts(e);
+
+	if (e->item->n_auto_reject == 0)
+		return 0;
+	rules_evaluate(e->item->auto_reject, e->item->n_auto_reject, &rf, &e->res.reject);
+	return e->res.reject.rule != NULL;
+}
+
 static int resolve_chain(struct eval *e)
 {
 	const struct stage_config *chain[2];
@@ -731,7 +851,9 @@ static int resolve_chain(struct eval *e)
 
 			if (r < 0)
 				return r;
-			if (r == 0)
+			stage_rules(e, &chain[c][s], c == 1, st);
+			/* A stage a rule approves needs nobody. */
+			if (r == 0 && !st->rule.rule)
 				problem(e, POLICY_NO_APPROVER,
 					"Nobody can approve the \"%s\" stage right now (%s%s%s); the IAM team has been "
 					"asked to name an approver.",
@@ -804,6 +926,10 @@ int policy_evaluate(const struct config *cfg, const struct request *req, const s
 		check_sponsor(&e);
 	if (e.res.n_problems > 0 || e.oom) {
 		e.res.verdict = POLICY_SEND_BACK;
+		goto done;
+	}
+	if (rejected_by_rule(&e)) {
+		e.res.verdict = POLICY_REJECT;
 		goto done;
 	}
 	r = resolve_chain(&e);

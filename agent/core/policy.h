@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Policy evaluation: what the configured policy says about one request.
  * Pure: no I/O, no clock (now is an argument), no logging; the same inputs
  * always give the same result.
@@ -29,11 +30,19 @@
  *   - durations within the item's max_duration and, for contractors, the
  *     contractor max_duration; a contractor names an enabled sponsor who is
  *     not themselves;
+ *   - rules (rules.h): a valid request that one of the item's
+ *     auto_reject_when rules matches is rejected, naming the rule and the
+ *     facts that matched;
  *   - approvers: each stage's approvers are resolved; one who is missing
  *     from the facts, disabled, away (automatic replies on), the requester
  *     or the person is skipped, with the reason, and the first eligible
  *     backup stands in; a stage with nobody left (or, with quorum "all", a
- *     skipped approver nobody can replace) cannot be staffed.
+ *     skipped approver nobody can replace) cannot be staffed;
+ *   - a stage one of whose auto_approve_when rules matches is approved by
+ *     that rule and needs nobody; never for a contractor, and a privileged
+ *     stage only when it says auto_approve_privileged. Each stage's rule
+ *     verdict says which rule decided and on what facts, or why none did
+ *     (what `accessctl explain` shows).
  *
  * Contractors are recognised only from directory attributes (the policy's
  * contractors.match), never from anything in the ticket. */
@@ -45,6 +54,7 @@
 
 #include "conf/conf.h"
 #include "model.h"
+#include "rules.h"
 
 /* What the workflow does with the request. */
 enum policy_verdict {
@@ -54,6 +64,7 @@ enum policy_verdict {
 	POLICY_ALREADY_GRANTED,/* the person already holds the target: complete with a note */
 	POLICY_BLOCK,          /* valid, but a stage cannot be staffed: incident for IAM */
 	POLICY_PROCEED,        /* valid: ask the stages in order */
+	POLICY_REJECT,         /* valid, but an auto_reject_when rule rejects it */
 };
 
 /* Stable problem codes (policy_code_name gives the text form for the
@@ -106,6 +117,14 @@ struct policy_facts {
 	int has_access;           /* the person already holds the resolved target */
 	const char *duplicate_of; /* number of an open request for the same person and
 				   * target, or NULL */
+	/* What the rules read beyond the people (policy_lookup says which). */
+	int member_of_known;          /* the subject's direct groups were read */
+	const char *const *member_of; /* their object ids */
+	size_t n_member_of;
+	const struct rule_holding *holdings; /* one per policy_lookup.holds */
+	size_t n_holdings;
+	const struct rule_zone *zones; /* one per policy_lookup.zones */
+	size_t n_zones;
 };
 
 /* What policy_prepare found and what the caller must look up. */
@@ -121,6 +140,13 @@ struct policy_lookup {
 	char **groups;         /* group object ids whose members are needed (owned);
 				* each member must then be looked up as well */
 	size_t n_groups;
+	/* What the rules of the item and its chain read: */
+	int member_of; /* the subject's direct group memberships */
+	const struct target_config **holds; /* whether the subject holds these (the
+					     * array is owned, the targets not) */
+	size_t n_holds;
+	const char **zones; /* the offset of these zones now (array owned) */
+	size_t n_zones;
 };
 
 struct policy_problem {
@@ -159,6 +185,11 @@ struct policy_stage {
 	int64_t remind_at_ms;
 	int64_t escalate_at_ms;
 	int64_t expire_at_ms;
+	/* rule.rule: the stage is approved by that rule, on the facts in
+	 * rule.text; else rule.text says why its rules did not (empty: it
+	 * has none). */
+	struct rule_verdict rule;
+	int privileged; /* one of the stages a privileged target adds */
 };
 
 struct policy_result {
@@ -172,6 +203,9 @@ struct policy_result {
 	size_t n_problems;
 	struct policy_stage *stages; /* in order; set for POLICY_PROCEED and POLICY_BLOCK */
 	size_t n_stages;
+	/* The item's auto_reject_when: reject.rule for POLICY_REJECT, else
+	 * reject.text says why none matched (for valid requests). */
+	struct rule_verdict reject;
 };
 
 /* Find the item and target of REQ and list what must be looked up about

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
 #include <errno.h>
@@ -94,6 +95,44 @@ static const struct wf_decision *latest(const struct wf_input *ev, const struct 
 	return best;
 }
 
+/* The person of stage S (an approver or backup, neither the requester nor
+ * the person) whose latest decision, whenever made, is a rejection; NULL
+ * when none. For a stage a rule approved: the rule never overrides them. */
+static const char *rule_stage_rejecter(const struct wf_plan *plan, size_t s, const struct wf_input *ev)
+{
+	const struct wf_stage *st = &plan->stages[s];
+
+	for (size_t i = 0; i < ev->n_decisions; i++) {
+		const struct wf_decision *d = &ev->decisions[i];
+		int later = 0;
+
+		if (d->approved || !d->approver || same(d->approver, plan->requester) || same(d->approver, plan->subject) ||
+		    !(is_listed(st, d->approver) || is_backup(st, d->approver)))
+			continue;
+		for (size_t k = 0; k < ev->n_decisions; k++)
+			later |= k != i && same(ev->decisions[k].approver, d->approver) &&
+				 (ev->decisions[k].at_ms > d->at_ms || (ev->decisions[k].at_ms == d->at_ms && k > i));
+		if (!later)
+			return d->approver;
+	}
+	return NULL;
+}
+
+/* A person's rejection of a stage before the current one that a rule
+ * approved; NULL when none. *STAGE is set to that stage. */
+static const char *overruled(const struct wf_plan *plan, const struct wf_record *r, const struct wf_input *ev,
+			     int *stage)
+{
+	const char *who;
+
+	for (int s = 0; s < r->stage; s++)
+		if (plan->stages[s].by_rule && (who = rule_stage_rejecter(plan, (size_t)s, ev))) {
+			*stage = s;
+			return who;
+		}
+	return NULL;
+}
+
 enum verdict { PENDING, APPROVED, REJECTED };
 
 /* Count the current stage's decisions. Sets *rejecter on a rejection. */
@@ -151,20 +190,6 @@ static void note_ignored(const struct wf_plan *plan, struct wf_record *r, const 
 	r->seen_ms = seen;
 }
 
-static void enter_stage(const struct wf_plan *plan, struct wf_record *r, int stage, int64_t now,
-			struct wf_actions *acts)
-{
-	const struct wf_stage *st = &plan->stages[stage];
-
-	r->state = WF_AWAITING;
-	r->stage = stage;
-	r->stage_since_ms = now;
-	r->reminded = 0;
-	r->escalated = 0;
-	for (size_t i = 0; i < st->n_approvers; i++)
-		act(acts, WF_ACT_REQUEST_APPROVAL, stage, 0, st->approvers[i], 0);
-}
-
 static void start_step(struct wf_record *r, enum wf_state state, int step, struct wf_actions *acts)
 {
 	r->state = state;
@@ -193,7 +218,46 @@ static void begin_execution(const struct wf_plan *plan, struct wf_record *r, str
 	start_step(r, WF_IMPLEMENTING, 0, acts);
 }
 
-static void start(const struct wf_plan *plan, struct wf_record *r, int64_t now, struct wf_actions *acts)
+static void reject(struct wf_record *r, const char *rejecter, struct wf_actions *acts)
+{
+	r->state = WF_REJECTED;
+	act(acts, WF_ACT_REJECT, r->stage, 0, rejecter, 0);
+}
+
+/* Enter STAGE; a stage a rule approved passes at once, unless one of its
+ * people rejected. */
+static void enter_stage(const struct wf_plan *plan, struct wf_record *r, int stage, const struct wf_input *ev,
+			int64_t now, struct wf_actions *acts)
+{
+	const struct wf_stage *st;
+
+	for (; (size_t)stage < plan->n_stages && plan->stages[stage].by_rule; stage++) {
+		const char *rejecter = rule_stage_rejecter(plan, (size_t)stage, ev);
+
+		r->stage = stage;
+		r->stage_since_ms = now;
+		if (rejecter) {
+			reject(r, rejecter, acts);
+			return;
+		}
+		act(acts, WF_ACT_RULE_APPROVE, stage, 0, NULL, 0);
+	}
+	if ((size_t)stage == plan->n_stages) {
+		begin_execution(plan, r, acts);
+		return;
+	}
+	st = &plan->stages[stage];
+	r->state = WF_AWAITING;
+	r->stage = stage;
+	r->stage_since_ms = now;
+	r->reminded = 0;
+	r->escalated = 0;
+	for (size_t i = 0; i < st->n_approvers; i++)
+		act(acts, WF_ACT_REQUEST_APPROVAL, stage, 0, st->approvers[i], 0);
+}
+
+static void start(const struct wf_plan *plan, struct wf_record *r, const struct wf_input *ev, int64_t now,
+		  struct wf_actions *acts)
 {
 	if (plan->duplicate) {
 		r->state = WF_DUPLICATE;
@@ -204,28 +268,32 @@ static void start(const struct wf_plan *plan, struct wf_record *r, int64_t now, 
 	} else if (plan->has_access) {
 		r->state = WF_COMPLETED;
 		act(acts, WF_ACT_COMPLETE, 0, 0, NULL, 0);
+	} else if (plan->rule_rejected) {
+		r->state = WF_REJECTED;
+		act(acts, WF_ACT_RULE_REJECT, 0, 0, NULL, 0);
 	} else if (plan->unstaffed) {
 		r->state = WF_BLOCKED;
 		act(acts, WF_ACT_BLOCK, 0, 0, NULL, 0);
 	} else if (plan->n_stages > 0) {
-		enter_stage(plan, r, 0, now, acts);
+		enter_stage(plan, r, 0, ev, now, acts);
 	} else {
 		begin_execution(plan, r, acts);
 	}
-}
-
-static void reject(struct wf_record *r, const char *rejecter, struct wf_actions *acts)
-{
-	r->state = WF_REJECTED;
-	act(acts, WF_ACT_REJECT, r->stage, 0, rejecter, 0);
 }
 
 static void await(const struct wf_plan *plan, struct wf_record *r, const struct wf_input *ev, int64_t now,
 		  struct wf_actions *acts)
 {
 	const struct wf_stage *st = &plan->stages[r->stage];
-	const char *rejecter = NULL;
+	int stage = r->stage;
+	const char *rejecter = overruled(plan, r, ev, &stage);
 
+	if (rejecter) {
+		/* The request ends at the stage the person rejected. */
+		r->stage = stage;
+		reject(r, rejecter, acts);
+		return;
+	}
 	note_ignored(plan, r, ev, acts);
 	switch (stage_verdict(plan, r, ev, &rejecter)) {
 	case REJECTED:
@@ -233,7 +301,7 @@ static void await(const struct wf_plan *plan, struct wf_record *r, const struct 
 		return;
 	case APPROVED:
 		if ((size_t)r->stage + 1 < plan->n_stages)
-			enter_stage(plan, r, r->stage + 1, now, acts);
+			enter_stage(plan, r, r->stage + 1, ev, now, acts);
 		else
 			begin_execution(plan, r, acts);
 		return;
@@ -372,9 +440,11 @@ int wf_decide(const struct wf_record *in, const struct wf_plan *plan, const stru
 	if (ev->ticket_closed &&
 	    (r.state == WF_NEW || r.state == WF_SENT_BACK || r.state == WF_AWAITING || r.state == WF_ESCALATED)) {
 		const char *rejecter = NULL;
+		int stage = r.stage;
 
 		if ((r.state == WF_AWAITING || r.state == WF_ESCALATED) &&
-		    stage_verdict(plan, &r, ev, &rejecter) == REJECTED) {
+		    ((rejecter = overruled(plan, &r, ev, &stage)) || stage_verdict(plan, &r, ev, &rejecter) == REJECTED)) {
+			r.stage = stage;
 			reject(&r, rejecter, &a);
 		} else {
 			r.state = WF_WITHDRAWN;
@@ -386,10 +456,10 @@ int wf_decide(const struct wf_record *in, const struct wf_plan *plan, const stru
 	case WF_SENT_BACK:
 		/* It waits for the requester's edit, then is validated again. */
 		if (ev->request_changed)
-			start(plan, &r, now_ms, &a);
+			start(plan, &r, ev, now_ms, &a);
 		break;
 	case WF_NEW:
-		start(plan, &r, now_ms, &a);
+		start(plan, &r, ev, now_ms, &a);
 		break;
 	case WF_AWAITING:
 	case WF_ESCALATED:

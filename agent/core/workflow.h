@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The decision core: the next actions of one request, as a pure function of
  * its journaled record, the plan the policy computed for it, what was
  * observed this cycle, and now. No I/O, no clock: same inputs, same
@@ -10,6 +11,7 @@
  *   NEW             plan invalid                         SENT_BACK        SEND_BACK
  *   NEW             duplicate of an open request         DUPLICATE*       LINK_DUPLICATE
  *   NEW             person already has the access        COMPLETED*       COMPLETE (note)
+ *   NEW             valid, a rule rejects it             REJECTED*        RULE_REJECT
  *   NEW             valid, a stage cannot be staffed     BLOCKED*         BLOCK (incident)
  *   NEW             valid, stages > 0                    AWAITING(0)      REQUEST_APPROVAL per approver
  *   NEW             valid, no stage                      IMPLEMENTING     EXECUTE(0)
@@ -25,6 +27,8 @@
  *   AWAITING/ESC(k) quorum of k met, k < last            AWAITING(k+1)    REQUEST_APPROVAL per approver
  *   AWAITING/ESC(k) quorum of the last stage met         IMPLEMENTING     EXECUTE(0)
  *   AWAITING/ESC(k) decision by anyone else              unchanged        IGNORE_DECISION
+ *   AWAITING/ESC(k) rejection by a person of a stage j < k
+ *                   a rule approved                      REJECTED*        REJECT
  *   IMPLEMENTING    step i succeeded, more steps          IMPLEMENTING     EXECUTE(i+1)
  *   IMPLEMENTING    last step succeeded, end date        ACTIVE           COMPLETE
  *   IMPLEMENTING    last step succeeded, no end date     COMPLETED*       COMPLETE
@@ -38,6 +42,12 @@
  *   ACTIVE          end date reached                     REMOVING         UNDO(j) for each step
  *   REMOVING        every UNDO succeeded                 REMOVED*         NOTE_REMOVED
  *   REMOVING        an UNDO failed                       BLOCKED*         BLOCK (incident)
+ *
+ * Entering a stage a rule approved (wf_stage.by_rule) passes it at once
+ * with RULE_APPROVE, on to the next stage or to EXECUTE(0), unless one of
+ * the stage's approvers or backups has rejected the request (their latest
+ * decision, whenever made): a rule never overrides a person, and the
+ * request is REJECTED by them.
  *
  * (* final.) Every request ends in a final state or waits with a timer
  * (wf_next_timer); SENT_BACK waits for the requester's edit. An approval
@@ -54,7 +64,7 @@
 #define WF_MAX_STAGES 8
 #define WF_MAX_STEPS 16
 #define WF_MAX_APPROVERS 16
-#define WF_MAX_ACTIONS (WF_MAX_STEPS + WF_MAX_APPROVERS + 4)
+#define WF_MAX_ACTIONS (WF_MAX_STEPS + WF_MAX_APPROVERS + WF_MAX_STAGES + 4)
 
 enum wf_state {
 	WF_NEW,
@@ -90,6 +100,7 @@ struct wf_stage {
 	int64_t remind_after_ms;   /* 0: no reminder */
 	int64_t escalate_after_ms; /* 0: no escalation */
 	int64_t expire_after_ms;   /* 0: never expires */
+	int by_rule;        /* a rule approved it when the request was validated */
 };
 
 /* What the policy made of the request. */
@@ -98,6 +109,7 @@ struct wf_plan {
 	int duplicate;   /* an open request for the same person and target exists */
 	int has_access;  /* the person already has exactly this access */
 	int unstaffed;   /* valid, but nobody can approve some stage */
+	int rule_rejected; /* valid, but a rule rejected it */
 	const char *requester; /* never counts as an approver */
 	const char *subject;   /* the person the access is for; never counts either */
 	struct wf_stage stages[WF_MAX_STAGES];
@@ -164,6 +176,8 @@ enum wf_action_kind {
 	WF_ACT_BLOCK,            /* "Implementing (Blocked)" and one incident */
 	WF_ACT_NOTE_REMOVED,     /* access removed at its end date */
 	WF_ACT_WITHDRAW,         /* note that the closed ticket ends the request */
+	WF_ACT_RULE_APPROVE,     /* stage: approved by its rule, noted and audited as a decision */
+	WF_ACT_RULE_REJECT,      /* rejected by the item's rule, noted and audited as a decision */
 };
 
 struct wf_action {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* accessctl: the operator's command-line tool. */
 #include "config.h"
 

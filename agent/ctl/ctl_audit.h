@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* accessctl's "audit" commands: verify the hash chain of the audit file and
  * tell one request's story from it. */
 #ifndef ACCESSD_CTL_AUDIT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* accessctl's "journal" commands: verify and dump the journal. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* accessctl's "journal" commands: check the journal and print its records. */
 #ifndef ACCESSD_CTL_JOURNAL_H
 #define ACCESSD_CTL_JOURNAL_H

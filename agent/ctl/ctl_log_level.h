@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* accessctl's "log-level" command: change the running agent's log level
  * without editing the configuration or reloading it. */
 #ifndef ACCESSD_CTL_LOG_LEVEL_H

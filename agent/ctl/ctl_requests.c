@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* accessctl's "requests" command: what each request in the journal waits
  * for, so that an operator need not read the journal's records. */
 #include "config.h"

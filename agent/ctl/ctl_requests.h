@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* accessctl's "requests" command: the requests in the journal, what each
  * waits for. */
 #ifndef ACCESSD_CTL_REQUESTS_H

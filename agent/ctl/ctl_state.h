@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What every accessctl command that reads the agent's state shares: the
  * journal replayed into a state, and the words for a file it cannot read
  * (who may read the state directory, and how to become one of them). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* accessctl's "status" command: the agent at a glance, from its status
  * file (is it running, its last poll per connection) and its journal
  * (requests by state, the oldest waiting, the next deadline, sizes). */

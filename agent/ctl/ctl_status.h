@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* accessctl's "status" command: the agent at a glance. */
 #ifndef ACCESSD_CTL_STATUS_H
 #define ACCESSD_CTL_STATUS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HTTP for every connector: libcurl with one reused handle per client
  * (connection reuse per host), TLS verification always on, HTTPS only except
  * for loopback URLs, connect and total timeouts, a proxy from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http_send: credentials, one refresh on 401, and retries around
  * http_perform. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* OAuth2 tokens for the connectors: the ServiceNow password and refresh
  * grants (/oauth_token.do) and the client-credentials grant (Entra, and
  * ServiceNow where glide.oauth.inbound.client.credential.grant_type.enabled

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Retry timing for transient failures: exponential backoff with full jitter
  * (a random wait between 0 and min(max_backoff, initial * 2^(n-1))), a
  * server's Retry-After (seconds or an HTTP date) taking precedence, and the

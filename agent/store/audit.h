@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The audit trail: every decision and action accessd takes, append-only and
  * tamper-evident, for the people who must later answer "who approved what,
  * when, under which rule, and what was executed".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The journal: accessd's only durable state, one append-only file of framed,
  * checksummed records (the format is in doc/journal.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The top-level members of a JSON object, found without building a tree:
  * replaying a journal reads a million small objects, and most of their
  * members are plain strings and numbers. The whole text is checked against

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The agent's state: everything the workflow remembers between cycles and
  * across restarts. It lives in memory and is rebuilt at start by replaying
  * the journal; it changes only by applying journal records, so what is in

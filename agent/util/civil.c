@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Howard Hinnant's days_from_civil and civil_from_days
  * (https://howardhinnant.github.io/date_algorithms.html). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Calendar arithmetic on days since 1970-01-01 in the proleptic Gregorian
  * calendar: what converting dates and time zone rules needs, without the
  * C library's time functions (which read the process's time zone). */

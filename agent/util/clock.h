@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Time is injected: the core asks a struct clock, never the system, so tests
  * can run a 24-hour escalation in milliseconds. Only clock.c reads the real
  * clock. Times are milliseconds since the Unix epoch, UTC. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CRC-32C (Castagnoli), the checksum of journal records. */
 #ifndef ACCESSD_CRC32C_H
 #define ACCESSD_CRC32C_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A list of problems found in one pass, so a check reports every mistake at
  * once instead of stopping at the first. Each entry is one line of the form
  * "file:line: what is wrong; what to write instead". */

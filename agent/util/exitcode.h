@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Exit codes of accessd and accessctl, as their man pages document them. */
 #ifndef ACCESSD_EXITCODE_H
 #define ACCESSD_EXITCODE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Replacing a small file as a whole, so that a reader sees the old content
  * or the new, never a part: the report files other programs read while
  * the agent writes them (the metrics file, the status file). */

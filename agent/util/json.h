@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JSON parsing for untrusted API bodies: a cap on nesting depth is checked
  * before cJSON sees the text, so a hostile body cannot exhaust the stack. */
 #ifndef ACCESSD_JSON_H

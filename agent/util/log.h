@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Logging in few verbs, after OpenSMTPD: log_warn adds strerror(errno),
  * log_warnx does not; fatal/fatalx log and exit(1).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Secrets (passwords, client secrets) come from a file or a systemd
  * credential, never from the configuration text or argv. Buffers holding a
  * secret are wiped before they are freed. */

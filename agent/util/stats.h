@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Process-wide counters and histograms of what the agent did, for the
  * metrics file (agent/metrics.c): every layer counts here, only the shell
  * writes them out. A series is a metric NAME and its LABELS as Prometheus

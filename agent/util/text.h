@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Text from tickets and APIs is hostile: before it goes into a record, a
  * note or a message it is cut to a size and made valid UTF-8. */
 #ifndef ACCESSD_TEXT_H

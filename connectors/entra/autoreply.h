@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Out of office from a mailbox's automatic-replies setting, evaluated
  * against the injected now: pure, so the rule is tested table-driven. */
 #ifndef ACCESSD_AUTOREPLY_H

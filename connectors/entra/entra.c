@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Entra ID through Microsoft Graph: the connection. An OAuth2
  * client-credentials token, cached until shortly before it expires and
  * renewed once after a 401, and one HTTP client for every call. */
@@ -311,6 +312,7 @@ const struct directory_ops entra_ops = {
 	.get_group = entra_get_group,
 	.get_members = entra_get_members,
 	.is_member = entra_is_member,
+	.get_member_of = entra_get_member_of,
 	.apply = entra_apply,
 	.apply_batch = entra_apply_batch,
 	.find_assignment = entra_find_assignment,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internals of the Entra connector, shared by its files: the connection
  * (token, one HTTP client, paging) in entra.c, the reads in entra_read.c,
  * the changes and $batch in entra_change.c, finding app role assignments
@@ -12,7 +13,7 @@
 #include "graph_error.h"
 #include "net/http.h"
 #include "net/oauth.h"
-#include "tzdb.h"
+#include "util/tzdb.h"
 
 /* Cap on the pages of one listing (owners), so a server that keeps
  * sending nextLinks cannot keep us busy. */
@@ -85,6 +86,7 @@ int entra_get_group(void *impl, const char *group_id, struct directory_group *re
 int entra_get_members(void *impl, const char *group_id, struct directory_owner **ret, size_t *ret_n,
 		      struct directory_result *res);
 int entra_is_member(void *impl, const char *group_id, const char *user_id, int *ret, struct directory_result *res);
+int entra_get_member_of(void *impl, const char *user_id, char ***ret, size_t *ret_n, struct directory_result *res);
 int entra_apply(void *impl, const struct directory_change *c, struct directory_result *res);
 int entra_apply_batch(void *impl, const struct directory_change *c, size_t n, struct directory_result *res);
 int entra_find_assignment(void *impl, const char *resource_id, const char *principal_id, const char *app_role_id,

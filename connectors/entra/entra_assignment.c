@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Entra ID through Microsoft Graph: finding an app role assignment by
  * (resource, principal, app role). Graph refuses a duplicate assignment
  * with a 400 that does not name the existing one, yet its removal needs

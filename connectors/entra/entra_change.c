@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Entra ID through Microsoft Graph: idempotent changes, one by one or in
  * JSON batches. */
 #include "config.h"

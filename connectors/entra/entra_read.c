@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Entra ID through Microsoft Graph: the facts the policy needs. */
 #include "config.h"
 
@@ -11,7 +12,7 @@
 #include "autoreply.h"
 #include "entra.h"
 #include "odata.h"
-#include "tzdb.h"
+#include "util/tzdb.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/text.h"
@@ -391,5 +392,56 @@ int entra_is_member(void *impl, const char *group_id, const char *user_id, int *
 			member = 1;
 	cJSON_Delete(root);
 	*ret = member;
+	return 0;
+}
+
+/* Object ids being gathered from a listing. */
+struct id_list {
+	char **v;
+	size_t n;
+};
+
+/* One object's id into the list (entra_item_fn); an object without a
+ * GUID can equal no configured group and is left out. */
+static int add_id(const cJSON *o, void *ctx)
+{
+	struct id_list *l = ctx;
+	const char *id = json_str(o, "id");
+	char **grown;
+
+	if (!id || !text_is_guid(id))
+		return 0;
+	grown = realloc(l->v, (l->n + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	l->v = grown;
+	grown[l->n] = strdup(id);
+	if (!grown[l->n])
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+/* Graph's "List a user's direct memberships" (memberOf) is not
+ * transitive; the cast to microsoft.graph.group leaves out directory roles
+ * and administrative units. Pages hold up to 999 objects. */
+int entra_get_member_of(void *impl, const char *user_id, char ***ret, size_t *ret_n, struct directory_result *res)
+{
+	struct entra *e = impl;
+	struct id_list l = { 0 };
+	char first[256];
+	int r;
+
+	if (!text_is_guid(user_id))
+		return refuse(e, res);
+	path_printf(first, sizeof(first), "users/%s/memberOf/microsoft.graph.group?$select=id&$top=%d", user_id,
+		    ENTRA_PAGE_MAX);
+	r = entra_list(e, first, ENTRA_MAX_PAGES, add_id, &l, res);
+	if (r < 0) {
+		directory_ids_free(l.v, l.n);
+		return r;
+	}
+	*ret = l.v;
+	*ret_n = l.n;
 	return 0;
 }

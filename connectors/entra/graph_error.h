@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Microsoft Graph answers turned into directory results: the error envelope
  * ({"error": {"code", "message", "innerError": {"request-id"}}}) parsed, and
  * each status told apart as done, transient or permanent for the call that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Input safety for Microsoft Graph URLs: every value that goes into a path
  * or an OData query is checked by its syntax or quoted by OData's rules
  * first, so a hostile value (from a ticket, from the ITSM) can never change

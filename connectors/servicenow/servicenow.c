@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ServiceNow through the Table API: the connector's instance, its
  * credentials (Basic or OAuth2 through /oauth_token.do), and the requests
  * every other file of the connector sends. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The ServiceNow connector's private parts, shared by its files:
  * servicenow.c (open/close, requests to the Table API), servicenow_query.c
  * (encoded queries and their values), servicenow_poll.c (incremental

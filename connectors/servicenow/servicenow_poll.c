@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Incremental reading of request items and approval records.
  *
  * Pages are keyed, not counted: the first page asks for records changed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Encoded queries for ServiceNow. A value is never escaped into a query:
  * ServiceNow documents no escape for "^" inside a value, so a value that
  * could change the query's structure is refused instead. */

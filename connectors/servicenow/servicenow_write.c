@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Writes to ServiceNow that happen once: each carries the action id, and
  * the connector looks for the effect of an earlier attempt before writing
  * (and, through http_send's took_effect check, before retrying a write

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Teams through a Workflows (Power Automate) webhook: "When a Teams webhook
  * request is received" posts the Adaptive Card it is sent into a channel and
  * answers 202. The URL carries the flow's signature (sig=...), so it is a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* make bench: append throughput with group commit, and the time and peak
  * memory to replay 1,000,000 records. The journal is written in the
  * current directory (the build tree), so fdatasync hits a real disk.

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The API emulator for accessd's tests and demo.
 
-One process that speaks the vendors' REST APIs (ServiceNow, Freshservice,
-Xurrent, Graph, Teams; the other ITSMs as they are added) on a loopback port,
-each vendor under its own paths (Graph under /v1.0/, Xurrent under /v1/), plus a small
+One process that speaks the vendors' REST APIs (ServiceNow, TOPdesk,
+Freshservice, Xurrent, Graph, Teams) on a loopback port, each vendor under
+its own paths (Graph under /v1.0/, Xurrent under /v1/), plus a small
 control API under /_emu/ for the tests:
 
   GET    /_emu/health             {"ok": true}
@@ -42,6 +43,7 @@ import freshservice  # noqa: E402
 import graph  # noqa: E402
 import servicenow  # noqa: E402
 import teams  # noqa: E402
+import topdesk  # noqa: E402
 import xurrent  # noqa: E402
 from api import Request, Response  # noqa: E402
 
@@ -83,8 +85,8 @@ class Emulator:
     def __init__(self):
         self.lock = threading.RLock()
         self.stopping = threading.Event()
-        self.vendors = {v.name: v for v in (servicenow.ServiceNow(), freshservice.Freshservice(), graph.Graph(),
-                                            teams.Teams(), xurrent.Xurrent())}
+        self.vendors = {v.name: v for v in (servicenow.ServiceNow(), topdesk.TOPdesk(), freshservice.Freshservice(),
+                                            xurrent.Xurrent(), graph.Graph(), teams.Teams())}
         self.default_vendor = self.vendors["servicenow"]
         self.reset()
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """ServiceNow encoded queries, as the Table API evaluates them.
 
 Conditions are joined by ^ (AND) and ^OR (OR with the previous condition);

@@ -80,14 +80,13 @@ approval ids reminded, in order) and the rate counters.
 import base64
 import bisect
 import datetime
-import email.parser
-import email.policy
 import html
 import math
 import re
 import time
 import urllib.parse
 
+import multipart
 from api import Response
 
 API = "/api/v2"
@@ -580,21 +579,17 @@ class Freshservice:
         return fields, files
 
     def multipart(self, req, ctype):
-        head = ("Content-Type: %s\r\nMIME-Version: 1.0\r\n\r\n" % ctype).encode("latin-1")
-        msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + req.body)
-        if not msg.is_multipart():
+        parts = multipart.parse(ctype, req.body)
+        if parts is None:
             raise Invalid(None, "The multipart body could not be read", "invalid_value")
         fields, files = {}, []
-        for part in msg.iter_parts():
-            name = part.get_param("name", header="content-disposition")
-            data = part.get_payload(decode=True) or b""
-            filename = part.get_filename()
-            if filename is not None:
-                if name != "attachments[]":
-                    raise Invalid(name, "Unexpected/invalid field in request", "invalid_field")
-                files.append((name, filename, part.get_content_type(), data))
+        for part in parts:
+            if part.filename is not None:
+                if part.name != "attachments[]":
+                    raise Invalid(part.name, "Unexpected/invalid field in request", "invalid_field")
+                files.append((part.name, part.filename, (part.content_type or "text/plain").split(";")[0].strip(), part.data))
             else:
-                fields[name] = data.decode("utf-8", "replace")
+                fields[part.name] = part.data.decode("utf-8", "replace")
         return fields, files
 
     def unsupported(self):

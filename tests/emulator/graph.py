@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Microsoft Graph v1.0 (Entra ID) and its OAuth2 token endpoint, for the
 calls accessd makes.
 
@@ -17,7 +18,8 @@ Seed data ({"graph": {...}}):
   appRoleAssignments [{"id"?, "principalId", "resourceId", "appRoleId",
                        "principalDisplayName"?}]
 
-Listings (owners, members, appRoleAssignedTo) are paged as Graph pages them:
+Listings (owners, members, a user's direct memberOf, appRoleAssignedTo) are
+paged as Graph pages them:
 $top from 1 to 999 (else 400), 100 by default, the rest behind
 @odata.nextLink with a $skiptoken. appRoleAssignedTo filters only as Graph
 documents it (resourceId eq, principalDisplayName eq / startswith; not
@@ -104,6 +106,7 @@ class Graph:
             ("GET", re.compile(USER + r"/manager"), self.api(self.get_manager)),
             ("GET", re.compile(USER + r"/mailboxSettings/automaticRepliesSetting"), self.api(self.get_autoreplies)),
             ("POST", re.compile(USER + r"/checkMemberGroups"), self.api(self.check_member_groups)),
+            ("GET", re.compile(USER + r"/memberOf(?P<cast>/microsoft\.graph\.group)?"), self.api(self.list_member_of)),
             ("GET", re.compile(r"/v1\.0/groups/(?P<gid>%s)" % G), self.api(self.get_group)),
             ("GET", re.compile(r"/v1\.0/groups/(?P<gid>%s)/owners" % G), self.api(self.list_owners)),
             ("GET", re.compile(r"/v1\.0/groups/(?P<gid>%s)/members" % G), self.api(self.list_members)),
@@ -426,6 +429,29 @@ class Graph:
             frontier = nxt
         return Response(200, {"@odata.context": "%s/$metadata#Collection(Edm.String)" % self.base(req),
                               "value": [g for g in ids if isinstance(g, str) and g.lower() in found]})
+
+    def list_member_of(self, req, m):
+        """List a user's direct memberships (GET /users/{id}/memberOf): the
+        groups the user is a direct member of, not through nesting; the OData
+        cast /microsoft.graph.group keeps only groups (the emulator has no
+        directory roles or administrative units). Paged like other listings;
+        $select names group properties."""
+        user, err = self.lookup_user(m)
+        if err:
+            return err
+        select = [s for s in req.query.get("$select", "").split(",") if s]
+        for s in select:
+            if s not in GROUP_PROPS:
+                return self.error(400, "Could not find a property named '%s' on type 'microsoft.graph.group'." % s,
+                                  "Request_BadRequest")
+        uid = user["id"].lower()
+        groups = [self.groups[ms["group"]] for ms in self.memberships
+                  if ms["member"] == uid and ms["group"] in self.groups and self.visible(ms)]
+        cast = "/microsoft.graph.group" if m.group("cast") else ""
+        return self.page(req, groups, "/users/%s/memberOf%s" % (user["id"], cast),
+                         "groups" if cast else "directoryObjects",
+                         lambda g: dict({p: g.get(p) for p in (select or GROUP_PROPS)},
+                                        **{"@odata.type": "#microsoft.graph.group"}))
 
     # -- groups ----------------------------------------------------------
     def get_group(self, req, m):

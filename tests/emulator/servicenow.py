@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """ServiceNow: the Table API for the tables accessd uses, the Attachment API
 and the OAuth token endpoint.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Teams: a Workflows (Power Automate) flow "When a Teams webhook request is
 received", which posts the Adaptive Card it is sent into a channel.
 

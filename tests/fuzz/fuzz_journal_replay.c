@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target for journal replay (configure --enable-fuzzing; make
  * fuzz). Each input is replayed three ways:
  *   1. as a journal file, header and all;

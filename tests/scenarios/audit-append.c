@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* audit-append PATH: append the events read from stdin, one JSON object a
  * line, to the audit file PATH through the real audit module, so scenario
  * tests check accessctl against files the daemon's code wrote. Members:

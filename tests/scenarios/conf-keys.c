@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* conf-keys FILE...: load each configuration FILE through the real parser
  * and print every setting the parser would accept in each group it met,
  * one "WHERE<TAB>KEY" line each (WHERE as conf_check_keys names the

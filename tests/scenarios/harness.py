@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Scenario harness: the real accessd binary against the API emulator.
 
 An Emulator is started on an ephemeral loopback port and is always stopped,

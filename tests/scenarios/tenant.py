@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A small tenant for the workflow scenarios and the demo: people and
 groups in Entra (the Graph emulator), the same people, catalog items and
 request items in ServiceNow, a Teams flow, and an accessd configuration
@@ -46,6 +47,10 @@ GROUPS = {
     "Legacy-Mail-List": "9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a",
 }
 
+# The departments the directory gives (Graph's department, read only when a
+# rule asks for it).
+DEPARTMENTS = {"alice": "Finance", "bob": "Finance", "carol": "IT", "mia": "Finance", "sam": "Security"}
+
 ITEMS = ["VPN Access", "Shared Mailbox Access", "Add to Group", "Application Access", "Laptop Request"]
 
 # The Expenses application's service principal and its "Approver" app role.
@@ -73,6 +78,8 @@ def graph_seed(away=()):
              "mailbox": {"status": "alwaysEnabled" if name in away else "disabled"}}
         if manager:
             u["manager"] = oid(manager)
+        if name in DEPARTMENTS:
+            u["department"] = DEPARTMENTS[name]
         users.append(u)
     groups = [{"id": gid, "displayName": name, "mailEnabled": name == "Legacy-Mail-List",
                "securityEnabled": True, "owners": [oid("victor")],
@@ -91,7 +98,19 @@ def snow_seed():
 
 def config(emu, state_dir, password_file, secret_file, webhook_file, approvals="create", partial="rollback",
            escalate="2s", expire="30s", max_attempts=3, backoff="0s", remind=None,
-           app_approvers=("target_owner",), app_quorum="any"):
+           app_approvers=("target_owner",), app_quorum="any", rules=None):
+    """RULES: policy rules to add, by where they go: "mailbox_manager" (a
+    manager stage with these auto_approve_when before the mailbox owner),
+    "group_manager" (the Add to Group manager stage's auto_approve_when),
+    "security" (settings added to the policy's security stage), "vpn_reject"
+    (the VPN item's auto_reject_when)."""
+    rules = rules or {}
+    mailbox_manager = ""
+    if "mailbox_manager" in rules:
+        mailbox_manager = """
+        { name = "manager"; approvers = ( "manager" ); backup = ( "user:%s" );
+          escalate_after = "%s"; expire_after = "%s";
+          auto_approve_when = %s; },""" % (oid("victor"), escalate, expire, rules["mailbox_manager"])
     return """daemon = {
   state_directory = "%(state)s";
   poll_interval = "1s";
@@ -143,7 +162,7 @@ policy = {
   );
   privileged_stages = (
     { name = "security"; approvers = ( "group:%(security)s" ); backup = ( "user:%(sid)s" );
-      escalate_after = "%(escalate)s"; expire_after = "%(expire)s"; }
+      escalate_after = "%(escalate)s"; expire_after = "%(expire)s";%(security_rule)s }
   );
   items = (
     { name = "VPN Access";
@@ -151,7 +170,7 @@ policy = {
       target = "VPN-Users";
       contractor_target = "VPN-Users-Contractors";
       variables = { justification = "business_justification"; end_date = "end_date"; sponsor = "sponsor"; };
-      max_duration = "365d";
+      max_duration = "365d";%(vpn_reject)s
       stages = (
         { name = "manager"; approvers = ( "manager" ); backup = ( "user:%(victor)s" );%(remind)s
           escalate_after = "%(escalate)s"; expire_after = "%(expire)s"; },
@@ -164,7 +183,7 @@ policy = {
                     duration = "duration"; sponsor = "sponsor"; };
       time_bound = true;
       max_duration = "90d";
-      stages = (
+      stages = (%(mailbox_manager)s
         { name = "mailbox owner"; approvers = ( "target_owner" ); backup = ( "backup_owner" );
           escalate_after = "%(escalate)s"; expire_after = "%(expire)s"; }
       ); },
@@ -174,7 +193,7 @@ policy = {
                     sponsor = "sponsor"; };
       stages = (
         { name = "manager"; approvers = ( "manager" ); backup = ( "user:%(victor)s" );
-          escalate_after = "%(escalate)s"; expire_after = "%(expire)s"; }
+          escalate_after = "%(escalate)s"; expire_after = "%(expire)s";%(group_manager_rule)s }
       ); },
     { name = "Application Access";
       allow = ( "Expenses Approver" );
@@ -195,7 +214,11 @@ policy = {
        "admins": GROUPS["Server-Admins"], "sp": EXPENSES_SP, "role": EXPENSES_ROLE, "security": GROUPS["Security-Team"], "victor": oid("victor"),
        "olivia": oid("olivia"), "oscar": oid("oscar"), "sid": oid("sid"), "escalate": escalate,
        "expire": expire, "remind": ' remind_after = "%s";' % remind if remind else "",
-       "app_approvers": ", ".join('"%s"' % a for a in app_approvers), "app_quorum": app_quorum}
+       "app_approvers": ", ".join('"%s"' % a for a in app_approvers), "app_quorum": app_quorum,
+       "mailbox_manager": mailbox_manager,
+       "group_manager_rule": " auto_approve_when = %s;" % rules["group_manager"] if "group_manager" in rules else "",
+       "security_rule": " " + rules["security"] if "security" in rules else "",
+       "vpn_reject": "\n      auto_reject_when = %s;" % rules["vpn_reject"] if "vpn_reject" in rules else ""}
 
 
 class Tenant:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """accessctl audit verify / show against audit files written by the daemon's
 own audit module (through the audit-append test program), checked here by an
 independent implementation of the documented chain (agent/store/audit.h) with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """accessd --check-config on the shipped example and on broken copies of it:
 exit 0 and a summary of the governed items and their approval chains, or
 exit 2 and every problem as FILE:LINE: what is wrong; what to write instead."""
@@ -49,12 +50,15 @@ class CheckConfig(unittest.TestCase):
         self.assertIn('governs: "VPN Access" -> VPN-Users, VPN-Users-Contractors; contractors get '
                       'VPN-Users-Contractors', out)
         self.assertRegex(out, r'governs: "Add to Group" -> Project-Apollo \+ Project-Apollo-Wiki, Server-Admins \(privileged\)\n'
-                              r'  approval: manager \(manager, any, 1 backup, escalate 24h, expire 5d\)\n'
+                              r'  rejected by rule no-guest-admins\n'
+                              r'  approval: manager \(manager, any, 1 backup, escalate 24h, expire 5d, or by rule '
+                              r'apollo-team\)\n'
                               r'  privileged targets add: security \(group, any')
         self.assertRegex(out, r'governs: "Shared Mailbox Access" -> Finance Shared Mailbox\n'
-                              r'  approval: mailbox owner \(target owner, any, 1 backup, remind 4h, '
+                              r'  approval: manager \(manager, any, 1 backup, escalate 24h, expire 3d, or by rule '
+                              r'finance-staff-short\) -> mailbox owner \(target owner, any, 1 backup, remind 4h, '
                               r'escalate 24h, expire 3d\)')
-        self.assertRegex(out, r'  approval: manager \(manager, [^)]*\) -> security \(group, ')
+        self.assertRegex(out, r'  approval: manager \(manager, [^)]*, or by rule it-staff-vpn\) -> security \(group, ')
 
     def test_misspelled_key_names_line_and_suggestion(self):
         text = example_text()
@@ -102,6 +106,42 @@ class CheckConfig(unittest.TestCase):
         self.assertIn('%s:%d: target "Server-Admins" is not on this item\'s allow list; add it to allow, or '
                       'write one of: "VPN-Users", "VPN-Users-Contractors"'
                       % (path, line_of(text, 'target = "Server-Admins";')), proc.stderr)
+
+    def test_rule_problems_name_the_line(self):
+        # A rule on the privileged security stage without the flag that
+        # allows it, a misspelled condition, a zone the database lacks and a
+        # group that is not an object id: each with its line and the fix.
+        text = example_text()
+        security = line_of(text, 'privileged_stages = (') + 1
+        lines = text.splitlines()
+        lines[security - 1] += ' auto_approve_when = { name = "sec-it"; department = "IT"; };'
+        text = "\n".join(lines) + "\n"
+        text = text.replace('department = "IT";\n', 'departmnt = "IT";\n', 1)
+        text = text.replace('zone = "Europe/Amsterdam";', 'zone = "Europe/Amsterdm";')
+        text = text.replace('member_of = "4e1f7a2c-9b3d-4c8e-a5f6-2d7b8c9e0f1a";', 'member_of = "Apollo-Team";')
+        path, proc = self.check(text)
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stdout, "")
+        lines = proc.stderr.splitlines()
+        self.assertIn('%s:%d: stage "security" is added for privileged targets, and a rule approves it only when '
+                      'the stage says so; add auto_approve_privileged = true; or remove auto_approve_when'
+                      % (path, security), lines)
+        self.assertIn("%s:%d: unknown setting 'departmnt' in a rule; write 'department' instead"
+                      % (path, line_of(text, "departmnt")), lines)
+        self.assertIn('%s:%d: time zone "Europe/Amsterdm" is not in the time zone database (/usr/share/zoneinfo; '
+                      'is tzdata installed?); write an IANA name like zone = "Europe/Amsterdam";'
+                      % (path, line_of(text, '"Europe/Amsterdm"; days = ( "mon", "tue", "wed"')), lines)
+        self.assertIn('%s:%d: member_of "Apollo-Team" is not a GUID; write the group\'s object id, like member_of = '
+                      '( "3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f" );' % (path, line_of(text, '"Apollo-Team"')), lines)
+        self.assertEqual(len(lines), 4, proc.stderr)
+        # With the flag the stage may be approved by its rule.
+        fixed = example_text().splitlines()
+        fixed[security - 1] += (' auto_approve_privileged = true; auto_approve_when = { name = "sec-it"; '
+                                'department = "IT"; };')
+        path, proc = self.check("\n".join(fixed) + "\n")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("privileged targets add: security (group, any, 1 backup, remind 8h, escalate 24h, expire 5d, "
+                      "or by rule sec-it)", proc.stdout)
 
     def test_harness_minimal_items_stay_valid(self):
         with harness.Emulator() as emu:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The command lines of accessd and accessctl: --help, --version and the
 documented exit codes (0 ok, 1 runtime failure, 2 usage or configuration)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """make demo: the narrative of the seed's two cases runs to its end, and
 the make target builds everything the demo runs."""
 

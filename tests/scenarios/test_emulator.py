@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The emulator itself behaves as the ServiceNow Table API is documented:
 encoded queries, paging headers, the error envelope, 401, and fault injection."""
 

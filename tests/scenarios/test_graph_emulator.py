@@ -1,7 +1,8 @@
+# SPDX-License-Identifier: Apache-2.0
 """The emulator's Graph behaves as Microsoft documents it where the C
 connector tests do not look: the token endpoint's refusals, default
-properties and $select, the $ and # UPN rules, $batch limits, paging, and a
-request-id on every answer."""
+properties and $select, the $ and # UPN rules, $batch limits, paging, a
+user's direct memberships, and a request-id on every answer."""
 
 import json
 import unittest
@@ -124,6 +125,32 @@ class GraphEmulatorTest(unittest.TestCase):
             link = body.get("@odata.nextLink")
             path = link[len(self.emu.url):] if link else None
         self.assertEqual(len(seen), 2)
+
+    def test_member_of_lists_direct_groups_only(self):
+        # USER is in VPN directly; VPN is in Outer, which USER is in only
+        # through nesting: memberOf is not transitive.
+        tok = self.token()
+        outer, other = "cccccccc-cccc-4ccc-8ccc-cccccccccccc", "dddddddd-dddd-4ddd-8ddd-dddddddddddd"
+        self.emu.seed({"graph": {"groups": [{"id": outer, "displayName": "Outer", "members": [GROUP]},
+                                            {"id": other, "displayName": "Other", "members": [USER]}]}})
+        self.emu.call("POST", "/_emu/config/graph", {"page_size": 1})
+        path, seen = "/v1.0/users/%s/memberOf/microsoft.graph.group?$select=id&$top=999" % USER, []
+        while path:
+            status, _, body = self.send("GET", path, token=tok)
+            self.assertEqual(status, 200)
+            self.assertTrue(all(g["@odata.type"] == "#microsoft.graph.group" and set(g) == {"@odata.type", "id"}
+                                for g in body["value"]), body)
+            seen += [g["id"] for g in body["value"]]
+            link = body.get("@odata.nextLink")
+            path = link[len(self.emu.url):] if link else None
+        self.assertEqual(sorted(seen), sorted([GROUP, other]))
+        status, _, body = self.send("GET", "/v1.0/users('$adm@contoso.com')/memberOf?$top=999", token=tok)
+        self.assertEqual(status, 200)
+        self.assertIn("displayName", body["value"][0])
+        self.assertEqual(self.send("GET", "/v1.0/users/%s/memberOf?$select=bogus" % USER, token=tok)[0], 400)
+        self.assertEqual(self.send("GET", "/v1.0/users/%s/memberOf?$top=1000" % USER, token=tok)[0], 400)
+        status, _, body = self.send("GET", "/v1.0/users/%s/memberOf" % GROUP.replace("a", "e"), token=tok)
+        self.assertEqual((status, body["error"]["code"]), (404, "Request_ResourceNotFound"))
 
     def test_app_role_assignments_listed_as_graph_lists_them(self):
         tok = self.token()

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The journal through the real binaries: accessd creates and replays it,
 refuses a corrupt one unless --repair, and accessctl journal verify/dump
 report on it with the documented exit codes. Journals are written here from

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The metrics file (daemon.metrics_file): Prometheus text format, read here
 with the Prometheus client library's own parser (Debian's
 python3-prometheus-client), written as a whole after each cycle, its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """accessd --once: one poll cycle against the emulator finds exactly the
 seeded request items of the governed catalog items, reads their catalog
 variables, polls the approvals, and makes no other request."""
@@ -106,7 +107,7 @@ class PollOnce(unittest.TestCase):
     def test_group_readable_secret_is_refused(self):
         self.agent.write_secret("snow.password", harness.SNOW_PASSWORD, mode=0o640)
         proc = self.agent.run("--once")
-        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(proc.returncode, 2)  # the administrator's to fix: no restart
         self.assertIn("readable by group or others", proc.stderr)
         self.assertEqual(self.emu.requests(), [])
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The README's quickstart and CI cannot drift apart: CI runs exactly the
 README's test command, and both commands use the one dependency list."""
 
@@ -34,7 +35,7 @@ class Readme(unittest.TestCase):
         with open(os.path.join(harness.SRCDIR, "packaging", "build-deps")) as f:
             rows = [line.split() for line in f if line.strip() and not line.startswith("#")]
         for deb, rpm, module, need in rows:
-            self.assertIn(need, ("bootstrap", "build", "check", "package", "fuzz"))
+            self.assertIn(need, ("bootstrap", "build", "check", "package", "systemd", "fuzz"))
             if need == "fuzz":
                 # configure --enable-fuzzing names what to install
                 self.assertIn(deb, configure)

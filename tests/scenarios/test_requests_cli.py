@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """accessctl requests on the journal a real agent wrote against the
 emulator: the requests not yet ended, their stage, since when, the next
 deadline and whose decision they wait for; --all adds the ended ones;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The emulator's ServiceNow writes, attachments, OAuth token endpoint and
 rate limit behave as the APIs are documented (API-NOTES.md)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The daemon against ServiceNow with OAuth2: after the first cycle has seen
 everything, an idle cycle makes exactly one request per polled table and
 nothing else (no token request, no re-reading of what did not change), and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """accessctl status (and --json) against what a real agent wrote: whether
 it runs, its last poll (when, result, the error in words), requests by
 state, the oldest waiting request and for whom, the next deadline, journal

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """accessd under a service manager: the test plays systemd's part, binding
 its own NOTIFY_SOCKET and setting WATCHDOG_USEC/WATCHDOG_PID, and checks the
 notifications: READY=1 with a readable STATUS=, periodic WATCHDOG=1,

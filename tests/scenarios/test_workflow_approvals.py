@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The approver chain end to end (real binary, emulator): who must approve,
 whose decisions count, and how a request ends when they do not come."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Failures end to end (real binary, emulator): transient Graph errors are
 retried, a permanent one blocks the request with exactly one incident, a
 half-done multi-step grant is rolled back or compensated as the policy

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """DESIGN.md's "What must never happen", each asserted directly against
 the real binary and the emulator: no grant outside the allow list or for
 another person, nothing written twice, no secret anywhere it is kept, no

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The seed's two cases end to end, real binary against the emulator: a
 contractor's VPN access (manager out of office, so the backup approves;
 then security; the user lands in VPN-Users-Contractors with evidence on

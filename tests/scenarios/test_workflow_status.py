@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The daemon tells the service manager what the workflow holds: STATUS=
 counts the requests awaiting approval and the blocked ones, and names the
 next deadline, after each cycle."""

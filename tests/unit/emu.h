@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The API emulator for C tests of connectors: started on a free loopback
  * port in setup, always stopped in teardown, driven through its control API
  * (/_emu/...). Needs PYTHON3 and ACCESSD_SRCDIR, which `make check` sets. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The annotated example configuration (conf/accessd.conf, found through
  * $ACCESSD_SRCDIR), which the policy and plan tests run against. */
 #ifndef ACCESSD_TEST_EXAMPLE_CONF_H

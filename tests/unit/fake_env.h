@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A retry environment for tests: a clock that only moves when told or when
  * slept on, sleeps that are recorded instead of taken, and a fixed random
  * number, so retry timing is asserted exactly and runs in no time. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the file tests (journal, audit), the benchmark and the
  * fuzz seed: a scratch directory, whole-file reads, and a deterministic
  * stream of valid state records. */

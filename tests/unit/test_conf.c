@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
 #include <errno.h>
@@ -240,6 +241,32 @@ static void test_base_is_valid(void **state)
 	free(path);
 }
 
+/* Case I: the base with LINE replaced by TEXT is refused with the one or
+ * two messages EXPECT (after "FILE:"), whole and in order. */
+static void expect_problems(size_t i, size_t line, const char *text, const char *const expect[2])
+{
+	char *path = write_variant(line, text);
+	struct diag d = { 0 };
+	struct config *cfg = NULL;
+	size_t want = expect[1] ? 2 : 1;
+
+	assert_int_equal(conf_load(path, &cfg, &d), -EINVAL);
+	assert_null(cfg);
+	if (d.n != want)
+		for (size_t k = 0; k < d.n; k++)
+			print_message("case %zu: %s\n", i, d.msgs[k]);
+	assert_int_equal(d.n, want);
+	for (size_t k = 0; k < want; k++) {
+		char full[1024];
+
+		snprintf(full, sizeof(full), "%s:%s", path, expect[k]);
+		assert_string_equal(d.msgs[k], full);
+	}
+	diag_clear(&d);
+	unlink(path);
+	free(path);
+}
+
 /* Each case is one mistake; every message is checked whole. */
 static void test_broken_configurations(void **state)
 {
@@ -339,28 +366,171 @@ static void test_broken_configurations(void **state)
 	};
 
 	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_problems(i, cases[i].line, cases[i].text, cases[i].expect);
+}
+
+/* Line 26 (the "Add to Group" manager stage) with RULES as its
+ * auto_approve_when, into BUF. */
+static const char *stage_with(char *buf, size_t size, const char *rules)
+{
+	snprintf(buf, size,
+		 "      stages = ( { name = \"manager\"; approvers = ( \"manager\" ); auto_approve_when = %s; } ); },",
+		 rules);
+	return buf;
+}
+
+/* Rules as data: each mistake named with its line and what to write. */
+static void test_rule_problems(void **state)
+{
+	static const struct {
+		size_t line;
+		const char *rules; /* line 26's auto_approve_when, or the whole line when it starts with a blank */
+		const char *expect[2];
+	} cases[] = {
+		{ 26, "{ name = \"r\"; departement = \"IT\"; }",
+		  { "26: unknown setting 'departement' in a rule; write 'department' instead",
+		    "26: this rule has no condition, so it would match every request; add one, like department = "
+		    "\"Finance\";" } },
+		{ 26, "{ name = \"r\"; }",
+		  { "26: this rule has no condition, so it would match every request; add one, like department = "
+		    "\"Finance\";" } },
+		{ 26, "{ department = \"IT\"; }", { "26: 'name' is missing here; add name = \"...\";" } },
+		{ 26, "( { name = \"r\"; department = \"IT\"; }, { name = \"r\"; department = \"HR\"; } )",
+		  { "26: rule name \"r\" is already used on line 26; give each rule its own name" } },
+		{ 26, "{ name = \"r\"; user_type = \"Gest\"; }", { "26: user_type \"Gest\" is not known; write \"Guest\"" } },
+		{ 26, "{ name = \"r\"; requester = \"boss\"; }",
+		  { "26: requester \"boss\" is not known; write one of \"subject\", \"manager\"" } },
+		{ 26, "{ name = \"r\"; department = ( ); }",
+		  { "26: 'department' needs one to 1000 values; write department = ( \"...\" );" } },
+		{ 26, "{ name = \"r\"; company_name = \"\"; }",
+		  { "26: 'company_name' has an empty value, which no fact matches; remove it" } },
+		{ 26, "{ name = \"r\"; member_of = \"group:c04ae1be-6a78-47ef-b99e-6777171d5de0\"; }",
+		  { "26: member_of \"group:c04ae1be-6a78-47ef-b99e-6777171d5de0\" is not a GUID; write the group's "
+		    "object id, like member_of = ( \"3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f\" );" } },
+		{ 26, "{ name = \"r\"; target = \"VPN-Users\"; }",
+		  { "26: target \"VPN-Users\" is not a target this item allows; write \"Admins\", \"Role\"" } },
+		{ 26, "{ name = \"r\"; holds = \"Nope\"; }",
+		  { "26: holds \"Nope\" is not defined in policy.targets; write a name from policy.targets" } },
+		{ 26, "{ name = \"r\"; target_class = \"admin\"; }",
+		  { "26: unknown target_class \"admin\"; write one of: standard, privileged" } },
+		{ 26, "{ name = \"r\"; duration_at_most = \"0s\"; }",
+		  { "26: duration_at_most must be longer than 0s, or no request matches; write a duration like \"30d\"" } },
+		{ 26, "{ name = \"r\"; duration_at_most = \"a month\"; }",
+		  { "26: 'duration_at_most' must be a duration; write it as a string like \"90s\", \"15m\", \"24h\" or "
+		    "\"7d\"" } },
+		{ 26, "{ name = \"r\"; time = { zone = \"Mars/Olympus_Mons\"; hours = \"08:00-18:00\"; }; }",
+		  { "26: time zone \"Mars/Olympus_Mons\" is not in the time zone database (/usr/share/zoneinfo; is "
+		    "tzdata installed?); write an IANA name like zone = \"Europe/Amsterdam\";" } },
+		{ 26, "{ name = \"r\"; time = { zone = \"../etc/passwd\"; hours = \"08:00-18:00\"; }; }",
+		  { "26: \"../etc/passwd\" is not a time zone name; write an IANA name like zone = \"Europe/Amsterdam\";" } },
+		{ 26, "{ name = \"r\"; time = { zone = \"Europe/Amsterdam\"; hours = \"8-18\"; }; }",
+		  { "26: hours \"8-18\" is not a span of the day; write hours = \"08:00-18:00\";" } },
+		{ 26, "{ name = \"r\"; time = { zone = \"Europe/Amsterdam\"; hours = \"08:00-08:00\"; }; }",
+		  { "26: hours \"08:00-08:00\" starts where it ends, so it never holds; write hours = \"08:00-18:00\";" } },
+		{ 26, "{ name = \"r\"; time = { zone = \"Europe/Amsterdam\"; }; }",
+		  { "26: 'time' says neither days nor hours, so it would hold at any time; add days = ( \"mon\", ... ); "
+		    "or hours = \"08:00-18:00\";" } },
+		{ 26, "{ name = \"r\"; time = { zone = \"Europe/Amsterdam\"; days = ( \"mon\", \"fry\" ); }; }",
+		  { "26: days \"fry\" is not known; write \"fri\"" } },
+		{ 26, "{ name = \"r\"; any = ( ); }",
+		  { "26: 'any' must be a list of one to 1000 condition groups; write any = ( { department = \"Finance\"; "
+		    "}, { department = \"IT\"; } );" } },
+		{ 26, "{ name = \"r\"; all = ( { any = ( { all = ( { any = ( { all = ( { department = \"IT\"; } ); } ); } ); "
+		      "} ); } ); }",
+		  { "26: 'all' nests deeper than 4 levels of all and any; write the rule flatter, or split it into two "
+		    "rules" } },
+		{ 26, "{ name = \"r\"; any = ( { deparment = \"IT\"; department = \"HR\"; } ); }",
+		  { "26: unknown setting 'deparment' in a condition group; write 'department' instead" } },
+		{ 26, " stages = ( { name = \"manager\"; approvers = ( \"manager\" ); auto_approve_privileged = true; "
+		      "auto_approve_when = { name = \"r\"; department = \"IT\"; }; } ); },",
+		  { "26: auto_approve_privileged is for the stages a privileged target adds; remove it from stage "
+		    "\"manager\"" } },
+		{ 20, " privileged_stages = ( { name = \"security\"; approvers = ( \"group:c04ae1be-6a78-47ef-b99e-6777171d5de0\" ); "
+		      "auto_approve_when = { name = \"r\"; department = \"IT\"; }; } );",
+		  { "20: stage \"security\" is added for privileged targets, and a rule approves it only when the stage "
+		    "says so; add auto_approve_privileged = true; or remove auto_approve_when" } },
+		{ 20, " privileged_stages = ( { name = \"security\"; approvers = ( \"group:c04ae1be-6a78-47ef-b99e-6777171d5de0\" ); "
+		      "auto_approve_privileged = true; } );",
+		  { "20: auto_approve_privileged is set but stage \"security\" has no auto_approve_when; add the rule, or "
+		    "remove auto_approve_privileged" } },
+		{ 24, " stages = ( { name = \"manager\"; approvers = ( \"manager\" ); auto_approve_when = { name = \"r\"; "
+		      "department = \"IT\"; }; } ); auto_reject_when = { name = \"r\"; employee_type = \"Contractor\"; }; },",
+		  { "24: rule name \"r\" is already used on line 24; give each rule its own name, so that a decision "
+		    "names the one that made it" } },
+		{ 25, " { name = \"Add to Group\"; allow = ( \"Admins\", \"Role\" ); variables = { target = \"group\"; "
+		      "justification = \"why\"; sponsor = \"sponsor\"; }; auto_reject_when = { name = \"short\"; "
+		      "duration_at_most = \"1d\"; };",
+		  { "25: requests for \"Add to Group\" carry no end date or duration, so duration_at_most never matches; "
+		    "add variables = { duration = \"...\"; }; to the item, or remove duration_at_most",
+		    "25: contractors need an end date, but item \"Add to Group\" has no end_date or duration variable; "
+		    "add variables = { end_date = \"...\"; };" } },
+	};
+
+	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *path = write_variant(cases[i].line, cases[i].text);
-		struct diag d = { 0 };
-		struct config *cfg = NULL;
-		size_t want = cases[i].expect[1] ? 2 : 1;
+		char line[2048];
 
-		assert_int_equal(conf_load(path, &cfg, &d), -EINVAL);
-		assert_null(cfg);
-		if (d.n != want)
-			for (size_t k = 0; k < d.n; k++)
-				print_message("case %zu: %s\n", i, d.msgs[k]);
-		assert_int_equal(d.n, want);
-		for (size_t k = 0; k < want; k++) {
-			char expect[1024];
-
-			snprintf(expect, sizeof(expect), "%s:%s", path, cases[i].expect[k]);
-			assert_string_equal(d.msgs[k], expect);
-		}
-		diag_clear(&d);
-		unlink(path);
-		free(path);
+		expect_problems(i, cases[i].line,
+				cases[i].rules[0] == ' ' ? cases[i].rules : stage_with(line, sizeof(line), cases[i].rules),
+				cases[i].expect);
 	}
+}
+
+/* A rule as the policy reads it: named, its conditions in order, nested
+ * groups kept, words turned into masks and minutes. */
+static void test_rules_parsed(void **state)
+{
+	char line[2048], *path;
+	struct diag d = { 0 };
+	struct config *cfg = NULL;
+	const struct rule_config *r;
+	const struct rule_cond *c;
+
+	(void)state;
+	path = write_variant(26, stage_with(line, sizeof(line),
+					    "( { name = \"it-admins\"; department = ( \"IT\", \"Ops\" ); requester = ( "
+					    "\"subject\", \"manager\" ); any = ( { member_of = "
+					    "\"c04ae1be-6a78-47ef-b99e-6777171d5de0\"; }, { holds = \"VPN-Users\"; } ); "
+					    "duration_at_most = \"30d\"; time = { zone = \"Europe/Amsterdam\"; days = ( \"mon\", "
+					    "\"fri\" ); hours = \"22:00-06:00\"; }; target = \"Admins\"; target_class = "
+					    "\"privileged\"; }, { name = \"guests\"; user_type = \"guest\"; } )"));
+	assert_int_equal(conf_load(path, &cfg, &d), 0);
+	assert_int_equal(cfg->items[1].stages[0].n_auto_approve, 2);
+	r = &cfg->items[1].stages[0].auto_approve[0];
+	assert_string_equal(r->name, "it-admins");
+	assert_int_equal(r->line, 26);
+	assert_int_equal(r->when.kind, RULE_ALL);
+	assert_int_equal(r->when.n_children, 7);
+	c = r->when.children;
+	assert_int_equal(c[0].kind, RULE_DEPARTMENT);
+	assert_int_equal(c[0].n_values, 2);
+	assert_string_equal(c[0].values[1], "Ops");
+	assert_int_equal(c[1].kind, RULE_REQUESTER);
+	assert_int_equal(c[1].requester, RULE_BY_SUBJECT | RULE_BY_MANAGER);
+	assert_int_equal(c[2].kind, RULE_ANY);
+	assert_int_equal(c[2].n_children, 2);
+	assert_int_equal(c[2].children[0].kind, RULE_ALL);
+	assert_int_equal(c[2].children[0].children[0].kind, RULE_MEMBER_OF);
+	assert_int_equal(c[2].children[1].children[0].kind, RULE_HOLDS);
+	assert_ptr_equal(c[2].children[1].children[0].targets[0], &cfg->policy.targets[0]);
+	assert_int_equal(c[3].kind, RULE_DURATION);
+	assert_int_equal(c[3].duration_ms, 30 * 86400000LL);
+	assert_int_equal(c[4].kind, RULE_TIME);
+	assert_string_equal(c[4].zone, "Europe/Amsterdam");
+	assert_int_equal(c[4].days, 1u << 0 | 1u << 4);
+	assert_int_equal(c[4].from_min, 22 * 60);
+	assert_int_equal(c[4].to_min, 6 * 60);
+	assert_int_equal(c[5].kind, RULE_TARGET);
+	assert_ptr_equal(c[5].targets[0], &cfg->policy.targets[2]);
+	assert_int_equal(c[6].kind, RULE_TARGET_CLASS);
+	assert_int_equal(c[6].target_class, TARGET_PRIVILEGED);
+	assert_int_equal(cfg->items[1].stages[0].auto_approve[1].when.children[0].kind, RULE_USER_TYPE);
+	assert_true(conf_rules_use(cfg, RULE_DEPARTMENT));
+	assert_false(conf_rules_use(cfg, RULE_COMPANY));
+	conf_free(cfg);
+	unlink(path);
+	free(path);
 }
 
 /* A target's also lists further steps of the same grant, in order. */
@@ -455,6 +625,8 @@ int main(void)
 		cmocka_unit_test(test_unreadable_file),
 		cmocka_unit_test(test_base_is_valid),
 		cmocka_unit_test(test_broken_configurations),
+		cmocka_unit_test(test_rule_problems),
+		cmocka_unit_test(test_rules_parsed),
 		cmocka_unit_test(test_also_adds_steps),
 		cmocka_unit_test(test_nearest_and_guid),
 		cmocka_unit_test(test_tenant_sets_token_url),

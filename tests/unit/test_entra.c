@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Entra connector against the emulator's Graph: every call, the
  * idempotent cases, $batch, throttling, tokens, errors, eventual
  * consistency and hostile input. */
@@ -612,6 +613,52 @@ static void test_membership(void **state)
 	assert_int_equal(directory_is_member(f->d, G_VPN, "x", &member, &f->res), -EINVAL);
 }
 
+/* Graph's memberOf: direct groups only, followed across pages; a user
+ * Graph does not know is -ENOENT; refusals and outages are told apart. */
+static void test_direct_groups(void **state)
+{
+	struct fixture *f = *state;
+	char **ids = NULL, *q;
+	size_t n = 0;
+
+	/* A group holding VPN Contractors: Bob is in it only through nesting. */
+	assert_int_equal(emu_post(&f->emu, "/_emu/seed",
+				  "{\"graph\": {\"groups\": [{\"id\": \"" G_GONE "\", \"displayName\": \"Outer\","
+				  " \"members\": [\"" G_VPN "\"]}]}}"),
+			 0);
+	configure(f, "{\"page_size\": 1}");
+	clear_log(f);
+	assert_int_equal(directory_get_member_of(f->d, U_BOB, &ids, &n, &f->res), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(ids[0], G_VPN);
+	assert_string_equal(ids[1], G_MAIL);
+	directory_ids_free(ids, n);
+	assert_int_equal(emu_count(&f->emu, "GET", "/users/" U_BOB "/memberOf/microsoft.graph.group"), 2);
+	q = last_query_value(f, "$select");
+	assert_string_equal(q, "id");
+	free(q);
+
+	ids = NULL;
+	assert_int_equal(directory_get_member_of(f->d, U_ADA, &ids, &n, &f->res), 0);
+	assert_int_equal(n, 0);
+	directory_ids_free(ids, n);
+	assert_int_equal(directory_get_member_of(f->d, U_NOBODY, &ids, &n, &f->res), -ENOENT);
+	assert_int_equal(f->res.outcome, DIRECTORY_PERMANENT);
+	clear_log(f);
+	assert_int_equal(directory_get_member_of(f->d, "bob@contoso.com", &ids, &n, &f->res), -EINVAL);
+	assert_int_equal(graph_requests(f), 0);
+
+	assert_int_equal(emu_post(&f->emu, "/_emu/faults", "{\"kind\": \"status\", \"status\": 403, \"path\": \"/memberOf\"}"),
+			 0);
+	assert_int_equal(directory_get_member_of(f->d, U_BOB, &ids, &n, &f->res), -EACCES);
+	assert_int_equal(f->res.outcome, DIRECTORY_PERMANENT);
+	assert_int_equal(emu_call(&f->emu, "DELETE", "/_emu/faults", NULL, NULL), 200);
+	assert_int_equal(emu_post(&f->emu, "/_emu/faults", "{\"kind\": \"status\", \"status\": 503, \"path\": \"/memberOf\"}"),
+			 0);
+	assert_int_equal(directory_get_member_of(f->d, U_BOB, &ids, &n, &f->res), -EAGAIN);
+	assert_int_equal(f->res.outcome, DIRECTORY_TRANSIENT);
+}
+
 /* -- changes ----------------------------------------------------------- */
 
 static void test_add_member_and_already_member(void **state)
@@ -1158,6 +1205,7 @@ int main(void)
 		T(test_presence_without_tzdata),
 		T(test_group_and_owners_across_pages),
 		T(test_membership),
+		T(test_direct_groups),
 		T(test_add_member_and_already_member),
 		T(test_remove_member_and_not_a_member),
 		T(test_permanent_refusals),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The journal's format, replay verdicts, repair and compaction. */
 #include "config.h"
 

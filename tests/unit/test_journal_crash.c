@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Crash test: a forked writer appends records in group-committed batches
  * and compacts (at its first sync, and whenever the file doubles); the
  * parent kills it with SIGKILL at a random moment, then replays the

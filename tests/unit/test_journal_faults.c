@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Full disk and I/O errors: write and fsync fail (ENOSPC, EIO) through the
  * journal's injectable I/O, and the journal fails safe: nothing it could
  * not make durable is acknowledged, the state is not changed by a refused

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The flat JSON object scanner that replay reads payloads with. */
 #include "config.h"
 

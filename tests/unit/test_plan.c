@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The frozen plan and the journal form of the record: what the policy
  * decided survives the round trip through JSON, steps are resolved against
  * the configuration (a target that is gone refuses the plan), and action
@@ -101,6 +102,70 @@ static void test_plan_round_trip(void **state)
 	plan_clear(&p);
 }
 
+/* A rule's decision is frozen with the plan: the stage it approved, with
+ * the rule and the facts it matched, and why another stage's rules did
+ * not; a rejection by rule, with its rule and facts. */
+static void test_plan_keeps_rule_decisions(void **state)
+{
+	const struct item_config *item = conf_find_item(cfg, NULL, "Shared Mailbox Access");
+	struct policy_approver mgr = { .id = "0a1b2c3d-0000-4000-8000-00000000000a", .upn = "mia@contoso.example" };
+	struct policy_approver owner = { .id = "7cf9fc67-6d20-49c2-ad63-81a962c05601", .upn = "olivia@contoso.example" };
+	struct policy_stage stages[2] = {
+		{ .config = &item->stages[0], .approvers = &mgr, .n_approvers = 1 },
+		{ .config = &item->stages[1], .approvers = &owner, .n_approvers = 1 },
+	};
+	struct policy_result res = { .verdict = POLICY_PROCEED, .item = item, .target = target("Finance Shared Mailbox"),
+				     .stages = stages, .n_stages = 2 };
+	struct request req = { .opened_by_upn = "bob@contoso.example", .requested_for_upn = "bob@contoso.example" };
+	struct facts f = { 0 };
+	struct plan_rule pr;
+	struct plan p;
+	cJSON *json;
+
+	(void)state;
+	stages[0].rule.rule = &item->stages[0].auto_approve[0];
+	snprintf(stages[0].rule.text, sizeof(stages[0].rule.text), "department is \"Finance\"");
+	snprintf(stages[1].rule.text, sizeof(stages[1].rule.text), "rule \"x\": department is not known");
+	assert_int_equal(plan_build(cfg, &req, &f, &res, &json), 0);
+	assert_int_equal(plan_load(cfg, json, &p), 0);
+	cJSON_Delete(json);
+	assert_int_equal(p.wf.n_stages, 2);
+	assert_true(p.wf.stages[0].by_rule);
+	assert_false(p.wf.stages[1].by_rule);
+	assert_false(p.wf.rule_rejected);
+	plan_rule(&p, 0, &pr);
+	assert_string_equal(pr.rule, "finance-staff-short");
+	assert_string_equal(pr.because, "department is \"Finance\"");
+	assert_null(pr.why_not);
+	plan_rule(&p, 1, &pr);
+	assert_null(pr.rule);
+	assert_null(pr.because);
+	assert_string_equal(pr.why_not, "rule \"x\": department is not known");
+	plan_rule(&p, 2, &pr);
+	assert_null(pr.rule);
+	assert_null(pr.why_not);
+	plan_rule(&p, -1, &pr);
+	assert_null(pr.rule);
+	assert_null(pr.why_not);
+	plan_clear(&p);
+
+	item = conf_find_item(cfg, NULL, "Add to Group");
+	res = (struct policy_result){ .verdict = POLICY_REJECT, .item = item, .target = target("Server-Admins") };
+	res.reject.rule = &item->auto_reject[0];
+	snprintf(res.reject.text, sizeof(res.reject.text), "user type is \"Guest\"");
+	assert_int_equal(plan_build(cfg, &req, &f, &res, &json), 0);
+	assert_int_equal(plan_load(cfg, json, &p), 0);
+	cJSON_Delete(json);
+	assert_true(p.wf.valid);
+	assert_true(p.wf.rule_rejected);
+	assert_int_equal(p.wf.n_steps, 0);
+	assert_int_equal(p.wf.n_stages, 0);
+	plan_rule(&p, -1, &pr);
+	assert_string_equal(pr.rule, "no-guest-admins");
+	assert_string_equal(pr.because, "user type is \"Guest\"");
+	plan_clear(&p);
+}
+
 static void test_send_back_keeps_the_sentences(void **state)
 {
 	struct policy_problem problems[] = { { POLICY_END_MISSING, "An end date is required." },
@@ -174,6 +239,9 @@ static void test_action_ids(void **state)
 		{ WF_ACT_BLOCK, 0, 0, NULL, 0 },
 		{ WF_ACT_COMPENSATE, 0, 0, NULL, 0 },
 		{ WF_ACT_SEND_BACK, 0, 0, NULL, 0 },
+		{ WF_ACT_RULE_APPROVE, 1, 0, NULL, 0 },
+		{ WF_ACT_RULE_APPROVE, 10, 0, NULL, 0 },
+		{ WF_ACT_RULE_REJECT, 0, 0, NULL, 0 },
 	};
 	enum { N = sizeof(acts) / sizeof(acts[0]) };
 	struct exec_request r = { .number = "RITM0010001", .base = "RITM0010001.r1" };
@@ -199,6 +267,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_round_trip),
+		cmocka_unit_test(test_plan_keeps_rule_decisions),
 		cmocka_unit_test(test_send_back_keeps_the_sentences),
 		cmocka_unit_test(test_plan_naming_a_removed_target_is_refused),
 		cmocka_unit_test(test_record_round_trip),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The policy rules, table-driven, against the example configuration
  * (conf/accessd.conf): every rule with a passing and a failing case, and
  * both seed cases end to end through policy_prepare and policy_evaluate. */
@@ -62,6 +63,15 @@ enum {
 	NO_SPONSOR = 1 << 9,
 	MBO_AWAY = 1 << 10,
 	SPONSOR_IS_CONTRACTOR = 1 << 11,
+	/* What the rules of the example read. */
+	FINANCE = 1 << 12,       /* the person's department is Finance */
+	IT_DEPT = 1 << 13,       /* ... is IT */
+	APOLLO_MEMBER = 1 << 14, /* a direct member of the Apollo team group */
+	HOLDS_WIKI = 1 << 15,    /* already holds Project-Apollo-Wiki */
+	NIGHT = 1 << 16,         /* 03:00 in Amsterdam, not 09:00 */
+	NO_ZONE = 1 << 17,       /* Amsterdam cannot be resolved */
+	SDL_AWAY = 1 << 18,      /* the manager stages' backup is away too */
+	GROUPS_KNOWN = 1 << 19,  /* the person's direct groups were read */
 };
 
 static struct config *cfg;
@@ -116,6 +126,8 @@ static void make_person(struct person *p, size_t i, unsigned tweak)
 		p->presence = PRESENCE_AWAY;
 	if ((tweak & MBO_AWAY) && strcmp(people[i].key, "mbo") == 0)
 		p->presence = PRESENCE_AWAY;
+	if ((tweak & SDL_AWAY) && strcmp(people[i].key, "sdl") == 0)
+		p->presence = PRESENCE_AWAY;
 }
 
 static size_t person_index(const char *key)
@@ -135,7 +147,8 @@ static const char *key_of(const char *id)
 	return id ? "?" : "-";
 }
 
-/* The stages as one line: "stage: a b(for x, away) | stage2: c". */
+/* The stages as one line: "stage: a b(for x, away) | stage2[rule]: c",
+ * a stage a rule approved with the rule's name. */
 static void render(const struct policy_result *res, char *buf, size_t size)
 {
 	size_t used = 0;
@@ -144,7 +157,9 @@ static void render(const struct policy_result *res, char *buf, size_t size)
 	for (size_t s = 0; s < res->n_stages; s++) {
 		const struct policy_stage *st = &res->stages[s];
 
-		used += (size_t)snprintf(buf + used, size - used, "%s%s:", s ? " | " : "", st->config->name);
+		used += (size_t)snprintf(buf + used, size - used, "%s%s%s%s%s:", s ? " | " : "", st->config->name,
+					 st->rule.rule ? "[" : "", st->rule.rule ? st->rule.rule->name : "",
+					 st->rule.rule ? "]" : "");
 		for (size_t a = 0; a < st->n_approvers; a++) {
 			const struct policy_approver *ap = &st->approvers[a];
 
@@ -178,7 +193,7 @@ static const struct pcase cases[] = {
 	/* Seed: a time-bound shared mailbox grant through its access group. */
 	{ "seed: shared mailbox 30 days", "Shared Mailbox Access", "alice", "alice",
 	  { "mailbox=Finance Shared Mailbox", "business_justification=Covering for Dana", "duration=30" }, 0,
-	  POLICY_PROCEED, { 0 }, "Finance Shared Mailbox", "mailbox owner: mbo" },
+	  POLICY_PROCEED, { 0 }, "Finance Shared Mailbox", "manager: mgr | mailbox owner: mbo" },
 
 	/* Completeness. */
 	{ "employee VPN, complete", "VPN Access", "alice", "alice", { "business_justification=Travel" }, 0,
@@ -204,7 +219,7 @@ static const struct pcase cases[] = {
 	  { POLICY_DURATION_TOO_LONG }, "Finance Shared Mailbox", "" },
 	{ "mailbox exactly 90d", "Shared Mailbox Access", "alice", "alice",
 	  { "mailbox=Finance Shared Mailbox", "business_justification=Covering", "duration=90d" }, 0, POLICY_PROCEED,
-	  { 0 }, "Finance Shared Mailbox", "mailbox owner: mbo" },
+	  { 0 }, "Finance Shared Mailbox", "manager: mgr | mailbox owner: mbo" },
 
 	/* Allow list: free text never names an arbitrary group. */
 	{ "group not on the allow list", "Add to Group", "alice", "alice",
@@ -262,7 +277,7 @@ static const struct pcase cases[] = {
 	  POLICY_PROCEED, { 0 }, "VPN-Users", "manager: sdl(for mgr, requester) | security: sec1 sec2" },
 	{ "approver is the person", "Shared Mailbox Access", "mbo", "boss",
 	  { "mailbox=Finance Shared Mailbox", "business_justification=Own mailbox", "duration=7" }, 0, POLICY_PROCEED,
-	  { 0 }, "Finance Shared Mailbox", "mailbox owner: mbb(for mbo, subject)" },
+	  { 0 }, "Finance Shared Mailbox", "manager: sdl(for boss, requester) | mailbox owner: mbb(for mbo, subject)" },
 
 	/* Approvers who cannot act are replaced at once. */
 	{ "manager disabled", "VPN Access", "alice", "alice", { "business_justification=Travel" }, MGR_DISABLED,
@@ -271,7 +286,7 @@ static const struct pcase cases[] = {
 	  MGR_MISSING, POLICY_PROCEED, { 0 }, "VPN-Users", "manager: sdl(for mgr, missing) | security: sec1 sec2" },
 	{ "mailbox owner away", "Shared Mailbox Access", "alice", "alice",
 	  { "mailbox=Finance Shared Mailbox", "business_justification=Covering", "duration=30" }, MBO_AWAY,
-	  POLICY_PROCEED, { 0 }, "Finance Shared Mailbox", "mailbox owner: mbb(for mbo, away)" },
+	  POLICY_PROCEED, { 0 }, "Finance Shared Mailbox", "manager: mgr | mailbox owner: mbb(for mbo, away)" },
 	{ "whole security group away", "VPN Access", "alice", "alice", { "business_justification=Travel" }, SEC_AWAY,
 	  POLICY_PROCEED, { 0 }, "VPN-Users", "manager: mgr | security: secb(for -, away)" },
 	{ "security group and its backup away", "VPN Access", "alice", "alice", { "business_justification=Travel" },
@@ -291,6 +306,55 @@ static const struct pcase cases[] = {
 	{ "item not governed", "Printer Access", "alice", "alice", { 0 }, 0, POLICY_IGNORE, { 0 }, NULL, "" },
 	{ "name of an item matched by sys_id", "Application Access", "alice", "alice", { 0 }, 0, POLICY_IGNORE, { 0 },
 	  NULL, "" },
+
+	/* Rules (the example's finance-staff-short, it-staff-vpn,
+	 * apollo-team and no-guest-admins): a stage a rule approves is marked
+	 * with its name; its approvers are still resolved, for the record. */
+	{ "finance staff, 30 days: manager by rule", "Shared Mailbox Access", "alice", "alice",
+	  { "mailbox=Finance Shared Mailbox", "business_justification=Month end", "duration=30" }, FINANCE,
+	  POLICY_PROCEED, { 0 }, "Finance Shared Mailbox", "manager[finance-staff-short]: mgr | mailbox owner: mbo" },
+	{ "finance staff, 31 days: the manager is asked", "Shared Mailbox Access", "alice", "alice",
+	  { "mailbox=Finance Shared Mailbox", "business_justification=Month end", "duration=31" }, FINANCE,
+	  POLICY_PROCEED, { 0 }, "Finance Shared Mailbox", "manager: mgr | mailbox owner: mbo" },
+	{ "IT staff, not finance: the manager is asked", "Shared Mailbox Access", "alice", "alice",
+	  { "mailbox=Finance Shared Mailbox", "business_justification=Month end", "duration=30" }, IT_DEPT,
+	  POLICY_PROCEED, { 0 }, "Finance Shared Mailbox", "manager: mgr | mailbox owner: mbo" },
+	{ "a contractor in finance: never by rule", "Shared Mailbox Access", "carl", "carl",
+	  { "mailbox=Finance Shared Mailbox", "business_justification=Month end", "duration=30", "sponsor=spon" },
+	  FINANCE, POLICY_PROCEED, { 0 }, "Finance Shared Mailbox", "manager: mgr | mailbox owner: mbo" },
+	{ "a rule stage nobody could staff needs nobody", "Shared Mailbox Access", "alice", "alice",
+	  { "mailbox=Finance Shared Mailbox", "business_justification=Month end", "duration=30" },
+	  FINANCE | MGR_AWAY | SDL_AWAY, POLICY_PROCEED, { 0 }, "Finance Shared Mailbox",
+	  "manager[finance-staff-short]: | mailbox owner: mbo" },
+	{ "without the rule that stage blocks", "Shared Mailbox Access", "alice", "alice",
+	  { "mailbox=Finance Shared Mailbox", "business_justification=Month end", "duration=30" }, MGR_AWAY | SDL_AWAY,
+	  POLICY_BLOCK, { POLICY_NO_APPROVER }, "Finance Shared Mailbox", "manager: | mailbox owner: mbo" },
+	{ "IT staff asking in office hours", "VPN Access", "alice", "alice", { "business_justification=Travel" },
+	  IT_DEPT, POLICY_PROCEED, { 0 }, "VPN-Users", "manager[it-staff-vpn]: mgr | security: sec1 sec2" },
+	{ "IT staff asking at night", "VPN Access", "alice", "alice", { "business_justification=Travel" },
+	  IT_DEPT | NIGHT, POLICY_PROCEED, { 0 }, "VPN-Users", "manager: mgr | security: sec1 sec2" },
+	{ "IT staff, the zone cannot be resolved", "VPN Access", "alice", "alice", { "business_justification=Travel" },
+	  IT_DEPT | NO_ZONE, POLICY_PROCEED, { 0 }, "VPN-Users", "manager: mgr | security: sec1 sec2" },
+	{ "IT staff, but the manager asked", "VPN Access", "alice", "mgr", { "business_justification=Travel" },
+	  IT_DEPT, POLICY_PROCEED, { 0 }, "VPN-Users", "manager: sdl(for mgr, requester) | security: sec1 sec2" },
+	{ "Apollo team member joins Apollo", "Add to Group", "alice", "alice",
+	  { "group=Project-Apollo", "business_justification=Joining" }, APOLLO_MEMBER | GROUPS_KNOWN, POLICY_PROCEED,
+	  { 0 }, "Project-Apollo", "manager[apollo-team]: mgr" },
+	{ "memberships unknown: the manager is asked", "Add to Group", "alice", "alice",
+	  { "group=Project-Apollo", "business_justification=Joining" }, APOLLO_MEMBER, POLICY_PROCEED, { 0 },
+	  "Project-Apollo", "manager: mgr" },
+	{ "already in the wiki joins Apollo", "Add to Group", "alice", "alice",
+	  { "group=Project-Apollo", "business_justification=Joining" }, HOLDS_WIKI, POLICY_PROCEED, { 0 },
+	  "Project-Apollo", "manager[apollo-team]: mgr" },
+	{ "Apollo team member asks for Server-Admins: people decide", "Add to Group", "alice", "alice",
+	  { "group=Server-Admins", "business_justification=On call" }, APOLLO_MEMBER | GROUPS_KNOWN | HOLDS_WIKI,
+	  POLICY_PROCEED, { 0 }, "Server-Admins", "manager: mgr | security: sec1 sec2" },
+	{ "a guest asking for Server-Admins is rejected by rule", "Add to Group", "gina", "gina",
+	  { "group=Server-Admins", "business_justification=On call", "end_date=2027-01-15", "sponsor=spon" }, 0,
+	  POLICY_REJECT, { 0 }, "Server-Admins", "" },
+	{ "an incomplete request is sent back, not rejected", "Add to Group", "gina", "gina",
+	  { "group=Server-Admins", "business_justification=On call" }, 0, POLICY_SEND_BACK,
+	  { POLICY_END_MISSING, POLICY_SPONSOR_MISSING }, "Server-Admins", "" },
 };
 
 struct world {
@@ -300,7 +364,12 @@ struct world {
 	struct policy_group groups[1];
 	struct request req;
 	struct policy_facts facts;
+	struct rule_holding holdings[1];
+	struct rule_zone zones[1];
 };
+
+#define APOLLO_TEAM "4e1f7a2c-9b3d-4c8e-a5f6-2d7b8c9e0f1a"
+static const char *const apollo_team[] = { APOLLO_TEAM };
 
 static void build(struct world *w, const struct pcase *c)
 {
@@ -319,6 +388,13 @@ static void build(struct world *w, const struct pcase *c)
 	}
 	if (c->tweak & SUBJECT_DISABLED)
 		w->subject.enabled = 0;
+	if (c->tweak & (FINANCE | IT_DEPT)) {
+		w->subject.attrs = calloc(1, sizeof(*w->subject.attrs));
+		assert_non_null(w->subject.attrs);
+		w->subject.n_attrs = 1;
+		w->subject.attrs[0].name = xdup("department");
+		w->subject.attrs[0].value = xdup(c->tweak & FINANCE ? "Finance" : "IT");
+	}
 	make_person(&w->requester, person_index(c->requester), c->tweak);
 	make_person(&w->sponsor, person_index(c->tweak & SPONSOR_IS_CONTRACTOR ? "gina" : "spon"), c->tweak);
 	w->secgroup[0] = SEC1;
@@ -353,6 +429,17 @@ static void build(struct world *w, const struct pcase *c)
 	w->facts.n_groups = 1;
 	w->facts.has_access = !!(c->tweak & HAS_ACCESS);
 	w->facts.duplicate_of = c->tweak & DUPLICATE ? "RITM0009999" : NULL;
+	w->facts.member_of_known = !!(c->tweak & GROUPS_KNOWN);
+	w->facts.member_of = c->tweak & APOLLO_MEMBER ? apollo_team : NULL;
+	w->facts.n_member_of = c->tweak & APOLLO_MEMBER ? 1 : 0;
+	w->holdings[0] = (struct rule_holding){ conf_find_target(&cfg->policy, "Project-Apollo-Wiki"), 1,
+						!!(c->tweak & HOLDS_WIKI) };
+	w->facts.holdings = w->holdings;
+	w->facts.n_holdings = 1;
+	/* now_ms is 08:00 UTC: 09:00 in Amsterdam, or 03:00 for NIGHT. */
+	w->zones[0] = (struct rule_zone){ "Europe/Amsterdam", !(c->tweak & NO_ZONE), c->tweak & NIGHT ? -5 * 3600 : 3600 };
+	w->facts.zones = w->zones;
+	w->facts.n_zones = 1;
 }
 
 static void destroy(struct world *w)
@@ -466,21 +553,31 @@ static void test_seed_shared_mailbox(void **state)
 	assert_int_equal(lk.target->kind, TARGET_MAILBOX);
 	assert_string_equal(lk.target->group_id, "b0a42d18-699f-4f11-89b2-6a7f971a081d");
 	assert_false(lk.contractor);
-	assert_int_equal(lk.n_people, 2);
-	assert_string_equal(lk.people[0], MBO);
-	assert_string_equal(lk.people[1], MBB);
+	assert_int_equal(lk.n_people, 4);
+	assert_string_equal(lk.people[0], MGR);
+	assert_string_equal(lk.people[1], SDL);
+	assert_string_equal(lk.people[2], MBO);
+	assert_string_equal(lk.people[3], MBB);
 	assert_int_equal(lk.n_groups, 0);
+	/* The manager stage's rule reads the department and the duration,
+	 * which need no lookup of their own. */
+	assert_false(lk.member_of);
+	assert_int_equal(lk.n_holds, 0);
+	assert_int_equal(lk.n_zones, 0);
 	policy_lookup_clear(&lk);
 
 	assert_int_equal(policy_evaluate(cfg, &w.req, &w.facts, now_ms, &res), 0);
 	assert_int_equal(res.verdict, POLICY_PROCEED);
 	assert_int_equal(res.end_ms, now_ms + 30 * 86400000LL);
-	assert_int_equal(res.n_stages, 1);
-	assert_int_equal(res.stages[0].escalate_at_ms, now_ms + 24 * 3600000LL);
-	assert_int_equal(res.stages[0].n_escalation, 1);
-	assert_string_equal(res.stages[0].escalation[0].id, MBB);
+	assert_int_equal(res.n_stages, 2);
+	assert_null(res.stages[0].rule.rule);
+	assert_string_equal(res.stages[0].rule.text, "rule \"finance-staff-short\": department is not known");
+	assert_string_equal(res.stages[1].rule.text, "");
+	assert_int_equal(res.stages[1].escalate_at_ms, now_ms + 24 * 3600000LL);
+	assert_int_equal(res.stages[1].n_escalation, 1);
+	assert_string_equal(res.stages[1].escalation[0].id, MBB);
 	/* A later start re-times the stage. */
-	policy_stage_deadlines(res.stages[0].config, now_ms + 1000, &remind, &escalate, &expire);
+	policy_stage_deadlines(res.stages[1].config, now_ms + 1000, &remind, &escalate, &expire);
 	assert_int_equal(remind, now_ms + 1000 + 4 * 3600000LL);
 	assert_int_equal(escalate, now_ms + 1000 + 24 * 3600000LL);
 	assert_int_equal(expire, now_ms + 1000 + 3 * 86400000LL);
@@ -506,6 +603,153 @@ static void test_start_date(void **state)
 	assert_int_equal(res.end_ms, start + 30 * 86400000LL);
 	policy_result_clear(&res);
 	destroy(&w);
+}
+
+/* The case named WHAT, evaluated into *RES (the caller clears it and W). */
+static void evaluate_case(const char *what, struct world *w, struct policy_result *res)
+{
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (strcmp(cases[i].what, what) == 0) {
+			build(w, &cases[i]);
+			assert_int_equal(policy_evaluate(cfg, &w->req, &w->facts, now_ms, res), 0);
+			return;
+		}
+	fail_msg("no case \"%s\"", what);
+}
+
+/* What a rule's decision records: the rule and the facts that matched,
+ * or why no rule decided (what accessctl explain shows). */
+static void test_rule_words(void **state)
+{
+	struct policy_result res;
+	struct world w;
+
+	(void)state;
+	evaluate_case("finance staff, 30 days: manager by rule", &w, &res);
+	assert_string_equal(res.stages[0].rule.rule->name, "finance-staff-short");
+	assert_string_equal(res.stages[0].rule.text,
+			    "department is \"Finance\"; employee type is \"Employee\"; requested for 30d, at most 30d");
+	policy_result_clear(&res);
+	destroy(&w);
+
+	evaluate_case("finance staff, 31 days: the manager is asked", &w, &res);
+	assert_null(res.stages[0].rule.rule);
+	assert_string_equal(res.stages[0].rule.text,
+			    "rule \"finance-staff-short\": requested for 31d, more than 30d");
+	policy_result_clear(&res);
+	destroy(&w);
+
+	evaluate_case("IT staff asking in office hours", &w, &res);
+	assert_string_equal(res.stages[0].rule.text,
+			    "department is \"IT\"; employee type is \"Employee\"; requested by the person themselves; "
+			    "Wed 09:00 in Europe/Amsterdam, within Mon-Fri 07:00-19:00");
+	policy_result_clear(&res);
+	destroy(&w);
+
+	evaluate_case("IT staff asking at night", &w, &res);
+	assert_string_equal(res.stages[0].rule.text, "rule \"it-staff-vpn\": Wed 03:00 in Europe/Amsterdam, outside "
+						     "Mon-Fri 07:00-19:00");
+	policy_result_clear(&res);
+	destroy(&w);
+
+	evaluate_case("a guest asking for Server-Admins is rejected by rule", &w, &res);
+	assert_int_equal(res.verdict, POLICY_REJECT);
+	assert_string_equal(res.reject.rule->name, "no-guest-admins");
+	assert_string_equal(res.reject.text, "user type is \"Guest\"; the target is \"Server-Admins\"");
+	assert_int_equal(res.n_stages, 0);
+	assert_int_equal(res.n_problems, 0);
+	policy_result_clear(&res);
+	destroy(&w);
+
+	evaluate_case("Apollo team member joins Apollo", &w, &res);
+	assert_null(res.reject.rule);
+	assert_string_equal(res.reject.text, "rule \"no-guest-admins\": user type is \"Member\", not \"Guest\"");
+	assert_string_equal(res.stages[0].rule.text,
+			    "the target is \"Project-Apollo\"; a direct member of group " APOLLO_TEAM);
+	policy_result_clear(&res);
+	destroy(&w);
+}
+
+/* What the rules need looked up: only what the item's rules and its
+ * chain's stages read. */
+static void test_rule_lookups(void **state)
+{
+	struct policy_lookup lk;
+	struct world w;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (strcmp(cases[i].what, "Apollo team member joins Apollo") != 0)
+			continue;
+		build(&w, &cases[i]);
+		assert_int_equal(policy_prepare(cfg, &w.req, &w.subject, &lk), 0);
+		assert_true(lk.member_of);
+		assert_int_equal(lk.n_holds, 1);
+		assert_string_equal(lk.holds[0]->name, "Project-Apollo-Wiki");
+		assert_int_equal(lk.n_zones, 0);
+		policy_lookup_clear(&lk);
+		destroy(&w);
+	}
+	build(&w, &cases[2]); /* employee VPN */
+	assert_int_equal(policy_prepare(cfg, &w.req, &w.subject, &lk), 0);
+	assert_false(lk.member_of);
+	assert_int_equal(lk.n_holds, 0);
+	assert_int_equal(lk.n_zones, 1);
+	assert_string_equal(lk.zones[0], "Europe/Amsterdam");
+	policy_lookup_clear(&lk);
+	destroy(&w);
+}
+
+/* A rule never approves for a contractor, and never a privileged target's
+ * stage unless that stage says auto_approve_privileged. Both are checked
+ * here by widening the example's rules in place, which the configuration
+ * file could not express. */
+static void test_rule_guards(void **state)
+{
+	struct stage_config *mailbox_manager = &cfg->items[1].stages[0], *security = &cfg->policy.privileged_stages[0];
+	struct rule_config *finance = &mailbox_manager->auto_approve[0];
+	struct pcase c = { "finance admin", "Add to Group", "alice", "alice",
+			   { "group=Server-Admins", "business_justification=On call", "end_date=2026-12-10" },
+			   FINANCE, POLICY_PROCEED, { 0 }, "Server-Admins", NULL };
+	size_t children = finance->when.n_children;
+	struct policy_result res;
+	struct world w;
+
+	(void)state;
+	assert_string_equal(finance->name, "finance-staff-short");
+	/* department = "Finance" alone: Carl, a contractor in Finance, would
+	 * match, and still is not approved by it. */
+	finance->when.n_children = 1;
+	evaluate_case("a contractor in finance: never by rule", &w, &res);
+	assert_null(res.stages[0].rule.rule);
+	assert_string_equal(res.stages[0].rule.text, "a rule never approves access for a contractor");
+	policy_result_clear(&res);
+	destroy(&w);
+	evaluate_case("finance staff, 31 days: the manager is asked", &w, &res);
+	assert_ptr_equal(res.stages[0].rule.rule, finance);
+	policy_result_clear(&res);
+	destroy(&w);
+	finance->when.n_children = children;
+
+	/* The same rule on the security stage: not without the flag. */
+	security->auto_approve = finance;
+	security->n_auto_approve = 1;
+	build(&w, &c);
+	assert_int_equal(policy_evaluate(cfg, &w.req, &w.facts, now_ms, &res), 0);
+	assert_int_equal(res.n_stages, 2);
+	assert_true(res.stages[1].privileged);
+	assert_null(res.stages[1].rule.rule);
+	assert_string_equal(res.stages[1].rule.text,
+			    "a rule approves a stage of a privileged target only with auto_approve_privileged");
+	policy_result_clear(&res);
+	security->auto_approve_privileged = 1;
+	assert_int_equal(policy_evaluate(cfg, &w.req, &w.facts, now_ms, &res), 0);
+	assert_ptr_equal(res.stages[1].rule.rule, finance);
+	policy_result_clear(&res);
+	destroy(&w);
+	security->auto_approve_privileged = 0;
+	security->auto_approve = NULL;
+	security->n_auto_approve = 0;
 }
 
 /* The sentences that go on the ticket. */
@@ -659,6 +903,9 @@ int main(void)
 		cmocka_unit_test(test_seed_contractor_vpn),
 		cmocka_unit_test(test_seed_shared_mailbox),
 		cmocka_unit_test(test_start_date),
+		cmocka_unit_test(test_rule_words),
+		cmocka_unit_test(test_rule_lookups),
+		cmocka_unit_test(test_rule_guards),
 		cmocka_unit_test(test_ticket_sentences),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_names),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The ServiceNow connector against the emulator: incremental polling over
  * pages while records change, overlap dedupe, catalog variables and user
  * mapping, transient and malformed answers, OAuth2 refresh, hostile

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The state records rebuild: each type's effect, what is refused, and the
  * snapshot that compaction writes. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Named time zones: TZif parsing, POSIX TZ rules, the Windows names, and
  * local time to UTC around changes of offset, against the system's
  * database (tzdata, a check dependency) and against fixture files. */
@@ -17,10 +18,10 @@
 
 #include <cmocka.h>
 
-#include "connectors/entra/posixtz.h"
-#include "connectors/entra/tzdb.h"
-#include "connectors/entra/tzif.h"
-#include "connectors/entra/tzwin.h"
+#include "util/posixtz.h"
+#include "util/tzdb.h"
+#include "util/tzif.h"
+#include "util/tzwin.h"
 #include "util/civil.h"
 
 #define HOUR_MS INT64_C(3600000)
@@ -153,6 +154,33 @@ static void test_names_refused(void **state)
 	assert_int_equal(got, 42);
 	assert_true(tzdb_name_ok("America/Port-au-Prince"));
 	assert_true(tzdb_name_ok("Etc/GMT+11"));
+	tzdb_free(db);
+}
+
+/* The offset at an instant, the other way round: what a rule's "time"
+ * condition reads. Berlin changes to CEST at 01:00 UTC on 29 March 2026. */
+static void test_offsets(void **state)
+{
+	struct tzdb *db = NULL;
+	int32_t off = 42;
+
+	(void)state;
+	assert_int_equal(tzdb_new(NULL, &db), 0);
+	assert_int_equal(tzdb_offset_at(db, "Europe/Berlin", INT64_C(1774745999999), &off), 0);
+	assert_int_equal(off, 3600);
+	assert_int_equal(tzdb_offset_at(db, "Europe/Berlin", INT64_C(1774746000000), &off), 0);
+	assert_int_equal(off, 7200);
+	assert_int_equal(tzdb_offset_at(db, "W. Europe Standard Time", NOW_MS, &off), 0);
+	assert_int_equal(off, 3600);
+	assert_int_equal(tzdb_offset_at(db, "Asia/Kolkata", NOW_MS, &off), 0);
+	assert_int_equal(off, 19800);
+	assert_int_equal(tzdb_offset_at(db, "America/Los_Angeles", NOW_MS, &off), 0);
+	assert_int_equal(off, -28800);
+	off = 42;
+	assert_int_equal(tzdb_offset_at(db, "Mars/Olympus_Mons", NOW_MS, &off), -ENOENT);
+	assert_int_equal(tzdb_offset_at(db, "../etc/passwd", NOW_MS, &off), -EINVAL);
+	assert_int_equal(tzdb_offset_at(db, "Europe/Berlin", INT64_MAX, &off), -ERANGE);
+	assert_int_equal(off, 42);
 	tzdb_free(db);
 }
 
@@ -432,7 +460,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_iana_names),    cmocka_unit_test(test_windows_names),
-		cmocka_unit_test(test_names_refused), cmocka_unit_test(test_civil),
+		cmocka_unit_test(test_names_refused), cmocka_unit_test(test_offsets),
+		cmocka_unit_test(test_civil),
 		cmocka_unit_test(test_posix_rules),
 		cmocka_unit_test(test_fixture_files), cmocka_unit_test(test_damaged_data),
 	};

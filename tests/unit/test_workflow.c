@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The decision core, transition by transition, with time in milliseconds. */
 #include "config.h"
 
@@ -475,6 +476,140 @@ static void test_ticket_closed_after_the_grant_began(void **state)
 	assert_int_equal(r.rec.state, WF_REMOVING);
 }
 
+/* A stage a rule approved passes at once, with RULE_APPROVE, and the next
+ * stage is asked; the rule's stage is never asked of anyone. */
+static void test_rule_stage_passes_and_the_next_is_asked(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	r.plan.stages[0].by_rule = 1;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_AWAITING);
+	assert_int_equal(r.rec.stage, 1);
+	assert_int_equal(r.rec.stage_since_ms, T0);
+	assert_int_equal(r.acts.n, 3);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_RULE_APPROVE);
+	assert_int_equal(r.acts.v[0].stage, 0);
+	assert_int_equal(r.acts.v[1].kind, WF_ACT_REQUEST_APPROVAL);
+	assert_string_equal(r.acts.v[1].who, "sec1@contoso.example");
+	assert_false(has(&r, WF_ACT_EXECUTE, -1));
+	/* The manager's approval counts for nothing now; security decides. */
+	decide(&r, "mgr@contoso.example", 1, T0 + HOUR);
+	step(&r, T0 + HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_AWAITING);
+	assert_true(has(&r, WF_ACT_IGNORE_DECISION, -1));
+	decide(&r, "sec1@contoso.example", 1, T0 + 2 * HOUR);
+	step(&r, T0 + 2 * HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_IMPLEMENTING);
+	assert_true(has(&r, WF_ACT_EXECUTE, 0));
+}
+
+/* Every stage by rule: straight to the grant; a rule stage after a
+ * person's stage passes when that stage is approved. */
+static void test_rule_stages_lead_to_the_grant(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	r.plan.stages[0].by_rule = 1;
+	r.plan.stages[1].by_rule = 1;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_IMPLEMENTING);
+	assert_int_equal(r.acts.n, 3);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_RULE_APPROVE);
+	assert_int_equal(r.acts.v[1].kind, WF_ACT_RULE_APPROVE);
+	assert_int_equal(r.acts.v[1].stage, 1);
+	assert_int_equal(r.acts.v[2].kind, WF_ACT_EXECUTE);
+
+	r = (struct run){ .plan = two_stage_plan() };
+	r.plan.stages[1].by_rule = 1;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_AWAITING);
+	assert_int_equal(r.rec.stage, 0);
+	decide(&r, "mgr@contoso.example", 1, T0 + HOUR);
+	step(&r, T0 + HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_IMPLEMENTING);
+	assert_true(has(&r, WF_ACT_RULE_APPROVE, -1));
+	assert_true(has(&r, WF_ACT_EXECUTE, 0));
+	assert_false(has(&r, WF_ACT_REQUEST_APPROVAL, -1));
+}
+
+/* A rule never overrides a person: a rejection by an approver or backup
+ * of a stage a rule approved ends the request, whether it came before the
+ * rule decided or while a later stage is waiting, and on a closed ticket. */
+static void test_rule_never_overrides_a_rejection(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	r.plan.stages[0].by_rule = 1;
+	decide(&r, "deputy@contoso.example", 0, T0 - HOUR);
+	step(&r, T0, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_REJECTED);
+	assert_int_equal(r.acts.n, 1);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_REJECT);
+	assert_string_equal(r.acts.v[0].who, "deputy@contoso.example");
+	assert_int_equal(r.acts.v[0].stage, 0);
+
+	/* Rejected, then approved after all: the latest decision stands. */
+	r = (struct run){ .plan = two_stage_plan() };
+	r.plan.stages[0].by_rule = 1;
+	decide(&r, "mgr@contoso.example", 0, T0 - 2 * HOUR);
+	decide(&r, "mgr@contoso.example", 1, T0 - HOUR);
+	step(&r, T0, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_AWAITING);
+	assert_int_equal(r.rec.stage, 1);
+
+	/* While security waits, the manager rejects: rejected, not ignored,
+	 * at the manager's stage. */
+	decide(&r, "mgr@contoso.example", 0, T0 + HOUR);
+	step(&r, T0 + HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_REJECTED);
+	assert_int_equal(r.rec.stage, 0);
+	assert_int_equal(r.acts.n, 1);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_REJECT);
+	assert_int_equal(r.acts.v[0].stage, 0);
+	assert_string_equal(r.acts.v[0].who, "mgr@contoso.example");
+
+	/* Neither the requester nor the person counts, as ever. */
+	r = (struct run){ .plan = two_stage_plan() };
+	r.plan.stages[0].by_rule = 1;
+	r.plan.stages[0].approvers[1] = "alice@contoso.example";
+	r.plan.stages[0].n_approvers = 2;
+	decide(&r, "alice@contoso.example", 0, T0 - HOUR);
+	step(&r, T0, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_AWAITING);
+	assert_int_equal(r.rec.stage, 1);
+
+	/* Closed in the ITSM with the manager's rejection: rejected. */
+	r = (struct run){ .plan = two_stage_plan() };
+	r.plan.stages[0].by_rule = 1;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	decide(&r, "mgr@contoso.example", 0, T0 + HOUR);
+	step_seen(&r, T0 + HOUR, WF_RESULT_NONE, 0, 1);
+	assert_int_equal(r.rec.state, WF_REJECTED);
+	assert_int_equal(r.acts.v[0].stage, 0);
+	assert_string_equal(r.acts.v[0].who, "mgr@contoso.example");
+}
+
+/* An item's rule rejects a valid request before anyone is asked. */
+static void test_rule_rejects_at_once(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	r.plan.rule_rejected = 1;
+	r.plan.n_stages = 0;
+	r.plan.n_steps = 0;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_REJECTED);
+	assert_int_equal(r.acts.n, 1);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_RULE_REJECT);
+	step(&r, T0 + HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.acts.n, 0);
+}
+
 static void test_bad_plan_refused(void **state)
 {
 	struct run r = { .plan = two_stage_plan() };
@@ -510,6 +645,10 @@ int main(void)
 		cmocka_unit_test(test_restart_reissues_the_step_in_flight),
 		cmocka_unit_test(test_ticket_closed_before_the_grant),
 		cmocka_unit_test(test_ticket_closed_after_the_grant_began),
+		cmocka_unit_test(test_rule_stage_passes_and_the_next_is_asked),
+		cmocka_unit_test(test_rule_stages_lead_to_the_grant),
+		cmocka_unit_test(test_rule_never_overrides_a_rejection),
+		cmocka_unit_test(test_rule_rejects_at_once),
 		cmocka_unit_test(test_bad_plan_refused),
 	};
 

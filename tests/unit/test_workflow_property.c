@@ -1,9 +1,13 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A property test of the decision core: over many random histories (random
- * plans, decisions by approvers, outsiders, the requester and the person,
- * random clocks and step outcomes), no step is ever executed without every
+ * plans, some stages approved by rule and some requests rejected by rule,
+ * decisions by approvers, outsiders, the requester and the person, random
+ * clocks and step outcomes), no step is ever executed without every
  * required approval, recorded by an approver of that stage inside that
- * stage, nothing is executed once the ticket was seen closed before the
- * grant began, and a final state never acts again. The oracle below counts
+ * stage or, for a stage a rule approved, by that rule, and never over a
+ * rejection by a person of such a stage; nothing is executed for a request
+ * a rule rejected, nor once the ticket was seen closed before the grant
+ * began, and a final state never acts again. The oracle below counts
  * approvals on its own, from the history it fed in. */
 #include "config.h"
 
@@ -39,6 +43,7 @@ static void random_plan(struct wf_plan *p)
 	p->duplicate = rnd(20) == 0;
 	p->has_access = rnd(20) == 0;
 	p->unstaffed = rnd(20) == 0;
+	p->rule_rejected = rnd(15) == 0;
 	p->requester = people[0];
 	p->subject = rnd(2) ? people[1] : people[0];
 	p->n_stages = rnd(4);
@@ -62,6 +67,7 @@ static void random_plan(struct wf_plan *p)
 		st->remind_after_ms = rnd(2) * rnd(500);
 		st->escalate_after_ms = rnd(2) * rnd(1000);
 		st->expire_after_ms = rnd(2) * (1000 + rnd(3000));
+		st->by_rule = rnd(3) == 0;
 	}
 }
 
@@ -112,10 +118,37 @@ static int stage_approved(const struct wf_plan *p, size_t s, const struct stage_
 	return st->quorum_all ? (ok == needed || backup_ok) : (ok > 0 || backup_ok);
 }
 
+/* The oracle for a stage a rule approved: does any of its people (an
+ * approver or backup, not the requester or the person) have a rejection
+ * as their latest decision? Decisions come in time order. */
+static int person_rejected(const struct wf_plan *p, size_t s, const struct wf_decision *d, size_t n)
+{
+	const struct wf_stage *st = &p->stages[s];
+	const char *who[2 * WF_MAX_APPROVERS];
+	size_t n_who = 0;
+
+	for (size_t i = 0; i < st->n_approvers; i++)
+		who[n_who++] = st->approvers[i];
+	for (size_t i = 0; i < st->n_backups; i++)
+		who[n_who++] = st->backups[i];
+	for (size_t w = 0; w < n_who; w++) {
+		int last = -1;
+
+		if (same(who[w], p->requester) || same(who[w], p->subject))
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (same(d[k].approver, who[w]))
+				last = (int)k;
+		if (last >= 0 && !d[last].approved)
+			return 1;
+	}
+	return 0;
+}
+
 static void test_no_execution_without_every_approval(void **state)
 {
 	static struct wf_decision decisions[EVENTS];
-	size_t executions = 0;
+	size_t executions = 0, rule_decided = 0;
 
 	(void)state;
 	rng_state = 0x5eed;
@@ -127,7 +160,7 @@ static void test_no_execution_without_every_approval(void **state)
 		size_t n = 0;
 		int64_t now = 0;
 		enum wf_result result = WF_RESULT_NONE;
-		int executed_before = 0, closed_before_grant = 0;
+		int executed_before = 0, closed_before_grant = 0, by_rule[WF_MAX_STAGES] = { 0 };
 
 		random_plan(&plan);
 		for (int e = 0; e < EVENTS; e++) {
@@ -153,17 +186,35 @@ static void test_no_execution_without_every_approval(void **state)
 			if (rec.state == WF_ESCALATED)
 				log[rec.stage].escalated = 1;
 			for (size_t i = 0; i < acts.n; i++) {
+				if (acts.v[i].kind == WF_ACT_RULE_APPROVE) {
+					/* Only a stage the rule approved, once, and
+					 * never over a person's rejection. */
+					assert_true(plan.stages[acts.v[i].stage].by_rule);
+					assert_false(by_rule[acts.v[i].stage]);
+					assert_false(person_rejected(&plan, (size_t)acts.v[i].stage, decisions, n));
+					by_rule[acts.v[i].stage] = 1;
+				}
+				if (acts.v[i].kind == WF_ACT_RULE_REJECT)
+					assert_true(plan.rule_rejected);
 				if (acts.v[i].kind != WF_ACT_EXECUTE)
 					continue;
 				assert_false(plan.duplicate);
 				assert_true(plan.valid);
+				assert_false(plan.rule_rejected);
 				assert_false(closed_before_grant);
 				assert_false(rec.granted & (1u << acts.v[i].step));
 				if (!executed_before) {
-					for (size_t s = 0; s < plan.n_stages; s++)
-						assert_true(stage_approved(&plan, s, &log[s], decisions, n));
+					for (size_t s = 0; s < plan.n_stages; s++) {
+						if (plan.stages[s].by_rule) {
+							assert_true(by_rule[s]);
+							assert_false(person_rejected(&plan, s, decisions, n));
+						} else {
+							assert_true(stage_approved(&plan, s, &log[s], decisions, n));
+						}
+					}
 					executed_before = 1;
 					executions++;
+					rule_decided += plan.n_stages > 0 && by_rule[0];
 				}
 			}
 			/* The next event: a decision, time passing, or an outcome. */
@@ -175,8 +226,10 @@ static void test_no_execution_without_every_approval(void **state)
 				decisions[n++] = (struct wf_decision){ people[rnd(N_PEOPLE)], rnd(5) != 0, now };
 		}
 	}
-	/* The histories must reach execution often, or the property says little. */
+	/* The histories must reach execution often, some through a rule, or
+	 * the property says little. */
 	assert_true(executions > HISTORIES / 10);
+	assert_true(rule_decided > executions / 10);
 }
 
 int main(void)

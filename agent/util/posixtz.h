@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The POSIX TZ rule a TZif file's footer carries, e.g.
  * "CET-1CEST,M3.5.0,M10.5.0/3": local time after the file's last
  * transition. Parsed and evaluated without the C library's tzset(), which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Time zone data in the TZif format (RFC 8536, versions 1 to 4): the
  * transitions of one zone, and local time to UTC with them. Pure: the
  * bytes come from the caller (tzdb.c reads the files). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Named time zones from the system's time zone database: the TZif files
  * under /usr/share/zoneinfo (the tzdata package), read with bounds and
  * cached per zone. No setenv("TZ")/tzset()/mktime(): those change the
@@ -40,5 +41,10 @@ int tzdb_name_ok(const char *name);
  * one with leap seconds, -ERANGE for a time some 36 million years away,
  * -ENOMEM, or the errno of reading it. */
 int tzdb_to_utc(struct tzdb *db, const char *zone, int64_t local_ms, int64_t *ret_utc_ms);
+
+/* The UTC offset, in seconds east, in force in ZONE (named as for
+ * tzdb_to_utc) at the instant UTC_MS. Returns 0 and *RET_OFFSET_S, or the
+ * errors of tzdb_to_utc. */
+int tzdb_offset_at(struct tzdb *db, const char *zone, int64_t utc_ms, int32_t *ret_offset_s);
 
 #endif

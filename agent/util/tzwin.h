@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Windows time zone names, which Exchange and Graph use for mailbox
  * settings ("W. Europe Standard Time"), as IANA zone names: the "001"
  * (golden zone) mapping of CLDR's windowsZones.xml. */

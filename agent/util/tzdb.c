@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
 #include <errno.h>
@@ -12,7 +13,7 @@
 #include "tzdb.h"
 #include "tzif.h"
 #include "tzwin.h"
-#include "util/civil.h"
+#include "civil.h"
 
 #define TZDB_MAX_NAME 255
 #define TZDB_MAX_MS (INT64_C(1) << 60)
@@ -192,5 +193,20 @@ int tzdb_to_utc(struct tzdb *db, const char *zone, int64_t local_ms, int64_t *re
 	if (r < 0)
 		return r;
 	*ret_utc_ms = tzif_local_to_utc(tz, secs) * 1000 + (local_ms - secs * 1000);
+	return 0;
+}
+
+int tzdb_offset_at(struct tzdb *db, const char *zone, int64_t utc_ms, int32_t *ret_offset_s)
+{
+	const char *iana = tzwin_to_iana(zone);
+	const struct tzif *tz;
+	int r;
+
+	if (utc_ms < -TZDB_MAX_MS || utc_ms > TZDB_MAX_MS)
+		return -ERANGE;
+	r = zone_get(db, iana ? iana : zone, &tz);
+	if (r < 0)
+		return r;
+	*ret_offset_s = tzif_offset_at(tz, civil_floor_div(utc_ms, 1000));
 	return 0;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* From CLDR common/supplemental/windowsZones.xml, territory "001", with
  * the IANA names in their current canonical spelling (Asia/Kolkata, not
  * the Asia/Calcutta CLDR keeps): distributions move the old spellings to

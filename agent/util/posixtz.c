@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
 #include <errno.h>
 #include <string.h>
 
 #include "posixtz.h"
-#include "util/civil.h"
+#include "civil.h"
 
 #define HOUR_S 3600
 
