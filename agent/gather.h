@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Gathering what the policy needs to know about one request from the
  * directory and from the journaled state: the person the access is for
  * (by the UPN the ITSM maps), the requester, the manager, every approver

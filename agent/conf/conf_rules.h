@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Rules as data (conf.h's struct rule_config): auto_approve_when on a
  * stage, auto_reject_when on an item, parsed and checked against the
  * policy they belong to. Internal to the configuration parser. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the policy knows about one request beyond the ticket: the people
  * and groups the directory returned, an open request for the same person
  * and target, and what the rules read (the person's direct groups, the

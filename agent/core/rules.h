@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Rule evaluation: whether one of a list of rules (conf.h's struct
  * rule_config, auto_approve_when and auto_reject_when) holds for a
  * request, on the facts gathered when the request was validated, and in

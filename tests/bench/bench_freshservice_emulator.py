@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """make bench: the Freshservice emulator with 100,000 service requests (and
 as many requesters and pending approvals): how long the seed takes and what
 the calls a poller makes cost once the store is that large. Prints timings;

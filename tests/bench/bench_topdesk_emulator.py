@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """make bench: the TOPdesk emulator with N incidents and N changes (100,000
 by default): how long seeding takes, and how long the reads a connector
 makes take (a watermark query, a lookup by externalNumber and by number,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """make bench: the Xurrent emulator holding 100,000 people and 100,000
 requests answers the connector's lookups (an incremental poll, a sourceID, a
 primary e-mail, one record) without scanning them; prints the median time of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """FIQL, as TOPdesk's REST API evaluates its `query` parameter.
 
 TOPdesk documents (developers.topdesk.com/tutorial.html#query, quoted in

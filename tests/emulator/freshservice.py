@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Freshservice API v2 (https://<domain>.freshservice.com/api/v2), for the
 calls a service-request connector makes; doc/itsm-freshservice.md gives the
 source of each behaviour and says which are assumptions.

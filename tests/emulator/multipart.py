@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """multipart/form-data bodies (RFC 7578), as upload endpoints read them."""
 
 import email.parser

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """TOPdesk: the REST API under /tas/api that an access-request connector
 uses, as TOPdesk's OpenAPI specifications describe it (incident API 4.2.6,
 change API 1.4.0 and its later FIQL query, persons/operators API 2.7.11;

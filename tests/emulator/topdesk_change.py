@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """TOPdesk change management, for the TOPdesk emulator (topdesk.py): requests
 for change, their activities (an authorization activity is one approver's
 step), the processing status, progress trail memos, attachments, and the

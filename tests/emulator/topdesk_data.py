@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The TOPdesk emulator's store: dates as TOPdesk writes them, and indexed
 tables, so that lookups by id, number or e-mail and reads in modification
 order stay fast with 100,000 records.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Xurrent (formerly 4me): the REST API v1 for the records accessd uses, the
 attachment storage upload (S3-style or "local"), and the OAuth token
 endpoint. Written from developer.xurrent.com; doc/itsm-xurrent.md lists each

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Xurrent collections as the REST API lists them: filter conditions
 (developer.xurrent.com/v1/general/filtering), ?sort= (general/ordering),
 ?fields= (general/field_selection) and cursor pages behind the Link header

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The scenario tenant in Freshservice shape: the people of tenant.py as
 Freshservice users (mapped to Entra by e-mail, which is also their UPN),
 the catalog items as service items whose custom fields are the request

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The emulator's Freshservice behaves as the API v2 is documented
 (doc/itsm-freshservice.md): API-key authentication, the 30-day default
 window and updated_since, page/per_page with Link rel="next", workspaces,

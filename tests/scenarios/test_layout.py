@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The source tree's layers (doc/layout.md): every #include goes to the
 file's own folder or to a folder the table allows, never upwards, and no
 connector reaches into another's files."""

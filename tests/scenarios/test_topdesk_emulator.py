@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The emulator's TOPdesk behaves as TOPdesk's API is documented
 (doc/itsm-topdesk.md): application-password Basic auth, FIQL and its 400,
 paging with 204/206 and X-Next-Page-Url, progress trail memos, JSON Patch,

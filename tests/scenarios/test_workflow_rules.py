@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Rules decide where the policy allows it (real binary, emulator): a stage a
 rule approves is recorded like a person's approval, on the ticket, in the
 journal, the evidence and the audit trail, and the next stage is still

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The emulator's Xurrent behaves as developer.xurrent.com documents it
 (doc/itsm-xurrent.md): the account header and bearer token, filters and
 cursor paging, approval tasks and their approvals, notes, the two-step

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The demo tenant in TOPdesk shape: the people of tenant.py as TOPdesk
 persons (approvers marked as managers, each person's manager as in Entra),
 the agent's operator account, one change template per catalog item, the

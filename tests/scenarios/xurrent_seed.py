@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The tenant of tenant.py in Xurrent's shape, for the Xurrent demo and
 scenarios: the same people (primary e-mail = their UPN, so the connector maps
 people by e-mail), the accessd service person and its personal access token,

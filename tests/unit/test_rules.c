@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The pure evaluation of rules (core/rules.h): each condition true and
  * false, the combinations, the words a decision is recorded with, and a
  * missing fact, which never matches. */
