@@ -2,10 +2,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "connectors/itsm.h"
@@ -191,6 +193,22 @@ int agent_open_journal(struct agent *a, bool repair)
 		log_error("cannot create the state directory %s: %s", dir, strerror(-r));
 		return r;
 	}
+	/* The audit trail's lock first: it keeps a second accessd (one run by
+	 * hand beside the service) from touching the journal at all. */
+	if (asprintf(&path, "%s/%s", dir, AUDIT_FILE_NAME) < 0) {
+		path = NULL;
+		r = -ENOMEM;
+		goto done;
+	}
+	r = audit_open(path, &a->audit);
+	if (r == -EBUSY) {
+		log_error("another accessd is running on %s; stop it first (systemctl stop accessd)", dir);
+		goto done;
+	} else if (r < 0) {
+		log_error("cannot open the audit trail %s: %s", path, strerror(-r));
+		goto done;
+	}
+	free(path);
 	if (asprintf(&path, "%s/%s", dir, JOURNAL_FILE_NAME) < 0) {
 		path = NULL;
 		r = -ENOMEM;
@@ -206,22 +224,29 @@ int agent_open_journal(struct agent *a, bool repair)
 	log_info("journal %s: %zu request(s), %zu action(s), last sequence %llu", path,
 		 state_request_count(a->state), state_action_count(a->state),
 		 (unsigned long long)journal_last_seq(a->journal));
-	free(path);
-	if (asprintf(&path, "%s/%s", dir, AUDIT_FILE_NAME) < 0) {
-		path = NULL;
-		r = -ENOMEM;
-		goto done;
-	}
-	r = audit_open(path, &a->audit);
-	if (r < 0) {
-		log_error("cannot open the audit trail %s: %s", path, strerror(-r));
-		goto done;
-	}
 done:
 	if (r == -ENOMEM)
 		log_error("out of memory opening the journal in %s", dir);
 	free(path);
 	return r;
+}
+
+int agent_become_state_owner(struct agent *a)
+{
+	const char *dir = a->cfg->state_directory;
+	struct stat st;
+
+	if (geteuid() != 0 || stat(dir, &st) < 0 || st.st_uid == 0)
+		return 0;
+	if (setgroups(0, NULL) < 0 || setgid(st.st_gid) < 0 || setuid(st.st_uid) < 0) {
+		int r = -errno;
+
+		log_error("cannot become the owner of %s (uid %lu): %s", dir, (unsigned long)st.st_uid, strerror(-r));
+		return r;
+	}
+	log_notice("running as uid %lu, gid %lu: the owner of %s", (unsigned long)st.st_uid, (unsigned long)st.st_gid,
+		   dir);
+	return 0;
 }
 
 bool agent_can_act(struct agent *a)

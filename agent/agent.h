@@ -45,9 +45,18 @@ int agent_new(struct config *cfg, const struct clock *clock, struct agent **ret)
 struct agent *agent_free(struct agent *a);
 
 /* Open the journal in the state directory (created 0750 when missing) and
- * replay it into the agent's state. REPAIR cuts a corrupt journal at the
- * damage after keeping a copy. Returns 0 or a negative errno (logged). */
+ * replay it into the agent's state, once the audit trail's lock is taken.
+ * REPAIR cuts a corrupt journal at the damage after keeping a copy.
+ * Returns 0 or a negative errno (logged): -EBUSY when another accessd holds
+ * the state directory. */
 int agent_open_journal(struct agent *a, bool repair);
+
+/* Run as the owner of the state directory when running as root and it
+ * belongs to another user: accessd run by hand with the unit's credentials
+ * (which only root reads) then writes files the service can use. Call it
+ * once the connectors are open (the secrets are read) and before the
+ * journal. Returns 0, or a negative errno (logged). */
+int agent_become_state_owner(struct agent *a);
 
 /* Whether the agent may act: false while the journal cannot be written
  * (full disk, I/O error), which is logged. Retries writing what a failed
