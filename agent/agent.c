@@ -27,6 +27,8 @@
 /* Opens the ITSM connector CFG names, logging why it cannot. */
 static int open_itsm(const struct config *cfg, struct itsm **ret)
 {
+	const char *credential = cfg->itsm.password.credential ? cfg->itsm.password.credential
+							      : cfg->itsm.client_secret.credential;
 	int r = itsm_open(&cfg->itsm, &cfg->retry, NULL, ret);
 
 	if (r == -ENOENT)
@@ -34,9 +36,11 @@ static int open_itsm(const struct config *cfg, struct itsm **ret)
 	else if (r == -EACCES && cfg->itsm.password.file)
 		log_error("the secret file %s is readable by group or others; make it private with chmod 600 %s",
 			  cfg->itsm.password.file, cfg->itsm.password.file);
+	else if (r == -ENODATA && credential)
+		log_error("the credential %s of the %s connection is empty; write the secret to " SYSCONFDIR
+			  "/accessd/credentials/%s, which accessd.service loads", credential, cfg->itsm.kind, credential);
 	else if (r == -ENODATA)
-		log_error("a secret of the %s connection is empty; write it to its file, or for a credential to "
-			  SYSCONFDIR "/accessd/credentials/NAME", cfg->itsm.kind);
+		log_error("a secret file of the %s connection is empty; write the secret to it", cfg->itsm.kind);
 	else if (r == -ENXIO)
 		log_error("the %s connection names a systemd credential, but CREDENTIALS_DIRECTORY is not set; "
 			  "start accessd with systemctl, or name a file with *_file", cfg->itsm.kind);
