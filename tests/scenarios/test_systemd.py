@@ -369,5 +369,72 @@ class Unfixable(unittest.TestCase):
             time.sleep(0.1)
 
 
+class ByHand(unittest.TestCase):
+    """The documented way to run one cycle by hand with the unit's
+    credentials (accessd(8), RUNNING A CYCLE BY HAND): as root, with
+    --credentials-directory naming the root-only files the unit loads; the
+    files it writes stay the state owner's; beside a running accessd it is
+    refused before it touches the journal."""
+
+    NOBODY = 65534
+
+    def setUp(self):
+        self.emu = harness.Emulator()
+        self.emu.start()
+        self.addCleanup(self.emu.stop)
+        seed, _ = harness.servicenow_seed(["VPN Access"])
+        self.emu.seed({"servicenow": seed})
+        self.agent = harness.Agent(self.emu)
+        self.addCleanup(self.agent.cleanup)
+        self.creds = os.path.join(self.agent.dir, "credentials")
+        os.mkdir(self.creds, 0o700)
+        self.agent.write_secret("credentials/servicenow-password", harness.SNOW_PASSWORD)
+        with open(self.agent.config) as f:
+            text = f.read()
+        with open(self.agent.config, "w") as f:
+            f.write(text.replace('password_file = "%s";' % self.agent.password_file,
+                                 'password_credential = "servicenow-password";'))
+
+    @unittest.skipUnless(os.geteuid() == 0, "reading root-only credentials and switching users needs root")
+    def test_as_root_with_the_units_credentials_the_files_stay_the_services(self):
+        os.chmod(self.agent.dir, 0o711)
+        os.chown(self.agent.state_dir, self.NOBODY, self.NOBODY)
+        os.chmod(self.agent.state_dir, 0o750)
+        proc = self.agent.run("--once", "--credentials-directory=%s" % self.creds)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("running as uid %d, gid %d: the owner of %s" % (self.NOBODY, self.NOBODY, self.agent.state_dir),
+                      proc.stderr)
+        names = os.listdir(self.agent.state_dir)
+        self.assertIn("journal", names)
+        for name in names:
+            st = os.stat(os.path.join(self.agent.state_dir, name))
+            self.assertEqual((st.st_uid, st.st_gid), (self.NOBODY, self.NOBODY), name)
+        self.assertTrue(any(r["path"] == "/api/now/table/sc_req_item" for r in self.emu.requests()))
+
+    def test_without_the_credentials_it_says_which(self):
+        proc = self.agent.run("--once")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("CREDENTIALS_DIRECTORY", proc.stderr)
+
+    def test_refused_beside_a_running_accessd(self):
+        daemon = subprocess.Popen([harness.ACCESSD, "-c", self.agent.config, "--credentials-directory", self.creds],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: daemon.poll() is None and daemon.kill())
+        deadline = time.monotonic() + WAIT
+        while not os.path.exists(os.path.join(self.agent.state_dir, "status.json")):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        with open(os.path.join(self.agent.state_dir, "journal"), "rb") as f:
+            before = f.read()
+        proc = self.agent.run("--once", "--credentials-directory", self.creds)
+        self.assertEqual(proc.returncode, 1, proc.stderr)  # the unit may retry: the other one may stop
+        self.assertIn("another accessd is running on %s; stop it first" % self.agent.state_dir, proc.stderr)
+        daemon.send_signal(signal.SIGTERM)
+        _, err = daemon.communicate(timeout=WAIT)
+        self.assertEqual(daemon.returncode, 0, err)
+        with open(os.path.join(self.agent.state_dir, "journal"), "rb") as f:
+            self.assertTrue(f.read().startswith(before))
+
+
 if __name__ == "__main__":
     harness.main()
