@@ -38,8 +38,15 @@ def main():
         print("[%5.1fs] %s" % (time.monotonic() - started, text), flush=True)
 
     with harness.Emulator() as emu:
-        t = tenant.Tenant(emu, away=("mia",), escalate="3s")
+        metrics = os.path.join(emu.tmp, "accessd.prom")
+        t = tenant.Tenant(emu, away=("mia",), escalate="3s", metrics_file=metrics)
         try:
+            def show_metrics(*names):
+                with open(metrics) as f:
+                    for line in f:
+                        if line.startswith(names) and not line.rstrip().endswith(" 0"):
+                            print("          " + line.rstrip())
+
             def cycle(why):
                 proc = t.cycle()
                 lines = [l for l in proc.stderr.splitlines() if ": RITM" in l and ("->" in l or "removed" in l
@@ -63,7 +70,13 @@ def main():
             say("%s: carol asks for the Finance shared mailbox for 12 seconds (owner olivia, backup oscar)"
                 % box["number"])
 
+            say("accessctl explain %s (the policy now, before any cycle; writes nothing):" % vpn["number"])
+            explained = harness.run_binary(harness.ACCESSCTL, "explain", "-c", t.agent.config, vpn["number"])
+            for line in explained.stdout.splitlines():
+                print("          " + line)
             cycle("validate both, ask the approvers")
+            say("metrics file %s after the first cycle:" % os.path.basename(metrics))
+            show_metrics("accessd_requests{", "accessd_actions_total{")
             notes(vpn["sys_id"])
             names = {tenant.snow_id(n): n for n in tenant.PEOPLE}
             asked = lambda ritm: ", ".join(sorted(names[a["approver"]] for a in t.approvals(ritm)))  # noqa: E731
@@ -109,6 +122,11 @@ def main():
             say("accessctl audit verify: %s" % (verify.stdout.strip() or verify.stderr.strip()))
             say("accessctl audit show %s:" % vpn["number"])
             for line in t.audit("show", vpn["number"]).stdout.splitlines():
+                print("          " + line)
+            say("metrics after the demo:")
+            show_metrics("accessd_requests{", "accessd_actions_total{", "accessd_approval_decisions_total{")
+            say("accessctl status:")
+            for line in harness.run_binary(harness.ACCESSCTL, "status", t.agent.state_dir).stdout.splitlines():
                 print("          " + line)
             say("accessctl requests --all:")
             listing = harness.run_binary(harness.ACCESSCTL, "requests", "--all", t.agent.state_dir)

@@ -98,8 +98,9 @@ def snow_seed():
 
 def config(emu, state_dir, password_file, secret_file, webhook_file, approvals="create", partial="rollback",
            escalate="2s", expire="30s", max_attempts=3, backoff="0s", remind=None,
-           app_approvers=("target_owner",), app_quorum="any", rules=None):
-    """RULES: policy rules to add, by where they go: "mailbox_manager" (a
+           app_approvers=("target_owner",), app_quorum="any", rules=None, metrics_file=None):
+    """METRICS_FILE: the daemon's metrics_file, or None.
+    RULES: policy rules to add, by where they go: "mailbox_manager" (a
     manager stage with these auto_approve_when before the mailbox owner),
     "group_manager" (the Add to Group manager stage's auto_approve_when),
     "security" (settings added to the policy's security stage), "vpn_reject"
@@ -114,7 +115,7 @@ def config(emu, state_dir, password_file, secret_file, webhook_file, approvals="
     return """daemon = {
   state_directory = "%(state)s";
   poll_interval = "1s";
-  log_level = "debug";
+  log_level = "debug";%(metrics)s
 };
 itsm = {
   kind = "servicenow";
@@ -215,6 +216,7 @@ policy = {
        "olivia": oid("olivia"), "oscar": oid("oscar"), "sid": oid("sid"), "escalate": escalate,
        "expire": expire, "remind": ' remind_after = "%s";' % remind if remind else "",
        "app_approvers": ", ".join('"%s"' % a for a in app_approvers), "app_quorum": app_quorum,
+       "metrics": '\n  metrics_file = "%s";' % metrics_file if metrics_file else "",
        "mailbox_manager": mailbox_manager,
        "group_manager_rule": " auto_approve_when = %s;" % rules["group_manager"] if "group_manager" in rules else "",
        "security_rule": " " + rules["security"] if "security" in rules else "",

@@ -7,9 +7,11 @@ across runs of --once; a metrics file that cannot be written is reported
 once and the agent goes on."""
 
 import os
+import shutil
 import signal
 import stat
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -20,13 +22,6 @@ try:
     from prometheus_client.parser import text_string_to_metric_families
 except ImportError:  # the check dependency is missing: say which package brings it
     text_string_to_metric_families = None
-
-
-def add_metrics_file(t, path):
-    with open(t.agent.config) as f:
-        text = f.read()
-    with open(t.agent.config, "w") as f:
-        f.write(text.replace('  log_level = "debug";', '  log_level = "debug";\n  metrics_file = "%s";' % path, 1))
 
 
 def parse(path):
@@ -51,10 +46,10 @@ def value(samples, name, **labels):
 class Metrics(tenant.TenantCase):
     def setUp(self):
         super().setUp()
-        self.t = self.tenant(away=("mia",))
-        self.path = os.path.join(self.t.dir, "node-exporter", "accessd.prom")
-        os.mkdir(os.path.dirname(self.path))
-        add_metrics_file(self.t, self.path)
+        self.dir = tempfile.mkdtemp(prefix="accessd-node-exporter-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.path = os.path.join(self.dir, "accessd.prom")
+        self.t = self.tenant(away=("mia",), metrics_file=self.path)
 
     def test_counters_move_as_a_request_is_granted(self):
         vpn = self.t.request("VPN Access", "bob", business_justification="Works from home on Fridays")
@@ -106,7 +101,7 @@ class Metrics(tenant.TenantCase):
                          "a temporary file was left behind")
 
     def test_an_unwritable_metrics_file_is_reported_once(self):
-        os.rmdir(os.path.dirname(self.path))
+        os.rmdir(self.dir)
         proc = subprocess.Popen([harness.ACCESSD, "-c", self.t.agent.config], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
         self.addCleanup(lambda: proc.poll() is None and proc.kill())
