@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "connectors/connectors.h"
 #include "connectors/itsm.h"
 #include "cycle.h"
 #include "links.h"
@@ -49,6 +50,11 @@ static int open_itsm(const struct config *cfg, struct itsm **ret)
 	return r;
 }
 
+int agent_conf_load(const char *path, struct config **ret, struct diag *diag)
+{
+	return conf_load(path, &connectors_builtin, ret, diag);
+}
+
 int agent_new(struct config *cfg, const struct clock *clock, struct agent **ret)
 {
 	struct agent *a;
@@ -86,7 +92,7 @@ int agent_reload(struct agent *a)
 	struct links *links = NULL;
 	int r;
 
-	r = conf_load(a->cfg->path, &cfg, &diag);
+	r = conf_load(a->cfg->path, &connectors_builtin, &cfg, &diag);
 	if (r < 0) {
 		for (size_t i = 0; i < diag.n; i++)
 			log_error("%s", diag.msgs[i]);

@@ -38,6 +38,10 @@ struct agent {
 	struct tzdb *zones;      /* the time zones policy rules name */
 };
 
+/* conf_load with the connectors built into this accessd, for the tools
+ * beside the daemon (accessctl explain). */
+int agent_conf_load(const char *path, struct config **ret, struct diag *diag);
+
 /* Build an agent from CFG, which it takes over (freed by agent_free, also
  * when this fails). Opens the connectors. Returns 0 and an agent the caller
  * owns, or a negative errno (already logged). */

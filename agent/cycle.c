@@ -16,6 +16,7 @@
 #include "links.h"
 #include "store/audit.h"
 #include "store/state.h"
+#include "util/hash.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -38,9 +39,10 @@ static int on_approval(const struct approval *ap, void *userdata)
 	cJSON *o, *data;
 
 	c->n_approvals++;
-	log_info("found approval %s of %s by %s, state %s", ap->id ? ap->id : "?", ap->request_id ? ap->request_id : "?",
-		 who ? who : "?", ap->state ? ap->state : "?");
-	if (!ap->id || !ap->request_id || !ap->state)
+	log_info("found approval %s of %s by %s, state %s (%s)", ap->id ? ap->id : "?",
+		 ap->request_id ? ap->request_id : "?", who ? who : "?", ap->status ? ap->status : "?",
+		 approval_decision_name(ap->decision));
+	if (!ap->id || !ap->request_id)
 		return 0;
 	sr = state_request_find(c->d.a->state, c->d.source, ap->request_id);
 	if (!sr) {
@@ -52,14 +54,15 @@ static int on_approval(const struct approval *ap, void *userdata)
 	}
 	for (size_t i = 0; sr && i < sr->n_approvals; i++)
 		if (strcmp(sr->approvals[i].id, ap->id) == 0 && sr->approvals[i].decision &&
-		    strcmp(sr->approvals[i].decision, ap->state) == 0)
+		    approval_decision_from_name(sr->approvals[i].decision) == ap->decision)
 			return 0;
-	decided = strcmp(ap->state, "approved") == 0 || strcmp(ap->state, "rejected") == 0;
+	decided = ap->decision == APPROVAL_APPROVED || ap->decision == APPROVAL_REJECTED;
 	o = drive_keyed(&c->d, ap->request_id);
 	data = cJSON_CreateObject();
 	/* Seen now; decided before this cycle's decisions are taken. */
 	if (!o || !data || !cJSON_AddStringToObject(o, "approval", ap->id) ||
-	    (who && !cJSON_AddStringToObject(o, "approver", who)) || !cJSON_AddStringToObject(o, "decision", ap->state) ||
+	    (who && !cJSON_AddStringToObject(o, "approver", who)) ||
+	    !cJSON_AddStringToObject(o, "decision", approval_decision_name(ap->decision)) ||
 	    (decided && !cJSON_AddNumberToObject(o, "at", (double)(c->d.now - 1))) ||
 	    (ap->comments && !cJSON_AddStringToObject(data, "comments", ap->comments)) ||
 	    !cJSON_AddItemToObject(o, "data", data)) {
@@ -75,7 +78,7 @@ static int on_approval(const struct approval *ap, void *userdata)
 	ev.request_number = sr ? sr->number : NULL;
 	ev.request_id = ap->request_id;
 	ev.who = who;
-	ev.detail = ap->state;
+	ev.detail = approval_decision_name(ap->decision);
 	if (audit_append(c->d.a->audit, c->d.now, &ev) < 0)
 		log_warnx("cannot append to the audit trail");
 	return 0;
@@ -87,23 +90,21 @@ static int on_approval(const struct approval *ap, void *userdata)
  * of the ticket's update time (accessd's own notes move that). */
 static void digest(const struct request *req, char buf[17])
 {
-	uint64_t h = 14695981039346656037ULL;
 	const char *parts[] = { req->item_id, req->item_name, req->requested_for, req->opened_by,
 				req->requested_for_upn, req->opened_by_upn };
+	uint64_t h = HASH_FNV64_INIT;
 
+	/* Each string with its NUL, so that "ab","c" and "a","bc" differ. */
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-		for (const char *p = parts[i] ? parts[i] : ""; ; p++) {
-			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-			if (!*p)
-				break;
-		}
-	for (size_t i = 0; i < req->n_vars; i++)
-		for (const char *const *s = (const char *const[]){ req->vars[i].name, req->vars[i].value, NULL }; *s; s++)
-			for (const char *p = *s; ; p++) {
-				h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-				if (!*p)
-					break;
-			}
+		h = hash_fnv64(h, parts[i] ? parts[i] : "", parts[i] ? strlen(parts[i]) + 1 : 1);
+	for (size_t i = 0; i < req->n_vars; i++) {
+		const struct variable *v = &req->vars[i];
+
+		if (v->name)
+			h = hash_fnv64(h, v->name, strlen(v->name) + 1);
+		if (v->name && v->value)
+			h = hash_fnv64(h, v->value, strlen(v->value) + 1);
+	}
 	snprintf(buf, 17, "%016llx", (unsigned long long)h);
 }
 
@@ -220,18 +221,18 @@ static int handle_request(struct cycle *c, const struct request *req)
 
 	if (agent_stop_pending())
 		goto done;
-	log_request(LOG_LEVEL_INFO, req->number, NULL, "found %s (sys_id %s) for catalog item \"%s\", state %s, updated %s",
-		    req->number, req->id, req->item_name ? req->item_name : "?", req->state ? req->state : "?",
-		    req->updated_on ? req->updated_on : "?");
+	log_request(LOG_LEVEL_INFO, req->number, NULL, "found %s (id %s) for catalog item \"%s\", state %s (%s), updated %s",
+		    req->number, req->id, req->item_name ? req->item_name : "?", req->status ? req->status : "?",
+		    ticket_phase_name(req->phase), req->updated_on ? req->updated_on : "?");
 	if (round < 0)
 		round = 0;
 	digest(req, sum);
 	plan_record_parse(cJSON_GetObjectItemCaseSensitive(data, "wf"), &rec);
-	if (!has_plan && req->closed) {
+	if (!has_plan && ticket_phase_closed(req->phase)) {
 		/* Closed before accessd saw it (history at the first start, or
 		 * closed by hand at once): nothing to do, and nothing to grant. */
 		log_request(LOG_LEVEL_INFO, req->number, NULL, "closed in the ITSM (state %s) before accessd saw it; left alone",
-			    req->state);
+			    req->status ? req->status : ticket_phase_name(req->phase));
 		goto done;
 	} else if (!has_plan) {
 		r = plan_request(c, req, 0);
@@ -246,7 +247,7 @@ static int handle_request(struct cycle *c, const struct request *req)
 	if (r == 0)
 		r = drive_sync(&c->d);
 	if (r == 0)
-		r = drive_request(&c->d, req->id, changed, req->closed);
+		r = drive_request(&c->d, req->id, changed, ticket_phase_closed(req->phase));
 	else if (r == 1)
 		r = 0;
 done:
@@ -323,7 +324,6 @@ static const char *watermark(struct cycle *c, const char *which)
 
 int cycle_run(struct agent *a)
 {
-	const struct itsm_ops *ops = itsm_ops(a->itsm);
 	struct cycle c = { .d = { .a = a, .source = a->cfg->itsm.kind, .now = clock_now(a->clock) } };
 	char *approvals = NULL, *requests = NULL;
 	int r, hold = 0;
@@ -331,8 +331,8 @@ int cycle_run(struct agent *a)
 	r = drive_recover(&c.d);
 	if (r < 0)
 		goto done;
-	r = ops->poll_requests(itsm_impl(a->itsm), a->cfg->items, a->cfg->n_items, watermark(&c, "requests"),
-			       on_request, &c, &requests);
+	r = itsm_poll_requests(a->itsm, a->cfg->items, a->cfg->n_items, watermark(&c, "requests"), on_request, &c,
+			       &requests);
 	if (r < 0) {
 		log_warnx("polling requests failed: %s", strerror(-r));
 		goto done;
@@ -344,8 +344,8 @@ int cycle_run(struct agent *a)
 		log_info("stop requested; the cycle ends before polling approvals");
 		goto done;
 	}
-	r = ops->poll_approvals(itsm_impl(a->itsm), a->cfg->items, a->cfg->n_items, watermark(&c, "approvals"),
-				on_approval, &c, &approvals);
+	r = itsm_poll_approvals(a->itsm, a->cfg->items, a->cfg->n_items, watermark(&c, "approvals"), on_approval, &c,
+				&approvals);
 	if (r == 0)
 		r = drive_sync(&c.d);
 	if (r < 0) {

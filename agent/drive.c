@@ -172,7 +172,7 @@ static int note_approval(struct drive *d, struct loaded *l, const cJSON *intent,
 	data = cJSON_CreateObject();
 	if (!o || !data || !cJSON_AddStringToObject(o, "approval", approval) ||
 	    !cJSON_AddStringToObject(o, "approver", json_str(outcome, "approver")) ||
-	    !cJSON_AddStringToObject(o, "decision", "requested") ||
+	    !cJSON_AddStringToObject(o, "decision", approval_decision_name(APPROVAL_REQUESTED)) ||
 	    !cJSON_AddNumberToObject(o, "stage", (double)json_int(intent, "stage")) ||
 	    !cJSON_AddNumberToObject(o, "at", (double)d->now) || !cJSON_AddTrueToObject(data, "asked") ||
 	    !cJSON_AddItemToObject(o, "data", data)) {
@@ -283,12 +283,10 @@ size_t drive_decisions(const struct state_request *sr, int stage, struct wf_deci
 
 	for (size_t i = 0; i < sr->n_approvals && n < STATE_MAX_APPROVALS; i++) {
 		const struct state_approval *ap = &sr->approvals[i];
-		int approved, asked = 0;
+		enum approval_decision decision = approval_decision_from_name(ap->decision);
+		int asked = 0;
 
-		if (!ap->decision || !ap->approver)
-			continue;
-		approved = strcmp(ap->decision, "approved") == 0;
-		if (!approved && strcmp(ap->decision, "rejected") != 0)
+		if (!ap->approver || (decision != APPROVAL_APPROVED && decision != APPROVAL_REJECTED))
 			continue;
 		if (ap->data) {
 			cJSON *data = cJSON_Parse(ap->data);
@@ -298,7 +296,7 @@ size_t drive_decisions(const struct state_request *sr, int stage, struct wf_deci
 		}
 		if (asked && ap->stage != stage)
 			continue;
-		v[n++] = (struct wf_decision){ ap->approver, approved, ap->at_ms };
+		v[n++] = (struct wf_decision){ ap->approver, decision == APPROVAL_APPROVED, ap->at_ms };
 	}
 	return n;
 }

@@ -84,7 +84,7 @@ static int rule_approvals(const struct plan *plan, cJSON *approvals)
 			cJSON_Delete(a);
 			return -ENOMEM;
 		}
-		if (!cJSON_AddStringToObject(a, "approver", who) || !cJSON_AddStringToObject(a, "decision", "approved") ||
+		if (!cJSON_AddStringToObject(a, "approver", who) || !cJSON_AddStringToObject(a, "decision", approval_decision_name(APPROVAL_APPROVED)) ||
 		    !cJSON_AddNumberToObject(a, "stage", (double)k) ||
 		    (json_str(st, "name") && !cJSON_AddStringToObject(a, "stage_name", json_str(st, "name"))) ||
 		    !cJSON_AddStringToObject(a, "rule", pr.rule) ||
@@ -124,7 +124,7 @@ char *evidence_build(const struct state *st, const struct state_request *sr, con
 		const struct state_approval *ap = &sr->approvals[i];
 		cJSON *a;
 
-		if (!ap->decision || strcmp(ap->decision, "approved") != 0 || !counts(plan, ap->approver))
+		if (approval_decision_from_name(ap->decision) != APPROVAL_APPROVED || !counts(plan, ap->approver))
 			continue;
 		a = cJSON_CreateObject();
 		if (!a || !cJSON_AddItemToArray(approvals, a) || !cJSON_AddStringToObject(a, "approval_id", ap->id) ||

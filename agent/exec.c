@@ -13,16 +13,6 @@
 #include "util/json.h"
 #include "util/log.h"
 
-const struct itsm_ops *exec_ops(struct exec_run *x)
-{
-	return itsm_ops(x->a->itsm);
-}
-
-void *exec_impl(struct exec_run *x)
-{
-	return itsm_impl(x->a->itsm);
-}
-
 void exec_add_str(struct exec_run *x, const char *name, const char *value)
 {
 	if (value && !cJSON_AddStringToObject(x->out, name, value))
@@ -89,12 +79,20 @@ void exec_audit(struct exec_run *x, enum audit_kind kind, const char *who, const
 		log_request(LOG_LEVEL_ERR, x->r->number, x->id, "cannot append to the audit trail: %s", strerror(-r));
 }
 
-int exec_note(struct exec_run *x, const char *state, const char *stage, const char *text)
+int exec_note(struct exec_run *x, const char *text)
 {
 	char id[160];
 
 	snprintf(id, sizeof(id), "%s.note", x->id);
-	return exec_itsm_failed(x, "work note", exec_ops(x)->set_state(exec_impl(x), x->r->id, state, stage, text, id));
+	return exec_itsm_failed(x, "work note", itsm_add_note(x->a->itsm, x->r->id, text, id));
+}
+
+int exec_set_phase(struct exec_run *x, enum ticket_phase phase, const char *text)
+{
+	char id[160];
+
+	snprintf(id, sizeof(id), "%s.note", x->id);
+	return exec_itsm_failed(x, "work note", itsm_set_phase(x->a->itsm, x->r->id, phase, text, id));
 }
 
 int exec_comment(struct exec_run *x, const char *text)
@@ -102,7 +100,7 @@ int exec_comment(struct exec_run *x, const char *text)
 	char id[160];
 
 	snprintf(id, sizeof(id), "%s.comment", x->id);
-	return exec_itsm_failed(x, "comment", exec_ops(x)->add_comment(exec_impl(x), x->r->id, text, id));
+	return exec_itsm_failed(x, "comment", itsm_add_comment(x->a->itsm, x->r->id, text, id));
 }
 
 void exec_notify(struct exec_run *x, enum notify_event event, const char *outcome, const char *incident)

@@ -26,13 +26,6 @@
 #include "executor.h"
 #include "store/audit.h"
 
-/* ServiceNow's request item states (sc_req_item.state). */
-#define TICKET_PENDING "-5"
-#define TICKET_WORK_IN_PROGRESS "2"
-#define TICKET_CLOSED_COMPLETE "3"
-#define TICKET_CLOSED_INCOMPLETE "4"
-#define TICKET_CLOSED_SKIPPED "7"
-
 /* One run of one action. */
 struct exec_run {
 	struct agent *a;
@@ -47,10 +40,6 @@ struct exec_run {
 	enum wf_result result;
 	int oom;
 };
-
-/* The ITSM connector's ops and instance. */
-const struct itsm_ops *exec_ops(struct exec_run *x);
-void *exec_impl(struct exec_run *x);
 
 /* Add a member to the outcome (a NULL VALUE is left out); running out of
  * memory sets X->oom. */
@@ -70,10 +59,12 @@ const char *exec_stage_name(struct exec_run *x, int stage);
 void exec_audit(struct exec_run *x, enum audit_kind kind, const char *who, const char *detail,
 		const struct target_config *t, const char *graph_id);
 
-/* A work note (with the ticket's STATE and STAGE, either NULL), or a
- * comment the requester sees; ids "<action id>.note" and ".comment".
- * Returns 0 or the op's error (see exec_itsm_failed). */
-int exec_note(struct exec_run *x, const char *state, const char *stage, const char *text);
+/* A work note (the ticket's state stays), the ticket moved to PHASE with
+ * TEXT as its work note, or a comment the requester sees; ids
+ * "<action id>.note" (the first two) and ".comment". Returns 0 or the op's
+ * error (see exec_itsm_failed). */
+int exec_note(struct exec_run *x, const char *text);
+int exec_set_phase(struct exec_run *x, enum ticket_phase phase, const char *text);
 int exec_comment(struct exec_run *x, const char *text);
 
 /* Send a Teams card when a channel is configured; a failure is logged. */

@@ -21,15 +21,25 @@ static const char *stage(struct exec_run *x)
 	return name ? name : "?";
 }
 
-/* TEXT as a work note (with the ticket's STATE, NULL: unchanged), and as a
- * comment for the requester when TELL; then audited as KIND by WHO.
- * Returns 0, or the write's error (nothing is audited then). */
-static int on_ticket(struct exec_run *x, const char *state, int tell, enum audit_kind kind, const char *who,
-		     const char *text)
+/* TEXT as a work note, audited as KIND by WHO. Returns 0, or the write's
+ * error (nothing is audited then). */
+static int on_ticket(struct exec_run *x, enum audit_kind kind, const char *who, const char *text)
 {
-	int r = exec_note(x, state, NULL, text);
+	int r = exec_note(x, text);
 
-	if (r == 0 && tell)
+	if (r == 0)
+		exec_audit(x, kind, who, text, NULL, NULL);
+	return r;
+}
+
+/* The ticket moved to PHASE with TEXT as its work note and as a comment
+ * for the requester; then audited as on_ticket. */
+static int move_ticket(struct exec_run *x, enum ticket_phase phase, enum audit_kind kind, const char *who,
+			const char *text)
+{
+	int r = exec_set_phase(x, phase, text);
+
+	if (r == 0)
 		r = exec_comment(x, text);
 	if (r == 0)
 		exec_audit(x, kind, who, text, NULL, NULL);
@@ -51,17 +61,17 @@ static int ask(struct exec_run *x, const char *who, int escalation)
 		      NULL, NULL);
 		return 0;
 	}
-	r = exec_ops(x)->find_user(exec_impl(x), who, &approver);
+	r = itsm_find_user(x->a->itsm, who, &approver);
 	if (r == -ENOENT) {
 		snprintf(text, sizeof(text), "The approver %s has no account in the ITSM; the stage waits for its "
 					     "backup or expires.", who);
-		exec_note(x, NULL, NULL, text);
+		exec_note(x, text);
 		x->result = WF_RESULT_PERMANENT;
 		return r;
 	}
 	if (exec_itsm_failed(x, "finding the approver", r) < 0)
 		return r;
-	r = exec_ops(x)->create_approval(exec_impl(x), x->r->id, approver, x->id, &approval);
+	r = itsm_create_approval(x->a->itsm, x->r->id, approver, x->id, &approval);
 	if (exec_itsm_failed(x, "creating the approval", r) < 0)
 		goto done;
 	exec_add_str(x, "approval", approval);
@@ -88,7 +98,7 @@ static int note_substitute(struct exec_run *x)
 		snprintf(text, sizeof(text),
 			 "Stage \"%s\": the primary approver cannot decide (%s), so %s approves instead.",
 			 json_str(st, "name") ? json_str(st, "name") : "?", reason ? reason : "?", upn);
-		if (exec_note(x, NULL, NULL, text) < 0)
+		if (exec_note(x, text) < 0)
 			return -EAGAIN;
 		exec_audit(x, AUDIT_ESCALATION, upn, text, NULL, NULL);
 	}
@@ -111,7 +121,7 @@ int exec_escalate(struct exec_run *x)
 		return 0;
 	snprintf(text, sizeof(text), "Stage \"%s\" had no decision in time; escalated to the backup approver %s.",
 		 stage(x), x->who);
-	if (exec_note(x, NULL, NULL, text) < 0)
+	if (exec_note(x, text) < 0)
 		return 0;
 	exec_notify(x, NOTIFY_ESCALATED, text, NULL);
 	return 0;
@@ -125,8 +135,8 @@ static int has_approved(struct exec_run *x, const char *who)
 	for (size_t i = 0; sr && i < sr->n_approvals; i++) {
 		const struct state_approval *ap = &sr->approvals[i];
 
-		if (ap->stage == x->stage && ap->approver && ap->decision && strcasecmp(ap->approver, who) == 0 &&
-		    strcmp(ap->decision, "approved") == 0)
+		if (ap->stage == x->stage && ap->approver && strcasecmp(ap->approver, who) == 0 &&
+		    approval_decision_from_name(ap->decision) == APPROVAL_APPROVED)
 			return 1;
 	}
 	return 0;
@@ -148,7 +158,7 @@ int exec_remind(struct exec_run *x)
 	}
 	if (n < sizeof(text))
 		snprintf(text + n, sizeof(text) - n, ".");
-	if (on_ticket(x, NULL, 0, AUDIT_REMINDER, NULL, text) == 0)
+	if (on_ticket(x, AUDIT_REMINDER, NULL, text) == 0)
 		exec_notify(x, NOTIFY_REMINDER, text, NULL);
 	return 0;
 }
@@ -157,7 +167,7 @@ int exec_remind(struct exec_run *x)
  * requester, who closed it or was told by whoever did, gets no comment. */
 int exec_withdraw(struct exec_run *x)
 {
-	on_ticket(x, NULL, 0, AUDIT_WITHDRAWN, NULL,
+	on_ticket(x, AUDIT_WITHDRAWN, NULL,
 		  "The request was closed before every approval was in: accessd stopped working on it and "
 		  "granted nothing. A decision recorded from now on changes nothing.");
 	return 0;
@@ -171,7 +181,7 @@ int exec_ignore_decision(struct exec_run *x)
 		 "A decision by %s was ignored: they are not an approver of stage \"%s\" (or it is their own "
 		 "request).",
 		 x->who ? x->who : "?", stage(x));
-	on_ticket(x, NULL, 0, AUDIT_APPROVAL_IGNORED, x->who, text);
+	on_ticket(x, AUDIT_APPROVAL_IGNORED, x->who, text);
 	return 0;
 }
 
@@ -205,7 +215,7 @@ int exec_reject(struct exec_run *x)
 
 	snprintf(text, sizeof(text), "Rejected by %s at stage \"%s\"%s%s", x->who ? x->who : "?",
 		 stage(x), c ? ": " : ".", c ? c : "");
-	on_ticket(x, TICKET_CLOSED_INCOMPLETE, 1, AUDIT_REJECTED, x->who, text);
+	move_ticket(x, TICKET_REJECTED, AUDIT_REJECTED, x->who, text);
 	return 0;
 }
 
@@ -217,7 +227,7 @@ int exec_expire(struct exec_run *x)
 		 "Closed: stage \"%s\" had no decision before it expired. Open a new request if the access is "
 		 "still needed.",
 		 stage(x));
-	on_ticket(x, TICKET_CLOSED_INCOMPLETE, 1, AUDIT_EXPIRED, NULL, text);
+	move_ticket(x, TICKET_EXPIRED, AUDIT_EXPIRED, NULL, text);
 	return 0;
 }
 
@@ -232,7 +242,7 @@ int exec_send_back(struct exec_run *x)
 		x->oom = 1;
 		goto done;
 	}
-	on_ticket(x, TICKET_PENDING, 1, AUDIT_SENT_BACK, NULL, text);
+	move_ticket(x, TICKET_SENT_BACK, AUDIT_SENT_BACK, NULL, text);
 done:
 	free(problems);
 	free(text);
@@ -248,7 +258,7 @@ int exec_link_duplicate(struct exec_run *x)
 				     "and followed there.",
 		 dup ? dup : "an open request", x->r->plan->target ? x->r->plan->target : "this access");
 	exec_add_str(x, "duplicate_of", dup);
-	on_ticket(x, TICKET_CLOSED_SKIPPED, 1, AUDIT_DECISION, NULL, text);
+	move_ticket(x, TICKET_DUPLICATE, AUDIT_DECISION, NULL, text);
 	return 0;
 }
 
@@ -257,7 +267,7 @@ int exec_link_duplicate(struct exec_run *x)
  * matched (frozen in the plan when the request was validated), so a
  * reviewer sees why nobody was asked. The outcome repeats them for the
  * journal. */
-static int by_rule(struct exec_run *x, int which, const char *state, int tell, enum audit_kind kind)
+static int by_rule(struct exec_run *x, int which, enum audit_kind kind)
 {
 	struct plan_rule pr;
 	char text[1024], who[96];
@@ -276,16 +286,20 @@ static int by_rule(struct exec_run *x, int which, const char *state, int tell, e
 	snprintf(who, sizeof(who), "rule:%s", pr.rule);
 	exec_add_str(x, "rule", pr.rule);
 	exec_add_str(x, "because", pr.because);
-	on_ticket(x, state, tell, kind, who, text);
+	/* A stage approved goes on as a note; a rejection ends the request. */
+	if (which >= 0)
+		on_ticket(x, kind, who, text);
+	else
+		move_ticket(x, TICKET_REJECTED, kind, who, text);
 	return 0;
 }
 
 int exec_rule_approve(struct exec_run *x)
 {
-	return by_rule(x, x->stage, NULL, 0, AUDIT_APPROVAL_SEEN);
+	return by_rule(x, x->stage, AUDIT_APPROVAL_SEEN);
 }
 
 int exec_rule_reject(struct exec_run *x)
 {
-	return by_rule(x, -1, TICKET_CLOSED_INCOMPLETE, 1, AUDIT_REJECTED);
+	return by_rule(x, -1, AUDIT_REJECTED);
 }

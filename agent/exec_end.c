@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "agent.h"
 #include "core/plan.h"
 #include "evidence.h"
 #include "exec.h"
 #include "store/state.h"
+#include "util/civil.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -27,11 +27,12 @@ static void step_ids(struct exec_run *x, char ids[][128], const char **v)
 
 static void format_time(int64_t ms, char *buf, size_t size)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
+	char utc[20];
 
-	if (!gmtime_r(&t, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm))
+	if (civil_format(ms, utc) < 0)
 		snprintf(buf, size, "?");
+	else
+		snprintf(buf, size, "%s UTC", utc);
 }
 
 int exec_complete(struct exec_run *x)
@@ -46,7 +47,7 @@ int exec_complete(struct exec_run *x)
 	if (p->wf.has_access || p->wf.n_steps == 0) {
 		snprintf(text, sizeof(text), "%s already has %s; nothing needed to change.",
 			 p->wf.subject ? p->wf.subject : "The person", p->target ? p->target : "this access");
-		if (exec_note(x, TICKET_CLOSED_COMPLETE, "complete", text) == 0 && exec_comment(x, text) == 0)
+		if (exec_set_phase(x, TICKET_COMPLETED, text) == 0 && exec_comment(x, text) == 0)
 			exec_audit(x, AUDIT_COMPLETED, NULL, text, NULL, NULL);
 		return 0;
 	}
@@ -57,7 +58,7 @@ int exec_complete(struct exec_run *x)
 		x->oom = 1;
 		return 0;
 	}
-	r = exec_ops(x)->attach(exec_impl(x), x->r->id, "evidence.json", "application/json", evidence, strlen(evidence), x->id);
+	r = itsm_attach(x->a->itsm, x->r->id, "evidence.json", "application/json", evidence, strlen(evidence), x->id);
 	if (exec_itsm_failed(x, "attaching the evidence", r) < 0)
 		goto done;
 	exec_audit(x, AUDIT_EVIDENCE_ATTACHED, NULL, "evidence.json", NULL, NULL);
@@ -69,7 +70,7 @@ int exec_complete(struct exec_run *x)
 		snprintf(text, sizeof(text), "Completed: %s granted %s. Evidence attached.",
 			 p->wf.subject ? p->wf.subject : "the person", p->target ? p->target : "the access");
 	}
-	if (exec_note(x, TICKET_CLOSED_COMPLETE, "complete", text) < 0 || exec_comment(x, text) < 0)
+	if (exec_set_phase(x, TICKET_COMPLETED, text) < 0 || exec_comment(x, text) < 0)
 		goto done;
 	exec_audit(x, AUDIT_COMPLETED, NULL, text, NULL, NULL);
 	exec_notify(x, NOTIFY_COMPLETED, text, NULL);
@@ -114,15 +115,13 @@ static void step_error(struct exec_run *x, char *buf, size_t size, char *graph_i
 
 static int open_incident(struct exec_run *x, const char *subject, const char *description, char **ret_id)
 {
-	const char *group = x->a->cfg->policy.incident.assignment_group;
 	struct itsm_incident inc = {
 		.short_description = subject,
 		.description = description,
-		/* The connector takes the group's record id; a name stays in the text. */
-		.assignment_group = group && strlen(group) == 32 && strspn(group, "0123456789abcdef") == 32 ? group : NULL,
+		.assignment_group = x->a->cfg->policy.incident.assignment_group,
 		.request_id = x->r->id,
 	};
-	int r = exec_ops(x)->create_incident(exec_impl(x), &inc, x->id, ret_id);
+	int r = itsm_create_incident(x->a->itsm, &inc, x->id, ret_id);
 
 	return exec_itsm_failed(x, "opening the incident", r);
 }
@@ -162,7 +161,7 @@ int exec_block(struct exec_run *x)
 	exec_audit(x, AUDIT_INCIDENT_OPENED, NULL, desc, exec_step_target(x, step), graph_id[0] ? graph_id : NULL);
 	snprintf(text, sizeof(text), "Implementing (Blocked): %s (%s). Incident %s is open for the IAM team.", why,
 		 error, incident ? incident : "?");
-	if (exec_note(x, TICKET_WORK_IN_PROGRESS, NULL, text) < 0)
+	if (exec_set_phase(x, TICKET_BLOCKED, text) < 0)
 		goto done;
 	exec_notify(x, NOTIFY_BLOCKED, text, incident);
 done:
@@ -213,7 +212,7 @@ int exec_note_removed(struct exec_run *x)
 	snprintf(text, sizeof(text), "The end date was reached: %s was removed from %s.",
 		 x->r->plan->wf.subject ? x->r->plan->wf.subject : "the person",
 		 x->r->plan->target ? x->r->plan->target : "the access");
-	if (exec_note(x, NULL, NULL, text) < 0 || exec_comment(x, text) < 0)
+	if (exec_note(x, text) < 0 || exec_comment(x, text) < 0)
 		return 0;
 	exec_audit(x, AUDIT_REMOVAL, NULL, text, NULL, NULL);
 	return 0;

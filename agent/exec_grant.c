@@ -82,7 +82,7 @@ int exec_step(struct exec_run *x, int recheck)
 	if (!undo && x->step == 0) {
 		snprintf(text, sizeof(text), "Approved; implementing: %s for %s.", x->r->plan->target,
 			 x->r->plan->wf.subject ? x->r->plan->wf.subject : user);
-		if (exec_note(x, TICKET_WORK_IN_PROGRESS, "fulfillment", text) < 0)
+		if (exec_set_phase(x, TICKET_IMPLEMENTING, text) < 0)
 			goto done;
 	}
 	if (recheck) {

@@ -8,6 +8,7 @@
 
 #include "exec.h"
 #include "executor.h"
+#include "util/hash.h"
 #include "util/json.h"
 
 static const char *const kind_names[] = {
@@ -45,10 +46,10 @@ static int kind_parse(const char *name, enum wf_action_kind *ret)
  * ignoring case): UPNs hold characters an action id may not. */
 static uint32_t tag(const char *who)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = HASH_FNV32_INIT;
 
 	for (; who && *who; who++)
-		h = (h ^ (uint32_t)tolower((unsigned char)*who)) * 16777619u;
+		h = hash_fnv32(h, &(unsigned char){ (unsigned char)tolower((unsigned char)*who) }, 1);
 	return h;
 }
 

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "agent.h"
 #include "connectors/itsm.h"
@@ -17,6 +16,7 @@
 #include "links.h"
 #include "store/journal.h"
 #include "store/state.h"
+#include "util/civil.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -51,14 +51,13 @@ static void explain_clear(struct explain *e)
 	free(e->polled);
 }
 
-/* MS as "YYYY-MM-DD HH:MM:SS UTC" into BUF. */
+/* MS as "YYYY-MM-DD HH:MM:SS UTC" into BUF, or "never" for 0. */
 static const char *utc(int64_t ms, char buf[32])
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (ms <= 0 || !gmtime_r(&t, &tm) || strftime(buf, 32, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+	if (ms <= 0 || civil_format(ms, buf) < 0)
 		snprintf(buf, 32, "never");
+	else
+		strcat(buf, " UTC");
 	return buf;
 }
 
@@ -103,9 +102,9 @@ static int on_approval(const struct approval *ap, void *userdata)
 	struct explain *e = userdata;
 	const char *who = ap->approver_upn ? ap->approver_upn : ap->approver;
 	struct seen *grown;
-	int approved = ap->state && strcmp(ap->state, "approved") == 0;
+	int approved = ap->decision == APPROVAL_APPROVED;
 
-	if (!ap->request_id || !who || !ap->state || (!approved && strcmp(ap->state, "rejected") != 0))
+	if (!ap->request_id || !who || (!approved && ap->decision != APPROVAL_REJECTED))
 		return 0;
 	grown = realloc(e->seen, (e->n_seen + 1) * sizeof(*grown));
 	if (!grown)
@@ -142,12 +141,11 @@ static int on_request(const struct request *req, void *userdata)
  * next cycle would see. */
 static int read_approvals(struct explain *e)
 {
-	const struct itsm_ops *ops = itsm_ops(e->a->itsm);
 	char *next = NULL;
 	int r;
 
-	r = ops->poll_approvals(itsm_impl(e->a->itsm), e->a->cfg->items, e->a->cfg->n_items, watermark(e, "approvals"),
-				on_approval, e, &next);
+	r = itsm_poll_approvals(e->a->itsm, e->a->cfg->items, e->a->cfg->n_items, watermark(e, "approvals"), on_approval,
+				e, &next);
 	free(next);
 	if (r < 0)
 		log_error("cannot read the approvals from %s: %s", e->source, strerror(-r));
@@ -455,8 +453,8 @@ static void print_journaled(struct explain *e, const struct state_request *sr, c
 		p->wf.n_stages, json_str(stage, "name"), utc(rec->stage_since_ms, when[0]));
 	fprintf(e->out, "    waiting for:");
 	for (size_t i = 0, n = 0; i < sr->n_approvals; i++)
-		if (sr->approvals[i].stage == rec->stage && sr->approvals[i].decision && sr->approvals[i].approver &&
-		    strcmp(sr->approvals[i].decision, "requested") == 0)
+		if (sr->approvals[i].stage == rec->stage && sr->approvals[i].approver &&
+		    approval_decision_from_name(sr->approvals[i].decision) == APPROVAL_REQUESTED)
 			fprintf(e->out, "%s %s", n++ ? "," : "", sr->approvals[i].approver);
 	fprintf(e->out, "\n");
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(stage, "substitutes")) {
@@ -498,7 +496,7 @@ static int explain_journaled(struct explain *e, const struct request *req, const
 				"has?): the next cycle leaves it alone\n");
 	else {
 		print_journaled(e, sr, &p, &rec, f);
-		print_next(e, sr->id, req && req->closed, sr, &p, &rec);
+		print_next(e, sr->id, req && ticket_phase_closed(req->phase), sr, &p, &rec);
 	}
 	plan_clear(&p);
 	cJSON_Delete(data);
@@ -519,7 +517,7 @@ static int explain_fresh(struct explain *e, const struct request *req, const str
 	if (r == 0)
 		r = plan_load(e->a->cfg, json, &p);
 	if (r == 0)
-		print_next(e, req->id, req->closed, NULL, &p, &fresh);
+		print_next(e, req->id, ticket_phase_closed(req->phase), NULL, &p, &fresh);
 	plan_clear(&p);
 	cJSON_Delete(json);
 	return r;
@@ -537,9 +535,10 @@ static int explain_request(struct explain *e, const struct request *req)
 	cJSON_Delete(data);
 	fprintf(e->out, "%s: \"%s\" for %s, opened by %s; ticket state %s%s, updated %s UTC\n", req->number,
 		req->item_name ? req->item_name : "?", req->requested_for_upn ? req->requested_for_upn : "?",
-		req->opened_by_upn ? req->opened_by_upn : "?", req->state ? req->state : "?", req->closed ? " (closed)" : "",
+		req->opened_by_upn ? req->opened_by_upn : "?", req->status ? req->status : "?",
+		ticket_phase_closed(req->phase) ? " (closed)" : "",
 		req->updated_on ? req->updated_on : "?");
-	if (!journaled && req->closed) {
+	if (!journaled && ticket_phase_closed(req->phase)) {
 		fprintf(e->out, "  closed before accessd saw it: the next cycle leaves it alone\n");
 		return 0;
 	}
@@ -581,7 +580,6 @@ static int start(struct explain *e, struct agent *a, FILE *out)
 
 int explain_one(struct agent *a, const char *number, FILE *out)
 {
-	const struct itsm_ops *ops;
 	struct explain e;
 	char *next = NULL;
 	int r;
@@ -591,9 +589,8 @@ int explain_one(struct agent *a, const char *number, FILE *out)
 		r = read_approvals(&e);
 	if (r < 0)
 		goto done;
-	ops = itsm_ops(a->itsm);
 	e.want = number;
-	r = ops->poll_requests(itsm_impl(a->itsm), a->cfg->items, a->cfg->n_items, NULL, on_request, &e, &next);
+	r = itsm_poll_requests(a->itsm, a->cfg->items, a->cfg->n_items, NULL, on_request, &e, &next);
 	free(next);
 	if (r < 0) {
 		log_error("cannot read the requests from %s: %s", e.source, strerror(-r));
@@ -612,7 +609,6 @@ done:
 
 int explain_dry_run(struct agent *a, FILE *out)
 {
-	const struct itsm_ops *ops = itsm_ops(a->itsm);
 	const struct state_request *sr;
 	struct explain e;
 	char *next = NULL;
@@ -624,8 +620,8 @@ int explain_dry_run(struct agent *a, FILE *out)
 		r = read_approvals(&e);
 	if (r < 0)
 		goto done;
-	r = ops->poll_requests(itsm_impl(a->itsm), a->cfg->items, a->cfg->n_items, watermark(&e, "requests"),
-			       on_request, &e, &next);
+	r = itsm_poll_requests(a->itsm, a->cfg->items, a->cfg->n_items, watermark(&e, "requests"), on_request, &e,
+			       &next);
 	free(next);
 	if (r < 0) {
 		log_error("cannot read the requests from %s: %s", e.source, strerror(-r));

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
-#include <time.h>
 
 #include "health.h"
+#include "util/civil.h"
 #include "util/log.h"
 
 /* One datagram per event, so the service manager sees READY=1 and the
@@ -23,10 +23,9 @@ static void send_state(const char *state)
 
 static int format_time(int64_t ms, char *buf, size_t len)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
+	char utc[20];
 
-	if (!gmtime_r(&t, &tm) || strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+	if (civil_format(ms, utc) < 0 || (size_t)snprintf(buf, len, "%s UTC", utc) >= len)
 		return -EINVAL;
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "agent.h"
 #include "conf/conf.h"
+#include "connectors/connectors.h"
 #include "explain.h"
 #include "util/exitcode.h"
 #include "util/log.h"
@@ -209,7 +210,7 @@ int main(int argc, char **argv)
 	}
 
 	log_init("accessd", LOG_LEVEL_INFO);
-	r = conf_load(config_path, &cfg, &diag);
+	r = conf_load(config_path, &connectors_builtin, &cfg, &diag);
 	if (r < 0) {
 		diag_print(&diag, stderr);
 		diag_clear(&diag);

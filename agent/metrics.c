@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "core/model.h"
 #include "core/workflow.h"
 #include "metrics.h"
 #include "store/journal.h"
@@ -158,10 +159,10 @@ static void write_actions(FILE *f, const struct agent *a)
 	iter = 0;
 	while (a->state && (sr = state_request_next(a->state, &iter)))
 		for (size_t i = 0; i < sr->n_approvals; i++) {
-			const char *d = sr->approvals[i].decision;
+			enum approval_decision d = approval_decision_from_name(sr->approvals[i].decision);
 
-			if (d && (strcmp(d, "approved") == 0 || strcmp(d, "rejected") == 0)) {
-				snprintf(labels, sizeof(labels), "decision=\"%s\"", d);
+			if (d == APPROVAL_APPROVED || d == APPROVAL_REJECTED) {
+				snprintf(labels, sizeof(labels), "decision=\"%s\"", approval_decision_name(d));
 				tally_add(decisions, &n_decisions, sizeof(decisions) / sizeof(decisions[0]), labels);
 			}
 		}

@@ -19,9 +19,14 @@ static const struct directory_ops *const all_ops[] = {
 const struct directory_ops *directory_ops_find(const char *kind)
 {
 	for (size_t i = 0; i < sizeof(all_ops) / sizeof(all_ops[0]); i++)
-		if (kind && strcmp(all_ops[i]->kind, kind) == 0)
+		if (kind && strcmp(all_ops[i]->conf.kind, kind) == 0)
 			return all_ops[i];
 	return NULL;
+}
+
+const struct conf_connector *directory_connector(size_t i)
+{
+	return i < sizeof(all_ops) / sizeof(all_ops[0]) ? &all_ops[i]->conf : NULL;
 }
 
 int directory_open(const struct conn_config *conf, const struct directory_params *params, struct directory **ret)

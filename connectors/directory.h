@@ -97,7 +97,7 @@ struct directory_params {
 };
 
 struct directory_ops {
-	const char *kind;
+	struct conf_connector conf; /* its kind, for the configuration */
 	int (*open)(const struct conn_config *conf, const struct directory_params *params, void **ret_impl);
 	void (*close)(void *impl);
 	int (*get_user)(void *impl, enum directory_user_key key, const char *value, struct person *ret,
@@ -117,6 +117,10 @@ struct directory_ops {
 
 /* The ops table for KIND, or NULL when no connector has that name. */
 const struct directory_ops *directory_ops_find(const char *kind);
+
+/* The registry, the one list of directory kinds: entry I's configuration
+ * side, NULL past the last (a conf_connector_list). */
+const struct conf_connector *directory_connector(size_t i);
 
 /* Open the connector CONF->kind names; CONF and PARAMS (and what they point
  * to) must outlive it. Reads the client secret. Returns 0 and an instance

@@ -19,21 +19,22 @@ static const struct itsm_ops *const all_ops[] = {
 const struct itsm_ops *itsm_ops_find(const char *kind)
 {
 	for (size_t i = 0; i < sizeof(all_ops) / sizeof(all_ops[0]); i++)
-		if (kind && strcmp(all_ops[i]->kind, kind) == 0)
+		if (kind && strcmp(all_ops[i]->conf.kind, kind) == 0)
 			return all_ops[i];
 	return NULL;
 }
 
-int itsm_open(const struct conn_config *conf, const struct retry_config *retry, const struct retry_env *env,
-	      struct itsm **ret)
+const struct conf_connector *itsm_connector(size_t i)
 {
-	const struct itsm_ops *ops = itsm_ops_find(conf->kind);
-	struct itsm *itsm;
+	return i < sizeof(all_ops) / sizeof(all_ops[0]) ? &all_ops[i]->conf : NULL;
+}
+
+int itsm_open_ops(const struct itsm_ops *ops, const struct conn_config *conf, const struct retry_config *retry,
+		  const struct retry_env *env, struct itsm **ret)
+{
+	struct itsm *itsm = calloc(1, sizeof(*itsm));
 	int r;
 
-	if (!ops)
-		return -ENOENT;
-	itsm = calloc(1, sizeof(*itsm));
 	if (!itsm)
 		return -ENOMEM;
 	itsm->ops = ops;
@@ -46,6 +47,14 @@ int itsm_open(const struct conn_config *conf, const struct retry_config *retry, 
 	return 0;
 }
 
+int itsm_open(const struct conn_config *conf, const struct retry_config *retry, const struct retry_env *env,
+	      struct itsm **ret)
+{
+	const struct itsm_ops *ops = itsm_ops_find(conf->kind);
+
+	return ops ? itsm_open_ops(ops, conf, retry, env, ret) : -ENOENT;
+}
+
 struct itsm *itsm_close(struct itsm *itsm)
 {
 	if (!itsm)
@@ -55,14 +64,59 @@ struct itsm *itsm_close(struct itsm *itsm)
 	return NULL;
 }
 
-const struct itsm_ops *itsm_ops(const struct itsm *itsm)
+int itsm_poll_requests(struct itsm *itsm, const struct item_config *items, size_t n_items, const char *since,
+		       itsm_request_cb cb, void *userdata, char **ret_watermark)
 {
-	return itsm->ops;
+	return itsm->ops->poll_requests(itsm->impl, items, n_items, since, cb, userdata, ret_watermark);
 }
 
-void *itsm_impl(const struct itsm *itsm)
+int itsm_poll_approvals(struct itsm *itsm, const struct item_config *items, size_t n_items, const char *since,
+			itsm_approval_cb cb, void *userdata, char **ret_watermark)
 {
-	return itsm->impl;
+	return itsm->ops->poll_approvals(itsm->impl, items, n_items, since, cb, userdata, ret_watermark);
+}
+
+int itsm_find_user(struct itsm *itsm, const char *upn, char **ret_id)
+{
+	return itsm->ops->find_user(itsm->impl, upn, ret_id);
+}
+
+int itsm_create_approval(struct itsm *itsm, const char *request_id, const char *approver_id, const char *action_id,
+			 char **ret_id)
+{
+	return itsm->ops->create_approval(itsm->impl, request_id, approver_id, action_id, ret_id);
+}
+
+int itsm_cancel_approval(struct itsm *itsm, const char *approval_id, const char *action_id)
+{
+	return itsm->ops->cancel_approval(itsm->impl, approval_id, action_id);
+}
+
+int itsm_set_phase(struct itsm *itsm, const char *request_id, enum ticket_phase phase, const char *note,
+		   const char *action_id)
+{
+	return itsm->ops->set_phase(itsm->impl, request_id, phase, note, action_id);
+}
+
+int itsm_add_note(struct itsm *itsm, const char *request_id, const char *text, const char *action_id)
+{
+	return itsm->ops->add_note(itsm->impl, request_id, text, action_id);
+}
+
+int itsm_add_comment(struct itsm *itsm, const char *request_id, const char *text, const char *action_id)
+{
+	return itsm->ops->add_comment(itsm->impl, request_id, text, action_id);
+}
+
+int itsm_attach(struct itsm *itsm, const char *request_id, const char *file_name, const char *content_type,
+		const void *data, size_t len, const char *action_id)
+{
+	return itsm->ops->attach(itsm->impl, request_id, file_name, content_type, data, len, action_id);
+}
+
+int itsm_create_incident(struct itsm *itsm, const struct itsm_incident *inc, const char *action_id, char **ret_id)
+{
+	return itsm->ops->create_incident(itsm->impl, inc, action_id, ret_id);
 }
 
 int itsm_error_transient(int r)

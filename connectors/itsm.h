@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The ITSM interface: one ops table per system (ServiceNow, later TOPdesk,
  * Freshservice, Xurrent), picked by the configuration's "kind". A connector
- * translates between vendor JSON and the neutral model; it never decides
- * policy.
+ * translates between its vendor's JSON and the neutral model (core/model.h)
+ * both ways: requests and approval records come up with their state read as
+ * a ticket_phase and an approval_decision, and the workflow's phases go
+ * down to be written as the vendor's own states. Nothing above this
+ * interface knows a vendor's state codes, tables or words; a connector
+ * never decides policy. doc/itsm.md says what a connector must map.
  *
  * Reading is incremental: a poll lists the records changed since a
  * watermark (minus the connection's poll_overlap, for clock skew), oldest
@@ -21,8 +25,9 @@
  *   -EAGAIN   transient (timeouts, resets, 429/5xx after the retry budget):
  *             try again in a later cycle
  *   -EACCES   credentials refused; -ENOENT no such record;
- *   -EINVAL   a value that cannot be sent safely (e.g. a caret in a name)
- *             or a request the ITSM refused (400);
+ *   -EINVAL   a value that cannot be sent safely (e.g. a caret in a name),
+ *             a phase the connector has no state for, or a request the
+ *             ITSM refused (400);
  *   -EBADMSG  an answer that is not what the API documents;
  *   -EFBIG    an answer over the response cap; -EIO another HTTP error
  *             (500, ...); -ENOMEM. */
@@ -46,12 +51,18 @@ typedef int (*itsm_approval_cb)(const struct approval *a, void *userdata);
 struct itsm_incident {
 	const char *short_description;
 	const char *description;
-	const char *assignment_group; /* ITSM group id, or NULL */
+	/* The group it is for, as policy.incident.assignment_group names it;
+	 * a connector that cannot address that value as a group of its ITSM
+	 * leaves it out (the description names it too). NULL: none. */
+	const char *assignment_group;
 	const char *request_id;       /* the request it is about, or NULL */
 };
 
 struct itsm_ops {
-	const char *kind;
+	/* Its kind and the settings of its own (the mapping of its states,
+	 * for instance), read by conf_load; CONF->settings of open holds what
+	 * conf.parse made, or NULL for a configuration built without it. */
+	struct conf_connector conf;
 	/* Connect using CONF (which must outlive the connector), retrying as
 	 * RETRY says with the waits and clock of ENV; reads the secrets it
 	 * needs. Returns 0 and an instance closed with close(). */
@@ -60,29 +71,36 @@ struct itsm_ops {
 	void (*close)(void *impl);
 	/* The requests of the governed ITEMS changed since SINCE ("YYYY-MM-DD
 	 * HH:MM:SS" UTC; NULL: all), with catalog variables and people mapped
-	 * to the directory. On success *RET_WATERMARK (caller frees) is the
-	 * change time of the newest record seen, or a copy of SINCE (NULL when
-	 * SINCE was NULL and nothing was found). */
+	 * to the directory, and the phase their state reads as. On success
+	 * *RET_WATERMARK (caller frees) is the change time of the newest record
+	 * seen, or a copy of SINCE (NULL when SINCE was NULL and nothing was
+	 * found). */
 	int (*poll_requests)(void *impl, const struct item_config *items, size_t n_items, const char *since,
 			     itsm_request_cb cb, void *userdata, char **ret_watermark);
-	/* The same for the approval records of those requests. */
+	/* The same for the approval records of those requests, each with the
+	 * decision its state reads as. */
 	int (*poll_approvals)(void *impl, const struct item_config *items, size_t n_items, const char *since,
 			      itsm_approval_cb cb, void *userdata, char **ret_watermark);
 	/* The ITSM id of the user whose mapped attribute is UPN; -ENOENT when
 	 * none. *RET_ID is the caller's. */
 	int (*find_user)(void *impl, const char *upn, char **ret_id);
-	/* Ask APPROVER_ID to approve REQUEST_ID; an approval record of that
-	 * approver for that request that is not cancelled counts as done.
-	 * *RET_ID (caller frees) is the approval record's id. */
+	/* Ask APPROVER_ID to approve REQUEST_ID: a record in the state that
+	 * reads as APPROVAL_REQUESTED; one of that approver for that request
+	 * that is not cancelled counts as done. *RET_ID (caller frees) is the
+	 * approval record's id. */
 	int (*create_approval)(void *impl, const char *request_id, const char *approver_id, const char *action_id,
 			       char **ret_id);
 	/* Cancel an approval record; one cancelled already is fine, one the
 	 * approver decided (approved, rejected) is left alone: -EBUSY. */
 	int (*cancel_approval)(void *impl, const char *approval_id, const char *action_id);
-	/* Set the request's state and stage (either may be NULL) with a work
-	 * note (internal) carrying the action id. */
-	int (*set_state)(void *impl, const char *request_id, const char *state, const char *stage, const char *note,
+	/* Move the request to PHASE (one accessd writes: sent back,
+	 * implementing, blocked, completed, rejected, expired, duplicate) in
+	 * the connector's states, with NOTE as an internal work note carrying
+	 * the action id. */
+	int (*set_phase)(void *impl, const char *request_id, enum ticket_phase phase, const char *note,
 			 const char *action_id);
+	/* An internal work note carrying the action id; the state stays. */
+	int (*add_note)(void *impl, const char *request_id, const char *text, const char *action_id);
 	/* Add a comment the requester sees, carrying the action id. */
 	int (*add_comment)(void *impl, const char *request_id, const char *text, const char *action_id);
 	/* Attach LEN bytes of DATA to the request as FILE_NAME; the action id
@@ -96,17 +114,37 @@ struct itsm_ops {
 /* The ops table for KIND, or NULL when no connector has that name. */
 const struct itsm_ops *itsm_ops_find(const char *kind);
 
-/* Open the connector CONF->kind names (ENV NULL: retry_env_system).
- * Returns 0 and an instance the caller owns (free with itsm_close), -ENOENT
- * for an unknown kind, or the connector's error. */
+/* The registry, the one list of ITSM kinds: entry I's configuration side,
+ * NULL past the last (a conf_connector_list). */
+const struct conf_connector *itsm_connector(size_t i);
+
+/* Open CONF with the connector OPS (ENV NULL: retry_env_system). Returns 0
+ * and an instance the caller owns (free with itsm_close), or the
+ * connector's error. itsm_open finds OPS by CONF->kind. */
+int itsm_open_ops(const struct itsm_ops *ops, const struct conn_config *conf, const struct retry_config *retry,
+		  const struct retry_env *env, struct itsm **ret);
+/* The same with the connector CONF->kind names; -ENOENT for an unknown
+ * kind. */
 int itsm_open(const struct conn_config *conf, const struct retry_config *retry, const struct retry_env *env,
 	      struct itsm **ret);
 struct itsm *itsm_close(struct itsm *itsm);
 
-/* The ops of an open instance, and its connector state, to call any op:
- * itsm_ops(i)->set_state(itsm_impl(i), ...). */
-const struct itsm_ops *itsm_ops(const struct itsm *itsm);
-void *itsm_impl(const struct itsm *itsm);
+/* The ops above, on an open instance. */
+int itsm_poll_requests(struct itsm *itsm, const struct item_config *items, size_t n_items, const char *since,
+		       itsm_request_cb cb, void *userdata, char **ret_watermark);
+int itsm_poll_approvals(struct itsm *itsm, const struct item_config *items, size_t n_items, const char *since,
+			itsm_approval_cb cb, void *userdata, char **ret_watermark);
+int itsm_find_user(struct itsm *itsm, const char *upn, char **ret_id);
+int itsm_create_approval(struct itsm *itsm, const char *request_id, const char *approver_id, const char *action_id,
+			 char **ret_id);
+int itsm_cancel_approval(struct itsm *itsm, const char *approval_id, const char *action_id);
+int itsm_set_phase(struct itsm *itsm, const char *request_id, enum ticket_phase phase, const char *note,
+		   const char *action_id);
+int itsm_add_note(struct itsm *itsm, const char *request_id, const char *text, const char *action_id);
+int itsm_add_comment(struct itsm *itsm, const char *request_id, const char *text, const char *action_id);
+int itsm_attach(struct itsm *itsm, const char *request_id, const char *file_name, const char *content_type,
+		const void *data, size_t len, const char *action_id);
+int itsm_create_incident(struct itsm *itsm, const struct itsm_incident *inc, const char *action_id, char **ret_id);
 
 /* Whether R, returned by an op, is worth trying again later. */
 int itsm_error_transient(int r);

@@ -26,9 +26,14 @@ static const char *const event_names[NOTIFY_EVENT_COUNT] = {
 const struct notify_ops *notify_ops_find(const char *kind)
 {
 	for (size_t i = 0; i < sizeof(all_ops) / sizeof(all_ops[0]); i++)
-		if (kind && strcmp(all_ops[i]->kind, kind) == 0)
+		if (kind && strcmp(all_ops[i]->conf.kind, kind) == 0)
 			return all_ops[i];
 	return NULL;
+}
+
+const struct conf_connector *notify_connector(size_t i)
+{
+	return i < sizeof(all_ops) / sizeof(all_ops[0]) ? &all_ops[i]->conf : NULL;
 }
 
 int notify_open(const struct notify_config *conf, struct notify **ret)

@@ -54,7 +54,7 @@ struct notify_message {
 struct notify;
 
 struct notify_ops {
-	const char *kind;
+	struct conf_connector conf; /* its kind, for the configuration */
 	/* Connect using CONF (which must outlive the instance); reads the
 	 * secrets it needs. Returns 0 and an instance closed with close(). */
 	int (*open)(const struct notify_config *conf, void **ret_impl);
@@ -65,6 +65,10 @@ struct notify_ops {
 
 /* The ops table for KIND, or NULL when no channel has that name. */
 const struct notify_ops *notify_ops_find(const char *kind);
+
+/* The registry, the one list of channel kinds: entry I's configuration
+ * side, NULL past the last (a conf_connector_list). */
+const struct conf_connector *notify_connector(size_t i);
 
 /* Open the channel CONF->kind names. Returns 0 and an instance the caller
  * owns (free with notify_close), -ENOENT for an unknown kind, or the

@@ -40,15 +40,11 @@ static const char *const itsm_keys[] = { CONN_KEYS, NULL };
 static const char *const directory_keys[] = { CONN_KEYS, "tenant_id", NULL };
 static const char *const auth_keys[] = { "method", "username", "password_file", "password_credential",
 					 "client_id", "client_secret_file", "client_secret_credential",
-					 "token_url", "scope", NULL };
+					 "token_url", "scope", "api_key_file", "api_key_credential", NULL };
 static const char *const notify_keys[] = { "kind", "webhook_url_file", "webhook_url_credential", "ca_bundle",
 					   "proxy", "no_proxy", NULL };
 static const char *const retry_keys[] = { "max_attempts", "initial_backoff", "max_backoff", "budget", NULL };
-/* The connectors a kind may name; agent start-up finds them by the same. */
-static const char *const itsm_kinds[] = { "servicenow", "topdesk", "freshservice", "xurrent", NULL };
-static const char *const directory_kinds[] = { "entra", NULL };
-static const char *const notify_kinds[] = { "teams", NULL };
-static const char *const auth_methods[] = { "basic", "oauth2", "client_credentials", NULL };
+static const char *const auth_methods[] = { "basic", "oauth2", "client_credentials", "api_key", NULL };
 
 int conf_parse_duration(const char *s, int64_t *ret_ms)
 {
@@ -76,23 +72,39 @@ int conf_parse_duration(const char *s, int64_t *ret_ms)
 	return -EINVAL;
 }
 
-static char *get_kind(struct conf_parser *p, const config_setting_t *group, const char *const *kinds)
+/* The kind of GROUP, which must be one of LIST (ROLE names the list in
+ * messages); *RET is its connector, NULL when it names none. */
+static char *get_kind(struct conf_parser *p, const config_setting_t *group, const char *role, conf_connector_list list,
+		      const struct conf_connector **ret)
 {
 	const config_setting_t *s = config_setting_get_member(group, "kind");
 	char *kind = conf_get_string(p, group, "kind", 1);
-	const char *near;
+	const char *kinds[16] = { 0 }, *near;
+	char names[256] = "";
+	size_t n = 0, used = 0;
 
+	*ret = NULL;
 	if (!kind)
 		return NULL;
-	for (size_t i = 0; kinds[i]; i++)
-		if (strcmp(kind, kinds[i]) == 0)
+	for (size_t i = 0; list(i); i++)
+		if (strcmp(kind, list(i)->kind) == 0) {
+			*ret = list(i);
 			return kind;
+		}
+	for (; n + 1 < sizeof(kinds) / sizeof(kinds[0]) && list(n); n++) {
+		int w = snprintf(names + used, sizeof(names) - used, "%s%s", n ? ", " : "", list(n)->kind);
+
+		kinds[n] = list(n)->kind;
+		if (w < 0 || (size_t)w >= sizeof(names) - used)
+			break;
+		used += (size_t)w;
+	}
 	near = conf_nearest(kind, kinds);
 	if (near)
 		conf_problem(p, s, "unknown kind \"%s\"; write kind = \"%s\";", kind, near);
 	else
-		conf_problem(p, s, "unknown kind \"%s\"; write kind = \"%s\";%s", kind, kinds[0],
-			     kinds[1] ? " (or another supported system)" : "");
+		conf_problem(p, s, "no %s connector of kind \"%s\" is built in (built in: %s); write kind = \"%s\";",
+			     role, kind, names, kinds[0] ? kinds[0] : "?");
 	return kind;
 }
 
@@ -121,17 +133,20 @@ static void check_auth_keys(struct conf_parser *p, const config_setting_t *auth,
 	static const char *const password_keys[] = { "username", "password_file", "password_credential", NULL };
 	static const char *const client_keys[] = { "client_id", "client_secret_file", "client_secret_credential",
 						   "token_url", "scope", NULL };
-	const char *const *unused = method == AUTH_BASIC ? client_keys
-				    : method == AUTH_CLIENT_CREDENTIALS ? password_keys
-									: NULL;
+	static const char *const key_keys[] = { "api_key_file", "api_key_credential", NULL };
+	const char *const *unused[2] = {
+		method == AUTH_BASIC ? client_keys : method == AUTH_OAUTH2 ? NULL : password_keys,
+		method == AUTH_API_KEY ? client_keys : key_keys,
+	};
 
-	for (size_t i = 0; unused && unused[i]; i++) {
-		config_setting_t *s = config_setting_get_member(auth, unused[i]);
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; unused[k] && unused[k][i]; i++) {
+			config_setting_t *s = config_setting_get_member(auth, unused[k][i]);
 
-		if (s)
-			conf_problem(p, s, "'%s' is not used with method \"%s\"; remove it, or change the method",
-				     unused[i], method_name);
-	}
+			if (s)
+				conf_problem(p, s, "'%s' is not used with method \"%s\"; remove it, or change the method",
+					     unused[k][i], method_name);
+		}
 }
 
 static void parse_auth(struct conf_parser *p, const config_setting_t *auth, struct conn_config *c)
@@ -140,8 +155,8 @@ static void parse_auth(struct conf_parser *p, const config_setting_t *auth, stru
 
 	conf_check_keys(p, auth, "auth", auth_keys);
 	if (conf_get_word(p, auth, "method", auth_methods, &method) == 0)
-		conf_problem(p, auth, "'method' is missing here; add method = \"basic\";, \"oauth2\"; or "
-				      "\"client_credentials\";");
+		conf_problem(p, auth, "'method' is missing here; add method = \"basic\";, \"oauth2\";, "
+				      "\"client_credentials\"; or \"api_key\";");
 	if (method < 0)
 		return;
 	c->auth = (enum auth_method)method;
@@ -156,6 +171,8 @@ static void parse_auth(struct conf_parser *p, const config_setting_t *auth, stru
 		c->token_url = conf_get_string(p, auth, "token_url", 0);
 		c->scope = conf_get_string(p, auth, "scope", 0);
 	}
+	if (c->auth == AUTH_API_KEY)
+		parse_secret(p, auth, "api_key", &c->api_key);
 }
 
 /* The tenant's token endpoint, unless the configuration names one. */
@@ -179,14 +196,16 @@ static void apply_tenant(struct conf_parser *p, const config_setting_t *group, s
 }
 
 static void parse_conn(struct conf_parser *p, const config_setting_t *group, const char *where,
-		       const char *const *keys, struct conn_config *c)
+		       const char *const *keys, conf_connector_list list, struct conn_config *c)
 {
 	int max_response = (int)DEFAULT_MAX_RESPONSE_BYTES;
 	config_setting_t *auth;
 
-	conf_check_keys(p, group, where, keys);
 	c->line = conf_line(group);
-	c->kind = get_kind(p, group, keys == directory_keys ? directory_kinds : itsm_kinds);
+	c->kind = get_kind(p, group, where, list, &c->connector);
+	conf_check_connector_keys(p, group, where, keys, list, c->connector, 0);
+	if (c->connector && c->connector->parse && c->connector->parse(p, group, &c->settings) < 0)
+		p->diag->oom = 1;
 	c->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	c->timeout_ms = DEFAULT_TIMEOUT_MS;
 	c->max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
@@ -241,11 +260,14 @@ static void parse_retry(struct conf_parser *p, const config_setting_t *group, st
 			     "e.g. initial_backoff = \"1s\";");
 }
 
-static void parse_notify(struct conf_parser *p, const config_setting_t *group, struct notify_config *n)
+static void parse_notify(struct conf_parser *p, const config_setting_t *group, conf_connector_list list,
+			 struct notify_config *n)
 {
+	const struct conf_connector *c;
+
 	conf_check_keys(p, group, "notify", notify_keys);
 	n->line = conf_line(group);
-	n->kind = get_kind(p, group, notify_kinds);
+	n->kind = get_kind(p, group, "notify", list, &c);
 	parse_secret(p, group, "webhook_url", &n->webhook_url);
 	n->ca_bundle = conf_get_string(p, group, "ca_bundle", 0);
 	n->proxy = conf_get_string(p, group, "proxy", 0);
@@ -303,9 +325,9 @@ static const config_setting_t *group_of(struct conf_parser *p, const config_sett
 	return NULL;
 }
 
-int conf_load(const char *path, struct config **ret, struct diag *diag)
+int conf_load(const char *path, const struct conf_connectors *connectors, struct config **ret, struct diag *diag)
 {
-	struct conf_parser p = { .file = path, .diag = diag };
+	struct conf_parser p = { .file = path, .diag = diag, .connectors = connectors };
 	size_t before = diag->n;
 	const config_setting_t *root, *s;
 	struct config *cfg;
@@ -349,15 +371,15 @@ int conf_load(const char *path, struct config **ret, struct diag *diag)
 		parse_daemon(&p, s, cfg);
 	s = config_setting_get_member(root, "itsm");
 	if (s && config_setting_is_group(s))
-		parse_conn(&p, s, "itsm", itsm_keys, &cfg->itsm);
+		parse_conn(&p, s, "itsm", itsm_keys, connectors->itsm, &cfg->itsm);
 	else
 		conf_problem(&p, s, "'itsm' must be a group naming the ITSM connection; write itsm = { kind = \"servicenow\"; ... };");
 	s = group_of(&p, root, "directory", 0, "directory = { kind = \"entra\"; ... };");
 	if (s)
-		parse_conn(&p, s, "directory", directory_keys, &cfg->directory);
+		parse_conn(&p, s, "directory", directory_keys, connectors->directory, &cfg->directory);
 	s = group_of(&p, root, "notify", 0, "notify = { kind = \"teams\"; webhook_url_file = \"...\"; };");
 	if (s)
-		parse_notify(&p, s, &cfg->notify);
+		parse_notify(&p, s, connectors->notify, &cfg->notify);
 	s = group_of(&p, root, "retry", 0, "retry = { max_attempts = 5; ... };");
 	if (s)
 		parse_retry(&p, s, &cfg->retry);
@@ -385,6 +407,8 @@ fail:
 
 static void conn_free(struct conn_config *c)
 {
+	if (c->connector && c->connector->free)
+		c->connector->free(c->settings);
 	free(c->kind);
 	free(c->base_url);
 	free(c->username);
@@ -394,6 +418,8 @@ static void conn_free(struct conn_config *c)
 	free(c->client_secret.file);
 	free(c->client_secret.credential);
 	free(c->token_url);
+	free(c->api_key.file);
+	free(c->api_key.credential);
 	free(c->scope);
 	free(c->tenant_id);
 	free(c->ca_bundle);

@@ -18,12 +18,45 @@ enum auth_method {
 	AUTH_BASIC,              /* username + password on every request */
 	AUTH_OAUTH2,             /* OAuth2 password grant (ServiceNow /oauth_token.do) */
 	AUTH_CLIENT_CREDENTIALS, /* OAuth2 client credentials (Entra) */
+	AUTH_API_KEY,            /* a key or token the connector sends as its API wants */
 };
 
 /* Where a secret comes from: exactly one of the two is set. */
 struct secret_ref {
 	char *file;       /* a path readable only by its owner */
 	char *credential; /* a systemd credential name, in $CREDENTIALS_DIRECTORY */
+};
+
+struct conf_parser;
+struct config_setting_t;
+
+/* A connector as the configuration sees it: its kind, and the settings of
+ * its own beside those every connection has (struct conn_config). */
+struct conf_connector {
+	const char *kind;
+	const char *const *keys; /* its own settings, NULL-terminated; NULL: none */
+	/* Read those settings of GROUP into *RET (NULL: nothing to keep),
+	 * reporting each mistake through P (conf_parse.h) with its line, as
+	 * every other setting is. Returns 0, or -ENOMEM. NULL: no settings. */
+	int (*parse)(struct conf_parser *p, const struct config_setting_t *group, void **ret);
+	void (*free)(void *settings);
+	/* The same for each item of the policy (ITSM connectors only): the
+	 * settings it adds to an item (where a catalog item's variables are
+	 * read, for instance), parsed into item_config.settings. */
+	const char *const *item_keys;
+	int (*parse_item)(struct conf_parser *p, const struct config_setting_t *item, void **ret);
+	void (*free_item)(void *settings);
+};
+
+/* The connectors built in, one list per role: entry I of the list, NULL
+ * past the last. The shell hands them to conf_load (the configuration sits
+ * below the connectors and cannot name them), so the registry of each role
+ * is the one list of the kinds a configuration may name. */
+typedef const struct conf_connector *(*conf_connector_list)(size_t i);
+struct conf_connectors {
+	conf_connector_list itsm;
+	conf_connector_list directory;
+	conf_connector_list notify;
 };
 
 /* One external system (ITSM, directory, notification channel). */
@@ -36,6 +69,7 @@ struct conn_config {
 	char *client_id;             /* oauth2, client_credentials */
 	struct secret_ref client_secret; /* oauth2, client_credentials */
 	char *token_url;             /* NULL: the connector's default endpoint */
+	struct secret_ref api_key;   /* api_key */
 	char *scope;                 /* client_credentials; NULL: the connector's default */
 	char *tenant_id;             /* directory: the Entra tenant (GUID); NULL: not given */
 	char *ca_bundle; /* NULL: the system's CA store */
@@ -50,6 +84,8 @@ struct conn_config {
 	char *user_attribute;
 	int64_t poll_overlap_ms;
 	int page_size;
+	const struct conf_connector *connector; /* the connector kind names */
+	void *settings; /* what its parse read (its own type), or NULL */
 	int line; /* where the group starts, for messages */
 };
 
@@ -210,7 +246,8 @@ struct item_variables {
  * is polled but can grant nothing. */
 struct item_config {
 	char *name;   /* catalog item name, as the ITSM shows it */
-	char *sys_id; /* catalog item id; NULL: match by name */
+	char *sys_id; /* catalog item id ("id", or "sys_id" as before); NULL: match by name */
+	void *settings; /* what the ITSM connector's parse_item read, or NULL */
 	int line;
 	const struct target_config **allow; /* the allow list; point into policy.targets */
 	size_t n_allow;
@@ -294,11 +331,13 @@ struct config {
 	struct policy_config policy;
 };
 
-/* Parse and validate PATH. On success returns 0 and a config the caller owns
- * (free with conf_free). On failure returns -EINVAL (problems in the file,
- * each appended to DIAG), or another negative errno when the file cannot be
- * read (also described in DIAG); *ret is left untouched. */
-int conf_load(const char *path, struct config **ret, struct diag *diag);
+/* Parse and validate PATH, whose connections may name the kinds of
+ * CONNECTORS (and have the settings those connectors read). On success
+ * returns 0 and a config the caller owns (free with conf_free). On failure
+ * returns -EINVAL (problems in the file, each appended to DIAG), or another
+ * negative errno when the file cannot be read (also described in DIAG);
+ * *ret is left untouched. */
+int conf_load(const char *path, const struct conf_connectors *connectors, struct config **ret, struct diag *diag);
 
 /* Free a configuration; NULL is fine. Returns NULL. */
 struct config *conf_free(struct config *cfg);

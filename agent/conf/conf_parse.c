@@ -106,7 +106,7 @@ static void join_words(char *buf, size_t size, const char *const *words)
  * that says where it belongs rather than a plain "unknown key". */
 static int inline_secret(struct conf_parser *p, const config_setting_t *s, const char *name)
 {
-	static const char *const secrets[] = { "password", "client_secret", "webhook_url", NULL };
+	static const char *const secrets[] = { "password", "client_secret", "webhook_url", "api_key", NULL };
 
 	for (size_t i = 0; secrets[i]; i++) {
 		if (strcmp(name, secrets[i]) != 0)
@@ -152,6 +152,39 @@ void conf_check_keys(struct conf_parser *p, const config_setting_t *group, const
 		join_words(list, sizeof(list), known);
 		conf_problem(p, s, "unknown setting '%s' in %s; remove it, or use one of: %s", name, where, list);
 	}
+}
+
+/* The most keys one group may have: its own and a connector's. */
+#define MAX_GROUP_KEYS 64
+
+/* Append the NULL-terminated ADD to the KEYS (*N of them, room for
+ * MAX_GROUP_KEYS and the NULL), each once. */
+static void add_keys(const char **keys, size_t *n, const char *const *add)
+{
+	for (size_t i = 0; add && add[i] && *n < MAX_GROUP_KEYS; i++) {
+		size_t k = 0;
+
+		while (k < *n && strcmp(keys[k], add[i]) != 0)
+			k++;
+		if (k == *n)
+			keys[(*n)++] = add[i];
+	}
+	keys[*n] = NULL;
+}
+
+void conf_check_connector_keys(struct conf_parser *p, const config_setting_t *group, const char *where,
+			       const char *const *common, conf_connector_list list, const struct conf_connector *c,
+			       int item)
+{
+	const char *keys[MAX_GROUP_KEYS + 1];
+	size_t n = 0;
+
+	add_keys(keys, &n, common);
+	if (c)
+		add_keys(keys, &n, item ? c->item_keys : c->keys);
+	for (size_t i = 0; !c && list && list(i); i++)
+		add_keys(keys, &n, item ? list(i)->item_keys : list(i)->keys);
+	conf_check_keys(p, group, where, keys);
 }
 
 char *conf_get_string(struct conf_parser *p, const config_setting_t *group, const char *name, int required)

@@ -10,11 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conf.h"
 #include "util/diag.h"
 
 struct conf_parser {
 	const char *file; /* the main file; settings from @include name their own */
 	struct diag *diag;
+	const struct conf_connectors *connectors; /* the kinds built in */
 };
 
 /* Append a problem about setting S (its file and line; NULL: the main file). */
@@ -25,6 +27,14 @@ void conf_problem(struct conf_parser *p, const config_setting_t *s, const char *
  * suggesting the nearest known name. WHERE names the group in messages. */
 void conf_check_keys(struct conf_parser *p, const config_setting_t *group, const char *where,
 		     const char *const *known);
+
+/* conf_check_keys with the keys COMMON to every connector and those
+ * connector C adds (its keys, or its item_keys when ITEM); when C is NULL
+ * (the kind names no connector) those of every connector of LIST, so that
+ * only the kind is reported. */
+void conf_check_connector_keys(struct conf_parser *p, const config_setting_t *group, const char *where,
+			       const char *const *common, conf_connector_list list, const struct conf_connector *c,
+			       int item);
 
 /* When set, conf_check_keys first hands it every list of keys it checks a
  * group against: these lists are every setting the parser accepts, which

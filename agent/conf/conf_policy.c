@@ -19,7 +19,7 @@ static const char *const contractor_keys[] = { "match", "max_duration", "end_dat
 static const char *const match_keys[] = { "attribute", "values", NULL };
 static const char *const target_keys[] = { "name", "kind", "group_id", "resource_id", "app_role_id", "mailbox",
 					   "class", "owner", "backup_owner", "also", NULL };
-static const char *const item_keys[] = { "name", "sys_id", "allow", "target", "contractor_target", "variables",
+static const char *const item_keys[] = { "name", "id", "sys_id", "allow", "target", "contractor_target", "variables",
 					 "time_bound", "max_duration", "stages", "privileged_stages", "auto_reject_when",
 					 NULL };
 static const char *const variable_keys[] = { "target", "justification", "start_date", "end_date", "duration",
@@ -729,10 +729,18 @@ static void parse_item(struct conf_parser *p, const config_setting_t *g, struct 
 		       struct item_config *it)
 {
 	const config_setting_t *vars = config_setting_get_member(g, "variables");
+	const struct conf_connector *c = cfg->itsm.connector;
 
-	conf_check_keys(p, g, "an item", item_keys);
+	conf_check_connector_keys(p, g, "an item", item_keys, p->connectors ? p->connectors->itsm : NULL, c, 1);
+	if (c && c->parse_item && c->parse_item(p, g, &it->settings) < 0)
+		p->diag->oom = 1;
 	it->name = conf_get_string(p, g, "name", 1);
-	it->sys_id = conf_get_string(p, g, "sys_id", 0);
+	it->sys_id = conf_get_string(p, g, "id", 0);
+	if (!it->sys_id)
+		it->sys_id = conf_get_string(p, g, "sys_id", 0);
+	else if (config_setting_get_member(g, "sys_id"))
+		conf_problem(p, config_setting_get_member(g, "sys_id"),
+			     "id and sys_id both name the catalog item; keep id");
 	parse_allow(p, g, &cfg->policy, it);
 	it->target = allowed_target(p, g, "target", &cfg->policy, it);
 	it->contractor_target = allowed_target(p, g, "contractor_target", &cfg->policy, it);
@@ -839,8 +847,10 @@ static void targets_free(struct target_config *v, size_t n)
 	free(v);
 }
 
-static void item_free(struct item_config *it)
+static void item_free(const struct conf_connector *c, struct item_config *it)
 {
+	if (c && c->free_item)
+		c->free_item(it->settings);
 	free(it->name);
 	free(it->sys_id);
 	free(it->allow);
@@ -860,7 +870,7 @@ void conf_policy_free(struct config *cfg)
 	struct policy_config *pol = &cfg->policy;
 
 	for (size_t i = 0; i < cfg->n_items; i++)
-		item_free(&cfg->items[i]);
+		item_free(cfg->itsm.connector, &cfg->items[i]);
 	free(cfg->items);
 	targets_free(pol->targets, pol->n_targets);
 	stages_free(pol->privileged_stages, pol->n_privileged_stages);

@@ -7,6 +7,61 @@
 
 #include "model.h"
 
+static const char *const phase_names[TICKET_PHASES] = {
+	[TICKET_OPEN] = "open",
+	[TICKET_SENT_BACK] = "sent_back",
+	[TICKET_PENDING_APPROVAL] = "pending_approval",
+	[TICKET_IMPLEMENTING] = "implementing",
+	[TICKET_BLOCKED] = "blocked",
+	[TICKET_COMPLETED] = "completed",
+	[TICKET_REJECTED] = "rejected",
+	[TICKET_EXPIRED] = "expired",
+	[TICKET_DUPLICATE] = "duplicate",
+	[TICKET_WITHDRAWN] = "withdrawn",
+	[TICKET_CANCELLED] = "cancelled",
+};
+
+static const char *const decision_names[] = {
+	[APPROVAL_UNKNOWN] = "unknown",
+	[APPROVAL_REQUESTED] = "requested",
+	[APPROVAL_APPROVED] = "approved",
+	[APPROVAL_REJECTED] = "rejected",
+	[APPROVAL_CANCELLED] = "cancelled",
+};
+
+int ticket_phase_closed(enum ticket_phase p)
+{
+	return p >= TICKET_COMPLETED;
+}
+
+const char *ticket_phase_name(enum ticket_phase p)
+{
+	return (unsigned)p < TICKET_PHASES ? phase_names[p] : "?";
+}
+
+int ticket_phase_from_name(const char *name, enum ticket_phase *ret)
+{
+	for (int p = 0; name && p < TICKET_PHASES; p++)
+		if (strcmp(phase_names[p], name) == 0) {
+			*ret = (enum ticket_phase)p;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *approval_decision_name(enum approval_decision d)
+{
+	return (unsigned)d < sizeof(decision_names) / sizeof(decision_names[0]) ? decision_names[d] : "unknown";
+}
+
+enum approval_decision approval_decision_from_name(const char *name)
+{
+	for (size_t d = 0; name && d < sizeof(decision_names) / sizeof(decision_names[0]); d++)
+		if (strcmp(decision_names[d], name) == 0)
+			return (enum approval_decision)d;
+	return APPROVAL_UNKNOWN;
+}
+
 const char *variable_get(const struct variable *vars, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
@@ -39,7 +94,7 @@ void request_clear(struct request *req)
 	free(req->opened_by);
 	free(req->requested_for_upn);
 	free(req->opened_by_upn);
-	free(req->state);
+	free(req->status);
 	free(req->updated_on);
 	free(req->short_description);
 	variables_free(req->vars, req->n_vars);
@@ -71,8 +126,8 @@ int request_copy(const struct request *req, struct request *ret)
 	c.opened_by = copy(req->opened_by, &oom);
 	c.requested_for_upn = copy(req->requested_for_upn, &oom);
 	c.opened_by_upn = copy(req->opened_by_upn, &oom);
-	c.state = copy(req->state, &oom);
-	c.closed = req->closed;
+	c.phase = req->phase;
+	c.status = copy(req->status, &oom);
 	c.updated_on = copy(req->updated_on, &oom);
 	c.short_description = copy(req->short_description, &oom);
 	c.vars = calloc(req->n_vars ? req->n_vars : 1, sizeof(*c.vars));
@@ -97,7 +152,7 @@ void approval_clear(struct approval *a)
 	free(a->request_id);
 	free(a->approver);
 	free(a->approver_upn);
-	free(a->state);
+	free(a->status);
 	free(a->comments);
 	free(a->updated_on);
 	memset(a, 0, sizeof(*a));

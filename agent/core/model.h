@@ -15,8 +15,38 @@ struct variable {
 	char *value;
 };
 
+/* Where a ticket stands, in accessd's words. Each connector maps the phases
+ * accessd writes to its ITSM's own states (a state and a stage, a
+ * processing status, a status and a completion reason...) and reads its
+ * states back as the nearest phase (doc/itsm.md). */
+enum ticket_phase {
+	TICKET_OPEN,             /* read only: open, in a state accessd does not set */
+	TICKET_SENT_BACK,        /* waiting for the requester to complete or correct it */
+	TICKET_PENDING_APPROVAL, /* read only: waiting for approvals */
+	TICKET_IMPLEMENTING,     /* approved; the access is being granted */
+	TICKET_BLOCKED,          /* a step failed; an incident is open for the IAM team */
+	/* Closed, from here on. */
+	TICKET_COMPLETED, /* the access was granted, or was there already */
+	TICKET_REJECTED,  /* an approver rejected it */
+	TICKET_EXPIRED,   /* a stage had no decision before it expired */
+	TICKET_DUPLICATE, /* another open request asks for the same */
+	TICKET_WITHDRAWN, /* read only: withdrawn by the requester */
+	TICKET_CANCELLED, /* read only: closed by someone, or for a reason accessd has no word for */
+};
+#define TICKET_PHASES (TICKET_CANCELLED + 1)
+
+/* An approval record's state. */
+enum approval_decision {
+	APPROVAL_UNKNOWN, /* a state the connector has no word for: no decision */
+	APPROVAL_REQUESTED,
+	APPROVAL_APPROVED,
+	APPROVAL_REJECTED,
+	APPROVAL_CANCELLED,
+};
+#define APPROVAL_DECISIONS (APPROVAL_CANCELLED + 1)
+
 struct request {
-	char *id;            /* the ITSM's record id (ServiceNow sys_id) */
+	char *id;            /* the ITSM's record id */
 	char *number;        /* the human reference, e.g. RITM0010001 */
 	char *item_id;       /* catalog item id */
 	char *item_name;     /* catalog item name */
@@ -24,8 +54,8 @@ struct request {
 	char *opened_by;     /* ITSM user id of the requester */
 	char *requested_for_upn; /* the same people in the directory, mapped by */
 	char *opened_by_upn;     /* the ITSM's configured user attribute */
-	char *state;         /* the ITSM's own state value */
-	int closed;          /* that state is a closed one (done, incomplete, skipped) */
+	enum ticket_phase phase; /* as the connector reads the ticket's state */
+	char *status;        /* that state as the ITSM writes it, for messages only */
 	char *updated_on;    /* "YYYY-MM-DD HH:MM:SS", UTC */
 	char *short_description;
 	struct variable *vars; /* catalog variables, n_vars of them */
@@ -38,7 +68,8 @@ struct approval {
 	char *request_id;   /* the request it belongs to */
 	char *approver;     /* ITSM user id of the approver */
 	char *approver_upn; /* the approver in the directory */
-	char *state;        /* "requested", "approved", "rejected", "cancelled", ... */
+	enum approval_decision decision;
+	char *status;       /* the record's state as the ITSM writes it, for messages only */
 	char *comments;
 	char *updated_on;   /* "YYYY-MM-DD HH:MM:SS", UTC */
 };
@@ -65,6 +96,24 @@ struct person {
 	struct variable *attrs; /* configured extra attributes, n_attrs of them */
 	size_t n_attrs;
 };
+
+/* Whether a ticket in phase P is closed. */
+int ticket_phase_closed(enum ticket_phase p);
+
+/* The phase's name as configurations write it ("sent_back", ...), and
+ * back: 0, or -EINVAL for a name that is no phase. */
+const char *ticket_phase_name(enum ticket_phase p);
+int ticket_phase_from_name(const char *name, enum ticket_phase *ret);
+
+/* The decision's name as the journal keeps it: "requested", "approved",
+ * "rejected", "cancelled" or "unknown". */
+const char *approval_decision_name(enum approval_decision d);
+
+/* A journaled decision read back. Journals written before the neutral
+ * vocabulary hold the ITSM's own approval state there (ServiceNow's, whose
+ * four decisions are spelled as the names above); any other value was
+ * never a decision and reads as APPROVAL_UNKNOWN, as does NULL. */
+enum approval_decision approval_decision_from_name(const char *name);
 
 /* The value of the variable NAME in VARS, or NULL. Points into VARS. */
 const char *variable_get(const struct variable *vars, size_t n, const char *name);

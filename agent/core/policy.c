@@ -41,40 +41,20 @@ static const char *var(const struct request *req, const char *name)
 /* BUF holds the widest int64 fields, so the output is never truncated. */
 static void format_day(int64_t ms, char buf[static 64])
 {
-	/* Civil date from days since the epoch (Howard Hinnant's algorithm). */
-	int64_t z = ms / DAY_MS + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097, yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-	int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9, y = yoe + era * 400 + (m <= 2);
+	int64_t y;
+	int m, d;
 
-	snprintf(buf, 64, "%04lld-%02lld-%02lld", (long long)y, (long long)m, (long long)d);
+	civil_from_days(civil_floor_div(ms, DAY_MS), &y, &m, &d);
+	snprintf(buf, 64, "%04lld-%02d-%02d", (long long)y, m, d);
 }
 
 int policy_parse_date(const char *s, int end_of_day, int64_t *ret_ms)
 {
-	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
-	size_t len;
+	int64_t ms;
 
-	if (!s)
+	if (civil_parse(s, CIVIL_DATE | CIVIL_DATE_TIME, &ms) < 0 || ms < 0)
 		return -EINVAL;
-	len = strlen(s);
-	if (len == 10) {
-		if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-			return -EINVAL;
-	} else if (len == 19) {
-		if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
-			return -EINVAL;
-		end_of_day = 0;
-	} else {
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < len; i++)
-		if (!isdigit((unsigned char)s[i]) && i != 4 && i != 7 && i != 10 && i != 13 && i != 16)
-			return -EINVAL;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > civil_month_days(y, mo) || h > 23 || mi > 59 || sec > 59)
-		return -EINVAL;
-	*ret_ms = (civil_days(y, mo, d) + (end_of_day ? 1 : 0)) * DAY_MS +
-		  ((int64_t)h * 3600 + mi * 60 + sec) * 1000;
+	*ret_ms = ms + (end_of_day && strlen(s) == 10 ? DAY_MS : 0);
 	return 0;
 }
 

@@ -58,7 +58,7 @@ int ctl_explain(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	log_init("accessctl", LOG_LEVEL_WARNING);
-	if (conf_load(config_path, &cfg, &diag) < 0) {
+	if (agent_conf_load(config_path, &cfg, &diag) < 0) {
 		diag_print(&diag, stderr);
 		diag_clear(&diag);
 		return EXIT_USAGE;

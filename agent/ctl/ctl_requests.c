@@ -15,6 +15,7 @@
 #include "cycle.h"
 #include "drive.h"
 #include "store/state.h"
+#include "util/civil.h"
 #include "util/exitcode.h"
 #include "util/json.h"
 

@@ -9,10 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "ctl_state.h"
 #include "status_file.h"
+#include "core/model.h"
+#include "util/civil.h"
 #include "util/exitcode.h"
 #include "util/json.h"
 
@@ -113,7 +114,8 @@ size_t ctl_waiting_for(const struct state_request *sr, const char **who, size_t 
 	for (size_t i = 0; i < sr->n_approvals && n < max; i++) {
 		const struct state_approval *ap = &sr->approvals[i];
 
-		if (ap->stage == sr->stage && ap->approver && ap->decision && strcmp(ap->decision, "requested") == 0)
+		if (ap->stage == sr->stage && ap->approver &&
+		    approval_decision_from_name(ap->decision) == APPROVAL_REQUESTED)
 			who[n++] = ap->approver;
 	}
 	return n;
@@ -121,12 +123,12 @@ size_t ctl_waiting_for(const struct state_request *sr, const char **who, size_t 
 
 const char *ctl_utc(int64_t ms, int iso, char buf[24])
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (ms <= 0 || !gmtime_r(&t, &tm) ||
-	    strftime(buf, 24, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S", &tm) == 0)
+	if (ms <= 0 || civil_format(ms, buf) < 0)
 		return NULL;
+	if (iso) {
+		buf[10] = 'T';
+		strcat(buf, "Z");
+	}
 	return buf;
 }
 

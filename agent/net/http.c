@@ -36,6 +36,41 @@ int http_request_is_write(const struct http_request *req)
 	return strcmp(req->method, "POST") == 0 || req->took_effect;
 }
 
+static int hex_value(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+char *http_escape(const char *s, const char *keep)
+{
+	char *esc = curl_easy_escape(NULL, s, 0), *out, *o;
+	size_t n;
+
+	if (!esc)
+		return NULL;
+	n = strlen(esc);
+	out = malloc(n + 1);
+	o = out;
+	for (size_t i = 0; out && i < n; i++) {
+		int hi = esc[i] == '%' && i + 2 < n ? hex_value(esc[i + 1]) : -1;
+		int lo = hi >= 0 ? hex_value(esc[i + 2]) : -1;
+
+		/* curl writes '%' itself as "%25", so a kept character is
+		 * never confused with an escape that was in S. */
+		if (lo >= 0 && keep && hi * 16 + lo != 0 && strchr(keep, hi * 16 + lo)) {
+			*o++ = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			*o++ = esc[i];
+		}
+	}
+	if (out)
+		*o = '\0';
+	explicit_bzero(esc, n);
+	curl_free(esc);
+	return out;
+}
+
 int http_url_is_loopback(const char *url)
 {
 	struct in6_addr a6;

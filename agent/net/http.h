@@ -147,4 +147,12 @@ int http_request_is_write(const struct http_request *req);
 /* Whether URL is plain http to a loopback address (allowed for tests). */
 int http_url_is_loopback(const char *url);
 
+/* The one percent-encoder, for a path segment, a query value or a form
+ * field: S with every byte but the unreserved ones (letters, digits and
+ * "-._~", RFC 3986) encoded by libcurl, except the characters of KEEP
+ * (NULL: none), which the caller knows are legal where the result goes.
+ * Returns a string the caller frees, or NULL when out of memory; curl's own
+ * copy is wiped, so S may be a secret (the caller wipes the result). */
+char *http_escape(const char *s, const char *keep);
+
 #endif

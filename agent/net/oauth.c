@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "config.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,19 +39,17 @@ static int form_add(char **buf, size_t *len, const char *name, const char *value
 
 	if (!value)
 		return 0;
-	esc = curl_easy_escape(NULL, value, 0);
+	esc = http_escape(value, NULL);
 	if (!esc)
 		return -ENOMEM;
 	need = *len + strlen(name) + strlen(esc) + 3;
 	grown = malloc(need);
 	if (!grown) {
-		explicit_bzero(esc, strlen(esc));
-		curl_free(esc);
+		free_wiped(esc);
 		return -ENOMEM;
 	}
 	snprintf(grown, need, "%s%s%s=%s", *buf ? *buf : "", *len ? "&" : "", name, esc);
-	explicit_bzero(esc, strlen(esc));
-	curl_free(esc);
+	free_wiped(esc);
 	free_wiped(*buf);
 	*buf = grown;
 	*len = strlen(grown);

@@ -58,6 +58,7 @@ int retry_after_parse(const char *value, int64_t now_ms, int64_t *ret_ms)
 {
 	char *end;
 	long long secs;
+	int64_t wait;
 	time_t when;
 
 	if (!value || !*value)
@@ -65,7 +66,7 @@ int retry_after_parse(const char *value, int64_t now_ms, int64_t *ret_ms)
 	if (value[0] >= '0' && value[0] <= '9') {
 		errno = 0;
 		secs = strtoll(value, &end, 10);
-		if (errno || *end || secs > 7 * 86400LL)
+		if (errno || *end || secs > RETRY_AFTER_MAX_MS / 1000)
 			return -EINVAL;
 		*ret_ms = secs * 1000;
 		return 0;
@@ -75,7 +76,10 @@ int retry_after_parse(const char *value, int64_t now_ms, int64_t *ret_ms)
 	when = curl_getdate(value, NULL);
 	if (when < 0)
 		return -EINVAL;
-	*ret_ms = (int64_t)when * 1000 > now_ms ? (int64_t)when * 1000 - now_ms : 0;
+	wait = (int64_t)when * 1000 > now_ms ? (int64_t)when * 1000 - now_ms : 0;
+	if (wait > RETRY_AFTER_MAX_MS)
+		return -EINVAL;
+	*ret_ms = wait;
 	return 0;
 }
 

@@ -30,9 +30,18 @@ extern const struct retry_env retry_env_system;
  * given the random number RND: in [0, min(max_backoff, initial * 2^(ATTEMPT-1))]. */
 int64_t retry_backoff_ms(const struct retry_config *cfg, int attempt, uint32_t rnd);
 
-/* Parse a Retry-After VALUE: delta-seconds ("120") or an HTTP date
- * ("Wed, 21 Oct 2015 07:28:00 GMT"), relative to NOW_MS. Returns 0 and the
- * wait in milliseconds (0 for a date in the past), or -EINVAL. */
+/* The longest wait a Retry-After is believed for. The throttles accessd
+ * meets reset within an hour (Graph in seconds, Freshservice per minute,
+ * ServiceNow's rate rules and Xurrent's token budget per hour); a day
+ * leaves room for a maintenance window, and anything longer is more likely
+ * a broken proxy than a plan: waiting a week for it would stall every
+ * request, so the ordinary backoff applies instead. */
+#define RETRY_AFTER_MAX_MS (86400 * INT64_C(1000))
+
+/* The one parser of Retry-After, for every connector: delta-seconds
+ * ("120") or an HTTP date ("Wed, 21 Oct 2015 07:28:00 GMT"), relative to
+ * NOW_MS. Returns 0 and the wait in milliseconds (0 for a date in the
+ * past), or -EINVAL for anything else or a wait over RETRY_AFTER_MAX_MS. */
 int retry_after_parse(const char *value, int64_t now_ms, int64_t *ret_ms);
 
 /* The wait before retry ATTEMPT: Retry-After when the server sent one that

@@ -8,6 +8,7 @@
 
 #include "jsonflat.h"
 #include "state.h"
+#include "util/hash.h"
 
 #define MAX_ACTIONS_PER_REQUEST 256
 
@@ -26,7 +27,7 @@ struct table {
 };
 
 /* The request's actions, in the order their intents were first recorded. */
-struct request {
+struct stored_request {
 	struct state_request pub;
 	struct state_action **actions;
 	size_t n_actions;
@@ -38,7 +39,7 @@ struct watermark {
 };
 
 struct state {
-	struct table requests; /* struct request *, by (source, id) */
+	struct table requests; /* struct stored_request *, by (source, id) */
 	struct table actions;  /* struct state_action *, by id */
 	struct watermark *watermarks;
 	size_t n_watermarks;
@@ -90,14 +91,11 @@ int state_timer_from_name(const char *name, enum state_timer_kind *ret)
 
 static uint64_t hash_keys(const char *a, const char *b)
 {
-	uint64_t h = 14695981039346656037u;
+	uint64_t h = hash_fnv64(HASH_FNV64_INIT, a, strlen(a));
 
-	for (const unsigned char *p = (const unsigned char *)a; *p; p++)
-		h = (h ^ *p) * 1099511628211u;
-	h = (h ^ 0xff) * 1099511628211u;
+	h = hash_fnv64(h, "\xff", 1);
 	if (b)
-		for (const unsigned char *p = (const unsigned char *)b; *p; p++)
-			h = (h ^ *p) * 1099511628211u;
+		h = hash_fnv64(h, b, strlen(b));
 	/* FNV's low bits, which pick the slot, barely see the last bytes of
 	 * ids that differ only there: mix the high bits down */
 	h ^= h >> 33;
@@ -229,7 +227,7 @@ static void action_free(struct state_action *a)
 	free(a);
 }
 
-static void request_free(struct request *req)
+static void request_free(struct stored_request *req)
 {
 	struct state_request *r = &req->pub;
 
@@ -256,7 +254,7 @@ static void request_free(struct request *req)
 struct state *state_free(struct state *s)
 {
 	size_t iter = 0;
-	struct request *req;
+	struct stored_request *req;
 
 	if (!s)
 		return NULL;
@@ -293,7 +291,7 @@ struct change {
 	int64_t at_ms, due_ms, next_ms;
 	enum state_timer_kind timer;
 	struct span data, intent, outcome;
-	struct request *req;       /* the request it names, when it exists */
+	struct stored_request *req;       /* the request it names, when it exists */
 	struct state_action *act;  /* the action it names, when it exists */
 };
 
@@ -629,7 +627,7 @@ static int set_text(char **field, const struct span *text)
 
 static int apply_request(struct state *s, struct change *c)
 {
-	struct request *req = c->req;
+	struct stored_request *req = c->req;
 	int r;
 
 	if (!req) {
@@ -724,7 +722,7 @@ static int apply_retry(struct change *c)
 static int apply_intent(struct state *s, struct change *c)
 {
 	struct state_action *a = c->act, **grown;
-	struct request *req = c->req;
+	struct stored_request *req = c->req;
 	char *intent;
 	int r;
 
@@ -785,7 +783,7 @@ static int apply_watermark(struct state *s, struct change *c)
 
 static void apply_forget(struct state *s, struct change *c)
 {
-	struct request *req = c->req;
+	struct stored_request *req = c->req;
 
 	if (!req)
 		return;
@@ -867,7 +865,7 @@ int state_record_json(struct state *s, struct journal *j, uint16_t type, const c
 
 const struct state_request *state_request_find(const struct state *s, const char *source, const char *id)
 {
-	struct request *req = table_find(&s->requests, request_has_key, source, id);
+	struct stored_request *req = table_find(&s->requests, request_has_key, source, id);
 
 	return req ? &req->pub : NULL;
 }
@@ -887,7 +885,7 @@ const char *state_watermark(const struct state *s, const char *source)
 
 const struct state_request *state_request_next(const struct state *s, size_t *iter)
 {
-	struct request *req = table_next(&s->requests, iter);
+	struct stored_request *req = table_next(&s->requests, iter);
 
 	return req ? &req->pub : NULL;
 }
@@ -1014,7 +1012,7 @@ static int compare_actions(const void *a, const void *b)
 	return strcmp((*(struct state_action *const *)a)->id, (*(struct state_action *const *)b)->id);
 }
 
-static int emit_actions(struct emitter *e, const struct request *req)
+static int emit_actions(struct emitter *e, const struct stored_request *req)
 {
 	struct state_action **sorted;
 	int rc = 0;
@@ -1044,7 +1042,7 @@ static int emit_actions(struct emitter *e, const struct request *req)
 	return rc;
 }
 
-static int emit_request(struct emitter *e, const struct request *req)
+static int emit_request(struct emitter *e, const struct stored_request *req)
 {
 	const struct state_request *r = &req->pub;
 	cJSON *o = request_payload(r);
@@ -1080,7 +1078,7 @@ int state_snapshot(void *userdata, journal_emit_fn emit, void *emit_ctx)
 {
 	struct state *s = userdata;
 	struct emitter e = { .emit = emit, .ctx = emit_ctx };
-	struct request **sorted = NULL;
+	struct stored_request **sorted = NULL;
 	size_t iter = 0, n = 0;
 	int rc = 0;
 

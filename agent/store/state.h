@@ -51,7 +51,8 @@ enum state_timer_kind {
 struct state_approval {
 	char *id;       /* the ITSM's approval record */
 	char *approver; /* who decides */
-	char *decision; /* "requested", "approved", "rejected", ... */
+	char *decision; /* approval_decision_name (core/model.h); journals of
+	                 * earlier versions hold the ITSM's own word */
 	int stage;
 	int64_t at_ms;  /* when decided or asked; 0 unknown */
 	char *data;     /* NULL, or a JSON object's text: free-form members */
@@ -65,7 +66,7 @@ struct state_retry {
 
 struct state_request {
 	char *source;  /* the ITSM connection, e.g. "servicenow" */
-	char *id;      /* the ITSM's id (sys_id) */
+	char *id;      /* the ITSM's id of the request */
 	char *number;  /* the human-readable number (RITM...); NULL unknown */
 	char workflow[STATE_WORKFLOW_MAX]; /* the workflow's state; "" new */
 	int stage;     /* index of the current approval stage */

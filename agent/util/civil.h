@@ -26,4 +26,25 @@ int civil_month_days(int64_t y, int m);
 /* Floor division, for times before the epoch. */
 int64_t civil_floor_div(int64_t a, int64_t b);
 
+/* The year, month (1..12) and day of day DAYS. */
+void civil_from_days(int64_t days, int64_t *ret_y, int *ret_m, int *ret_d);
+
+/* The ways the ITSMs, Graph and the policy write a time, all in UTC. */
+enum civil_form {
+	CIVIL_DATE = 1 << 0,      /* "YYYY-MM-DD": the day's first instant */
+	CIVIL_DATE_TIME = 1 << 1, /* "YYYY-MM-DD HH:MM:SS" (ServiceNow, catalog variables) */
+	CIVIL_ISO = 1 << 2,       /* "YYYY-MM-DDTHH:MM:SS", with a fraction (dropped) and a
+	                           * "Z" or neither (Graph's dateTime) */
+};
+
+/* The one parser of dates: S in one of FORMS (an OR of enum civil_form) as
+ * milliseconds since the epoch. Every field has exactly its digits, and the
+ * date must exist (no 30 February, no hour 24). Returns 0, or -EINVAL with
+ * *RET_MS untouched. */
+int civil_parse(const char *s, unsigned forms, int64_t *ret_ms);
+
+/* MS as "YYYY-MM-DD HH:MM:SS" (UTC, the fraction dropped) into OUT. Returns
+ * 0, or -EINVAL for a time outside the years 0000 to 9999. */
+int civil_format(int64_t ms, char out[static 20]);
+
 #endif

@@ -12,23 +12,7 @@
 
 int autoreply_parse_utc(const char *s, int64_t *ret_ms)
 {
-	int y, mo, d, h, mi, sec, n = 0;
-	const char *p;
-
-	if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
-		return -EINVAL;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0)
-		return -EINVAL;
-	p = s + n;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	if (*p == 'Z')
-		p++;
-	if (*p)
-		return -EINVAL;
-	*ret_ms = ((civil_days(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000;
-	return 0;
+	return civil_parse(s, CIVIL_ISO, ret_ms);
 }
 
 static int zone_is_utc(const char *tz)

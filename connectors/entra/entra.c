@@ -303,7 +303,7 @@ int entra_list(struct entra *e, const char *first, int max_pages, entra_item_fn 
 }
 
 const struct directory_ops entra_ops = {
-	.kind = "entra",
+	.conf = { .kind = "entra" },
 	.open = entra_open,
 	.close = entra_close,
 	.get_user = entra_get_user,

@@ -6,22 +6,8 @@
 #include <string.h>
 
 #include "graph_error.h"
+#include "net/retry.h"
 #include "util/json.h"
-
-/* Seconds only: Graph sends Retry-After as delta-seconds. Anything else is
- * "not said" rather than a guess. */
-static int64_t retry_after_ms(const char *v)
-{
-	char *end;
-	long s;
-
-	if (!v || *v < '0' || *v > '9')
-		return -1;
-	s = strtol(v, &end, 10);
-	if (*end || s < 0 || s > 86400)
-		return -1;
-	return (int64_t)s * 1000;
-}
 
 enum graph_call graph_call_of(enum directory_change_kind kind)
 {
@@ -109,6 +95,7 @@ int graph_result_set(struct directory_result *res, enum graph_call call, const c
 {
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(body, "error");
 	const cJSON *inner = cJSON_GetObjectItemCaseSensitive(err, "innerError");
+	int64_t wait;
 
 	res->status = status;
 	res->at_ms = now_ms;
@@ -123,8 +110,8 @@ int graph_result_set(struct directory_result *res, enum graph_call call, const c
 	}
 	classify_status(res, status);
 	classify_change(res, call, target_id);
-	if (res->outcome == DIRECTORY_TRANSIENT)
-		res->retry_after_ms = retry_after_ms(retry_after);
+	if (res->outcome == DIRECTORY_TRANSIENT && retry_after_parse(retry_after, now_ms, &wait) == 0)
+		res->retry_after_ms = wait;
 	return res->error;
 }
 

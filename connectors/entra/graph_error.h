@@ -27,8 +27,8 @@ enum graph_call graph_call_of(enum directory_change_kind kind);
 /* Fill RES from one answer to CALL on TARGET_ID (the group or service
  * principal; NULL for reads): STATUS, the parsed BODY (NULL when empty or
  * not JSON), the REQUEST_ID and RETRY_AFTER header values (NULL when
- * absent; Retry-After in seconds), at NOW_MS. The request-id falls back to
- * the envelope's innerError. Returns RES->error (see directory.h), or
+ * absent; Retry-After read by retry_after_parse), at NOW_MS. The
+ * request-id falls back to the envelope's innerError. Returns RES->error (see directory.h), or
  * -ENOMEM with RES filled as transient. RES must be cleared before. */
 int graph_result_set(struct directory_result *res, enum graph_call call, const char *target_id, long status,
 		     const cJSON *body, const char *request_id, const char *retry_after, int64_t now_ms);

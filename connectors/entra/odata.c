@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/http.h"
 #include "odata.h"
 #include "util/text.h"
 
@@ -49,28 +50,6 @@ int odata_is_upn(const char *s)
 	return 1;
 }
 
-/* Percent-encode everything but unreserved characters, '@' and '$' (both
- * legal in a path segment and a query, and kept for readable logs). */
-static char *pct_encode(const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	char *out = malloc(strlen(s) * 3 + 1), *o = out;
-
-	if (!out)
-		return NULL;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (is_alnum((char)*p) || strchr("-._~@$", *p)) {
-			*o++ = (char)*p;
-		} else {
-			*o++ = '%';
-			*o++ = hex[*p >> 4];
-			*o++ = hex[*p & 15];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 /* S with every single quote doubled, as OData writes a quote in a string. */
 static char *double_quotes(const char *s)
 {
@@ -87,7 +66,9 @@ static char *double_quotes(const char *s)
 	return out;
 }
 
-/* PREFIX + pct_encode(doubled? double_quotes(V) : V) + SUFFIX. */
+/* PREFIX + the escaped (doubled? double_quotes(V) : V) + SUFFIX. '@' and
+ * '$' stay as they are, legal in a path segment and a query, for readable
+ * logs. */
 static int build(const char *prefix, const char *v, int doubled, const char *suffix, char **ret)
 {
 	char *quoted = NULL, *enc = NULL, *out = NULL;
@@ -100,7 +81,7 @@ static int build(const char *prefix, const char *v, int doubled, const char *suf
 			goto done;
 		v = quoted;
 	}
-	enc = pct_encode(v);
+	enc = http_escape(v, "@$");
 	if (!enc)
 		goto done;
 	need = strlen(prefix) + strlen(enc) + strlen(suffix) + 1;

@@ -86,12 +86,13 @@ static int snow_open(const struct conn_config *conf, const struct retry_config *
 	struct snow *s;
 	int r;
 
-	if (!snow_field_name_ok(conf->user_attribute))
+	if (!snow_field_name_ok(conf->user_attribute) || conf->auth == AUTH_API_KEY)
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->conf = conf;
+	s->states = conf->settings ? conf->settings : &snow_default_states;
 	s->retry = *retry;
 	r = http_client_new(&opts, &s->http);
 	if (r < 0)
@@ -222,7 +223,12 @@ int snow_get(struct snow *s, const char *what, const char *path, cJSON **ret_roo
 }
 
 const struct itsm_ops servicenow_ops = {
-	.kind = "servicenow",
+	.conf = {
+		.kind = "servicenow",
+		.keys = snow_conf_keys,
+		.parse = snow_conf_parse,
+		.free = snow_conf_free,
+	},
 	.open = snow_open,
 	.close = snow_close,
 	.poll_requests = snow_poll_requests,
@@ -230,7 +236,8 @@ const struct itsm_ops servicenow_ops = {
 	.find_user = snow_find_user,
 	.create_approval = snow_create_approval,
 	.cancel_approval = snow_cancel_approval,
-	.set_state = snow_set_state,
+	.set_phase = snow_set_phase,
+	.add_note = snow_add_note,
 	.add_comment = snow_add_comment,
 	.attach = snow_attach,
 	.create_incident = snow_create_incident,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The ServiceNow connector's private parts, shared by its files:
  * servicenow.c (open/close, requests to the Table API), servicenow_query.c
- * (encoded queries and their values), servicenow_poll.c (incremental
- * reading), servicenow_write.c (idempotent writes). */
+ * (encoded queries and their values), servicenow_states.c (the instance's
+ * states and stages for accessd's phases and decisions), servicenow_poll.c
+ * (incremental reading), servicenow_write.c (idempotent writes). */
 #ifndef ACCESSD_SERVICENOW_H
 #define ACCESSD_SERVICENOW_H
 
@@ -21,8 +22,25 @@ struct snow_seen {
 	size_t n, cap;
 };
 
+/* The instance's words for accessd's (servicenow_states.c). */
+struct snow_states {
+	/* For each phase accessd writes, the sc_req_item state and stage it
+	 * sets; NULL: left as it is (a phase with no state is not written). */
+	const char *state[TICKET_PHASES];
+	const char *stage[TICKET_PHASES];
+	const char *const *closed; /* the states of a closed request item, NULL-terminated */
+	/* For each decision, the sysapproval_approver states that mean it,
+	 * NULL-terminated, the first one written; NULL for APPROVAL_UNKNOWN. */
+	const char *const *approval[APPROVAL_DECISIONS];
+	/* The lists read from the configuration: a state and a stage for each
+	 * phase, closed_states, and each decision's at most. */
+	char **owned[2 * TICKET_PHASES + 1 + APPROVAL_DECISIONS];
+	size_t n_owned;
+};
+
 struct snow {
 	const struct conn_config *conf;
+	const struct snow_states *states; /* the configuration's, or the defaults */
 	struct retry_config retry;
 	struct http_client *http;
 	char *password;      /* wiped when freed */
@@ -93,8 +111,28 @@ int snow_items_condition(const char *field, const struct item_config *items, siz
  * Returns 0 or -EINVAL. */
 int snow_time_shift(const char *when, int64_t delta_ms, char out[20]);
 
-/* curl_easy_escape into a malloc'd copy the caller frees; NULL on ENOMEM. */
-char *snow_escape(const char *s);
+/* -- servicenow_states.c ------------------------------------------------ */
+
+/* ServiceNow's out-of-the-box values. */
+extern const struct snow_states snow_default_states;
+
+/* The configuration side (struct conf_connector): the settings states,
+ * closed_states and approval_states, parsed into a struct snow_states on
+ * top of the defaults and checked (a phase must read back as itself); and
+ * an auth method ServiceNow does not take, refused. */
+extern const char *const snow_conf_keys[];
+int snow_conf_parse(struct conf_parser *p, const struct config_setting_t *group, void **ret);
+void snow_conf_free(void *settings);
+
+/* The phase a request item in STATE reads as: the first phase written as
+ * that state whose closedness agrees with closed_states, else
+ * TICKET_CANCELLED for a closed state and TICKET_OPEN for another (or NULL). */
+enum ticket_phase snow_phase_of(const struct snow_states *st, const char *state);
+
+/* The decision an approval record in STATE means (APPROVAL_UNKNOWN: none),
+ * and the state written for decision D (NULL: none). */
+enum approval_decision snow_decision_of(const struct snow_states *st, const char *state);
+const char *snow_decision_value(const struct snow_states *st, enum approval_decision d);
 
 /* -- servicenow_poll.c -------------------------------------------------- */
 
@@ -110,8 +148,9 @@ int snow_find_user(void *impl, const char *upn, char **ret_id);
 int snow_create_approval(void *impl, const char *request_id, const char *approver_id, const char *action_id,
 			 char **ret_id);
 int snow_cancel_approval(void *impl, const char *approval_id, const char *action_id);
-int snow_set_state(void *impl, const char *request_id, const char *state, const char *stage, const char *note,
+int snow_set_phase(void *impl, const char *request_id, enum ticket_phase phase, const char *note,
 		   const char *action_id);
+int snow_add_note(void *impl, const char *request_id, const char *text, const char *action_id);
 int snow_add_comment(void *impl, const char *request_id, const char *text, const char *action_id);
 int snow_attach(void *impl, const char *request_id, const char *file_name, const char *content_type, const void *data,
 		size_t len, const char *action_id);

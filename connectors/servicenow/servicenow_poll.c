@@ -105,7 +105,7 @@ static int page_path(const struct snow *s, const struct poll_spec *p, const char
 		n = asprintf(&query, "%s" SNOW_ORDER, items);
 	if (n < 0)
 		return -ENOMEM;
-	escaped = snow_escape(query);
+	escaped = http_escape(query, NULL);
 	free(query);
 	if (!escaped)
 		return -ENOMEM;
@@ -278,7 +278,7 @@ static int deliver_request(struct snow *s, const cJSON *rec, void *ctx)
 	    (r = dup_field(rec, "opened_by", &req.opened_by)) < 0 ||
 	    (r = dup_mapped(s, rec, "requested_for", &req.requested_for_upn)) < 0 ||
 	    (r = dup_mapped(s, rec, "opened_by", &req.opened_by_upn)) < 0 ||
-	    (r = dup_field(rec, "state", &req.state)) < 0 ||
+	    (r = dup_field(rec, "state", &req.status)) < 0 ||
 	    (r = dup_field(rec, "sys_updated_on", &req.updated_on)) < 0 ||
 	    (r = dup_field(rec, "short_description", &req.short_description)) < 0)
 		goto done;
@@ -290,8 +290,7 @@ static int deliver_request(struct snow *s, const cJSON *rec, void *ctx)
 		r = 0;
 		goto done;
 	}
-	/* 3 Closed Complete, 4 Closed Incomplete, 7 Closed Skipped */
-	req.closed = req.state && (strcmp(req.state, "3") == 0 || strcmp(req.state, "4") == 0 || strcmp(req.state, "7") == 0);
+	req.phase = snow_phase_of(s->states, req.status);
 	r = read_variables(s, &req);
 	if (r < 0)
 		goto done;
@@ -378,10 +377,11 @@ static int deliver_approval(struct snow *s, const cJSON *rec, void *ctx)
 
 	if ((r = dup_field(rec, "sys_id", &a.id)) < 0 || (r = dup_field(rec, "sysapproval", &a.request_id)) < 0 ||
 	    (r = dup_field(rec, "approver", &a.approver)) < 0 || (r = dup_mapped(s, rec, "approver", &a.approver_upn)) < 0 ||
-	    (r = dup_field(rec, "state", &a.state)) < 0 || (r = dup_field(rec, "comments", &a.comments)) < 0 ||
+	    (r = dup_field(rec, "state", &a.status)) < 0 || (r = dup_field(rec, "comments", &a.comments)) < 0 ||
 	    (r = dup_field(rec, "sys_updated_on", &a.updated_on)) < 0)
 		goto done;
-	if (!a.comments && a.state && strcmp(a.state, "rejected") == 0 && (r = rejection_comment(s, a.id, &a.comments)) < 0)
+	a.decision = snow_decision_of(s->states, a.status);
+	if (!a.comments && a.decision == APPROVAL_REJECTED && (r = rejection_comment(s, a.id, &a.comments)) < 0)
 		goto done;
 	r = c->cb(&a, c->userdata);
 done:

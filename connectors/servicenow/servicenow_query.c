@@ -4,14 +4,13 @@
  * could change the query's structure is refused instead. */
 #include "config.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "servicenow.h"
+#include "util/civil.h"
 
 int snow_value_ok(const char *v, int in_list)
 {
@@ -93,29 +92,11 @@ done:
 
 int snow_time_shift(const char *when, int64_t delta_ms, char out[20])
 {
-	struct tm tm = { 0 };
-	const char *end;
-	time_t t;
+	int64_t ms;
 
-	if (!when)
+	if (civil_parse(when, CIVIL_DATE_TIME, &ms) < 0)
 		return -EINVAL;
-	end = strptime(when, "%Y-%m-%d %H:%M:%S", &tm);
-	if (!end || *end)
-		return -EINVAL;
-	/* Round a negative shift down: an overlap may only grow. */
-	t = timegm(&tm) + (time_t)(delta_ms >= 0 ? delta_ms / 1000 : -((-delta_ms + 999) / 1000));
-	if (!gmtime_r(&t, &tm) || strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm) != 19)
-		return -EINVAL;
-	return 0;
-}
-
-char *snow_escape(const char *s)
-{
-	char *esc = curl_easy_escape(NULL, s, 0), *copy;
-
-	if (!esc)
-		return NULL;
-	copy = strdup(esc);
-	curl_free(esc);
-	return copy;
+	/* Whole seconds, a negative shift rounded down: an overlap may only grow. */
+	ms += delta_ms >= 0 ? delta_ms / 1000 * 1000 : -((-delta_ms + 999) / 1000 * 1000);
+	return civil_format(ms, out);
 }

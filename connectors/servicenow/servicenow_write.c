@@ -31,7 +31,7 @@ static int lookup_run(struct lookup *l)
 	char *escaped, *path = NULL;
 	int r, n;
 
-	escaped = snow_escape(l->query);
+	escaped = http_escape(l->query, NULL);
 	if (!escaped)
 		return -ENOMEM;
 	if (l->table)
@@ -167,7 +167,8 @@ int snow_create_approval(void *impl, const char *request_id, const char *approve
 	r = -ENOMEM;
 	if (!obj || add_str(obj, "sysapproval", request_id) < 0 || add_str(obj, "document_id", request_id) < 0 ||
 	    add_str(obj, "source_table", "sc_req_item") < 0 || add_str(obj, "approver", approver_id) < 0 ||
-	    add_str(obj, "state", "requested") < 0 || add_str(obj, "comments", note) < 0) {
+	    add_str(obj, "state", snow_decision_value(l.s->states, APPROVAL_REQUESTED)) < 0 ||
+	    add_str(obj, "comments", note) < 0) {
 		cJSON_Delete(obj);
 		goto done;
 	}
@@ -184,11 +185,10 @@ done:
 
 int snow_cancel_approval(void *impl, const char *approval_id, const char *action_id)
 {
-	static const char body[] = "{\"state\":\"cancelled\"}";
 	struct snow *s = impl;
-	const char *state;
-	cJSON *root = NULL;
-	char path[128];
+	enum approval_decision now;
+	cJSON *root = NULL, *body;
+	char path[128], *text = NULL;
 	int r;
 
 	if (!snow_sys_id_ok(approval_id) || !itsm_action_id_ok(action_id))
@@ -197,16 +197,23 @@ int snow_cancel_approval(void *impl, const char *approval_id, const char *action
 	r = snow_get(s, "sysapproval_approver", path, &root);
 	if (r < 0)
 		return r;
-	state = snow_field(cJSON_GetObjectItemCaseSensitive(root, "result"), "state");
-	if (state && strcmp(state, "cancelled") == 0)
-		r = 0;
-	else if (state && (strcmp(state, "approved") == 0 || strcmp(state, "rejected") == 0))
-		r = -EBUSY;
-	else
-		/* Setting a state is idempotent: a plain retry is safe. */
-		r = snow_send(s, "sysapproval_approver", "PATCH", path, "application/json", body, strlen(body), NULL,
-			      NULL, NULL);
+	now = snow_decision_of(s->states, snow_field(cJSON_GetObjectItemCaseSensitive(root, "result"), "state"));
 	cJSON_Delete(root);
+	if (now == APPROVAL_CANCELLED)
+		return 0;
+	if (now == APPROVAL_APPROVED || now == APPROVAL_REJECTED)
+		return -EBUSY;
+	body = cJSON_CreateObject();
+	if (!body || add_str(body, "state", snow_decision_value(s->states, APPROVAL_CANCELLED)) < 0) {
+		cJSON_Delete(body);
+		return -ENOMEM;
+	}
+	r = json_body(body, &text);
+	/* Setting a state is idempotent: a plain retry is safe. */
+	if (r == 0)
+		r = snow_send(s, "sysapproval_approver", "PATCH", path, "application/json", text, strlen(text), NULL,
+			      NULL, NULL);
+	free(text);
 	return r;
 }
 
@@ -244,16 +251,25 @@ done:
 	return r;
 }
 
-int snow_set_state(void *impl, const char *request_id, const char *state, const char *stage, const char *note,
+int snow_set_phase(void *impl, const char *request_id, enum ticket_phase phase, const char *note,
 		   const char *action_id)
 {
-	cJSON *fields = cJSON_CreateObject();
+	const struct snow_states *st = ((struct snow *)impl)->states;
+	cJSON *fields;
 
-	if (!fields || add_str(fields, "state", state) < 0 || add_str(fields, "stage", stage) < 0) {
+	if ((unsigned)phase >= TICKET_PHASES || !st->state[phase])
+		return -EINVAL;
+	fields = cJSON_CreateObject();
+	if (!fields || add_str(fields, "state", st->state[phase]) < 0 || add_str(fields, "stage", st->stage[phase]) < 0) {
 		cJSON_Delete(fields);
 		return -ENOMEM;
 	}
 	return journal_write(impl, request_id, "work_notes", note, action_id, fields);
+}
+
+int snow_add_note(void *impl, const char *request_id, const char *text, const char *action_id)
+{
+	return journal_write(impl, request_id, "work_notes", text, action_id, NULL);
 }
 
 int snow_add_comment(void *impl, const char *request_id, const char *text, const char *action_id)
@@ -292,7 +308,7 @@ int snow_attach(void *impl, const char *request_id, const char *file_name, const
 		return -ENOMEM;
 	if (asprintf(&l.query, "table_name=sc_req_item^table_sys_id=%s^file_name=%s", request_id, stored) < 0)
 		goto done;
-	escaped = snow_escape(stored);
+	escaped = http_escape(stored, NULL);
 	if (!escaped || asprintf(&path, "/api/now/attachment/file?table_name=sc_req_item&table_sys_id=%s&file_name=%s",
 				 request_id, escaped) < 0)
 		goto done;
@@ -308,13 +324,14 @@ done:
 int snow_create_incident(void *impl, const struct itsm_incident *inc, const char *action_id, char **ret_id)
 {
 	struct lookup l = { .s = impl, .table = "incident" };
+	/* The group's record id; a name stays in the description. */
+	const char *group = snow_sys_id_ok(inc->assignment_group) ? inc->assignment_group : NULL;
 	char *body = NULL;
 	cJSON *obj;
 	int r = -ENOMEM;
 
 	if (!itsm_action_id_ok(action_id) || !inc->short_description ||
-	    (inc->request_id && !snow_sys_id_ok(inc->request_id)) ||
-	    (inc->assignment_group && !snow_sys_id_ok(inc->assignment_group)))
+	    (inc->request_id && !snow_sys_id_ok(inc->request_id)))
 		return -EINVAL;
 	/* correlation_id is the field meant for an external system's key. */
 	if (asprintf(&l.query, "correlation_id=%s", action_id) < 0)
@@ -322,7 +339,7 @@ int snow_create_incident(void *impl, const struct itsm_incident *inc, const char
 	obj = cJSON_CreateObject();
 	if (!obj || add_str(obj, "short_description", inc->short_description) < 0 ||
 	    add_str(obj, "description", inc->description) < 0 ||
-	    add_str(obj, "assignment_group", inc->assignment_group) < 0 || add_str(obj, "parent", inc->request_id) < 0 ||
+	    add_str(obj, "assignment_group", group) < 0 || add_str(obj, "parent", inc->request_id) < 0 ||
 	    add_str(obj, "correlation_id", action_id) < 0 || add_str(obj, "correlation_display", "accessd") < 0) {
 		cJSON_Delete(obj);
 		goto done;

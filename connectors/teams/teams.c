@@ -388,7 +388,7 @@ done:
 }
 
 const struct notify_ops teams_ops = {
-	.kind = "teams",
+	.conf = { .kind = "teams" },
 	.open = teams_open,
 	.close = teams_close,
 	.send = teams_send,

@@ -11,6 +11,7 @@
 
 #include "conf/conf.h"
 #include "conf/conf_parse.h"
+#include "connectors/connectors.h"
 
 static void print_keys(const char *where, const char *const *known)
 {
@@ -27,7 +28,7 @@ int main(int argc, char **argv)
 		struct diag diag = { 0 };
 		struct config *cfg = NULL;
 
-		if (conf_load(argv[i], &cfg, &diag) < 0) {
+		if (conf_load(argv[i], &connectors_builtin, &cfg, &diag) < 0) {
 			diag_print(&diag, stderr);
 			status = 1;
 		}

@@ -107,6 +107,52 @@ class CheckConfig(unittest.TestCase):
                       'write one of: "VPN-Users", "VPN-Users-Contractors"'
                       % (path, line_of(text, 'target = "Server-Admins";')), proc.stderr)
 
+    def test_kind_without_a_connector_names_the_kinds_built_in(self):
+        # The registry is the one list: a kind an ITSM will have one day is
+        # refused until its connector is built in, so ExecStartPre= fails
+        # rather than the start.
+        text = example_text().replace('kind = "servicenow";', 'kind = "topdesk";')
+        path, proc = self.check(text)
+        self.assertEqual(proc.returncode, 2)
+        self.assertEqual(proc.stderr, '%s:%d: no itsm connector of kind "topdesk" is built in (built in: '
+                                      'servicenow); write kind = "servicenow";\n'
+                         % (path, line_of(text, 'kind = "topdesk";')))
+        text = example_text().replace('kind = "teams";', 'kind = "slack";')
+        path, proc = self.check(text)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn('%s:%d: no notify connector of kind "slack" is built in (built in: teams); write kind = '
+                      '"teams";' % (path, line_of(text, 'kind = "slack";')), proc.stderr)
+
+    def test_servicenow_state_mapping_is_checked(self):
+        mapping = ('  states = {\n'
+                   '    sent_back = { state = "4"; };\n'
+                   '    complted = { state = "3"; };\n'
+                   '    completed = { state = "30"; stage = "done"; };\n'
+                   '  };\n'
+                   '  closed_states = ( "3", "4", "7" );\n'
+                   '  approval_states = { approved = ( "approved", "rejected" ); };\n')
+        text = example_text().replace('kind = "servicenow";\n', 'kind = "servicenow";\n' + mapping, 1)
+        path, proc = self.check(text)
+        self.assertEqual(proc.returncode, 2)
+        lines = proc.stderr.splitlines()
+        self.assertEqual(sorted(lines), sorted([
+            "%s:%d: unknown setting 'complted' in states; write 'completed' instead"
+            % (path, line_of(text, "complted")),
+            '%s:%d: approval state "rejected" means both approved and rejected; give it to one of them'
+            % (path, line_of(text, "approval_states")),
+            '%s:%d: states.sent_back writes state "4", which closed_states counts as closed: accessd would take '
+            'its own ticket for one closed by hand; write an open state for sent_back, or remove "4" from '
+            'closed_states' % (path, line_of(text, "sent_back = ")),
+            '%s:%d: states.completed writes state "30", which is not in closed_states: the request would not '
+            'read as closed; add "30" to closed_states' % (path, line_of(text, "completed = ")),
+        ]))
+        good = ('  states = { completed = { state = "30"; stage = "done"; }; };\n'
+                '  closed_states = ( "30", "4", "7" );\n'
+                '  approval_states = { approved = ( "approved", "approved_by_delegate" ); };\n')
+        text = example_text().replace('kind = "servicenow";\n', 'kind = "servicenow";\n' + good, 1)
+        path, proc = self.check(text)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+
     def test_rule_problems_name_the_line(self):
         # A rule on the privileged security stage without the flag that
         # allows it, a misspelled condition, a zone the database lacks and a

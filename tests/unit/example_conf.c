@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "connectors/connectors.h"
 #include "example_conf.h"
 
 int example_conf_load(struct config **ret)
@@ -14,7 +15,7 @@ int example_conf_load(struct config **ret)
 	int r;
 
 	snprintf(path, sizeof(path), "%s/conf/accessd.conf", srcdir ? srcdir : "../..");
-	r = conf_load(path, ret, &d);
+	r = conf_load(path, &connectors_builtin, ret, &d);
 	diag_print(&d, stderr);
 	diag_clear(&d);
 	return r;

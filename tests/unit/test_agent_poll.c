@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "agent.h"
+#include "connectors/connectors.h"
 #include "emu.h"
 #include "fake_env.h"
 #include "util/stats.h"
@@ -117,7 +118,7 @@ static void test_idle_cycles_and_the_hourly_summary(void **state)
 	(void)state;
 	fake_env_init(&fake, (int64_t)time(NULL) * 1000);
 	snprintf(path, sizeof(path), "%s/accessd.conf", dir);
-	assert_int_equal(conf_load(path, &cfg, &diag), 0);
+	assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &diag), 0);
 	assert_int_equal(agent_new(cfg, &fake.clock, &a), 0);
 	assert_int_equal(agent_open_journal(a, false), 0);
 	free(logged());

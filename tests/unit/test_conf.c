@@ -13,6 +13,10 @@
 #include <cmocka.h>
 
 #include "conf/conf.h"
+#include "connectors/connectors.h"
+#include "connectors/directory.h"
+#include "connectors/notify.h"
+#include "connectors/servicenow/servicenow.h"
 #include "conf/conf_parse.h"
 #include "util/text.h"
 
@@ -75,7 +79,7 @@ static void test_valid(void **state)
 	struct config *cfg = NULL;
 
 	(void)state;
-	assert_int_equal(conf_load(path, &cfg, &d), 0);
+	assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), 0);
 	assert_int_equal(d.n, 0);
 	assert_int_equal(cfg->poll_interval_ms, 120000);
 	assert_int_equal(cfg->log_level, LOG_LEVEL_DEBUG);
@@ -102,7 +106,7 @@ static void test_every_problem_is_reported(void **state)
 	char expect[512];
 
 	(void)state;
-	assert_int_equal(conf_load(path, &cfg, &d), -EINVAL);
+	assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), -EINVAL);
 	assert_null(cfg);
 	assert_int_equal(d.n, 5);
 	snprintf(expect, sizeof(expect), "%s:1: 'poll_interval' must be a duration", path);
@@ -133,7 +137,7 @@ static void test_auth_methods(void **state)
 	char expect[512];
 
 	(void)state;
-	assert_int_equal(conf_load(path, &cfg, &d), -EINVAL);
+	assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), -EINVAL);
 	assert_int_equal(d.n, 2);
 	snprintf(expect, sizeof(expect), "%s:2: unknown method \"kerberos\"", path);
 	assert_memory_equal(d.msgs[0], expect, strlen(expect));
@@ -150,7 +154,7 @@ static void test_unreadable_file(void **state)
 	struct config *cfg = NULL;
 
 	(void)state;
-	assert_int_equal(conf_load("/nonexistent/accessd.conf", &cfg, &d), -ENOENT);
+	assert_int_equal(conf_load("/nonexistent/accessd.conf", &connectors_builtin, &cfg, &d), -ENOENT);
 	assert_int_equal(d.n, 1);
 	assert_string_equal(d.msgs[0], "/nonexistent/accessd.conf: cannot read the configuration file: No such file or directory");
 	diag_clear(&d);
@@ -218,7 +222,7 @@ static void test_base_is_valid(void **state)
 	struct config *cfg = NULL;
 
 	(void)state;
-	assert_int_equal(conf_load(path, &cfg, &d), 0);
+	assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), 0);
 	assert_int_equal(cfg->policy.n_targets, 5);
 	assert_int_equal(cfg->policy.targets[2].class, TARGET_PRIVILEGED);
 	assert_int_equal(cfg->policy.targets[4].kind, TARGET_APP_ROLE);
@@ -250,7 +254,7 @@ static void expect_problems(size_t i, size_t line, const char *text, const char 
 	struct config *cfg = NULL;
 	size_t want = expect[1] ? 2 : 1;
 
-	assert_int_equal(conf_load(path, &cfg, &d), -EINVAL);
+	assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), -EINVAL);
 	assert_null(cfg);
 	if (d.n != want)
 		for (size_t k = 0; k < d.n; k++)
@@ -495,7 +499,7 @@ static void test_rules_parsed(void **state)
 					    "duration_at_most = \"30d\"; time = { zone = \"Europe/Amsterdam\"; days = ( \"mon\", "
 					    "\"fri\" ); hours = \"22:00-06:00\"; }; target = \"Admins\"; target_class = "
 					    "\"privileged\"; }, { name = \"guests\"; user_type = \"guest\"; } )"));
-	assert_int_equal(conf_load(path, &cfg, &d), 0);
+	assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), 0);
 	assert_int_equal(cfg->items[1].stages[0].n_auto_approve, 2);
 	r = &cfg->items[1].stages[0].auto_approve[0];
 	assert_string_equal(r->name, "it-admins");
@@ -542,7 +546,7 @@ static void test_also_adds_steps(void **state)
 	struct config *cfg = NULL;
 
 	(void)state;
-	assert_int_equal(conf_load(path, &cfg, &d), 0);
+	assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), 0);
 	assert_int_equal(cfg->policy.targets[0].n_also, 2);
 	assert_ptr_equal(cfg->policy.targets[0].also[0], &cfg->policy.targets[3]);
 	assert_ptr_equal(cfg->policy.targets[0].also[1], &cfg->policy.targets[4]);
@@ -579,7 +583,7 @@ static void test_tenant_sets_token_url(void **state)
 	struct config *cfg = NULL;
 
 	(void)state;
-	assert_int_equal(conf_load(path, &cfg, &d), 0);
+	assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), 0);
 	assert_string_equal(cfg->directory.token_url,
 			    "https://login.microsoftonline.com/b4dbfff9-4097-4dfd-8988-c823b329885b/oauth2/v2.0/token");
 	conf_free(cfg);
@@ -597,7 +601,7 @@ static void test_example_configuration(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/conf/accessd.conf", srcdir ? srcdir : "../..");
-	assert_int_equal(conf_load(path, &cfg, &d), 0);
+	assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), 0);
 	vpn = conf_find_item(cfg, NULL, "VPN Access");
 	mbx = conf_find_item(cfg, "", "Shared Mailbox Access");
 	app = conf_find_item(cfg, "2B7C4E91A3F04D5E8C1B6A7D9E0F1A2B", "renamed in the catalog");
@@ -613,6 +617,194 @@ static void test_example_configuration(void **state)
 	assert_int_equal(mbx->stages[0].escalate_after_ms, 24 * 3600000);
 	assert_int_equal(cfg->policy.approvals, APPROVALS_CREATE);
 	conf_free(cfg);
+}
+
+/* A connector of another ITSM, which the tests register: it takes an API
+ * key, and each item may say which form of that ITSM it is. */
+static const char *const keyed_item_keys[] = { "form", NULL };
+
+static int keyed_parse_item(struct conf_parser *p, const struct config_setting_t *item, void **ret)
+{
+	*ret = conf_get_string(p, item, "form", 0);
+	return 0;
+}
+
+static const struct conf_connector keyed = {
+	.kind = "keyed",
+	.item_keys = keyed_item_keys,
+	.parse_item = keyed_parse_item,
+	.free_item = free,
+};
+
+static const struct conf_connector *keyed_list(size_t i)
+{
+	return i == 0 ? &keyed : NULL;
+}
+
+static void test_api_key_method(void **state)
+{
+	static const struct conf_connectors with_keyed = { keyed_list, directory_connector, notify_connector };
+	static const char *const tail = "policy = { items = ( { name = \"VPN Access\"; } ); };\n";
+	static const struct {
+		const char *kind, *auth, *expect[2]; /* after "FILE:" */
+	} cases[] = {
+		{ "keyed", "method = \"api_key\"; api_key_file = \"/etc/accessd/key\";", { NULL } },
+		{ "keyed", "method = \"api_key\"; api_key_credential = \"key\";", { NULL } },
+		{ "servicenow", "method = \"api_key\"; api_key_file = \"/etc/accessd/key\";",
+		  { "1: ServiceNow does not take an API key here; write method = \"basic\";, \"oauth2\"; or "
+		    "\"client_credentials\";" } },
+		{ "keyed", "method = \"api_key\"; api_key_file = \"/k\"; password_file = \"/p\";",
+		  { "1: 'password_file' is not used with method \"api_key\"; remove it, or change the method" } },
+		{ "keyed", "method = \"basic\"; username = \"u\"; password_file = \"/p\"; api_key_file = \"/k\";",
+		  { "1: 'api_key_file' is not used with method \"basic\"; remove it, or change the method" } },
+		{ "keyed", "method = \"api_key\"; api_key = \"hunter2\";",
+		  { "1: a secret is never written in the configuration; write api_key_file = \"/etc/accessd/...\"; "
+		    "(readable only by accessd) or api_key_credential = \"name\"; (a systemd credential)",
+		    "1: no api_key given; write api_key_file = \"/etc/accessd/...\"; or api_key_credential = \"name\"; "
+		    "(a systemd credential)" } },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[1024], expect[1024], *path;
+		struct diag d = { 0 };
+		struct config *cfg = NULL;
+
+		snprintf(text, sizeof(text), "itsm = { kind = \"%s\"; base_url = \"https://x\"; auth = { %s }; };\n%s",
+			 cases[i].kind, cases[i].auth, tail);
+		path = write_temp(text);
+		if (!cases[i].expect[0]) {
+			assert_int_equal(conf_load(path, &with_keyed, &cfg, &d), 0);
+			assert_int_equal(cfg->itsm.auth, AUTH_API_KEY);
+			assert_true(cfg->itsm.api_key.file || cfg->itsm.api_key.credential);
+			conf_free(cfg);
+		} else {
+			assert_int_equal(conf_load(path, strcmp(cases[i].kind, "keyed") == 0 ? &with_keyed
+											    : &connectors_builtin,
+						   &cfg, &d), -EINVAL);
+			assert_int_equal(d.n, cases[i].expect[1] ? 2 : 1);
+			for (size_t k = 0; k < d.n; k++) {
+				snprintf(expect, sizeof(expect), "%s:%s", path, cases[i].expect[k]);
+				assert_string_equal(d.msgs[k], expect);
+			}
+		}
+		diag_clear(&d);
+		unlink(path);
+		free(path);
+	}
+}
+
+/* An item's settings of the ITSM connector are read by the connector, and
+ * refused when another connector is configured; the catalog item's id is
+ * "id" (or "sys_id", as before). */
+static void test_item_settings_of_the_connector(void **state)
+{
+	static const struct conf_connectors with_keyed = { keyed_list, directory_connector, notify_connector };
+	static const struct {
+		const char *kind, *item, *expect; /* after "FILE:" */
+	} cases[] = {
+		{ "keyed", "name = \"VPN Access\"; id = \"201\"; form = \"vpn-form\";", NULL },
+		{ "servicenow", "name = \"VPN Access\"; sys_id = \"201\";", NULL },
+		{ "servicenow", "name = \"VPN Access\"; form = \"vpn-form\";",
+		  "2: unknown setting 'form' in an item; remove it, or use one of: name, id, sys_id, allow, target, "
+		  "contractor_target, variables, time_bound, max_duration, stages, privileged_stages, auto_reject_when" },
+		{ "keyd", "name = \"VPN Access\"; form = \"vpn-form\";",
+		  "1: unknown kind \"keyd\"; write kind = \"keyed\";" },
+		{ "keyed", "name = \"VPN Access\"; id = \"201\"; sys_id = \"201\";",
+		  "2: id and sys_id both name the catalog item; keep id" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[1024], expect[1024], *path;
+		struct diag d = { 0 };
+		struct config *cfg = NULL;
+		int r;
+
+		snprintf(text, sizeof(text),
+			 "itsm = { kind = \"%s\"; base_url = \"https://x\"; auth = { method = \"basic\"; username = "
+			 "\"u\"; password_file = \"/p\"; }; };\npolicy = { items = ( { %s } ); };\n",
+			 cases[i].kind, cases[i].item);
+		path = write_temp(text);
+		r = conf_load(path, strcmp(cases[i].kind, "servicenow") == 0 ? &connectors_builtin : &with_keyed, &cfg,
+			      &d);
+		if (!cases[i].expect) {
+			assert_int_equal(r, 0);
+			assert_string_equal(cfg->items[0].sys_id, "201");
+			if (strcmp(cases[i].kind, "keyed") == 0)
+				assert_string_equal(cfg->items[0].settings, "vpn-form");
+			else
+				assert_null(cfg->items[0].settings);
+			conf_free(cfg);
+		} else {
+			assert_int_equal(r, -EINVAL);
+			assert_int_equal(d.n, 1);
+			snprintf(expect, sizeof(expect), "%s:%s", path, cases[i].expect);
+			assert_string_equal(d.msgs[0], expect);
+		}
+		diag_clear(&d);
+		unlink(path);
+		free(path);
+	}
+}
+
+/* The example's commented ServiceNow states, written out, are the
+ * defaults the connector uses without them: the documentation cannot drift
+ * from the code. */
+static void test_servicenow_states_as_documented(void **state)
+{
+	const char *srcdir = getenv("ACCESSD_SRCDIR");
+	const struct snow_states *st, *def = &snow_default_states;
+	char path[4096], line[512], *text = NULL, *written;
+	size_t size = 0;
+	FILE *in, *out = open_memstream(&text, &size);
+	struct diag d = { 0 };
+	struct config *cfg = NULL;
+	int on = 0, found = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/conf/accessd.conf", srcdir ? srcdir : "../..");
+	in = fopen(path, "r");
+	assert_non_null(in);
+	assert_non_null(out);
+	while (fgets(line, sizeof(line), in)) {
+		on |= strncmp(line, "  # states = {", 14) == 0;
+		if (on && strncmp(line, "  # ", 4) == 0) {
+			fprintf(out, "  %s", line + 4);
+			found++;
+			on = !strstr(line, "cancelled = \"cancelled\"; };");
+		} else {
+			fputs(line, out);
+		}
+	}
+	fclose(in);
+	fclose(out);
+	assert_true(found > 10);
+	written = write_temp(text);
+	free(text);
+	assert_int_equal(conf_load(written, &connectors_builtin, &cfg, &d), 0);
+	st = cfg->itsm.settings;
+	assert_non_null(st);
+	for (int p = 0; p < TICKET_PHASES; p++) {
+		assert_true((st->state[p] == NULL) == (def->state[p] == NULL));
+		assert_true((st->stage[p] == NULL) == (def->stage[p] == NULL));
+		if (def->state[p])
+			assert_string_equal(st->state[p], def->state[p]);
+		if (def->stage[p])
+			assert_string_equal(st->stage[p], def->stage[p]);
+	}
+	for (size_t i = 0; def->closed[i] || st->closed[i]; i++) {
+		assert_true(st->closed[i] && def->closed[i]);
+		assert_string_equal(st->closed[i], def->closed[i]);
+	}
+	for (int dec = APPROVAL_REQUESTED; dec < APPROVAL_DECISIONS; dec++)
+		for (size_t i = 0; def->approval[dec][i] || st->approval[dec][i]; i++) {
+			assert_true(st->approval[dec][i] && def->approval[dec][i]);
+			assert_string_equal(st->approval[dec][i], def->approval[dec][i]);
+		}
+	conf_free(cfg);
+	unlink(written);
+	free(written);
 }
 
 int main(void)
@@ -631,6 +823,9 @@ int main(void)
 		cmocka_unit_test(test_nearest_and_guid),
 		cmocka_unit_test(test_tenant_sets_token_url),
 		cmocka_unit_test(test_example_configuration),
+		cmocka_unit_test(test_servicenow_states_as_documented),
+		cmocka_unit_test(test_api_key_method),
+		cmocka_unit_test(test_item_settings_of_the_connector),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

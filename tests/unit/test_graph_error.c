@@ -105,7 +105,7 @@ static void test_request_id_header_wins(void **state)
 			 -EAGAIN);
 	assert_string_equal(res.request_id, "hdr-rid");
 	assert_string_equal(res.error_message, "slow down");
-	/* Only delta-seconds is understood; a date is "not said". */
+	/* A date decades after NOW is past any believable wait: "not said". */
 	assert_int_equal(res.retry_after_ms, -1);
 	directory_result_clear(&res);
 	cJSON_Delete(body);

@@ -390,10 +390,39 @@ static void test_user_agent(void **state)
 	http_client_free(c);
 }
 
+/* The one percent-encoder: libcurl's, with the characters the caller may
+ * keep restored and nothing else. */
+static void test_escape(void **state)
+{
+	static const struct {
+		const char *in, *keep, *out;
+	} cases[] = {
+		{ "a-b.c_d~e", NULL, "a-b.c_d~e" },
+		{ "x y&z=1?#/", NULL, "x%20y%26z%3D1%3F%23%2F" },
+		{ "ada@contoso.com", NULL, "ada%40contoso.com" },
+		{ "ada@contoso.com", "@$", "ada@contoso.com" },
+		{ "$top=1", "@$", "$top%3D1" },
+		/* A percent sign stays escaped: "%40" in the input is not an '@'. */
+		{ "%40@", "@", "%2540@" },
+		{ "\xc3\xa9", "@", "%C3%A9" },
+		{ "", NULL, "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *out = http_escape(cases[i].in, cases[i].keep);
+
+		assert_non_null(out);
+		assert_string_equal(out, cases[i].out);
+		free(out);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loopback_detection),
+		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_plain_http_refused_off_loopback),
 		cmocka_unit_test(test_header_injection_refused),
 		cmocka_unit_test(test_response_cap_and_transport_errors),

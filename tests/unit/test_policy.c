@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "conf/conf.h"
+#include "connectors/connectors.h"
 #include "core/policy.h"
 #include "example_conf.h"
 
@@ -861,7 +862,7 @@ static void test_quorum_all(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
-	assert_int_equal(conf_load(path, &own, &d), 0);
+	assert_int_equal(conf_load(path, &connectors_builtin, &own, &d), 0);
 	unlink(path);
 
 	build(&w, &c);

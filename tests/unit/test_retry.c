@@ -67,6 +67,27 @@ static void test_retry_after_seconds_and_dates(void **state)
 	assert_int_equal(ms, 7);
 }
 
+/* One cap for every connector: a wait longer than a day is not believed,
+ * whichever way it is written. */
+static void test_retry_after_is_believed_for_a_day_at_most(void **state)
+{
+	const int64_t now = 784111777LL * 1000;
+	int64_t ms = -1;
+
+	(void)state;
+	assert_int_equal(retry_after_parse("86400", 0, &ms), 0);
+	assert_int_equal(ms, RETRY_AFTER_MAX_MS);
+	ms = 7;
+	assert_int_equal(retry_after_parse("86401", 0, &ms), -EINVAL);
+	assert_int_equal(retry_after_parse("604800", 0, &ms), -EINVAL);
+	/* Sun, 06 Nov 1994 08:49:37 GMT, seen from a day, and from a day
+	 * and a second, before. */
+	assert_int_equal(retry_after_parse("Sun, 06 Nov 1994 08:49:37 GMT", now - 86400000 - 1000, &ms), -EINVAL);
+	assert_int_equal(ms, 7);
+	assert_int_equal(retry_after_parse("Sun, 06 Nov 1994 08:49:37 GMT", now - 86400000, &ms), 0);
+	assert_int_equal(ms, RETRY_AFTER_MAX_MS);
+}
+
 static void test_next_wait_prefers_retry_after_and_keeps_the_budget(void **state)
 {
 	struct fake_env f;
@@ -96,6 +117,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backoff_doubles_up_to_the_cap_with_full_jitter),
 		cmocka_unit_test(test_retry_after_seconds_and_dates),
+		cmocka_unit_test(test_retry_after_is_believed_for_a_day_at_most),
 		cmocka_unit_test(test_next_wait_prefers_retry_after_and_keeps_the_budget),
 	};
 

@@ -162,7 +162,7 @@ static void test_pages_while_records_change(void **state)
 	(void)state;
 	seed_ritms(VPN, 1, 14);
 	seed_ritms(LAPTOP, 20, 3);
-	assert_int_equal(itsm_ops(itsm)->poll_requests(itsm_impl(itsm), &vpn_item, 1, NULL, on_request, &s, &wm), 0);
+	assert_int_equal(itsm_poll_requests(itsm, &vpn_item, 1, NULL, on_request, &s, &wm), 0);
 	/* Nothing lost: every item once, the one updated after it was seen
 	 * twice; nothing of the other catalog item. */
 	for (int i = 1; i <= 14; i++)
@@ -191,7 +191,7 @@ static void test_items_by_id_and_by_name(void **state)
 	seed_ritms(VPN, 1, 2);
 	seed_ritms(LAPTOP, 3, 2);
 	seed_ritms("ca7000000000000000000000000000ff", 5, 2);
-	assert_int_equal(itsm_ops(itsm)->poll_requests(itsm_impl(itsm), both, 2, NULL, on_request, &s, &wm), 0);
+	assert_int_equal(itsm_poll_requests(itsm, both, 2, NULL, on_request, &s, &wm), 0);
 	assert_int_equal(s.n, 4);
 	assert_int_equal(s.per_id[5] + s.per_id[6], 0);
 	log = emu_requests(&emu);
@@ -200,7 +200,7 @@ static void test_items_by_id_and_by_name(void **state)
 			    "cat_itemIN" VPN "^ORcat_item.nameINLaptop^ORDERBYsys_updated_on^ORDERBYsys_id");
 	cJSON_Delete(log);
 	free(wm);
-	assert_int_equal(itsm_ops(itsm)->poll_requests(itsm_impl(itsm), &bad_id, 1, NULL, on_request, &s, &wm), -EINVAL);
+	assert_int_equal(itsm_poll_requests(itsm, &bad_id, 1, NULL, on_request, &s, &wm), -EINVAL);
 	itsm_close(itsm);
 }
 
@@ -212,14 +212,14 @@ static void test_overlap_is_not_delivered_twice(void **state)
 
 	(void)state;
 	seed_ritms(VPN, 1, 5);
-	assert_int_equal(itsm_ops(itsm)->poll_requests(itsm_impl(itsm), &vpn_item, 1, NULL, on_request, &s, &wm), 0);
+	assert_int_equal(itsm_poll_requests(itsm, &vpn_item, 1, NULL, on_request, &s, &wm), 0);
 	assert_int_equal(s.n, 5);
 	assert_string_equal(wm, "2026-01-01 00:00:05");
 
 	/* The overlap reaches back 60 s: all five come back, none delivered. */
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(emu_call(&emu, "DELETE", "/_emu/requests", NULL, NULL), 200);
-	assert_int_equal(itsm_ops(itsm)->poll_requests(itsm_impl(itsm), &vpn_item, 1, wm, on_request, &s, &wm2), 0);
+	assert_int_equal(itsm_poll_requests(itsm, &vpn_item, 1, wm, on_request, &s, &wm2), 0);
 	assert_int_equal(s.n, 0);
 	assert_string_equal(wm2, wm);
 	assert_int_equal(emu_count(&emu, NULL, NULL), 1);
@@ -227,7 +227,7 @@ static void test_overlap_is_not_delivered_twice(void **state)
 
 	/* A change within the overlap is a new version: delivered once. */
 	touch_ritm(3, "2026-01-01 00:00:06");
-	assert_int_equal(itsm_ops(itsm)->poll_requests(itsm_impl(itsm), &vpn_item, 1, wm, on_request, &s, &wm2), 0);
+	assert_int_equal(itsm_poll_requests(itsm, &vpn_item, 1, wm, on_request, &s, &wm2), 0);
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.per_id[3], 1);
 	assert_string_equal(wm2, "2026-01-01 00:00:06");
@@ -239,6 +239,7 @@ static void test_overlap_is_not_delivered_twice(void **state)
 struct one_request {
 	int n;
 	char upn[64], opener[64], item[64], group[64], justification[64], description[64];
+	enum ticket_phase phases[4]; /* by the request item's number, RITM(01) to RITM(03) */
 };
 
 static int keep_request(const struct request *req, void *userdata)
@@ -246,6 +247,8 @@ static int keep_request(const struct request *req, void *userdata)
 	struct one_request *o = userdata;
 	const char *v;
 
+	if (req->id && strlen(req->id) == 32 && atoi(req->id + 30) < 4)
+		o->phases[atoi(req->id + 30)] = req->phase;
 	o->n++;
 	snprintf(o->upn, sizeof(o->upn), "%s", req->requested_for_upn ? req->requested_for_upn : "");
 	snprintf(o->opener, sizeof(o->opener), "%s", req->opened_by_upn ? req->opened_by_upn : "");
@@ -279,7 +282,7 @@ static void test_variables_and_people(void **state)
 			 "  \"sc_item_option\": \"f1000000000000000000000000000001\"},"
 			 " {\"request_item\": \"" RITM(01) "\", \"sc_item_option\": \"f1000000000000000000000000000002\"}]}}"),
 		0);
-	assert_int_equal(itsm_ops(itsm)->poll_requests(itsm_impl(itsm), &vpn_item, 1, NULL, keep_request, &o, &wm), 0);
+	assert_int_equal(itsm_poll_requests(itsm, &vpn_item, 1, NULL, keep_request, &o, &wm), 0);
 	assert_int_equal(o.n, 1);
 	assert_string_equal(o.upn, "alice@contoso.example");
 	assert_string_equal(o.opener, "bob@contoso.example");
@@ -302,7 +305,7 @@ static int keep_approval(const struct approval *a, void *userdata)
 	o->n++;
 	snprintf(o->request, sizeof(o->request), "%s", a->request_id ? a->request_id : "");
 	snprintf(o->upn, sizeof(o->upn), "%s", a->approver_upn ? a->approver_upn : "");
-	snprintf(o->state, sizeof(o->state), "%s", a->state ? a->state : "");
+	snprintf(o->state, sizeof(o->state), "%s", approval_decision_name(a->decision));
 	return 0;
 }
 
@@ -322,7 +325,7 @@ static void test_approvals_of_governed_items_only(void **state)
 				  "{\"sysapproval\": \"" RITM(02) "\", \"approver\": \"" BOB "\", \"state\": \"requested\","
 				  " \"sys_updated_on\": \"2026-01-03 00:00:01\"}]}}"),
 			 0);
-	assert_int_equal(itsm_ops(itsm)->poll_approvals(itsm_impl(itsm), &vpn_item, 1, NULL, keep_approval, &o, &wm), 0);
+	assert_int_equal(itsm_poll_approvals(itsm, &vpn_item, 1, NULL, keep_approval, &o, &wm), 0);
 	assert_int_equal(o.n, 1);
 	assert_string_equal(o.request, RITM(01));
 	assert_string_equal(o.upn, "bob@contoso.example");
@@ -335,7 +338,7 @@ static void test_approvals_of_governed_items_only(void **state)
 static int poll_count(struct itsm *itsm, int *n, char **wm)
 {
 	struct seen s = { 0 };
-	int r = itsm_ops(itsm)->poll_requests(itsm_impl(itsm), &vpn_item, 1, NULL, on_request, &s, wm);
+	int r = itsm_poll_requests(itsm, &vpn_item, 1, NULL, on_request, &s, wm);
 
 	*n = s.n;
 	return r;
@@ -433,7 +436,7 @@ static void test_bad_number_is_skipped(void **state)
 				  "{\"sys_id\": \"" RITM(05) "\", \"cat_item\": \"" VPN "\", \"number\": \"\","
 				  " \"sys_updated_on\": \"2026-01-01 00:00:05\"}]}}"),
 			 0);
-	assert_int_equal(itsm_ops(itsm)->poll_requests(itsm_impl(itsm), &vpn_item, 1, NULL, on_request, &s, &wm), 0);
+	assert_int_equal(itsm_poll_requests(itsm, &vpn_item, 1, NULL, on_request, &s, &wm), 0);
 	assert_int_equal(s.n, 2);
 	assert_int_equal(s.per_id[1], 1);
 	assert_int_equal(s.per_id[2], 1);
@@ -486,16 +489,16 @@ static void test_hostile_values_cannot_change_a_query(void **state)
 	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
 		struct item_config bad = { .name = (char *)bad_names[i] };
 
-		assert_int_equal(itsm_ops(itsm)->poll_requests(itsm_impl(itsm), &bad, 1, NULL, keep_request, &o, &wm),
+		assert_int_equal(itsm_poll_requests(itsm, &bad, 1, NULL, keep_request, &o, &wm),
 				 -EINVAL);
-		assert_int_equal(itsm_ops(itsm)->poll_approvals(itsm_impl(itsm), &bad, 1, NULL, keep_approval, &o, &wm),
+		assert_int_equal(itsm_poll_approvals(itsm, &bad, 1, NULL, keep_approval, &o, &wm),
 				 -EINVAL);
 	}
-	assert_int_equal(itsm_ops(itsm)->poll_requests(itsm_impl(itsm), &vpn_item, 1, "2026-01-01 00:00:00^NQ", keep_request,
+	assert_int_equal(itsm_poll_requests(itsm, &vpn_item, 1, "2026-01-01 00:00:00^NQ", keep_request,
 						       &o, &wm),
 			 -EINVAL);
-	assert_int_equal(itsm_ops(itsm)->find_user(itsm_impl(itsm), "x^NQemail=alice@contoso.example", &id), -EINVAL);
-	assert_int_equal(itsm_ops(itsm)->find_user(itsm_impl(itsm), "alice@contoso.example\n", &id), -EINVAL);
+	assert_int_equal(itsm_find_user(itsm, "x^NQemail=alice@contoso.example", &id), -EINVAL);
+	assert_int_equal(itsm_find_user(itsm, "alice@contoso.example\n", &id), -EINVAL);
 	assert_null(id);
 	assert_int_equal(emu_count(&emu, NULL, NULL), 0);
 
@@ -506,14 +509,14 @@ static void test_hostile_values_cannot_change_a_query(void **state)
 				  "\", \"cat_item\": \"ca700000000000000000000000000009\", \"sys_updated_on\": \"2026-01-01 "
 				  "00:00:09\", \"short_description\": \"x^NQactive=true\\n\\\"'\"}]}}"),
 			 0);
-	assert_int_equal(itsm_ops(itsm)->poll_requests(itsm_impl(itsm), &quoted, 1, NULL, keep_request, &o, &wm), 0);
+	assert_int_equal(itsm_poll_requests(itsm, &quoted, 1, NULL, keep_request, &o, &wm), 0);
 	assert_int_equal(o.n, 1);
 	assert_string_equal(o.description, "x^NQactive=true\n\"'");
 	free(wm);
-	assert_int_equal(itsm_ops(itsm)->find_user(itsm_impl(itsm), "bob@contoso.example", &id), 0);
+	assert_int_equal(itsm_find_user(itsm, "bob@contoso.example", &id), 0);
 	assert_string_equal(id, BOB);
 	free(id);
-	assert_int_equal(itsm_ops(itsm)->find_user(itsm_impl(itsm), "o'brien@contoso.example", &id), -ENOENT);
+	assert_int_equal(itsm_find_user(itsm, "o'brien@contoso.example", &id), -ENOENT);
 	itsm_close(itsm);
 }
 
@@ -541,8 +544,6 @@ static int stored(const char *table, const char *needle)
 static void test_writes_happen_once(void **state)
 {
 	struct itsm *itsm = open_snow(AUTH_BASIC, 10);
-	const struct itsm_ops *ops = itsm_ops(itsm);
-	void *impl = itsm_impl(itsm);
 	struct itsm_incident inc = { .short_description = "Grant blocked", .description = "Group not found",
 				     .request_id = RITM(01) };
 	char seed[256];
@@ -556,8 +557,8 @@ static void test_writes_happen_once(void **state)
 	assert_int_equal(emu_post(&emu, "/_emu/faults",
 				  "{\"kind\": \"drop_response\", \"method\": \"POST\", \"path\": \"/incident\"}"),
 			 0);
-	assert_int_equal(ops->create_incident(impl, &inc, "req1.block.1", &id1), 0);
-	assert_int_equal(ops->create_incident(impl, &inc, "req1.block.1", &id2), 0);
+	assert_int_equal(itsm_create_incident(itsm, &inc, "req1.block.1", &id1), 0);
+	assert_int_equal(itsm_create_incident(itsm, &inc, "req1.block.1", &id2), 0);
 	assert_string_equal(id1, id2);
 	assert_int_equal(stored("incident", "req1.block.1"), 1);
 	assert_int_equal(emu_count(&emu, "POST", "/incident"), 1);
@@ -568,8 +569,8 @@ static void test_writes_happen_once(void **state)
 	assert_int_equal(emu_post(&emu, "/_emu/faults",
 				  "{\"kind\": \"drop_response\", \"method\": \"POST\", \"path\": \"sysapproval_approver\"}"),
 			 0);
-	assert_int_equal(ops->create_approval(impl, RITM(01), BOB, "req1.approve.manager", &id1), 0);
-	assert_int_equal(ops->create_approval(impl, RITM(01), BOB, "req1.approve.manager", &id2), 0);
+	assert_int_equal(itsm_create_approval(itsm, RITM(01), BOB, "req1.approve.manager", &id1), 0);
+	assert_int_equal(itsm_create_approval(itsm, RITM(01), BOB, "req1.approve.manager", &id2), 0);
 	assert_string_equal(id1, id2);
 	assert_int_equal(stored("sysapproval_approver", NULL), 1);
 	free(id2);
@@ -578,36 +579,36 @@ static void test_writes_happen_once(void **state)
 	assert_int_equal(emu_post(&emu, "/_emu/faults",
 				  "{\"kind\": \"drop_response\", \"method\": \"PATCH\", \"path\": \"/sc_req_item/\"}"),
 			 0);
-	assert_int_equal(ops->set_state(impl, RITM(01), "2", "fulfillment", "Granting: \"vpn\" ^NQ\nline 2",
+	assert_int_equal(itsm_set_phase(itsm, RITM(01), TICKET_IMPLEMENTING, "Granting: \"vpn\" ^NQ\nline 2",
 					"req1.implementing"),
 			 0);
-	assert_int_equal(ops->set_state(impl, RITM(01), "2", "fulfillment", "Granting again", "req1.implementing"), 0);
+	assert_int_equal(itsm_set_phase(itsm, RITM(01), TICKET_IMPLEMENTING, "Granting again", "req1.implementing"), 0);
 	assert_int_equal(stored("sys_journal_field", "req1.implementing"), 1);
 	assert_int_equal(stored("sys_journal_field", "Granting: \\\"vpn\\\" ^NQ\\nline 2"), 1);
 	assert_int_equal(stored("sc_req_item", "\"stage\":\"fulfillment\""), 1);
 
 	/* A comment and an attachment, twice each: once each. */
-	assert_int_equal(ops->add_comment(impl, RITM(01), "Your access is ready", "req1.done.comment"), 0);
-	assert_int_equal(ops->add_comment(impl, RITM(01), "Your access is ready", "req1.done.comment"), 0);
+	assert_int_equal(itsm_add_comment(itsm, RITM(01), "Your access is ready", "req1.done.comment"), 0);
+	assert_int_equal(itsm_add_comment(itsm, RITM(01), "Your access is ready", "req1.done.comment"), 0);
 	assert_int_equal(stored("sys_journal_field", "req1.done.comment"), 1);
 	assert_int_equal(emu_post(&emu, "/_emu/faults",
 				  "{\"kind\": \"drop_response\", \"method\": \"POST\", \"path\": \"attachment/file\"}"),
 			 0);
-	assert_int_equal(ops->attach(impl, RITM(01), "evidence.json", "application/json", "{\"ok\":true}", 11,
+	assert_int_equal(itsm_attach(itsm, RITM(01), "evidence.json", "application/json", "{\"ok\":true}", 11,
 				     "req1.evidence"),
 			 0);
-	assert_int_equal(ops->attach(impl, RITM(01), "evidence.json", "application/json", "{\"ok\":true}", 11,
+	assert_int_equal(itsm_attach(itsm, RITM(01), "evidence.json", "application/json", "{\"ok\":true}", 11,
 				     "req1.evidence"),
 			 0);
 	assert_int_equal(stored("sys_attachment", "req1.evidence-evidence.json"), 1);
-	assert_int_equal(ops->attach(impl, RITM(01), "../etc/passwd", "text/plain", "x", 1, "req1.evil"), -EINVAL);
-	assert_int_equal(ops->attach(impl, RITM(01), "a.txt", "text/plain\r\nX-Evil: 1", "x", 1, "req1.evil"), -EINVAL);
+	assert_int_equal(itsm_attach(itsm, RITM(01), "../etc/passwd", "text/plain", "x", 1, "req1.evil"), -EINVAL);
+	assert_int_equal(itsm_attach(itsm, RITM(01), "a.txt", "text/plain\r\nX-Evil: 1", "x", 1, "req1.evil"), -EINVAL);
 
 	/* Cancelling: once cancelled stays cancelled; a decision stands. */
-	assert_int_equal(ops->cancel_approval(impl, id1, "req1.cancel"), 0);
-	assert_int_equal(ops->cancel_approval(impl, id1, "req1.cancel"), 0);
+	assert_int_equal(itsm_cancel_approval(itsm, id1, "req1.cancel"), 0);
+	assert_int_equal(itsm_cancel_approval(itsm, id1, "req1.cancel"), 0);
 	assert_int_equal(stored("sysapproval_approver", "\"state\":\"cancelled\""), 1);
-	assert_int_equal(ops->create_approval(impl, RITM(01), BOB, "req1.approve.again", &id2), 0);
+	assert_int_equal(itsm_create_approval(itsm, RITM(01), BOB, "req1.approve.again", &id2), 0);
 	assert_string_not_equal(id1, id2);
 	free(id1);
 	id1 = NULL;
@@ -616,10 +617,10 @@ static void test_writes_happen_once(void **state)
 	snprintf(seed, sizeof(seed),
 		 "{\"servicenow\": {\"sysapproval_approver\": [{\"sys_id\": \"%s\", \"state\": \"approved\"}]}}", id2);
 	assert_int_equal(emu_post(&emu, "/_emu/seed", seed), 0);
-	assert_int_equal(ops->create_approval(impl, RITM(01), BOB, "req1.s1.approve", &id1), 0);
+	assert_int_equal(itsm_create_approval(itsm, RITM(01), BOB, "req1.s1.approve", &id1), 0);
 	assert_string_not_equal(id1, id2);
 	free(id2);
-	assert_int_equal(ops->create_approval(impl, RITM(01), BOB, "req1.s1.approve", &id2), 0);
+	assert_int_equal(itsm_create_approval(itsm, RITM(01), BOB, "req1.s1.approve", &id2), 0);
 	assert_string_equal(id1, id2);
 	assert_int_equal(stored("sysapproval_approver", "\"state\":\"approved\""), 1);
 	assert_int_equal(stored("sysapproval_approver", "\"state\":\"requested\""), 1);
@@ -627,8 +628,78 @@ static void test_writes_happen_once(void **state)
 	free(id2);
 
 	/* Action ids and record ids are checked before anything is sent. */
-	assert_int_equal(ops->add_comment(impl, RITM(01), "x", "bad id^NQ"), -EINVAL);
-	assert_int_equal(ops->set_state(impl, "not-a-sys-id", "2", NULL, "x", "req1.x"), -EINVAL);
+	assert_int_equal(itsm_add_comment(itsm, RITM(01), "x", "bad id^NQ"), -EINVAL);
+	assert_int_equal(itsm_set_phase(itsm, "not-a-sys-id", TICKET_BLOCKED, "x", "req1.x"), -EINVAL);
+	itsm_close(itsm);
+}
+
+/* An instance with states of its own: what is written and how what is
+ * read maps, through the connector's settings. */
+static void test_states_of_the_instance(void **state)
+{
+	static const char *const closed[] = { "30", "40", NULL };
+	static const char *const requested[] = { "awaiting", NULL };
+	static const char *const approved[] = { "approved", "approved_by_delegate", NULL };
+	static const char *const rejected[] = { "rejected", NULL };
+	static const char *const cancelled[] = { "withdrawn", NULL };
+	static const struct snow_states custom = {
+		.state = { [TICKET_IMPLEMENTING] = "21", [TICKET_COMPLETED] = "30", [TICKET_REJECTED] = "40" },
+		.stage = { [TICKET_COMPLETED] = "done" },
+		.closed = closed,
+		.approval = { [APPROVAL_REQUESTED] = requested, [APPROVAL_APPROVED] = approved,
+			      [APPROVAL_REJECTED] = rejected, [APPROVAL_CANCELLED] = cancelled },
+	};
+	struct itsm *itsm;
+	struct one_request o = { 0 };
+	struct approvals a = { 0 };
+	char *id = NULL, *id2 = NULL, *wm = NULL, seed[512];
+
+	(void)state;
+	itsm_close(open_snow(AUTH_BASIC, 10));
+	conf.settings = (void *)&custom;
+	assert_int_equal(itsm_open(&conf, &retry, &fake.env, &itsm), 0);
+	seed_ritms(VPN, 1, 2);
+	touch_ritm(2, "2026-01-01 00:00:30");
+	snprintf(seed, sizeof(seed),
+		 "{\"servicenow\": {\"sc_req_item\": [{\"sys_id\": \"%s\", \"state\": \"40\"}]}}", RITM(02));
+	assert_int_equal(emu_post(&emu, "/_emu/seed", seed), 0);
+
+	/* Phases go out as the instance's state and stage; one it has no
+	 * state for is refused before anything is sent. */
+	assert_int_equal(itsm_set_phase(itsm, RITM(01), TICKET_COMPLETED, "Done", "req1.complete"), 0);
+	assert_int_equal(stored("sc_req_item", "\"state\":\"30\""), 1);
+	assert_int_equal(stored("sc_req_item", "\"stage\":\"done\""), 1);
+	assert_int_equal(itsm_set_phase(itsm, RITM(01), TICKET_SENT_BACK, "Back", "req1.back"), -EINVAL);
+	assert_int_equal(itsm_set_phase(itsm, RITM(01), TICKET_OPEN, "Open", "req1.open"), -EINVAL);
+
+	/* Read back: 30 and 40 are closed here, and read as the phases
+	 * written with them. */
+	assert_int_equal(itsm_poll_requests(itsm, &vpn_item, 1, NULL, keep_request, &o, &wm), 0);
+	free(wm);
+	wm = NULL;
+	assert_int_equal(o.n, 2);
+	assert_int_equal(o.phases[1], TICKET_COMPLETED);
+	assert_int_equal(o.phases[2], TICKET_REJECTED);
+
+	/* Approval records: asked in the instance's state, a delegate's
+	 * approval counts as approved, cancelling writes its own word and
+	 * leaves a decision alone. */
+	assert_int_equal(itsm_create_approval(itsm, RITM(01), BOB, "req1.approve", &id), 0);
+	assert_int_equal(stored("sysapproval_approver", "\"state\":\"awaiting\""), 1);
+	assert_int_equal(itsm_create_approval(itsm, RITM(01), ALICE, "req1.approve.2", &id2), 0);
+	assert_int_equal(itsm_cancel_approval(itsm, id2, "req1.cancel"), 0);
+	assert_int_equal(stored("sysapproval_approver", "\"state\":\"withdrawn\""), 1);
+	snprintf(seed, sizeof(seed),
+		 "{\"servicenow\": {\"sysapproval_approver\": [{\"sys_id\": \"%s\", \"state\": \"approved_by_delegate\","
+		 " \"sys_updated_on\": \"2999-01-01 00:00:00\"}]}}", id);
+	assert_int_equal(emu_post(&emu, "/_emu/seed", seed), 0);
+	assert_int_equal(itsm_cancel_approval(itsm, id, "req1.cancel.1"), -EBUSY);
+	assert_int_equal(itsm_poll_approvals(itsm, &vpn_item, 1, "2998-12-31 00:00:00", keep_approval, &a, &wm), 0);
+	assert_int_equal(a.n, 1);
+	assert_string_equal(a.state, "approved");
+	free(wm);
+	free(id);
+	free(id2);
 	itsm_close(itsm);
 }
 
@@ -646,6 +717,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_values_cannot_change_a_query),
 		cmocka_unit_test(test_bad_number_is_skipped),
 		cmocka_unit_test(test_writes_happen_once),
+		cmocka_unit_test(test_states_of_the_instance),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -202,6 +202,62 @@ static void test_civil(void **state)
 	assert_int_equal(civil_floor_div(1999, 1000), 1);
 }
 
+/* The one parser of dates: each form only where it is asked for, every
+ * field exact, and the day real; the format is its inverse. */
+static void test_civil_parse_and_format(void **state)
+{
+	static const struct {
+		const char *text;
+		unsigned forms;
+		int64_t ms; /* -1: refused */
+	} cases[] = {
+		{ "2026-11-25", CIVIL_DATE, NOW_MS - 9 * HOUR_MS },
+		{ "2026-11-25 09:00:00", CIVIL_DATE_TIME, NOW_MS },
+		{ "2026-11-25T09:00:00", CIVIL_ISO, NOW_MS },
+		{ "2026-11-25T09:00:00.1234567Z", CIVIL_ISO, NOW_MS },
+		{ "2026-11-25T09:00:00Z", CIVIL_ISO | CIVIL_DATE, NOW_MS },
+		{ "2024-02-29 23:59:59", CIVIL_DATE_TIME, INT64_C(1709251199000) },
+		{ "1969-12-31 23:59:59", CIVIL_DATE_TIME, -1000 },
+		{ "2026-11-25", CIVIL_DATE_TIME | CIVIL_ISO, -1 },
+		{ "2026-11-25 09:00:00", CIVIL_ISO | CIVIL_DATE, -1 },
+		{ "2026-11-25T09:00:00", CIVIL_DATE_TIME, -1 },
+		{ "2026-11-25 09:00:00Z", CIVIL_DATE_TIME, -1 },
+		{ "2026-11-25T09:00:00+01:00", CIVIL_ISO, -1 },
+		{ "2025-02-29", CIVIL_DATE, -1 },
+		{ "2026-04-31", CIVIL_DATE, -1 },
+		{ "2026-1-05", CIVIL_DATE, -1 },
+		{ "2026-01-05 24:00:00", CIVIL_DATE_TIME, -1 },
+		{ "2026-01-05 23:60:00", CIVIL_DATE_TIME, -1 },
+		{ "2026-01-05 23:00:60", CIVIL_DATE_TIME, -1 },
+		{ "2026-01-05 2:00:00", CIVIL_DATE_TIME, -1 },
+		{ "2026-01-05 02:00:0x", CIVIL_DATE_TIME, -1 },
+		{ "+026-01-05", CIVIL_DATE, -1 },
+		{ "", CIVIL_DATE, -1 },
+	};
+	char out[20];
+	int64_t ms;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ms = 7;
+		if (cases[i].ms == -1) {
+			assert_int_equal(civil_parse(cases[i].text, cases[i].forms, &ms), -EINVAL);
+			assert_int_equal(ms, 7);
+		} else {
+			assert_int_equal(civil_parse(cases[i].text, cases[i].forms, &ms), 0);
+			assert_int_equal(ms, cases[i].ms);
+		}
+	}
+	assert_int_equal(civil_parse(NULL, CIVIL_DATE, &ms), -EINVAL);
+	assert_int_equal(civil_format(NOW_MS + 999, out), 0);
+	assert_string_equal(out, "2026-11-25 09:00:00");
+	assert_int_equal(civil_format(-1, out), 0);
+	assert_string_equal(out, "1969-12-31 23:59:59");
+	assert_int_equal(civil_format(INT64_C(253402300800000), out), -EINVAL);
+	assert_int_equal(civil_format(INT64_C(253402300799000), out), 0);
+	assert_string_equal(out, "9999-12-31 23:59:59");
+}
+
 static void test_posix_rules(void **state)
 {
 	static const char *const good[] = {
@@ -461,7 +517,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_iana_names),    cmocka_unit_test(test_windows_names),
 		cmocka_unit_test(test_names_refused), cmocka_unit_test(test_offsets),
-		cmocka_unit_test(test_civil),
+		cmocka_unit_test(test_civil), cmocka_unit_test(test_civil_parse_and_format),
 		cmocka_unit_test(test_posix_rules),
 		cmocka_unit_test(test_fixture_files), cmocka_unit_test(test_damaged_data),
 	};
