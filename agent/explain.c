@@ -36,7 +36,6 @@ struct explain {
 	size_t n_seen;
 	struct request *polled; /* the requests the poll brings */
 	size_t n_polled;
-	const char *want; /* explain_one: the number or id asked for */
 };
 
 static void explain_clear(struct explain *e)
@@ -125,8 +124,6 @@ static int on_request(const struct request *req, void *userdata)
 	struct explain *e = userdata;
 	struct request *grown;
 
-	if (e->want && strcmp(e->want, req->number ? req->number : "") != 0 && strcmp(e->want, req->id) != 0)
-		return 0;
 	grown = realloc(e->polled, (e->n_polled + 1) * sizeof(*grown));
 	if (!grown)
 		return -ENOMEM;
@@ -581,7 +578,6 @@ static int start(struct explain *e, struct agent *a, FILE *out)
 int explain_one(struct agent *a, const char *number, FILE *out)
 {
 	struct explain e;
-	char *next = NULL;
 	int r;
 
 	r = start(&e, a, out);
@@ -589,19 +585,17 @@ int explain_one(struct agent *a, const char *number, FILE *out)
 		r = read_approvals(&e);
 	if (r < 0)
 		goto done;
-	e.want = number;
-	r = itsm_poll_requests(a->itsm, a->cfg->items, a->cfg->n_items, NULL, on_request, &e, &next);
-	free(next);
-	if (r < 0) {
-		log_error("cannot read the requests from %s: %s", e.source, strerror(-r));
-		goto done;
-	}
-	if (e.n_polled == 0) {
+	r = itsm_find_request(a->itsm, a->cfg->items, a->cfg->n_items, number, on_request, &e);
+	if (r == -ENOENT || r == -EINVAL) {
 		fprintf(out, "%s: %s shows no such request among the governed catalog items\n", number, e.source);
 		r = -ENOENT;
 		goto done;
 	}
-	r = explain_request(&e, &e.polled[e.n_polled - 1]);
+	if (r < 0) {
+		log_error("cannot read the request %s from %s: %s", number, e.source, strerror(-r));
+		goto done;
+	}
+	r = e.n_polled ? explain_request(&e, &e.polled[0]) : 0;
 done:
 	explain_clear(&e);
 	return r;

@@ -15,7 +15,7 @@
 
 struct agent;
 
-/* Tell OUT about the request NUMBER (or ITSM id) of A's ITSM: what the
+/* Tell OUT about the request NUMBER of A's ITSM: what the
  * policy says of it now, what the journal holds, and what the next cycle
  * would do. A's state is read from its journal file. Returns 0, -ENOENT
  * when the ITSM has no such request among the governed items (said on

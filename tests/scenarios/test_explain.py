@@ -67,6 +67,10 @@ class Explain(tenant.TenantCase):
         self.assertIn("removed on 2027-02-01 00:00:00 UTC", out)
         self.assertIn("the next cycle would:\n    - ask %s to approve (stage manager)" % upn("victor"), out)
         self.assertTrue(self.emu.requests(), "it read nothing")
+        # One request item is read, by its number: not a listing of them all.
+        items = [r for r in self.emu.requests() if r["path"] == "/api/now/table/sc_req_item"]
+        self.assertEqual(len(items), 1)
+        self.assertTrue(items[0]["query"]["sysparm_query"].startswith("number=%s^" % vpn["number"]), items)
         self.assertEqual(writes(self.emu), [])
         self.assertEqual(snapshot(t.dir), before)
         self.assertEqual(os.listdir(t.agent.state_dir), [])
@@ -106,6 +110,11 @@ class Explain(tenant.TenantCase):
         proc = self.explain(t, "RITM9999999")
         self.assertEqual(proc.returncode, 1)
         self.assertIn("RITM9999999: servicenow shows no such request among the governed catalog items", proc.stdout)
+        # A number that would change the query is never sent.
+        self.emu.clear_requests()
+        proc = self.explain(t, "RITM1^NQnumberISNOTEMPTY")
+        self.assertEqual(proc.returncode, 1)
+        self.assertNotIn("/api/now/table/sc_req_item", [r["path"] for r in self.emu.requests()])
         for args in ([], ["a", "b"], ["--bogus", "x"]):
             proc = harness.run_binary(harness.ACCESSCTL, "explain", *args)
             self.assertEqual(proc.returncode, 2, args)
