@@ -28,23 +28,24 @@
 /* Opens the ITSM connector CFG names, logging why it cannot. */
 static int open_itsm(const struct config *cfg, struct itsm **ret)
 {
-	const char *credential = cfg->itsm.password.credential ? cfg->itsm.password.credential
-							      : cfg->itsm.client_secret.credential;
+	const struct secret_ref *ref = cfg->itsm.password.file || cfg->itsm.password.credential ? &cfg->itsm.password
+												   : &cfg->itsm.client_secret;
 	int r = itsm_open(&cfg->itsm, &cfg->retry, NULL, ret);
 
-	if (r == -ENOENT)
-		log_error("%s: no ITSM connector of kind \"%s\"", cfg->path, cfg->itsm.kind);
-	else if (r == -EACCES && cfg->itsm.password.file)
+	if ((r == -ENOENT || r == -ENODATA) && ref->credential)
+		log_error("the credential %s of the %s connection is %s; write the secret to " SYSCONFDIR
+			  "/accessd/credentials/%s, which accessd.service loads", ref->credential, cfg->itsm.kind,
+			  r == -ENOENT ? "missing" : "empty", ref->credential);
+	else if ((r == -ENOENT || r == -ENODATA) && ref->file)
+		log_error("the secret file %s of the %s connection is %s; write the secret to it, readable only by "
+			  "its owner (chmod 600)", ref->file, cfg->itsm.kind, r == -ENOENT ? "missing" : "empty");
+	else if (r == -EACCES && ref->file)
 		log_error("the secret file %s is readable by group or others; make it private with chmod 600 %s",
-			  cfg->itsm.password.file, cfg->itsm.password.file);
-	else if (r == -ENODATA && credential)
-		log_error("the credential %s of the %s connection is empty; write the secret to " SYSCONFDIR
-			  "/accessd/credentials/%s, which accessd.service loads", credential, cfg->itsm.kind, credential);
-	else if (r == -ENODATA)
-		log_error("a secret file of the %s connection is empty; write the secret to it", cfg->itsm.kind);
+			  ref->file, ref->file);
 	else if (r == -ENXIO)
 		log_error("the %s connection names a systemd credential, but CREDENTIALS_DIRECTORY is not set; "
-			  "start accessd with systemctl, or name a file with *_file", cfg->itsm.kind);
+			  "start accessd with systemctl, give --credentials-directory, or name a file with *_file",
+			  cfg->itsm.kind);
 	else if (r < 0)
 		log_error("cannot open the %s connection: %s", cfg->itsm.kind, strerror(-r));
 	return r;

@@ -304,7 +304,11 @@ class Unfixable(unittest.TestCase):
             ("a connector kind not built in", self.good.replace('kind = "servicenow"', 'kind = "topdesk"'), {},
              "topdesk"),
             ("a credential without CREDENTIALS_DIRECTORY", with_credential, {}, "CREDENTIALS_DIRECTORY"),
-            ("an empty credential", with_credential, {"CREDENTIALS_DIRECTORY": creds}, "servicenow-password"),
+            ("a missing credential", with_credential, {"CREDENTIALS_DIRECTORY": creds},
+             "the credential servicenow-password of the servicenow connection is missing; write the secret to "
+             "/.*/accessd/credentials/servicenow-password, which accessd.service loads"),
+            ("an empty credential", with_credential, {"CREDENTIALS_DIRECTORY": creds},
+             "credential servicenow-password .* is empty; write the secret to /.*/credentials/servicenow-password"),
             ("a secret file readable by others", self.good, {}, "chmod 600"),
         ]
         for what, text, env, says in cases:

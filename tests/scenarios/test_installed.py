@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The bash completion of accessd and accessctl (both packages install it)
-offers every option and command their --help shows, and the words each
-command takes. make install puts it, and the example configuration as
-shipped, where the packages take them from."""
+"""What the packages install for the operator: the bash completion of
+accessd and accessctl, which offers every option and command their --help
+shows and the words each command takes; the example configuration as
+shipped, under the documentation directory; and, since every connection is
+HTTPS verified against the system's store, a dependency on the CA
+certificates."""
 
 import os
 import re
@@ -79,6 +81,14 @@ class Completion(unittest.TestCase):
         for program in ("accessd", "accessctl"):
             self.assertIn("%%{_datadir}/bash-completion/completions/%s" % program, spec)
         self.assertRegex(spec, r"%doc .*\bexamples\b")  # %doc replaces what make install put in the doc directory
+
+    def test_both_packages_depend_on_the_ca_certificates(self):
+        with open(os.path.join(harness.SRCDIR, "packaging", "debian", "control.in")) as f:
+            control = f.read()
+        depends = control.split("\nDepends:", 1)[1].split("\nDescription:", 1)[0]
+        self.assertRegex(depends, r"\bca-certificates\b")
+        with open(os.path.join(harness.SRCDIR, "packaging", "accessd.spec.in")) as f:
+            self.assertRegex(f.read(), r"(?m)^Requires:\s+ca-certificates$")
 
 
 if __name__ == "__main__":
