@@ -9,7 +9,6 @@
 #include "connectors/itsm.h"
 #include "core/plan.h"
 #include "core/policy.h"
-#include "cycle.h"
 #include "drive.h"
 #include "explain.h"
 #include "gather.h"
@@ -198,7 +197,9 @@ static const char *name_of(const struct facts *f, const char *id)
 
 static const char *target_kind(const struct target_config *t)
 {
-	return t->kind == TARGET_APP_ROLE ? "the app role" : t->kind == TARGET_MAILBOX ? "the mailbox access group" : "the group";
+	return t->kind == TARGET_APP_ROLE   ? "the app role"
+	       : t->kind == TARGET_MAILBOX ? "the mailbox access group"
+					   : "the group";
 }
 
 static void print_target(FILE *out, const struct target_config *t)

@@ -101,21 +101,16 @@ static void print_row(const struct row *w)
 	       printable(w->skipped ? w->skipped : who, names, sizeof(names)));
 }
 
-/* A string member, or null when VALUE is NULL. */
-static int add_str(cJSON *o, const char *name, const char *value)
-{
-	return (value ? cJSON_AddStringToObject(o, name, value) : cJSON_AddNullToObject(o, name)) != NULL;
-}
-
 static cJSON *row_json(const struct row *w)
 {
 	cJSON *o = cJSON_CreateObject(), *who = NULL;
 	char since[24], next[24];
 
-	if (!o || !add_str(o, "request", w->number) || !add_str(o, "state", w->state) ||
-	    !add_str(o, "stage", w->stage) || !add_str(o, "stage_since", ctl_utc(w->since_ms, 1, since)) ||
-	    !add_str(o, "next_deadline", ctl_utc(w->next_ms, 1, next)) || !(who = cJSON_AddArrayToObject(o, "waiting_for")) ||
-	    (w->skipped && !add_str(o, "skipped", w->skipped)))
+	if (!o || !ctl_add_str(o, "request", w->number) || !ctl_add_str(o, "state", w->state) ||
+	    !ctl_add_str(o, "stage", w->stage) || !ctl_add_str(o, "stage_since", ctl_utc(w->since_ms, 1, since)) ||
+	    !ctl_add_str(o, "next_deadline", ctl_utc(w->next_ms, 1, next)) ||
+	    !(who = cJSON_AddArrayToObject(o, "waiting_for")) ||
+	    (w->skipped && !ctl_add_str(o, "skipped", w->skipped)))
 		goto oom;
 	for (size_t i = 0; i < w->n_who; i++) {
 		cJSON *name = cJSON_CreateString(w->who[i]);

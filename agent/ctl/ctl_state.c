@@ -132,6 +132,11 @@ const char *ctl_utc(int64_t ms, int iso, char buf[24])
 	return buf;
 }
 
+int ctl_add_str(cJSON *o, const char *name, const char *value)
+{
+	return (value ? cJSON_AddStringToObject(o, name, value) : cJSON_AddNullToObject(o, name)) != NULL;
+}
+
 void ctl_state_damaged(const char *path, const struct journal_scan *scan)
 {
 	fprintf(stderr, "accessctl: %s is damaged (%s at offset %llu): what follows stops there; see accessctl "

@@ -45,6 +45,10 @@ size_t ctl_waiting_for(const struct state_request *sr, const char **who, size_t 
  * into BUF; NULL for 0 (never). */
 const char *ctl_utc(int64_t ms, int iso, char buf[24]);
 
+/* Add the string member NAME to O, or null when VALUE is NULL. Returns 0
+ * when out of memory, else 1. */
+int ctl_add_str(cJSON *o, const char *name, const char *value);
+
 /* Say on stderr that the scan of PATH stopped at damage. */
 void ctl_state_damaged(const char *path, const struct journal_scan *scan);
 

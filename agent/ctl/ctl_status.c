@@ -181,12 +181,6 @@ static void print_text(const char *journal, const char *audit, const cJSON *st,
 		printf("audit trail: %s, %lld bytes\n", audit, (long long)audit_bytes);
 }
 
-/* A string member, or null when VALUE is NULL; 0 when out of memory. */
-static int add_str(cJSON *o, const char *name, const char *value)
-{
-	return (value ? cJSON_AddStringToObject(o, name, value) : cJSON_AddNullToObject(o, name)) != NULL;
-}
-
 static cJSON *daemon_json(const cJSON *st)
 {
 	cJSON *o = cJSON_CreateObject(), *conns, *c;
@@ -194,9 +188,12 @@ static cJSON *daemon_json(const cJSON *st)
 
 	if (!o || !cJSON_AddBoolToObject(o, "running", ctl_daemon_running((long)json_int(st, "pid"))) ||
 	    !cJSON_AddNumberToObject(o, "pid", (double)json_int(st, "pid")) ||
-	    !add_str(o, "version", json_str(st, "version")) || !add_str(o, "started", ctl_utc(json_int(st, "started"), 1, a)) ||
-	    !add_str(o, "updated", ctl_utc(json_int(st, "updated"), 1, a)) || !add_str(o, "log_level", json_str(st, "log_level")) ||
-	    !cJSON_AddBoolToObject(o, "reload_failed", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "reload_failed"))) ||
+	    !ctl_add_str(o, "version", json_str(st, "version")) ||
+	    !ctl_add_str(o, "started", ctl_utc(json_int(st, "started"), 1, a)) ||
+	    !ctl_add_str(o, "updated", ctl_utc(json_int(st, "updated"), 1, a)) ||
+	    !ctl_add_str(o, "log_level", json_str(st, "log_level")) ||
+	    !cJSON_AddBoolToObject(o, "reload_failed",
+				   cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "reload_failed"))) ||
 	    !(conns = cJSON_AddArrayToObject(o, "connections")))
 		goto oom;
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(st, "connections")) {
@@ -205,9 +202,10 @@ static cJSON *daemon_json(const cJSON *st)
 		if (!j)
 			goto oom;
 		cJSON_AddItemToArray(conns, j);
-		if (!add_str(j, "name", json_str(c, "name")) || !add_str(j, "role", json_str(c, "role")) ||
-		    !add_str(j, "last_poll", ctl_utc(json_int(c, "last_poll"), 1, a)) || !add_str(j, "result", json_str(c, "result")) ||
-		    !add_str(j, "error", json_str(c, "error")) || !add_str(j, "last_success", ctl_utc(json_int(c, "last_ok"), 1, a)))
+		if (!ctl_add_str(j, "name", json_str(c, "name")) || !ctl_add_str(j, "role", json_str(c, "role")) ||
+		    !ctl_add_str(j, "last_poll", ctl_utc(json_int(c, "last_poll"), 1, a)) ||
+		    !ctl_add_str(j, "result", json_str(c, "result")) || !ctl_add_str(j, "error", json_str(c, "error")) ||
+		    !ctl_add_str(j, "last_success", ctl_utc(json_int(c, "last_ok"), 1, a)))
 			goto oom;
 	}
 	return o;
@@ -232,8 +230,8 @@ static int print_json(const char *journal, const char *audit, const cJSON *st, c
 	if (!m->oldest) {
 		if (!cJSON_AddNullToObject(o, "oldest_waiting"))
 			goto oom;
-	} else if (!(x = cJSON_AddObjectToObject(o, "oldest_waiting")) || !add_str(x, "request", number_of(m->oldest)) ||
-		   !add_str(x, "state", m->oldest->workflow) || !add_str(x, "since", ctl_utc(m->oldest_since_ms, 1, a)) ||
+	} else if (!(x = cJSON_AddObjectToObject(o, "oldest_waiting")) || !ctl_add_str(x, "request", number_of(m->oldest)) ||
+		   !ctl_add_str(x, "state", m->oldest->workflow) || !ctl_add_str(x, "since", ctl_utc(m->oldest_since_ms, 1, a)) ||
 		   !(x = cJSON_AddArrayToObject(x, "waiting_for"))) {
 		goto oom;
 	} else {
@@ -250,14 +248,15 @@ static int print_json(const char *journal, const char *audit, const cJSON *st, c
 	if (!m->next) {
 		if (!cJSON_AddNullToObject(o, "next_deadline"))
 			goto oom;
-	} else if (!(x = cJSON_AddObjectToObject(o, "next_deadline")) || !add_str(x, "request", number_of(m->next)) ||
-		   !add_str(x, "at", ctl_utc(m->next_ms, 1, a))) {
+	} else if (!(x = cJSON_AddObjectToObject(o, "next_deadline")) || !ctl_add_str(x, "request", number_of(m->next)) ||
+		   !ctl_add_str(x, "at", ctl_utc(m->next_ms, 1, a))) {
 		goto oom;
 	}
-	if (!(x = cJSON_AddObjectToObject(o, "journal")) || !add_str(x, "path", journal) ||
+	if (!(x = cJSON_AddObjectToObject(o, "journal")) || !ctl_add_str(x, "path", journal) ||
 	    !cJSON_AddNumberToObject(x, "records", (double)m->scan.records) ||
 	    !cJSON_AddNumberToObject(x, "bytes", (double)m->scan.size) || !(x = cJSON_AddObjectToObject(o, "audit")) ||
-	    !add_str(x, "path", audit) || !cJSON_AddNumberToObject(x, "bytes", (double)(audit_bytes < 0 ? 0 : audit_bytes)))
+	    !ctl_add_str(x, "path", audit) ||
+	    !cJSON_AddNumberToObject(x, "bytes", (double)(audit_bytes < 0 ? 0 : audit_bytes)))
 		goto oom;
 	text = cJSON_Print(o);
 	if (!text)
