@@ -105,6 +105,20 @@ class Explain(tenant.TenantCase):
         t.cycle()
         self.assertIn(tenant.snow_id("sam"), [a["approver"] for a in t.approvals(vpn["sys_id"])])
 
+    def test_which_rule_decides_a_stage(self):
+        rule = ('{ name = "finance-short"; department = "Finance"; employee_type = "Employee"; '
+                'duration_at_most = "30d"; }')
+        t = self.tenant(rules={"mailbox_manager": rule})
+        box = t.request("Shared Mailbox Access", "bob", business_justification="Month-end close",
+                        mailbox="Finance Shared Mailbox", duration="30d")
+        proc = self.explain(t, box["number"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("1. manager (", proc.stdout)
+        self.assertIn("approved by rule finance-short: department is \"Finance\"; employee type is \"Employee\"; "
+                      "requested for 30d, at most 30d; nobody is asked", proc.stdout)
+        self.assertIn("record stage manager as approved by its rule finance-short", proc.stdout)
+        self.assertIn("ask %s to approve (stage mailbox owner)" % upn("olivia"), proc.stdout)
+
     def test_unknown_request_and_usage(self):
         t = self.tenant()
         proc = self.explain(t, "RITM9999999")
