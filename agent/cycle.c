@@ -29,12 +29,27 @@ struct cycle {
 
 /* ---- approvals --------------------------------------------------------------- */
 
+/* Whether the journaled approval KNOWN was last written by the same hand
+ * as AP says. */
+static int same_hand(const struct state_approval *known, const struct approval *ap)
+{
+	cJSON *data = known->data ? cJSON_Parse(known->data) : NULL;
+	const char *by = json_str(data, "by");
+	int same = by ? strcmp(by, ap->decided_by ? ap->decided_by : "") == 0 &&
+				cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(data, "by_approver")) == !!ap->by_approver
+		      : !ap->decided_by;
+
+	cJSON_Delete(data);
+	return same;
+}
+
 static int on_approval(const struct approval *ap, void *userdata)
 {
 	struct cycle *c = userdata;
 	const struct state_request *sr;
 	const char *who = ap->approver_upn ? ap->approver_upn : ap->approver;
 	struct audit_event ev = { .kind = AUDIT_APPROVAL_SEEN };
+	char detail[160];
 	int decided, r;
 	cJSON *o, *data;
 
@@ -52,11 +67,17 @@ static int on_approval(const struct approval *ap, void *userdata)
 			return r;
 		sr = state_request_find(c->d.a->state, c->d.source, ap->request_id);
 	}
+	/* The same decision by the same hand is known; another hand writing
+	 * the same state is a new decision (and not the approver's). */
 	for (size_t i = 0; sr && i < sr->n_approvals; i++)
 		if (strcmp(sr->approvals[i].id, ap->id) == 0 && sr->approvals[i].decision &&
-		    approval_decision_from_name(sr->approvals[i].decision) == ap->decision)
+		    approval_decision_from_name(sr->approvals[i].decision) == ap->decision && same_hand(&sr->approvals[i], ap))
 			return 0;
 	decided = ap->decision == APPROVAL_APPROVED || ap->decision == APPROVAL_REJECTED;
+	if (decided && !ap->by_approver)
+		log_warnx("approval %s of %s: decided \"%s\" by %s, not by the approver %s; it does not count", ap->id,
+			  ap->request_id, approval_decision_name(ap->decision),
+			  ap->decided_by ? ap->decided_by : "someone the ITSM does not name", who ? who : "?");
 	o = drive_keyed(&c->d, ap->request_id);
 	data = cJSON_CreateObject();
 	/* Seen now; decided before this cycle's decisions are taken. */
@@ -65,7 +86,8 @@ static int on_approval(const struct approval *ap, void *userdata)
 	    !cJSON_AddStringToObject(o, "decision", approval_decision_name(ap->decision)) ||
 	    (decided && !cJSON_AddNumberToObject(o, "at", (double)(c->d.now - 1))) ||
 	    (ap->comments && !cJSON_AddStringToObject(data, "comments", ap->comments)) ||
-	    !cJSON_AddItemToObject(o, "data", data)) {
+	    !cJSON_AddStringToObject(data, "by", ap->decided_by ? ap->decided_by : "") ||
+	    !cJSON_AddBoolToObject(data, "by_approver", ap->by_approver) || !cJSON_AddItemToObject(o, "data", data)) {
 		if (!cJSON_GetObjectItemCaseSensitive(o, "data"))
 			cJSON_Delete(data);
 		cJSON_Delete(o);
@@ -78,7 +100,10 @@ static int on_approval(const struct approval *ap, void *userdata)
 	ev.request_number = sr ? sr->number : NULL;
 	ev.request_id = ap->request_id;
 	ev.who = who;
-	ev.detail = approval_decision_name(ap->decision);
+	snprintf(detail, sizeof(detail), "%s%s%s", approval_decision_name(ap->decision),
+		 ap->by_approver ? "" : ", written by ",
+		 ap->by_approver ? "" : ap->decided_by ? ap->decided_by : "an unnamed hand");
+	ev.detail = detail;
 	if (audit_append(c->d.a->audit, c->d.now, &ev) < 0)
 		log_warnx("cannot append to the audit trail");
 	return 0;
@@ -150,8 +175,8 @@ static int plan_request(struct cycle *c, const struct request *req, int round)
 		log_request(LOG_LEVEL_WARNING, req->number, NULL, "no directory is configured: it cannot be validated");
 		return skip(c, req, "no directory is configured, so it cannot be validated");
 	}
-	r = facts_gather(c->d.a->links->directory, c->d.a->zones, c->d.a->cfg, c->d.a->state, c->d.source, req,
-			 c->d.now, &f);
+	r = facts_gather(c->d.a->links->directory, c->d.a->itsm, c->d.a->zones, c->d.a->cfg, c->d.a->state,
+			 c->d.source, req, c->d.now, &f);
 	if (r < 0) {
 		/* Stops the listing: the watermark stays, and the next cycle
 		 * brings this request again. */

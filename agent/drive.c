@@ -87,7 +87,7 @@ struct loaded {
 	struct plan plan;
 	struct wf_record rec;
 	struct exec_request x;
-	char base[96];
+	char base[EXECUTOR_BASE_MAX];
 	char *id, *number;
 };
 
@@ -123,8 +123,7 @@ static int load(struct drive *d, const char *id, struct loaded *ret)
 			r = -ENOMEM;
 	}
 	if (r == 0) {
-		snprintf(l.base, sizeof(l.base), "%s.r%d", l.number,
-			 (int)json_int(data, "round"));
+		executor_action_base(l.number, (int)json_int(data, "round"), l.base, sizeof(l.base));
 		l.x = (struct exec_request){ d->source, l.id, l.number, NULL, NULL };
 	}
 	cJSON_Delete(data);
@@ -284,19 +283,21 @@ size_t drive_decisions(const struct state_request *sr, int stage, struct wf_deci
 	for (size_t i = 0; i < sr->n_approvals && n < STATE_MAX_APPROVALS; i++) {
 		const struct state_approval *ap = &sr->approvals[i];
 		enum approval_decision decision = approval_decision_from_name(ap->decision);
-		int asked = 0;
+		int asked = 0, by_approver = 1;
 
 		if (!ap->approver || (decision != APPROVAL_APPROVED && decision != APPROVAL_REJECTED))
 			continue;
 		if (ap->data) {
 			cJSON *data = cJSON_Parse(ap->data);
+			const cJSON *by = cJSON_GetObjectItemCaseSensitive(data, "by_approver");
 
 			asked = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(data, "asked"));
+			by_approver = !by || cJSON_IsTrue(by);
 			cJSON_Delete(data);
 		}
 		if (asked && ap->stage != stage)
 			continue;
-		v[n++] = (struct wf_decision){ ap->approver, decision == APPROVAL_APPROVED, ap->at_ms };
+		v[n++] = (struct wf_decision){ ap->approver, decision == APPROVAL_APPROVED, ap->at_ms, by_approver };
 	}
 	return n;
 }

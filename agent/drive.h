@@ -42,8 +42,12 @@ cJSON *drive_data(const struct state_request *sr);
 
 /* The decisions of SR that may count in stage STAGE, into V (room for
  * STATE_MAX_APPROVALS): every decided approval, except those accessd asked
- * for another stage. A decision's time is when accessd first saw it (the
- * ITSM's own times have whole seconds only). Returns how many. */
+ * for another stage, each with whether the ITSM says its approver made it.
+ * A decision journaled before accessd recorded who wrote it (no
+ * "by_approver") was counted by the version that saw it, and still is:
+ * otherwise an upgrade would leave its stage waiting for a decision already
+ * made. A decision's time is when accessd first saw it (the ITSM's own
+ * times have whole seconds only). Returns how many. */
 size_t drive_decisions(const struct state_request *sr, int stage, struct wf_decision *v);
 
 /* Finish what a restart interrupted: each INTENT without OUTCOME (a grant

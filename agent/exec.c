@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "agent.h"
 #include "exec.h"
 #include "links.h"
+#include "util/civil.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -77,6 +79,16 @@ void exec_audit(struct exec_run *x, enum audit_kind kind, const char *who, const
 	r = audit_append(x->a->audit, x->now, &ev);
 	if (r < 0)
 		log_request(LOG_LEVEL_ERR, x->r->number, x->id, "cannot append to the audit trail: %s", strerror(-r));
+}
+
+void exec_format_time(int64_t ms, char *buf, size_t size)
+{
+	char utc[20];
+
+	if (civil_format(ms, utc) < 0)
+		snprintf(buf, size, "?");
+	else
+		snprintf(buf, size, "%s UTC", utc);
 }
 
 int exec_note(struct exec_run *x, const char *text)

@@ -36,6 +36,8 @@ struct exec_run {
 	enum wf_state state; /* the record's state when the action was decided */
 	int stage, step;
 	const char *who;
+	int64_t at;          /* IGNORE_DECISION: the decision's time */
+	enum wf_ignore why;  /* IGNORE_DECISION: why it does not count */
 	cJSON *out; /* the outcome being built */
 	enum wf_result result;
 	int oom;
@@ -58,6 +60,9 @@ const char *exec_stage_name(struct exec_run *x, int stage);
  * and GRAPH_ID when not NULL. A failure is logged. */
 void exec_audit(struct exec_run *x, enum audit_kind kind, const char *who, const char *detail,
 		const struct target_config *t, const char *graph_id);
+
+/* MS as "YYYY-MM-DD HH:MM:SS UTC" into BUF ("?" when it cannot be). */
+void exec_format_time(int64_t ms, char *buf, size_t size);
 
 /* A work note (the ticket's state stays), the ticket moved to PHASE with
  * TEXT as its work note, or a comment the requester sees; ids

@@ -91,13 +91,17 @@ static int note_substitute(struct exec_run *x)
 	char text[512];
 
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(st, "substitutes")) {
-		const char *upn = json_str(s, "upn"), *reason = json_str(s, "reason");
+		const char *upn = json_str(s, "upn"), *reason = json_str(s, "reason"), *why = json_str(s, "why");
 
 		if (!upn || strcasecmp(upn, x->who) != 0)
 			continue;
-		snprintf(text, sizeof(text),
-			 "Stage \"%s\": the primary approver cannot decide (%s), so %s approves instead.",
-			 json_str(st, "name") ? json_str(st, "name") : "?", reason ? reason : "?", upn);
+		if (why)
+			snprintf(text, sizeof(text), "Stage \"%s\": %s, so %s approves instead.",
+				 json_str(st, "name") ? json_str(st, "name") : "?", why, upn);
+		else
+			snprintf(text, sizeof(text),
+				 "Stage \"%s\": the primary approver cannot decide (%s), so %s approves instead.",
+				 json_str(st, "name") ? json_str(st, "name") : "?", reason ? reason : "?", upn);
 		if (exec_note(x, text) < 0)
 			return -EAGAIN;
 		exec_audit(x, AUDIT_ESCALATION, upn, text, NULL, NULL);
@@ -173,20 +177,10 @@ int exec_withdraw(struct exec_run *x)
 	return 0;
 }
 
-int exec_ignore_decision(struct exec_run *x)
-{
-	char text[512];
-
-	snprintf(text, sizeof(text),
-		 "A decision by %s was ignored: they are not an approver of stage \"%s\" (or it is their own "
-		 "request).",
-		 x->who ? x->who : "?", stage(x));
-	on_ticket(x, AUDIT_APPROVAL_IGNORED, x->who, text);
-	return 0;
-}
-
-/* The comment the approver wrote on their decision, from the journal. */
-static const char *decision_comment(struct exec_run *x, char *buf, size_t size)
+/* The string member NAME of the journaled data of X->who's approval record
+ * (the one decided at AT; 0: the last one), copied into BUF; NULL when no
+ * such record has it. */
+static const char *approval_member(struct exec_run *x, const char *name, int64_t at, char *buf, size_t size)
 {
 	const struct state_request *sr = state_request_find(x->a->state, x->r->source, x->r->id);
 	const char *found = NULL;
@@ -196,11 +190,12 @@ static const char *decision_comment(struct exec_run *x, char *buf, size_t size)
 		const struct state_approval *ap = &sr->approvals[i];
 		cJSON *data;
 
-		if (!ap->approver || !x->who || strcasecmp(ap->approver, x->who) != 0 || !ap->data)
+		if (!ap->approver || !x->who || strcasecmp(ap->approver, x->who) != 0 || (at && ap->at_ms != at) ||
+		    !ap->data)
 			continue;
 		data = cJSON_Parse(ap->data);
-		if (json_str(data, "comments") && *json_str(data, "comments")) {
-			snprintf(buf, size, "%s", json_str(data, "comments"));
+		if (json_str(data, name) && *json_str(data, name)) {
+			snprintf(buf, size, "%s", json_str(data, name));
 			found = buf;
 		}
 		cJSON_Delete(data);
@@ -208,10 +203,40 @@ static const char *decision_comment(struct exec_run *x, char *buf, size_t size)
 	return found;
 }
 
+int exec_ignore_decision(struct exec_run *x)
+{
+	char text[512], by[128];
+	const char *who = x->who ? x->who : "?", *hand;
+
+	switch (x->why) {
+	case WF_IGNORE_OTHER_HAND:
+		hand = approval_member(x, "by", x->at, by, sizeof(by));
+		snprintf(text, sizeof(text),
+			 "A decision on %s's approval for stage \"%s\" was ignored: %s%s%s wrote it, not %s, and only "
+			 "an approver's own decision counts.",
+			 who, stage(x), hand ? "\"" : "", hand ? hand : "someone the ITSM does not name", hand ? "\"" : "",
+			 who);
+		break;
+	case WF_IGNORE_GONE:
+		snprintf(text, sizeof(text),
+			 "A decision by %s for stage \"%s\" was ignored: it came after they left the organisation.", who,
+			 stage(x));
+		break;
+	default:
+		snprintf(text, sizeof(text),
+			 "A decision by %s was ignored: they are not an approver of stage \"%s\" (or it is their own "
+			 "request).",
+			 who, stage(x));
+		break;
+	}
+	on_ticket(x, AUDIT_APPROVAL_IGNORED, x->who, text);
+	return 0;
+}
+
 int exec_reject(struct exec_run *x)
 {
 	char text[1024], why[512];
-	const char *c = decision_comment(x, why, sizeof(why));
+	const char *c = approval_member(x, "comments", 0, why, sizeof(why));
 
 	snprintf(text, sizeof(text), "Rejected by %s at stage \"%s\"%s%s", x->who ? x->who : "?",
 		 stage(x), c ? ": " : ".", c ? c : "");
@@ -221,12 +246,22 @@ int exec_reject(struct exec_run *x)
 
 int exec_expire(struct exec_run *x)
 {
-	char text[512];
+	int64_t end = x->r->plan->wf.end_ms;
+	char text[512], day[32];
 
-	snprintf(text, sizeof(text),
-		 "Closed: stage \"%s\" had no decision before it expired. Open a new request if the access is "
-		 "still needed.",
-		 stage(x));
+	if (end > 0 && x->now >= end) {
+		/* Late: whatever was decided, nothing is granted after the end. */
+		exec_format_time(end, day, sizeof(day));
+		snprintf(text, sizeof(text),
+			 "Closed: the access was to end %s, and that passed before it could be granted; nothing was "
+			 "granted. Open a new request if the access is still needed.",
+			 day);
+	} else {
+		snprintf(text, sizeof(text),
+			 "Closed: stage \"%s\" had no decision before it expired. Open a new request if the access is "
+			 "still needed.",
+			 stage(x));
+	}
 	move_ticket(x, TICKET_EXPIRED, AUDIT_EXPIRED, NULL, text);
 	return 0;
 }

@@ -25,16 +25,6 @@ static void step_ids(struct exec_run *x, char ids[][128], const char **v)
 	}
 }
 
-static void format_time(int64_t ms, char *buf, size_t size)
-{
-	char utc[20];
-
-	if (civil_format(ms, utc) < 0)
-		snprintf(buf, size, "?");
-	else
-		snprintf(buf, size, "%s UTC", utc);
-}
-
 int exec_complete(struct exec_run *x)
 {
 	const struct plan *p = x->r->plan;
@@ -63,9 +53,10 @@ int exec_complete(struct exec_run *x)
 		goto done;
 	exec_audit(x, AUDIT_EVIDENCE_ATTACHED, NULL, "evidence.json", NULL, NULL);
 	if (p->wf.end_ms > 0) {
-		format_time(p->wf.end_ms, ends, sizeof(ends));
-		snprintf(text, sizeof(text), "Completed: %s granted %s. Access ends %s and is removed then.",
-			 p->wf.subject ? p->wf.subject : "the person", p->target ? p->target : "the access", ends);
+		exec_format_time(p->wf.end_ms, ends, sizeof(ends));
+		snprintf(text, sizeof(text), "Completed: %s granted %s. Access ends %s and is removed then.%s%s",
+			 p->wf.subject ? p->wf.subject : "the person", p->target ? p->target : "the access", ends,
+			 json_str(p->root, "end_note") ? " " : "", json_str(p->root, "end_note") ? json_str(p->root, "end_note") : "");
 	} else {
 		snprintf(text, sizeof(text), "Completed: %s granted %s. Evidence attached.",
 			 p->wf.subject ? p->wf.subject : "the person", p->target ? p->target : "the access");

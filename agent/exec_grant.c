@@ -64,6 +64,34 @@ static char *granted_assignment(struct exec_run *x)
 	return copy;
 }
 
+/* Whether the person USER is still here, asked again just before a grant:
+ * they may have left, or been disabled, since the request was planned.
+ * 1 here; 0 not (X's outcome says why, permanent); -1 the directory could
+ * not tell (X's outcome says so). */
+static int still_here(struct exec_run *x, struct directory *d, const char *user)
+{
+	struct directory_result res = { 0 };
+	struct person p = { 0 };
+	int here;
+
+	if (directory_get_user(d, DIRECTORY_BY_ID, user, &p, &res) < 0) {
+		directory_outcome(x, &res);
+		directory_result_clear(&res);
+		return -1;
+	}
+	here = person_current(&p, x->now);
+	if (!here) {
+		x->result = WF_RESULT_PERMANENT;
+		exec_add_str(x, "error", !p.exists	? "the person is no longer in the directory"
+					 : !p.enabled ? "the person's account is disabled"
+					 : p.refused  ? "the person's directory record holds a value accessd refuses"
+						      : "the person has left the organisation or not started yet");
+	}
+	person_clear(&p);
+	directory_result_clear(&res);
+	return here;
+}
+
 int exec_step(struct exec_run *x, int recheck)
 {
 	const struct target_config *t = exec_step_target(x, x->step);
@@ -85,6 +113,7 @@ int exec_step(struct exec_run *x, int recheck)
 		if (exec_set_phase(x, TICKET_IMPLEMENTING, text) < 0)
 			goto done;
 	}
+
 	if (recheck) {
 		/* The agent died between intent and outcome: the directory
 		 * tells whether the change was made. */
@@ -101,6 +130,9 @@ int exec_step(struct exec_run *x, int recheck)
 		free(assignment);
 		assignment = NULL;
 	}
+	/* Nobody is granted who is not here now, whatever the plan knew. */
+	if (!undo && still_here(x, d, user) <= 0)
+		goto record;
 	c.target_id = t->kind == TARGET_APP_ROLE ? t->resource_id : t->group_id;
 	c.principal_id = user;
 	c.app_role_id = t->app_role_id;

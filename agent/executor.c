@@ -53,6 +53,28 @@ static uint32_t tag(const char *who)
 	return h;
 }
 
+void executor_action_base(const char *number, int round, char *buf, size_t size)
+{
+	enum { KEEP = 40 };
+	char safe[KEEP + 1];
+	size_t n = strlen(number), i;
+	int changed = n > KEEP || n == 0;
+
+	for (i = 0; i < n && i < KEEP; i++) {
+		unsigned char c = (unsigned char)number[i];
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+			 c == '_' || c == '-' || c == ':';
+
+		safe[i] = ok ? (char)c : '_';
+		changed |= !ok;
+	}
+	safe[i] = '\0';
+	if (changed)
+		snprintf(buf, size, "%s-%08x.r%d", safe, (unsigned)hash_fnv32(HASH_FNV32_INIT, number, n), round);
+	else
+		snprintf(buf, size, "%s.r%d", safe, round);
+}
+
 void executor_action_id(const struct exec_request *r, const struct wf_action *act, enum wf_state state, char *buf,
 			size_t size)
 {
@@ -97,7 +119,8 @@ cJSON *executor_intent(const struct wf_action *act, enum wf_state state)
 	if (!o || !cJSON_AddStringToObject(o, "kind", kind_names[act->kind]) ||
 	    !cJSON_AddNumberToObject(o, "stage", act->stage) || !cJSON_AddNumberToObject(o, "step", act->step) ||
 	    !cJSON_AddNumberToObject(o, "state", state) || (act->at_ms && !cJSON_AddNumberToObject(o, "at", (double)act->at_ms)) ||
-	    (act->who && !cJSON_AddStringToObject(o, "who", act->who))) {
+	    (act->who && !cJSON_AddStringToObject(o, "who", act->who)) ||
+	    (act->kind == WF_ACT_IGNORE_DECISION && !cJSON_AddNumberToObject(o, "why", act->why))) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -116,6 +139,8 @@ int executor_run(struct agent *a, const struct exec_request *r, const cJSON *int
 		.step = (int)json_int(intent, "step"),
 		.state = (enum wf_state)json_int(intent, "state"),
 		.who = json_str(intent, "who"),
+		.at = json_int(intent, "at"),
+		.why = (enum wf_ignore)json_int(intent, "why"),
 		.result = WF_RESULT_OK,
 	};
 

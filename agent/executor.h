@@ -32,6 +32,16 @@ struct exec_request {
 	const char *base;   /* action ids start with this: "<number>.r<round>" */
 };
 
+/* The start of every action id of the request NUMBER in its ROUND into
+ * BUF (at least EXECUTOR_BASE_MAX bytes): "<number>.r<round>". Action ids
+ * allow only [A-Za-z0-9._:-], so a number with other characters (TOPdesk
+ * writes "C 2611 001") or longer than 40 has them replaced by '_', cut,
+ * and is told apart by a hash of the number as written:
+ * "C_2611_001-1a2b3c4d.r0". A number that fits stays as it is, so the ids
+ * journaled for it never change. */
+#define EXECUTOR_BASE_MAX 64
+void executor_action_base(const char *number, int round, char *buf, size_t size);
+
 /* The id of action ACT of request R into BUF (at least 128 bytes):
  * "<base>.<what>", e.g. "RITM0010001.r0.t0.grant". STATE is the record's
  * state when the action was decided (a removal and a rollback differ). */

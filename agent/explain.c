@@ -24,6 +24,7 @@ struct seen {
 	char *request_id;
 	char *who;
 	int approved;
+	int by_approver; /* the ITSM says the approver made it */
 };
 
 struct explain {
@@ -108,7 +109,7 @@ static int on_approval(const struct approval *ap, void *userdata)
 	if (!grown)
 		return -ENOMEM;
 	e->seen = grown;
-	grown[e->n_seen] = (struct seen){ strdup(ap->request_id), strdup(who), approved };
+	grown[e->n_seen] = (struct seen){ strdup(ap->request_id), strdup(who), approved, ap->by_approver };
 	if (!grown[e->n_seen].request_id || !grown[e->n_seen].who) {
 		free(grown[e->n_seen].request_id);
 		free(grown[e->n_seen].who);
@@ -163,6 +164,12 @@ static const char *skip_words(enum policy_skip reason)
 		return "asked for this access, and nobody approves their own request";
 	case POLICY_SKIP_SUBJECT:
 		return "is the person the access is for";
+	case POLICY_SKIP_DEPARTED:
+		return "has left the organisation (leave date passed)";
+	case POLICY_SKIP_NOT_STARTED:
+		return "has not started yet (hire date ahead)";
+	case POLICY_SKIP_UNREADABLE:
+		return "has a directory record accessd refused to read";
 	case POLICY_SKIP_NONE:
 		break;
 	}
@@ -413,7 +420,8 @@ static void print_next(struct explain *e, const char *id, int closed, const stru
 	in.n_decisions = sr ? drive_decisions(sr, rec->stage, dec) : 0;
 	for (size_t i = 0; i < e->n_seen && in.n_decisions < sizeof(dec) / sizeof(dec[0]); i++)
 		if (strcmp(e->seen[i].request_id, id) == 0)
-			dec[in.n_decisions++] = (struct wf_decision){ e->seen[i].who, e->seen[i].approved, e->now - 1 };
+			dec[in.n_decisions++] = (struct wf_decision){ e->seen[i].who, e->seen[i].approved, e->now - 1,
+								      e->seen[i].by_approver };
 	if (wf_decide(rec, &p->wf, &in, e->now, &next, &acts) < 0) {
 		fprintf(e->out, "  the plan is out of bounds: the next cycle leaves it alone\n");
 		return;
@@ -544,7 +552,8 @@ static int explain_request(struct explain *e, const struct request *req)
 		fprintf(e->out, "  no directory is configured, so it cannot be validated: the next cycle skips it\n");
 		return 0;
 	}
-	r = facts_gather(e->a->links->directory, e->a->zones, e->a->cfg, e->a->state, e->source, req, e->now, &f);
+	r = facts_gather(e->a->links->directory, e->a->itsm, e->a->zones, e->a->cfg, e->a->state, e->source, req,
+			 e->now, &f);
 	if (r < 0) {
 		fprintf(e->out, "  the directory could not be asked (%s): the next cycle tries again\n", strerror(-r));
 		return 0;

@@ -185,6 +185,22 @@ static int find_duplicate(const struct state *st, const char *source, const stru
 	return 0;
 }
 
+/* Whether USER_ID is in GROUP_ID (transitively); 0 for an unknown group. */
+static int member_of(struct directory *d, const char *group_id, const char *user_id, int *ret)
+{
+	struct directory_result res = { 0 };
+	int r = directory_is_member(d, group_id, user_id, ret, &res);
+
+	if (r == -ENOENT || r == -EINVAL) {
+		*ret = 0;
+		r = 0;
+	} else if (r < 0) {
+		r = failed(&res, r);
+	}
+	directory_result_clear(&res);
+	return r;
+}
+
 /* ---- what the rules read ------------------------------------------------ */
 
 /* The subject's direct groups. Not readable for good (Graph refuses the
@@ -205,6 +221,75 @@ static int get_member_of(struct directory *d, struct facts *f)
 		r = 0;
 	}
 	directory_result_clear(&res);
+	return r;
+}
+
+/* A person named in a catalog variable: by object id or UPN. */
+static int get_named(struct directory *d, const char *value, struct person *ret)
+{
+	return get_person(d, text_is_guid(value) ? DIRECTORY_BY_ID : DIRECTORY_BY_UPN, value, 0, ret);
+}
+
+/* Which of the requester groups the policy names hold the requester, and
+ * who verified them and whether that agent is in the verification group. */
+static int gather_requester(struct directory *d, struct facts *f)
+{
+	const struct policy_lookup *lk = &f->lookup;
+	int in, r = 0;
+
+	f->requester_groups = calloc(lk->n_requester_groups + 1, sizeof(*f->requester_groups));
+	if (!f->requester_groups)
+		return -ENOMEM;
+	for (size_t i = 0; f->requester.exists && i < lk->n_requester_groups && r == 0; i++) {
+		r = member_of(d, lk->requester_groups[i], f->requester.id, &in);
+		if (r == 0 && in)
+			f->requester_groups[f->n_requester_groups++] = lk->requester_groups[i];
+	}
+	if (r < 0 || !lk->verifier)
+		return r;
+	r = get_named(d, lk->verifier, &f->verifier);
+	if (r == 0 && f->verifier.exists && lk->verifier_group)
+		r = member_of(d, lk->verifier_group, f->verifier.id, &f->verifier_in_group);
+	return r;
+}
+
+/* An open record in the ITSM that accessd does not know (opened before it
+ * ran, by hand, or as an incident) for the same person, whose text names
+ * the target T: its number in *RET, NULL when none. */
+static int find_itsm_duplicate(struct itsm *itsm, const struct state *st, const char *source,
+			       const struct request *req, const struct target_config *t, char **ret, int *ret_incident)
+{
+	const char *terms[] = { t->name, t->mailbox, t->group_id };
+	struct itsm_open *found = NULL;
+	size_t n = 0, n_terms = 0;
+	int r;
+
+	*ret = NULL;
+	for (size_t i = 0; i < sizeof(terms) / sizeof(terms[0]); i++)
+		if (terms[i])
+			terms[n_terms++] = terms[i];
+	if (!itsm || !req->requested_for)
+		return 0;
+	r = itsm_find_open(itsm, req->requested_for, terms, n_terms, req->id, &found, &n);
+	if (r < 0) {
+		/* The connector logged it; without the answer a duplicate may
+		 * be worked twice, which grants nothing wrong. */
+		return itsm_error_transient(r) ? -EAGAIN : 0;
+	}
+	for (size_t i = 0; i < n && !*ret && r == 0; i++) {
+		int names = 0;
+
+		if (state_request_find(st, source, found[i].id))
+			continue;
+		for (size_t k = 0; k < n_terms; k++)
+			names |= facts_text_names(found[i].text, terms[k]);
+		if (!names)
+			continue;
+		*ret = strdup(found[i].number);
+		*ret_incident = found[i].incident;
+		r = *ret ? 0 : -ENOMEM;
+	}
+	itsm_open_free(found, n);
 	return r;
 }
 
@@ -252,8 +337,9 @@ static int get_zones(struct tzdb *db, int64_t now_ms, struct facts *f)
 	return 0;
 }
 
-int facts_gather(struct directory *d, struct tzdb *zones, const struct config *cfg, const struct state *st,
-		 const char *source, const struct request *req, int64_t now_ms, struct facts *ret)
+int facts_gather(struct directory *d, struct itsm *itsm, struct tzdb *zones, const struct config *cfg,
+		 const struct state *st, const char *source, const struct request *req, int64_t now_ms,
+		 struct facts *ret)
 {
 	struct facts f = { 0 };
 	const char *sponsor;
@@ -273,18 +359,24 @@ int facts_gather(struct directory *d, struct tzdb *zones, const struct config *c
 		r = add_group(d, &f, f.lookup.groups[i]);
 	if (r < 0)
 		goto fail;
-	sponsor = f.lookup.sponsor;
+	sponsor = f.lookup.sponsor_is_manager ? f.subject.manager_id : f.lookup.sponsor;
 	if (sponsor) {
-		r = get_person(d, text_is_guid(sponsor) ? DIRECTORY_BY_ID : DIRECTORY_BY_UPN, sponsor, 0, &f.sponsor);
+		r = get_named(d, sponsor, &f.sponsor);
 		if (r < 0)
 			goto fail;
 	}
+	r = gather_requester(d, &f);
+	if (r < 0)
+		goto fail;
 	if (f.lookup.target && f.subject.exists) {
 		r = has_access(d, f.lookup.target, f.subject.id, &f.pf.has_access);
 		if (r < 0)
 			goto fail;
 		facts_duplicate_key(f.subject.id, f.lookup.target->name, key, sizeof(key));
 		r = find_duplicate(st, source, req, key, &f.duplicate_of);
+		if (r == 0 && !f.duplicate_of)
+			r = find_itsm_duplicate(itsm, st, source, req, f.lookup.target, &f.duplicate_of,
+						&f.duplicate_incident);
 		if (r < 0)
 			goto fail;
 	}
@@ -298,11 +390,16 @@ int facts_gather(struct directory *d, struct tzdb *zones, const struct config *c
 	ret->pf.subject = &ret->subject;
 	ret->pf.requester = &ret->requester;
 	ret->pf.sponsor = sponsor ? &ret->sponsor : NULL;
+	ret->pf.verifier = f.lookup.verifier ? &ret->verifier : NULL;
+	ret->pf.verifier_in_group = ret->verifier_in_group;
+	ret->pf.requester_groups = ret->requester_groups;
+	ret->pf.n_requester_groups = ret->n_requester_groups;
 	ret->pf.people = ret->people;
 	ret->pf.n_people = ret->n_people;
 	ret->pf.groups = ret->groups;
 	ret->pf.n_groups = ret->n_groups;
 	ret->pf.duplicate_of = ret->duplicate_of;
+	ret->pf.duplicate_incident = ret->duplicate_incident;
 	ret->pf.member_of = (const char *const *)ret->member_of;
 	ret->pf.n_member_of = ret->n_member_of;
 	ret->pf.holdings = ret->holdings;

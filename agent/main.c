@@ -79,6 +79,31 @@ static void print_stages(const char *label, const struct stage_config *st, size_
 	printf("\n");
 }
 
+/* Who may ask for ITEM, whether an agent must verify them, and who
+ * sponsors a contractor, on one line. */
+static void print_requesters(const struct config *cfg, const struct item_config *it)
+{
+	size_t n;
+	const struct requester_rule *rules = conf_item_requesters(cfg, it, &n);
+
+	printf("  requested by:");
+	for (size_t i = 0; i < n; i++)
+		printf("%s %s%s", i ? "," : "", rules[i].kind == REQUESTER_SUBJECT ? "the person"
+					       : rules[i].kind == REQUESTER_MANAGER ? "their manager"
+										 : "members of group ",
+		       rules[i].group_id ? rules[i].group_id : "");
+	if (it->verification_variable)
+		printf("; verified by an agent of group %s named in \"%s\"", it->verification_group,
+		       it->verification_variable);
+	if (cfg->policy.contractor.n_match > 0 && !conf_item_sponsor_required(cfg, it))
+		printf("; contractors need no sponsor");
+	else if (cfg->policy.contractor.n_match > 0 && it->vars.sponsor)
+		printf("; contractors' sponsor named in \"%s\"", it->vars.sponsor);
+	else if (cfg->policy.contractor.n_match > 0)
+		printf("; contractors' sponsor: their manager");
+	printf("\n");
+}
+
 /* How a start that failed with R exits. What a restart may cure -- memory,
  * the network, a disk that fills, another accessd holding the state --
  * exits 1, which the unit restarts; anything else needs the administrator
@@ -125,6 +150,8 @@ static void print_summary(const struct config *cfg)
 		if (it->contractor_target)
 			printf("; contractors get %s", it->contractor_target->name);
 		printf("\n");
+		if (it->n_allow)
+			print_requesters(cfg, it);
 		for (size_t r = 0; r < it->n_auto_reject; r++)
 			printf("%s%s", r ? " / " : "  rejected by rule ", it->auto_reject[r].name);
 		if (it->n_auto_reject)

@@ -89,6 +89,12 @@ int itsm_find_user(struct itsm *itsm, const char *upn, char **ret_id)
 	return itsm->ops->find_user(itsm->impl, upn, ret_id);
 }
 
+int itsm_find_open(struct itsm *itsm, const char *person_id, const char *const *terms, size_t n_terms,
+		   const char *exclude_id, struct itsm_open **ret, size_t *ret_n)
+{
+	return itsm->ops->find_open(itsm->impl, person_id, terms, n_terms, exclude_id, ret, ret_n);
+}
+
 int itsm_create_approval(struct itsm *itsm, const char *request_id, const char *approver_id, const char *action_id,
 			 char **ret_id)
 {
@@ -125,6 +131,16 @@ int itsm_attach(struct itsm *itsm, const char *request_id, const char *file_name
 int itsm_create_incident(struct itsm *itsm, const struct itsm_incident *inc, const char *action_id, char **ret_id)
 {
 	return itsm->ops->create_incident(itsm->impl, inc, action_id, ret_id);
+}
+
+void itsm_open_free(struct itsm_open *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].id);
+		free(v[i].number);
+		free(v[i].text);
+	}
+	free(v);
 }
 
 int itsm_error_transient(int r)

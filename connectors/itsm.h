@@ -47,6 +47,17 @@ struct itsm;
 typedef int (*itsm_request_cb)(const struct request *req, void *userdata);
 typedef int (*itsm_approval_cb)(const struct approval *a, void *userdata);
 
+/* An open record in the ITSM that may already ask for an access. */
+struct itsm_open {
+	char *id;     /* the ITSM's record id */
+	char *number; /* RITM0010001, INC0010001, ... */
+	int incident; /* 1: an incident; 0: a request */
+	char *text;   /* its short description and description, one line break apart */
+};
+
+/* The most records find_open hands back. */
+#define ITSM_OPEN_MAX 20
+
 /* An incident for the IAM team. */
 struct itsm_incident {
 	const char *short_description;
@@ -90,6 +101,14 @@ struct itsm_ops {
 	/* The ITSM id of the user whose mapped attribute is UPN; -ENOENT when
 	 * none. *RET_ID is the caller's. */
 	int (*find_user)(void *impl, const char *upn, char **ret_id);
+	/* The open requests (other than EXCLUDE_ID, which may be NULL) for the
+	 * person PERSON_ID (the ITSM's user id) and the open incidents they
+	 * raised, whose descriptions contain one of the N TERMS (ignoring
+	 * case), that accessd did not open itself: at most ITSM_OPEN_MAX. A
+	 * term that cannot be sent safely is left out. *RET is the caller's
+	 * (itsm_open_free). */
+	int (*find_open)(void *impl, const char *person_id, const char *const *terms, size_t n_terms,
+			 const char *exclude_id, struct itsm_open **ret, size_t *ret_n);
 	/* Ask APPROVER_ID to approve REQUEST_ID: a record in the state that
 	 * reads as APPROVAL_REQUESTED; one of that approver for that request
 	 * that is not cancelled counts as done. *RET_ID (caller frees) is the
@@ -144,6 +163,8 @@ int itsm_poll_approvals(struct itsm *itsm, const struct item_config *items, size
 int itsm_find_request(struct itsm *itsm, const struct item_config *items, size_t n_items, const char *number,
 		      itsm_request_cb cb, void *userdata);
 int itsm_find_user(struct itsm *itsm, const char *upn, char **ret_id);
+int itsm_find_open(struct itsm *itsm, const char *person_id, const char *const *terms, size_t n_terms,
+		   const char *exclude_id, struct itsm_open **ret, size_t *ret_n);
 int itsm_create_approval(struct itsm *itsm, const char *request_id, const char *approver_id, const char *action_id,
 			 char **ret_id);
 int itsm_cancel_approval(struct itsm *itsm, const char *approval_id, const char *action_id);
@@ -154,6 +175,9 @@ int itsm_add_comment(struct itsm *itsm, const char *request_id, const char *text
 int itsm_attach(struct itsm *itsm, const char *request_id, const char *file_name, const char *content_type,
 		const void *data, size_t len, const char *action_id);
 int itsm_create_incident(struct itsm *itsm, const struct itsm_incident *inc, const char *action_id, char **ret_id);
+
+/* Free N records V as find_open gives them; NULL is fine. */
+void itsm_open_free(struct itsm_open *v, size_t n);
 
 /* Whether R, returned by an op, is worth trying again later. */
 int itsm_error_transient(int r);

@@ -482,6 +482,18 @@ size_t conf_item_chain(const struct config *cfg, const struct item_config *item,
 	return *n_first + *n_second;
 }
 
+const struct requester_rule *conf_item_requesters(const struct config *cfg, const struct item_config *item,
+						  size_t *n)
+{
+	*n = item->n_requesters ? item->n_requesters : cfg->policy.n_requesters;
+	return item->n_requesters ? item->requesters : cfg->policy.requesters;
+}
+
+int conf_item_sponsor_required(const struct config *cfg, const struct item_config *item)
+{
+	return item->sponsor_required >= 0 ? item->sponsor_required : cfg->policy.contractor.sponsor_required;
+}
+
 const struct target_config *conf_find_target(const struct policy_config *pol, const char *name)
 {
 	for (size_t i = 0; name && i < pol->n_targets; i++)

@@ -231,6 +231,20 @@ struct stage_config {
 	int line;
 };
 
+/* Who may ask for access for a person, written "subject" (the person
+ * themselves), "manager" (their manager in the directory) or
+ * "group:<object id>" (any member of that group, e.g. the service desk). */
+enum requester_kind {
+	REQUESTER_SUBJECT,
+	REQUESTER_MANAGER,
+	REQUESTER_GROUP,
+};
+
+struct requester_rule {
+	enum requester_kind kind;
+	char *group_id; /* group: the object id; NULL otherwise */
+};
+
 /* The catalog variables that carry each part of a request (their names in
  * the ITSM); NULL when the item does not use one. */
 struct item_variables {
@@ -261,6 +275,15 @@ struct item_config {
 	/* Added for a privileged target; when the item has none, the policy's. */
 	struct stage_config *privileged_stages;
 	size_t n_privileged_stages;
+	/* Who may request it; NULL: the policy's requesters. */
+	struct requester_rule *requesters;
+	size_t n_requesters;
+	int sponsor_required; /* -1: as policy.contractors.sponsor_required */
+	/* The requester's identity must be verified: VARIABLE names the
+	 * service-desk agent who verified it, a member of GROUP (object id)
+	 * and never the requester. NULL: no verification. */
+	char *verification_variable;
+	char *verification_group;
 	/* Rules that reject a valid request before anyone is asked. */
 	struct rule_config *auto_reject;
 	size_t n_auto_reject;
@@ -282,7 +305,10 @@ struct contractor_config {
 	size_t n_match;
 	int64_t max_duration_ms;    /* 0: no limit */
 	int end_date_required;
-	int sponsor_required;
+	int sponsor_required;       /* the default of every item */
+	/* An item without a sponsor variable takes the person's manager in
+	 * the directory as the sponsor. */
+	int manager_as_sponsor;
 };
 
 /* Where incidents for the IAM team go. NULL members: the ITSM's defaults. */
@@ -313,6 +339,10 @@ struct policy_config {
 	size_t n_targets;
 	struct stage_config *privileged_stages; /* the default security stages */
 	size_t n_privileged_stages;
+	/* Who may request, unless an item says otherwise; never empty: the
+	 * person and their manager when the file says nothing. */
+	struct requester_rule *requesters;
+	size_t n_requesters;
 	int line;
 };
 
@@ -355,6 +385,13 @@ void conf_format_duration(int64_t ms, char *buf, size_t size);
 size_t conf_item_chain(const struct config *cfg, const struct item_config *item, enum target_class class,
 		       const struct stage_config **first, size_t *n_first, const struct stage_config **second,
 		       size_t *n_second);
+
+/* Who may request ITEM (its own rules, or the policy's), N of them. */
+const struct requester_rule *conf_item_requesters(const struct config *cfg, const struct item_config *item,
+						  size_t *n);
+
+/* Whether a contractor needs a sponsor for ITEM. */
+int conf_item_sponsor_required(const struct config *cfg, const struct item_config *item);
 
 /* The configured item a request belongs to: by catalog item id when the
  * item names one, else by name. NULL when the policy does not govern it. */

@@ -11,17 +11,18 @@
 #include <strings.h>
 
 static const char *const policy_keys[] = { "approvals", "partial_failure", "incident", "contractors", "targets",
-					   "privileged_stages", "items", NULL };
+					   "privileged_stages", "requesters", "items", NULL };
 static const char *const incident_keys[] = { "assignment_group", "category", "subcategory", "impact", "urgency",
 					     NULL };
 static const char *const contractor_keys[] = { "match", "max_duration", "end_date_required", "sponsor_required",
-					       NULL };
+					       "manager_as_sponsor", NULL };
 static const char *const match_keys[] = { "attribute", "values", NULL };
 static const char *const target_keys[] = { "name", "kind", "group_id", "resource_id", "app_role_id", "mailbox",
 					   "class", "owner", "backup_owner", "also", NULL };
 static const char *const item_keys[] = { "name", "id", "sys_id", "allow", "target", "contractor_target", "variables",
 					 "time_bound", "max_duration", "stages", "privileged_stages", "auto_reject_when",
-					 NULL };
+					 "requesters", "sponsor_required", "verification", NULL };
+static const char *const verification_keys[] = { "variable", "group", NULL };
 static const char *const variable_keys[] = { "target", "justification", "start_date", "end_date", "duration",
 					     "sponsor", NULL };
 static const char *const stage_keys[] = { "name", "approvers", "backup", "quorum", "remind_after",
@@ -34,6 +35,7 @@ static const char *const kind_words[] = { "group", "app_role", "mailbox", NULL }
 static const char *const class_words[] = { "standard", "privileged", NULL };
 static const char *const quorum_words[] = { "any", "all", NULL };
 static const char *const approver_words[] = { "manager", "target_owner", "backup_owner", "user:", "group:", NULL };
+static const char *const requester_words[] = { "subject", "manager", "group:", NULL };
 
 #define EXAMPLE_GUID "3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f"
 
@@ -264,6 +266,70 @@ static void stages_free(struct stage_config *v, size_t n)
 	free(v);
 }
 
+static void requesters_free(struct requester_rule *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].group_id);
+	free(v);
+}
+
+/* "requesters": who may ask for a person's access. */
+static void parse_requesters(struct conf_parser *p, const config_setting_t *group, struct requester_rule **ret,
+			     size_t *n)
+{
+	char **words = NULL;
+	size_t count = 0;
+
+	conf_get_strings(p, group, "requesters", &words, &count);
+	if (!config_setting_get_member(group, "requesters"))
+		return;
+	if (count == 0) {
+		conf_problem(p, config_setting_get_member(group, "requesters"),
+			     "requesters is empty, so nobody could ask; write requesters = ( \"subject\", \"manager\" );");
+		conf_strings_free(words);
+		return;
+	}
+	*ret = calloc(count, sizeof(**ret));
+	if (!*ret) {
+		p->diag->oom = 1;
+		conf_strings_free(words);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		const config_setting_t *s = config_setting_get_member(group, "requesters");
+		struct requester_rule *rule = &(*ret)[*n];
+		const char *w = words[i], *near;
+
+		if (strcmp(w, "subject") == 0) {
+			rule->kind = REQUESTER_SUBJECT;
+		} else if (strcmp(w, "manager") == 0) {
+			rule->kind = REQUESTER_MANAGER;
+		} else if (strncmp(w, "group:", 6) == 0 && text_is_guid(w + 6)) {
+			rule->kind = REQUESTER_GROUP;
+			if (!(rule->group_id = strdup(w + 6))) {
+				p->diag->oom = 1;
+				break;
+			}
+		} else if (strncmp(w, "group:", 6) == 0) {
+			conf_problem(p, s, "\"%s\" in requesters does not end in a GUID; write \"group:" EXAMPLE_GUID "\" with "
+					   "the object id of the group whose members may request",
+				     w);
+			continue;
+		} else {
+			near = conf_nearest(w, requester_words);
+			if (near && near[strlen(near) - 1] != ':')
+				conf_problem(p, s, "unknown requester \"%s\"; write \"%s\" instead", w, near);
+			else
+				conf_problem(p, s, "unknown requester \"%s\"; write \"subject\", \"manager\" or "
+						   "\"group:<object id>\"",
+					     w);
+			continue;
+		}
+		(*n)++;
+	}
+	conf_strings_free(words);
+}
+
 /* The stages NAME of GROUP: of item IT (NULL: the policy's own), the
  * privileged ones when PRIVILEGED. */
 static void parse_stages(struct conf_parser *p, const config_setting_t *group, const char *name,
@@ -469,6 +535,7 @@ static void parse_contractors(struct conf_parser *p, const config_setting_t *g, 
 	get_period(p, g, "max_duration", &c->max_duration_ms);
 	conf_get_bool(p, g, "end_date_required", &c->end_date_required);
 	conf_get_bool(p, g, "sponsor_required", &c->sponsor_required);
+	conf_get_bool(p, g, "manager_as_sponsor", &c->manager_as_sponsor);
 	list = list_of(p, g, "match", "( { attribute = \"employeeType\"; values = ( \"Contractor\" ); } )");
 	if (!list) {
 		if (!config_setting_get_member(g, "match"))
@@ -703,9 +770,11 @@ static void check_item(struct conf_parser *p, const config_setting_t *g, const s
 		conf_problem(p, g, "contractors need an end date, but item \"%s\" has no end_date or duration "
 				   "variable; add variables = { end_date = \"...\"; };",
 			     it->name ? it->name : "?");
-	if (pol->contractor.n_match > 0 && pol->contractor.sponsor_required && !it->vars.sponsor)
+	if (pol->contractor.n_match > 0 && conf_item_sponsor_required(cfg, it) && !it->vars.sponsor &&
+	    !pol->contractor.manager_as_sponsor)
 		conf_problem(p, g, "contractors need a sponsor, but item \"%s\" has no sponsor variable; add "
-				   "variables = { sponsor = \"...\"; };",
+				   "variables = { sponsor = \"...\"; }; or sponsor_required = false; to the item, or "
+				   "manager_as_sponsor = true; to policy.contractors",
 			     it->name ? it->name : "?");
 	if (it->contractor_target && pol->contractor.n_match == 0)
 		conf_problem(p, config_setting_get_member(g, "contractor_target"),
@@ -725,11 +794,26 @@ static void check_item(struct conf_parser *p, const config_setting_t *g, const s
 			  it->n_privileged_stages ? it->n_privileged_stages : (privileged ? pol->n_privileged_stages : 0));
 }
 
+/* "verification = { variable = \"verified_by\"; group = \"<object id>\"; };" */
+static void parse_verification(struct conf_parser *p, const config_setting_t *g, struct item_config *it)
+{
+	conf_check_keys(p, g, "verification", verification_keys);
+	it->verification_variable = conf_get_string(p, g, "variable", 0);
+	it->verification_group = get_guid(p, g, "group", 0, "the service-desk group whose members verify requesters");
+	if (!config_setting_get_member(g, "variable"))
+		conf_problem(p, g, "verification names no catalog variable; add variable = \"verified_by\"; (the "
+				   "variable naming the agent who verified the requester)");
+	if (!config_setting_get_member(g, "group"))
+		conf_problem(p, g, "verification names no group; add group = \"" EXAMPLE_GUID "\"; with the object id "
+				   "of the service-desk group whose members verify requesters");
+}
+
 static void parse_item(struct conf_parser *p, const config_setting_t *g, struct config *cfg,
 		       struct item_config *it)
 {
 	const config_setting_t *vars = config_setting_get_member(g, "variables");
 	const struct conf_connector *c = cfg->itsm.connector;
+	const config_setting_t *verification = config_setting_get_member(g, "verification");
 
 	conf_check_connector_keys(p, g, "an item", item_keys, p->connectors ? p->connectors->itsm : NULL, c, 1);
 	if (c && c->parse_item && c->parse_item(p, g, &it->settings) < 0)
@@ -749,6 +833,14 @@ static void parse_item(struct conf_parser *p, const config_setting_t *g, struct 
 	else if (vars)
 		conf_problem(p, vars, "'variables' must be a group; write variables = { target = \"...\"; };");
 	conf_get_bool(p, g, "time_bound", &it->time_bound);
+	it->sponsor_required = -1;
+	conf_get_bool(p, g, "sponsor_required", &it->sponsor_required);
+	parse_requesters(p, g, &it->requesters, &it->n_requesters);
+	if (verification && config_setting_is_group(verification))
+		parse_verification(p, verification, it);
+	else if (verification)
+		conf_problem(p, verification, "'verification' must be a group; write verification = { variable = "
+					      "\"verified_by\"; group = \"<object id>\"; };");
 	get_period(p, g, "max_duration", &it->max_duration_ms);
 	parse_stages(p, g, "stages", cfg, it, 0, &it->stages, &it->n_stages);
 	parse_stages(p, g, "privileged_stages", cfg, it, 1, &it->privileged_stages, &it->n_privileged_stages);
@@ -828,6 +920,17 @@ void conf_policy_parse(struct conf_parser *p, const config_setting_t *policy, st
 		conf_problem(p, s, "'contractors' must be a group; write contractors = { match = ( ... ); };");
 	parse_targets(p, policy, pol);
 	parse_stages(p, policy, "privileged_stages", cfg, NULL, 1, &pol->privileged_stages, &pol->n_privileged_stages);
+	parse_requesters(p, policy, &pol->requesters, &pol->n_requesters);
+	if (pol->n_requesters == 0 && !config_setting_get_member(policy, "requesters")) {
+		pol->requesters = calloc(2, sizeof(*pol->requesters));
+		if (!pol->requesters) {
+			p->diag->oom = 1;
+			return;
+		}
+		pol->requesters[0].kind = REQUESTER_SUBJECT;
+		pol->requesters[1].kind = REQUESTER_MANAGER;
+		pol->n_requesters = 2;
+	}
 	parse_items(p, policy, cfg);
 	conf_rules_check_names(p, cfg);
 }
@@ -860,6 +963,9 @@ static void item_free(const struct conf_connector *c, struct item_config *it)
 	free(it->vars.end_date);
 	free(it->vars.duration);
 	free(it->vars.sponsor);
+	free(it->verification_variable);
+	free(it->verification_group);
+	requesters_free(it->requesters, it->n_requesters);
 	stages_free(it->stages, it->n_stages);
 	stages_free(it->privileged_stages, it->n_privileged_stages);
 	conf_rules_free(it->auto_reject, it->n_auto_reject);
@@ -874,6 +980,7 @@ void conf_policy_free(struct config *cfg)
 	free(cfg->items);
 	targets_free(pol->targets, pol->n_targets);
 	stages_free(pol->privileged_stages, pol->n_privileged_stages);
+	requesters_free(pol->requesters, pol->n_requesters);
 	for (size_t i = 0; i < pol->contractor.n_match; i++) {
 		free(pol->contractor.match[i].attribute);
 		conf_strings_free(pol->contractor.match[i].values);

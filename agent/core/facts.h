@@ -17,11 +17,16 @@ struct facts {
 	struct person subject;
 	struct person requester;
 	struct person sponsor;
+	struct person verifier;
+	int verifier_in_group;
+	const char **requester_groups; /* into the configuration; the array is owned */
+	size_t n_requester_groups;
 	struct person *people;
 	size_t n_people;
 	struct policy_group *groups;
 	size_t n_groups;
 	char *duplicate_of; /* the number of an open request for the same, or NULL */
+	int duplicate_incident; /* it is an incident in the ITSM */
 	/* What the rules read (pf.member_of_known says whether member_of was). */
 	char **member_of; /* the subject's direct groups */
 	size_t n_member_of;
@@ -30,6 +35,11 @@ struct facts {
 	struct rule_zone *zones; /* one per lookup.zones */
 	size_t n_zones;
 };
+
+/* Whether TEXT names TERM as a whole (ignoring case): not inside a longer
+ * name, so "VPN-Users" is not found in "VPN-Users-Contractors". Letters,
+ * digits, '-', '_' and '@' make up a name. */
+int facts_text_names(const char *text, const char *term);
 
 /* Free what the facts hold and zero them. */
 void facts_clear(struct facts *f);

@@ -97,6 +97,7 @@ void request_clear(struct request *req)
 	free(req->status);
 	free(req->updated_on);
 	free(req->short_description);
+	free(req->refused);
 	variables_free(req->vars, req->n_vars);
 	memset(req, 0, sizeof(*req));
 }
@@ -130,6 +131,7 @@ int request_copy(const struct request *req, struct request *ret)
 	c.status = copy(req->status, &oom);
 	c.updated_on = copy(req->updated_on, &oom);
 	c.short_description = copy(req->short_description, &oom);
+	c.refused = copy(req->refused, &oom);
 	c.vars = calloc(req->n_vars ? req->n_vars : 1, sizeof(*c.vars));
 	if (!c.vars)
 		oom = 1;
@@ -155,6 +157,7 @@ void approval_clear(struct approval *a)
 	free(a->status);
 	free(a->comments);
 	free(a->updated_on);
+	free(a->decided_by);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -166,6 +169,13 @@ void person_clear(struct person *p)
 	free(p->user_type);
 	free(p->employee_type);
 	free(p->manager_id);
+	free(p->refused);
 	variables_free(p->attrs, p->n_attrs);
 	memset(p, 0, sizeof(*p));
+}
+
+int person_current(const struct person *p, int64_t now_ms)
+{
+	return p && p->exists && p->enabled && !p->refused && !(p->hire_ms && p->hire_ms > now_ms) &&
+	       !(p->leave_ms && p->leave_ms <= now_ms);
 }

@@ -8,6 +8,7 @@
 #define ACCESSD_MODEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* A catalog variable (or a configured extra directory attribute). */
 struct variable {
@@ -60,6 +61,11 @@ struct request {
 	char *short_description;
 	struct variable *vars; /* catalog variables, n_vars of them */
 	size_t n_vars;
+	/* The first field whose value the connector refused, as the ITSM
+	 * names it ("requested_for.email", "variable group"): it held a
+	 * control character where none may be (text_has_control), so it was
+	 * left out (NULL) and the request goes back naming it. NULL: none. */
+	char *refused;
 };
 
 /* One approval record in the ITSM. */
@@ -72,6 +78,14 @@ struct approval {
 	char *status;       /* the record's state as the ITSM writes it, for messages only */
 	char *comments;
 	char *updated_on;   /* "YYYY-MM-DD HH:MM:SS", UTC */
+	/* Who last changed the record, as the ITSM names them (ServiceNow:
+	 * sys_updated_by, a user_name); NULL when it does not say. */
+	char *decided_by;
+	/* The ITSM says the approver made this change (themselves, or its
+	 * engine acting in their name, as ServiceNow's e-mail approvals do).
+	 * 0: someone else wrote it, or the ITSM does not say: a decision that
+	 * does not count. */
+	int by_approver;
 };
 
 /* Whether a person can act now, from the directory (out-of-office replies
@@ -95,6 +109,14 @@ struct person {
 	enum presence presence;
 	struct variable *attrs; /* configured extra attributes, n_attrs of them */
 	size_t n_attrs;
+	/* When the person started (employeeHireDate) and leaves or left
+	 * (employeeLeaveDateTime), ms since the epoch; 0: not known. */
+	int64_t hire_ms;
+	int64_t leave_ms;
+	/* The first property the connector refused (a control character, or a
+	 * date that does not parse): left out, and the person is not relied
+	 * on. NULL: none. */
+	char *refused;
 };
 
 /* Whether a ticket in phase P is closed. */
@@ -114,6 +136,11 @@ const char *approval_decision_name(enum approval_decision d);
  * four decisions are spelled as the names above); any other value was
  * never a decision and reads as APPROVAL_UNKNOWN, as does NULL. */
 enum approval_decision approval_decision_from_name(const char *name);
+
+/* Whether a person is here at NOW_MS: in the directory, enabled, started
+ * (no hire date after now) and not gone (no leave date at or before now),
+ * with nothing refused in their record. */
+int person_current(const struct person *p, int64_t now_ms);
 
 /* The value of the variable NAME in VARS, or NULL. Points into VARS. */
 const char *variable_get(const struct variable *vars, size_t n, const char *name);

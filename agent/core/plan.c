@@ -16,22 +16,28 @@ static int add_upn(cJSON *arr, const struct policy_approver *a)
 	return cJSON_AddItemToArray(arr, cJSON_CreateString(who)) ? 0 : -ENOMEM;
 }
 
+static int add_leave(cJSON *arr, const struct policy_approver *a)
+{
+	return cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)a->leave_ms)) ? 0 : -ENOMEM;
+}
+
 static cJSON *stage_json(const struct policy_stage *st)
 {
-	cJSON *o = cJSON_CreateObject(), *approvers, *subs, *backups;
+	cJSON *o = cJSON_CreateObject(), *approvers, *subs, *backups, *leaves, *backup_leaves;
 	const struct stage_config *c = st->config;
 
 	if (!o)
 		return NULL;
 	approvers = cJSON_AddArrayToObject(o, "approvers");
 	subs = cJSON_AddArrayToObject(o, "substitutes");
+	leaves = cJSON_AddArrayToObject(o, "leaves");
 	/* The rule that approved the stage and the facts it matched, frozen
 	 * with the plan; or why the stage's rules did not decide. */
 	if (st->rule.rule ? !cJSON_AddStringToObject(o, "rule", st->rule.rule->name) ||
 				    !cJSON_AddStringToObject(o, "because", st->rule.text)
 			  : st->rule.text[0] && !cJSON_AddStringToObject(o, "no_rule", st->rule.text))
 		goto fail;
-	if (!approvers || !subs || !cJSON_AddStringToObject(o, "name", c->name) ||
+	if (!approvers || !subs || !leaves || !cJSON_AddStringToObject(o, "name", c->name) ||
 	    !cJSON_AddNumberToObject(o, "quorum_all", st->quorum == QUORUM_ALL) ||
 	    !cJSON_AddNumberToObject(o, "remind", (double)c->remind_after_ms) ||
 	    !cJSON_AddNumberToObject(o, "escalate", (double)c->escalate_after_ms) ||
@@ -41,21 +47,23 @@ static cJSON *stage_json(const struct policy_stage *st)
 		const struct policy_approver *a = &st->approvers[i];
 		cJSON *s;
 
-		if (add_upn(approvers, a) < 0)
+		if (add_upn(approvers, a) < 0 || add_leave(leaves, a) < 0)
 			goto fail;
 		if (a->reason == POLICY_SKIP_NONE)
 			continue;
 		s = cJSON_CreateObject();
 		if (!s || !cJSON_AddItemToArray(subs, s) || !cJSON_AddStringToObject(s, "upn", a->upn ? a->upn : a->id) ||
 		    !cJSON_AddStringToObject(s, "reason", policy_skip_name(a->reason)) ||
+		    (a->why && !cJSON_AddStringToObject(s, "why", a->why)) ||
 		    (a->replaces && !cJSON_AddStringToObject(s, "replaces", a->replaces)))
 			goto fail;
 	}
 	backups = cJSON_AddArrayToObject(o, "backups");
-	if (!backups)
+	backup_leaves = cJSON_AddArrayToObject(o, "backup_leaves");
+	if (!backups || !backup_leaves)
 		goto fail;
 	for (size_t i = 0; i < st->n_escalation && i < WF_MAX_APPROVERS; i++)
-		if (add_upn(backups, &st->escalation[i]) < 0)
+		if (add_upn(backups, &st->escalation[i]) < 0 || add_leave(backup_leaves, &st->escalation[i]) < 0)
 			goto fail;
 	return o;
 fail:
@@ -98,6 +106,7 @@ int plan_build(const struct config *cfg, const struct request *req, const struct
 	    (res->target && !cJSON_AddStringToObject(o, "target", res->target->name)) ||
 	    (f->duplicate_of && !cJSON_AddStringToObject(o, "duplicate_of", f->duplicate_of)) ||
 	    !cJSON_AddNumberToObject(o, "end", (double)res->end_ms) ||
+	    (res->end_note && !cJSON_AddStringToObject(o, "end_note", res->end_note)) ||
 	    !cJSON_AddNumberToObject(o, "rollback", cfg->policy.partial_failure == PARTIAL_ROLLBACK) ||
 	    !cJSON_AddNumberToObject(o, "max_attempts", cfg->retry.max_attempts) ||
 	    !cJSON_AddNumberToObject(o, "backoff", (double)cfg->retry.initial_backoff_ms) ||
@@ -125,6 +134,25 @@ fail:
 	return -ENOMEM;
 }
 
+/* The leave dates NAME lists, one per approver (or backup) in V. A plan
+ * journaled before they were kept has none: 0, not known. */
+static int load_leaves(const cJSON *s, const char *name, size_t n, int64_t *v)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(s, name), *a;
+	size_t i = 0;
+
+	if (!list)
+		return 0;
+	if (!cJSON_IsArray(list) || (size_t)cJSON_GetArraySize(list) != n)
+		return -EINVAL;
+	cJSON_ArrayForEach(a, list) {
+		if (!cJSON_IsNumber(a))
+			return -EINVAL;
+		v[i++] = (int64_t)a->valuedouble;
+	}
+	return 0;
+}
+
 static int load_stage(const cJSON *s, struct wf_stage *st)
 {
 	const cJSON *a;
@@ -139,6 +167,9 @@ static int load_stage(const cJSON *s, struct wf_stage *st)
 			return -EINVAL;
 		st->backups[st->n_backups++] = a->valuestring;
 	}
+	if (load_leaves(s, "leaves", st->n_approvers, st->approver_leaves_ms) < 0 ||
+	    load_leaves(s, "backup_leaves", st->n_backups, st->backup_leaves_ms) < 0)
+		return -EINVAL;
 	st->quorum_all = json_int(s, "quorum_all") != 0;
 	st->by_rule = json_str(s, "rule") != NULL;
 	st->remind_after_ms = json_int(s, "remind");

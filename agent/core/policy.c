@@ -3,6 +3,7 @@
 
 #include "policy.h"
 #include "util/civil.h"
+#include "util/text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -94,6 +95,12 @@ const char *policy_code_name(enum policy_code code)
 		[POLICY_DUPLICATE] = "duplicate",
 		[POLICY_ALREADY_HAS_ACCESS] = "already_has_access",
 		[POLICY_NO_APPROVER] = "no_approver",
+		[POLICY_VALUE_REFUSED] = "value_refused",
+		[POLICY_SUBJECT_NOT_CURRENT] = "subject_not_current",
+		[POLICY_REQUESTER_NOT_CURRENT] = "requester_not_current",
+		[POLICY_SPONSOR_NOT_CURRENT] = "sponsor_not_current",
+		[POLICY_VERIFICATION_MISSING] = "verification_missing",
+		[POLICY_VERIFIER_INVALID] = "verifier_invalid",
 	};
 
 	return (size_t)code < sizeof(names) / sizeof(names[0]) && names[code] ? names[code] : "unknown";
@@ -101,7 +108,9 @@ const char *policy_code_name(enum policy_code code)
 
 const char *policy_skip_name(enum policy_skip reason)
 {
-	static const char *const names[] = { "none", "missing", "disabled", "away", "requester", "subject" };
+	static const char *const names[] = { "none",	  "missing",  "disabled",    "away",
+					     "requester", "subject",  "departed",    "not_started",
+					     "unreadable" };
 
 	return (size_t)reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "unknown";
 }
@@ -116,8 +125,15 @@ const char *policy_verdict_name(enum policy_verdict verdict)
 
 static const char *skip_words(enum policy_skip reason)
 {
-	static const char *const words[] = { "", "is not in the directory", "is disabled", "is out of office",
-					     "is the requester", "is the person the access is for" };
+	static const char *const words[] = { "",
+					     "is not in the directory",
+					     "is disabled",
+					     "is out of office",
+					     "is the requester",
+					     "is the person the access is for",
+					     "has left the organisation",
+					     "has not started yet",
+					     "has a directory record accessd cannot use" };
 
 	return (size_t)reason < sizeof(words) / sizeof(words[0]) ? words[reason] : "";
 }
@@ -157,9 +173,12 @@ void policy_stage_deadlines(const struct stage_config *stage, int64_t started_ms
 
 /* ---- the target ------------------------------------------------------- */
 
+/* A target is asked for by its name, its object id or, for a mailbox,
+ * its address; none of them in a particular case. */
 static int target_matches(const struct target_config *t, const char *given)
 {
-	return strcasecmp(t->name, given) == 0 || same_id(t->group_id, given) || same_id(t->app_role_id, given);
+	return strcasecmp(t->name, given) == 0 || same_id(t->group_id, given) || same_id(t->app_role_id, given) ||
+	       same_id(t->mailbox, given);
 }
 
 /* The target REQ gets, or NULL with *CODE saying why. */
@@ -334,6 +353,7 @@ void policy_lookup_clear(struct policy_lookup *lk)
 {
 	strings_free(lk->people, lk->n_people);
 	strings_free(lk->groups, lk->n_groups);
+	free((void *)lk->requester_groups);
 	free(lk->holds);
 	free(lk->zones);
 	memset(lk, 0, sizeof(*lk));
@@ -348,12 +368,33 @@ int policy_prepare(const struct config *cfg, const struct request *req, const st
 	enum policy_code code;
 	int r = 0;
 
+	const struct requester_rule *rules;
+	size_t n_rules;
+
 	lk.item = conf_find_item(cfg, req->item_id, req->item_name);
 	if (!lk.item)
 		goto done;
 	lk.contractor = policy_is_contractor(cfg, subject);
 	lk.target = resolve_target(lk.item, req, lk.contractor, &code);
 	lk.sponsor = var(req, lk.item->vars.sponsor);
+	lk.sponsor_is_manager = !lk.item->vars.sponsor && cfg->policy.contractor.manager_as_sponsor && lk.contractor &&
+				conf_item_sponsor_required(cfg, lk.item);
+	lk.verifier = var(req, lk.item->verification_variable);
+	lk.verifier_group = lk.item->verification_group;
+	rules = conf_item_requesters(cfg, lk.item, &n_rules);
+	for (size_t i = 0; i < n_rules; i++) {
+		const char **grown;
+
+		if (rules[i].kind != REQUESTER_GROUP)
+			continue;
+		grown = realloc((void *)lk.requester_groups, (lk.n_requester_groups + 1) * sizeof(*grown));
+		if (!grown) {
+			policy_lookup_clear(&lk);
+			return -ENOMEM;
+		}
+		grown[lk.n_requester_groups++] = rules[i].group_id;
+		lk.requester_groups = grown;
+	}
 	if (!lk.target)
 		goto done;
 	conf_item_chain(cfg, lk.item, lk.target->class, &chain[0], &n_chain[0], &chain[1], &n_chain[1]);
@@ -382,6 +423,7 @@ struct eval {
 	const struct request *req;
 	const struct policy_facts *facts;
 	const struct item_config *item;
+	const struct person *sponsor; /* the sponsor, once found valid */
 	int64_t now_ms;
 	struct policy_result res;
 	int oom;
@@ -420,9 +462,139 @@ static const char *who(const struct person *p)
 	return p && p->upn ? p->upn : p && p->mail ? p->mail : "the person";
 }
 
-static void check_people(struct eval *e)
+/* Why P is not here at NOW, as the words after their name ("left the
+ * organisation on 2024-06-30"), in BUF; NULL when they are here. */
+static const char *absence(const struct person *p, int64_t now, char buf[static 256])
+{
+	char day[64];
+
+	if (!p || !p->exists)
+		return "is not in the directory";
+	if (p->refused) {
+		snprintf(buf, 256, "has a directory record accessd cannot use (%.100s holds a control character or "
+				   "is not a date)",
+			 p->refused);
+		return buf;
+	}
+	if (!p->enabled)
+		return "has a disabled account";
+	if (p->leave_ms && p->leave_ms <= now) {
+		format_day(p->leave_ms, day);
+		snprintf(buf, 256, "left the organisation on %s", day);
+		return buf;
+	}
+	if (p->hire_ms && p->hire_ms > now) {
+		format_day(p->hire_ms, day);
+		snprintf(buf, 256, "starts only on %s", day);
+		return buf;
+	}
+	return NULL;
+}
+
+/* Why P cannot approve at NOW, as a skip reason (NONE: they can). */
+static enum policy_skip presence_skip(const struct person *p, int64_t now)
+{
+	if (!p || !p->exists)
+		return POLICY_SKIP_MISSING;
+	if (p->refused)
+		return POLICY_SKIP_UNREADABLE;
+	if (!p->enabled)
+		return POLICY_SKIP_DISABLED;
+	if (p->leave_ms && p->leave_ms <= now)
+		return POLICY_SKIP_DEPARTED;
+	if (p->hire_ms && p->hire_ms > now)
+		return POLICY_SKIP_NOT_STARTED;
+	if (p->presence == PRESENCE_AWAY)
+		return POLICY_SKIP_AWAY;
+	return POLICY_SKIP_NONE;
+}
+
+/* The variables of the item that name something (a target, a person, a
+ * date): no control character at all may stand in them. */
+static int check_values(struct eval *e)
+{
+	const struct item_variables *v = &e->item->vars;
+	const char *const names[] = { v->target,   v->sponsor,  v->start_date,
+				      v->end_date, v->duration, e->item->verification_variable };
+
+	if (e->req->refused)
+		problem(e, POLICY_VALUE_REFUSED,
+			"\"%s\" holds a control character (such as U+0000, which can hide the rest of a name), so it "
+			"cannot be used; write it again without one.",
+			e->req->refused);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i] && text_has_control(request_var(e->req, names[i]), 0))
+			problem(e, POLICY_VALUE_REFUSED,
+				"\"%s\" holds a control character (a line break, a tab, or one that can hide the rest "
+				"of a name), so it cannot be used; write it again on one line without one.",
+				names[i]);
+	return e->res.n_problems > 0;
+}
+
+static int in_group(const struct policy_facts *f, const char *group_id)
+{
+	for (size_t i = 0; i < f->n_requester_groups; i++)
+		if (same_id(f->requester_groups[i], group_id))
+			return 1;
+	return 0;
+}
+
+/* Who may ask, as words: "the person themselves or their manager". */
+static void requester_words(const struct requester_rule *rules, size_t n, char *buf, size_t size)
+{
+	size_t used = 0;
+	int groups = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < size; i++) {
+		const char *w = rules[i].kind == REQUESTER_SUBJECT   ? "the person themselves"
+				: rules[i].kind == REQUESTER_MANAGER ? "their manager"
+				: groups++			    ? NULL
+								    : "a member of the service desk group named in the policy";
+		int k;
+
+		if (!w)
+			continue;
+		k = snprintf(buf + used, size - used, "%s%s", used ? " or " : "", w);
+		if (k < 0)
+			break;
+		used += (size_t)k;
+	}
+}
+
+static void check_requester(struct eval *e)
 {
 	const struct person *subject = e->facts->subject, *requester = e->facts->requester;
+	size_t n;
+	const struct requester_rule *rules = conf_item_requesters(e->cfg, e->item, &n);
+	char why[256], allowed[256];
+	const char *w;
+	int ok = 0;
+
+	if (requester->exists && (w = absence(requester, e->now_ms, why))) {
+		problem(e, POLICY_REQUESTER_NOT_CURRENT,
+			"The requester %s %s; a request must come from someone who is here now, so ask a current "
+			"colleague to submit it.",
+			who(requester), w);
+		return;
+	}
+	for (size_t i = 0; requester->exists && i < n && !ok; i++)
+		ok = rules[i].kind == REQUESTER_SUBJECT   ? same_id(requester->id, subject->id)
+		     : rules[i].kind == REQUESTER_MANAGER ? same_id(requester->id, subject->manager_id)
+							  : in_group(e->facts, rules[i].group_id);
+	if (ok)
+		return;
+	requester_words(rules, n, allowed, sizeof(allowed));
+	problem(e, POLICY_REQUESTER_NOT_ALLOWED, "%s cannot ask for this access for %s: only %s can; ask one of them to "
+						 "submit it.",
+		requester->exists ? who(requester) : "The requester", who(subject), allowed);
+}
+
+static void check_people(struct eval *e)
+{
+	const struct person *subject = e->facts->subject;
+	char why[256];
+	const char *w;
 
 	if (!subject->exists) {
 		problem(e, POLICY_SUBJECT_MISSING,
@@ -434,11 +606,50 @@ static void check_people(struct eval *e)
 		problem(e, POLICY_SUBJECT_DISABLED,
 			"The account of %s is disabled; access can only be granted to an active account.",
 			who(subject));
-	if (!requester->exists ||
-	    !(same_id(requester->id, subject->id) || same_id(requester->id, subject->manager_id)))
-		problem(e, POLICY_REQUESTER_NOT_ALLOWED,
-			"Only %s or their manager can request this access; ask %s's manager to submit it.",
-			who(subject), who(subject));
+	else if ((w = absence(subject, e->now_ms, why)))
+		problem(e, POLICY_SUBJECT_NOT_CURRENT,
+			"%s %s; access is granted only to people who are here now.", who(subject), w);
+	check_requester(e);
+}
+
+/* Where the item asks for it, the service-desk agent who verified the
+ * requester is named, is here, is in the verification group, and is
+ * neither the requester nor the person. */
+static void check_verification(struct eval *e)
+{
+	const char *field = e->item->verification_variable, *named = var(e->req, field), *w;
+	const struct person *v = e->facts->verifier;
+	char why[256];
+
+	if (!field)
+		return;
+	if (!named)
+		problem(e, POLICY_VERIFICATION_MISSING,
+			"This access needs the requester's identity verified by the service desk; a service-desk agent "
+			"must check it and fill in \"%s\" with their name.",
+			field);
+	else if (!v || !v->exists)
+		problem(e, POLICY_VERIFIER_INVALID,
+			"\"%s\" in \"%s\" is not a person in the directory; name the service-desk agent who verified the "
+			"requester.",
+			named, field);
+	else if (same_id(v->id, e->facts->requester->id))
+		problem(e, POLICY_VERIFIER_INVALID,
+			"The requester cannot verify their own identity; a service-desk agent must, and fill in \"%s\".",
+			field);
+	else if (same_id(v->id, e->facts->subject->id))
+		problem(e, POLICY_VERIFIER_INVALID,
+			"The person the access is for cannot verify the requester; a service-desk agent must, and fill "
+			"in \"%s\".",
+			field);
+	else if ((w = absence(v, e->now_ms, why)))
+		problem(e, POLICY_VERIFIER_INVALID, "The verifier %s %s; name a service-desk agent who is here now.",
+			who(v), w);
+	else if (!e->facts->verifier_in_group)
+		problem(e, POLICY_VERIFIER_INVALID,
+			"%s is not in the service-desk group that verifies requesters; the verification must come from a "
+			"member of it.",
+			who(v));
 }
 
 static void check_target(struct eval *e, int contractor)
@@ -532,29 +743,88 @@ static void check_dates(struct eval *e, int contractor)
 	e->res.end_ms = end_ms;
 }
 
+/* A contractor's sponsor: the person the item's sponsor variable names,
+ * or (no such variable, and the policy says so) their manager. On success
+ * E->sponsor is set: the access never outlives them either. */
 static void check_sponsor(struct eval *e)
 {
 	const struct person *sponsor = e->facts->sponsor, *subject = e->facts->subject;
-	const char *field = e->item->vars.sponsor;
+	const char *field = e->item->vars.sponsor, *named = var(e->req, field), *w;
+	char why[256], label[320];
 
-	if (!var(e->req, field)) {
+	if (field && !named) {
 		problem(e, POLICY_SPONSOR_MISSING,
 			"Access for a contractor needs a sponsor; fill in \"%s\" with the employee who vouches for "
 			"it.",
-			field ? field : "sponsor");
+			field);
 		return;
 	}
-	if (!sponsor || !sponsor->exists || !sponsor->enabled)
+	if (!field && !subject->manager_id) {
+		problem(e, POLICY_SPONSOR_MISSING,
+			"Access for a contractor needs a sponsor, and %s's manager, who sponsors it, is not set in the "
+			"directory; ask the IAM team to set the manager.",
+			who(subject));
+		return;
+	}
+	if (field)
+		snprintf(label, sizeof(label), "The sponsor %s", sponsor && sponsor->exists ? who(sponsor) : named);
+	else
+		snprintf(label, sizeof(label), "The manager %s, who sponsors a contractor,",
+			 sponsor && sponsor->exists ? who(sponsor) : subject->manager_id);
+	if (!sponsor || !sponsor->exists)
 		problem(e, POLICY_SPONSOR_INVALID,
-			"The sponsor \"%s\" is not an active account in the directory; name an employee with an "
-			"active account.",
-			var(e->req, field));
+			"%s is not an active account in the directory; name an employee with an active account.", label);
+	else if ((w = absence(sponsor, e->now_ms, why)))
+		problem(e, POLICY_SPONSOR_NOT_CURRENT,
+			"%s %s, so they cannot sponsor this access; %s.", label, w,
+			field ? "name an employee who is here now" : "ask the IAM team to set a current manager");
 	else if (same_id(sponsor->id, subject->id))
 		problem(e, POLICY_SPONSOR_INVALID,
 			"A contractor cannot sponsor their own access; name the employee who vouches for it.");
 	else if (policy_is_contractor(e->cfg, sponsor))
 		problem(e, POLICY_SPONSOR_INVALID,
 			"The sponsor %s is a contractor too; name an employee as the sponsor.", who(sponsor));
+	else
+		e->sponsor = sponsor;
+}
+
+/* The access never outlives a known leave date of the person or of the
+ * sponsor: the end is brought forward to the earliest, and said so. */
+static void cap_end(struct eval *e)
+{
+	const struct person *who_leaves[] = { e->facts->subject, e->sponsor }, *first = NULL;
+	char day[64], asked[64];
+	int64_t cap = 0;
+	int n;
+
+	for (size_t i = 0; i < sizeof(who_leaves) / sizeof(who_leaves[0]); i++) {
+		const struct person *p = who_leaves[i];
+
+		if (p && p->leave_ms > e->now_ms && (!cap || p->leave_ms < cap)) {
+			cap = p->leave_ms;
+			first = p;
+		}
+	}
+	if (!cap || (e->res.end_ms && e->res.end_ms <= cap))
+		return;
+	format_day(cap, day);
+	if (cap <= e->res.start_ms) {
+		problem(e, POLICY_END_NOT_AFTER_START,
+			"%s leaves the organisation on %s, before this access would start; choose an earlier start or "
+			"drop the request.",
+			who(first), day);
+		return;
+	}
+	if (e->res.end_ms)
+		format_day(e->res.end_ms - 1, asked);
+	n = asprintf(&e->res.end_note, "Access ends on %s, when %s leaves the organisation%s%s%s.", day, who(first),
+		     e->res.end_ms ? ", not on " : "", e->res.end_ms ? asked : "", e->res.end_ms ? " as asked" : "");
+	if (n < 0) {
+		e->res.end_note = NULL;
+		e->oom = 1;
+		return;
+	}
+	e->res.end_ms = cap;
 }
 
 /* ---- approvers -------------------------------------------------------- */
@@ -580,8 +850,10 @@ static const struct policy_group *find_group(const struct policy_facts *f, const
 }
 
 /* Why the person with object id ID cannot approve now (NONE: they can). */
-static enum policy_skip eligibility(const struct policy_facts *f, const char *id, const struct person **ret)
+static enum policy_skip eligibility(const struct eval *e, const char *id, const struct person **ret)
 {
+	const struct policy_facts *f = e->facts;
+	enum policy_skip why;
 	const struct person *p;
 
 	*ret = NULL;
@@ -592,14 +864,28 @@ static enum policy_skip eligibility(const struct policy_facts *f, const char *id
 	if (f->subject->exists && same_id(id, f->subject->id))
 		return POLICY_SKIP_SUBJECT;
 	p = find_person(f, id);
-	if (!p || !p->exists)
-		return POLICY_SKIP_MISSING;
-	if (!p->enabled)
-		return POLICY_SKIP_DISABLED;
-	if (p->presence == PRESENCE_AWAY)
-		return POLICY_SKIP_AWAY;
-	*ret = p;
-	return POLICY_SKIP_NONE;
+	why = presence_skip(p, e->now_ms);
+	if (why == POLICY_SKIP_NONE)
+		*ret = p;
+	return why;
+}
+
+/* Why the approver ID was skipped, as a sentence for the ticket (NULL: out
+ * of memory). GROUP: nobody in a group could, ID the last one tried. */
+static char *skip_sentence(const struct eval *e, const char *id, enum policy_skip reason, int group)
+{
+	const struct person *p = id ? find_person(e->facts, id) : NULL;
+	const char *name = p && p->upn ? p->upn : id ? id : "the approver";
+	char why[256], *text = NULL;
+	const char *w = reason == POLICY_SKIP_DEPARTED || reason == POLICY_SKIP_NOT_STARTED ||
+				reason == POLICY_SKIP_UNREADABLE
+			? absence(p, e->now_ms, why)
+			: skip_words(reason);
+
+	if (group)
+		return asprintf(&text, "nobody in the approver group can decide (%s %s)", id ? name : "it", w) < 0 ? NULL
+															: text;
+	return asprintf(&text, "%s %s", name, w) < 0 ? NULL : text;
 }
 
 static int asked(const struct policy_approver *v, size_t n, const char *id)
@@ -610,22 +896,26 @@ static int asked(const struct policy_approver *v, size_t n, const char *id)
 	return 0;
 }
 
+/* Add P to V, once; a stand-in names whom it REPLACES, the REASON and, in
+ * WHY (taken over, freed when not kept), the sentence. */
 static int add_approver(struct policy_approver **v, size_t *n, const struct person *p, const char *replaces,
-			enum policy_skip reason)
+			enum policy_skip reason, char *why)
 {
-	struct policy_approver a = { .reason = reason };
+	struct policy_approver a = { .reason = reason, .why = why, .leave_ms = p->leave_ms };
 
-	if (asked(*v, *n, p->id))
+	if (asked(*v, *n, p->id)) {
+		free(why);
 		return 0;
-	if (grow((void **)v, *n, sizeof(**v)) < 0)
-		return -ENOMEM;
+	}
 	a.id = strdup(p->id);
 	a.upn = p->upn ? strdup(p->upn) : NULL;
 	a.replaces = replaces ? strdup(replaces) : NULL;
-	if (!a.id || (p->upn && !a.upn) || (replaces && !a.replaces)) {
+	if (!a.id || (p->upn && !a.upn) || (replaces && !a.replaces) || (reason != POLICY_SKIP_NONE && !why) ||
+	    grow((void **)v, *n, sizeof(**v)) < 0) {
 		free(a.id);
 		free(a.upn);
 		free(a.replaces);
+		free(a.why);
 		return -ENOMEM;
 	}
 	(*v)[(*n)++] = a;
@@ -672,7 +962,7 @@ static const struct person *next_backup(const struct eval *e, const struct polic
 	for (size_t i = 0; i < n; i++) {
 		const struct person *p;
 
-		if (eligibility(e->facts, ids[i], &p) == POLICY_SKIP_NONE && !asked(st->approvers, st->n_approvers, p->id))
+		if (eligibility(e, ids[i], &p) == POLICY_SKIP_NONE && !asked(st->approvers, st->n_approvers, p->id))
 			return p;
 	}
 	return NULL;
@@ -695,7 +985,7 @@ static int resolve_stage(struct eval *e, const struct stage_config *cfg, struct 
 		const struct policy_group *g = ref->kind == APPROVER_GROUP ? find_group(e->facts, ref->id) : NULL;
 		size_t count = g ? g->n_members : 1, before = st->n_approvers;
 		enum policy_skip reason = POLICY_SKIP_MISSING;
-		const char *primary = NULL;
+		const char *primary = NULL, *last = NULL;
 		const struct person *b;
 
 		if (g && g->n_members == 0)
@@ -707,13 +997,14 @@ static int resolve_stage(struct eval *e, const struct stage_config *cfg, struct 
 			const char *id = g ? g->members[k]
 				       : ref->kind == APPROVER_GROUP ? NULL : ref_id(ref, e->facts->subject, e->res.target);
 			const struct person *p;
-			enum policy_skip why = eligibility(e->facts, id, &p);
+			enum policy_skip why = eligibility(e, id, &p);
 
 			if (why == POLICY_SKIP_NONE) {
-				r = add_approver(&st->approvers, &st->n_approvers, p, NULL, POLICY_SKIP_NONE);
+				r = add_approver(&st->approvers, &st->n_approvers, p, NULL, POLICY_SKIP_NONE, NULL);
 				continue;
 			}
 			reason = why;
+			last = id;
 			primary = ref->kind == APPROVER_GROUP ? NULL : id;
 			r = add_skipped(st, ref->kind == APPROVER_GROUP && !g ? ref->id : id, why, ref_role(ref));
 		}
@@ -721,16 +1012,16 @@ static int resolve_stage(struct eval *e, const struct stage_config *cfg, struct 
 			continue;
 		b = next_backup(e, st, backups, n_backups);
 		if (b)
-			r = add_approver(&st->approvers, &st->n_approvers, b, primary, reason);
+			r = add_approver(&st->approvers, &st->n_approvers, b, primary, reason,
+					 skip_sentence(e, last, reason, ref->kind == APPROVER_GROUP));
 		else if (cfg->quorum == QUORUM_ALL)
 			unstaffed = 1;
 	}
 	for (size_t i = 0; i < n_backups && r == 0; i++) {
 		const struct person *p;
 
-		if (eligibility(e->facts, backups[i], &p) == POLICY_SKIP_NONE &&
-		    !asked(st->approvers, st->n_approvers, p->id))
-			r = add_approver(&st->escalation, &st->n_escalation, p, NULL, POLICY_SKIP_NONE);
+		if (eligibility(e, backups[i], &p) == POLICY_SKIP_NONE && !asked(st->approvers, st->n_approvers, p->id))
+			r = add_approver(&st->escalation, &st->n_escalation, p, NULL, POLICY_SKIP_NONE, NULL);
 	}
 	free(backups);
 	if (r < 0)
@@ -744,12 +1035,14 @@ static void stage_clear(struct policy_stage *st)
 		free(st->approvers[i].id);
 		free(st->approvers[i].upn);
 		free(st->approvers[i].replaces);
+		free(st->approvers[i].why);
 	}
 	free(st->approvers);
 	for (size_t i = 0; i < st->n_escalation; i++) {
 		free(st->escalation[i].id);
 		free(st->escalation[i].upn);
 		free(st->escalation[i].replaces);
+		free(st->escalation[i].why);
 	}
 	free(st->escalation);
 	for (size_t i = 0; i < st->n_skipped; i++)
@@ -853,6 +1146,7 @@ void policy_result_clear(struct policy_result *res)
 	for (size_t i = 0; i < res->n_stages; i++)
 		stage_clear(&res->stages[i]);
 	free(res->stages);
+	free(res->end_note);
 	memset(res, 0, sizeof(*res));
 }
 
@@ -864,8 +1158,9 @@ static int settled(struct eval *e)
 	if (f->duplicate_of) {
 		e->res.verdict = POLICY_LINK_DUPLICATE;
 		problem(e, POLICY_DUPLICATE,
-			"An open request (%s) already asks for %s for %s; this request is linked to it and closed.",
-			f->duplicate_of, e->res.target->name, who(f->subject));
+			"An open %s (%s) already asks for %s for %s; this request is linked to it and closed.",
+			f->duplicate_incident ? "incident" : "request", f->duplicate_of, e->res.target->name,
+			who(f->subject));
 		return 1;
 	}
 	if (f->has_access) {
@@ -893,17 +1188,27 @@ int policy_evaluate(const struct config *cfg, const struct request *req, const s
 		goto done;
 	}
 	e.res.contractor = policy_is_contractor(cfg, facts->subject);
+	/* A value that may hide another is not read further: what it names
+	 * is not known. */
+	if (check_values(&e)) {
+		e.res.verdict = POLICY_SEND_BACK;
+		goto done;
+	}
 	check_people(&e);
 	check_target(&e, e.res.contractor);
 	if (e.res.n_problems == 0 && !e.oom && settled(&e))
 		goto done;
+	check_verification(&e);
 	if (e.item->vars.justification && !var(req, e.item->vars.justification))
 		problem(&e, POLICY_JUSTIFICATION_MISSING,
 			"A business justification is required; fill in \"%s\" with why the access is needed.",
 			e.item->vars.justification);
 	check_dates(&e, e.res.contractor);
-	if (e.res.contractor && cfg->policy.contractor.sponsor_required)
+	if (e.res.contractor && conf_item_sponsor_required(cfg, e.item) &&
+	    (e.item->vars.sponsor || cfg->policy.contractor.manager_as_sponsor))
 		check_sponsor(&e);
+	if (e.res.n_problems == 0)
+		cap_end(&e);
 	if (e.res.n_problems > 0 || e.oom) {
 		e.res.verdict = POLICY_SEND_BACK;
 		goto done;

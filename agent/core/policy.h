@@ -18,8 +18,17 @@
  *      the backups for escalation, and the stage's deadlines.
  *
  * Rules, in the order they are checked:
- *   - the person the access is for exists in the directory and is enabled;
- *   - the requester is that person or their manager (directory ids);
+ *   - no value the connectors refused (a control character, such as the
+ *     U+0000 that would cut a name short) and no control character in a
+ *     variable that names something (target, sponsor, dates, verifier):
+ *     the request goes back naming the field, and nothing else is checked;
+ *   - the person the access is for exists in the directory, is enabled, has
+ *     started and has not left;
+ *   - the requester is here now, and is someone the policy lets ask for
+ *     the person: the person, their manager, or a member of a named group
+ *     (requesters); where the item asks for it, a service-desk agent who
+ *     is here, in the item's verification group and neither the requester
+ *     nor the person, is named as having verified the requester;
  *   - the target is on the item's allow list (by name or object id,
  *     ignoring case); a contractor is given the item's contractor_target;
  *   - an open duplicate is linked; a person who already holds the target is
@@ -28,16 +37,20 @@
  *     variable), an end (time_bound items, and contractors when the policy
  *     says so), dates that parse and an end after the start and after now;
  *   - durations within the item's max_duration and, for contractors, the
- *     contractor max_duration; a contractor names an enabled sponsor who is
- *     not themselves;
+ *     contractor max_duration; where the item needs one, a contractor's
+ *     sponsor (named, or the manager when the policy says so) is an
+ *     employee who is here now and not themselves;
+ *   - the access never outlives the person's or the sponsor's known leave
+ *     date: the end is brought forward to it, and the plan says so;
  *   - rules (rules.h): a valid request that one of the item's
  *     auto_reject_when rules matches is rejected, naming the rule and the
  *     facts that matched;
  *   - approvers: each stage's approvers are resolved; one who is missing
- *     from the facts, disabled, away (automatic replies on), the requester
- *     or the person is skipped, with the reason, and the first eligible
- *     backup stands in; a stage with nobody left (or, with quorum "all", a
- *     skipped approver nobody can replace) cannot be staffed;
+ *     from the facts, disabled, gone or not yet started, away (automatic
+ *     replies on), the requester or the person is skipped, with the
+ *     reason, and the first eligible backup stands in; a stage with nobody
+ *     left (or, with quorum "all", a skipped approver nobody can replace)
+ *     cannot be staffed;
  *   - a stage one of whose auto_approve_when rules matches is approved by
  *     that rule and needs nobody; never for a contractor, and a privileged
  *     stage only when it says auto_approve_privileged. Each stage's rule
@@ -85,6 +98,12 @@ enum policy_code {
 	POLICY_DUPLICATE,            /* see POLICY_LINK_DUPLICATE */
 	POLICY_ALREADY_HAS_ACCESS,   /* see POLICY_ALREADY_GRANTED */
 	POLICY_NO_APPROVER,          /* a stage that cannot be staffed */
+	POLICY_VALUE_REFUSED,        /* a field holds a control character */
+	POLICY_SUBJECT_NOT_CURRENT,  /* the person has left, not started, or cannot be read */
+	POLICY_REQUESTER_NOT_CURRENT,/* the requester likewise */
+	POLICY_SPONSOR_NOT_CURRENT,  /* the sponsor likewise */
+	POLICY_VERIFICATION_MISSING, /* nobody is named as having verified the requester */
+	POLICY_VERIFIER_INVALID,     /* the one named cannot verify */
 };
 
 /* Why an approver was not asked. */
@@ -95,6 +114,9 @@ enum policy_skip {
 	POLICY_SKIP_AWAY,      /* automatic replies on: out of office */
 	POLICY_SKIP_REQUESTER, /* nobody approves their own request */
 	POLICY_SKIP_SUBJECT,   /* nor access for themselves */
+	POLICY_SKIP_DEPARTED,  /* left the organisation (employeeLeaveDateTime passed) */
+	POLICY_SKIP_NOT_STARTED, /* starts later (employeeHireDate ahead) */
+	POLICY_SKIP_UNREADABLE,  /* a directory record with a value accessd refused */
 };
 
 /* A group's members, as the caller found them in the directory. */
@@ -109,14 +131,20 @@ struct policy_group {
 struct policy_facts {
 	const struct person *subject;   /* the person the access is for; required */
 	const struct person *requester; /* who opened the request; required */
-	const struct person *sponsor;   /* the sponsor variable's person; NULL: not found */
+	const struct person *sponsor;   /* the sponsor variable's person, or the manager
+					 * (lookup.sponsor_is_manager); NULL: not looked up */
+	const struct person *verifier;  /* the verification variable's person; NULL: not looked up */
+	int verifier_in_group;          /* the verifier is in the item's verification group */
+	const char *const *requester_groups; /* the lookup's requester groups the requester is in */
+	size_t n_requester_groups;
 	const struct person *people;    /* everyone else looked up by object id */
 	size_t n_people;
 	const struct policy_group *groups;
 	size_t n_groups;
 	int has_access;           /* the person already holds the resolved target */
-	const char *duplicate_of; /* number of an open request for the same person and
-				   * target, or NULL */
+	const char *duplicate_of; /* number of an open request (or incident) for the
+				   * same person and target, or NULL */
+	int duplicate_incident;   /* that is an incident in the ITSM */
 	/* What the rules read beyond the people (policy_lookup says which). */
 	int member_of_known;          /* the subject's direct groups were read */
 	const char *const *member_of; /* their object ids */
@@ -135,6 +163,13 @@ struct policy_lookup {
 	const char *sponsor;   /* the sponsor variable's value (points into the
 				* request), NULL when none: look it up as the caller
 				* maps ITSM users */
+	int sponsor_is_manager; /* no sponsor variable: the person's manager sponsors */
+	const char *verifier;   /* the verification variable's value (into the
+				 * request), NULL when none */
+	const char *verifier_group; /* check the verifier's membership of it (config) */
+	const char *const *requester_groups; /* check the requester's membership of
+					      * each (config), n_requester_groups */
+	size_t n_requester_groups;
 	char **people;         /* object ids to look up (owned), n_people of them */
 	size_t n_people;
 	char **groups;         /* group object ids whose members are needed (owned);
@@ -161,6 +196,8 @@ struct policy_approver {
 	char *replaces; /* a stand-in: the object id of the approver it replaces
 			 * (NULL for a primary, or for a stand-in for a whole group) */
 	enum policy_skip reason; /* a stand-in: why the primary was skipped */
+	char *why;      /* a stand-in: that as a sentence for the ticket */
+	int64_t leave_ms; /* their known leave date; 0: none */
 };
 
 /* An approver who was not asked, and why. */
@@ -199,6 +236,8 @@ struct policy_result {
 	int contractor;
 	int64_t start_ms; /* when access begins: the start date, or now */
 	int64_t end_ms;   /* when it is removed; 0: never */
+	char *end_note;   /* the end was brought forward to a leave date: the
+			   * sentence saying so; NULL otherwise */
 	struct policy_problem *problems;
 	size_t n_problems;
 	struct policy_stage *stages; /* in order; set for POLICY_PROCEED and POLICY_BLOCK */

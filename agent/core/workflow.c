@@ -45,7 +45,7 @@ static void act(struct wf_actions *acts, enum wf_action_kind kind, int stage, in
 	/* Bounded by construction: a call emits at most one action per
 	 * approver or step plus a few more, and WF_MAX_ACTIONS covers that. */
 	if (acts->n < WF_MAX_ACTIONS)
-		acts->v[acts->n++] = (struct wf_action){ kind, stage, step, who, at_ms };
+		acts->v[acts->n++] = (struct wf_action){ kind, stage, step, who, at_ms, WF_IGNORE_NOT_APPROVER };
 }
 
 /* UPNs compare without regard to case, as the directory does. */
@@ -79,15 +79,44 @@ static int eligible(const struct wf_plan *plan, const struct wf_record *r, const
 	return is_listed(st, who) || (r->escalated && is_backup(st, who));
 }
 
-/* The latest decision WHO made in the current stage, or NULL. */
-static const struct wf_decision *latest(const struct wf_input *ev, const struct wf_record *r, const char *who)
+/* When WHO, an approver or backup of ST, leaves (0: not known). */
+static int64_t leaves_at(const struct wf_stage *st, const char *who)
+{
+	for (size_t i = 0; i < st->n_approvers; i++)
+		if (same(st->approvers[i], who) && st->approver_leaves_ms[i])
+			return st->approver_leaves_ms[i];
+	for (size_t i = 0; i < st->n_backups; i++)
+		if (same(st->backups[i], who) && st->backup_leaves_ms[i])
+			return st->backup_leaves_ms[i];
+	return 0;
+}
+
+/* Why decision D does not count for the current stage; -1: it counts. */
+static int why_not(const struct wf_plan *plan, const struct wf_record *r, const struct wf_decision *d)
+{
+	int64_t leaves;
+
+	if (!eligible(plan, r, d->approver))
+		return WF_IGNORE_NOT_APPROVER;
+	if (!d->by_approver)
+		return WF_IGNORE_OTHER_HAND;
+	leaves = leaves_at(&plan->stages[r->stage], d->approver);
+	if (leaves && d->at_ms >= leaves)
+		return WF_IGNORE_GONE;
+	return -1;
+}
+
+/* The latest decision WHO made themselves in the current stage while they
+ * could, or NULL. One written by someone else is not theirs at all. */
+static const struct wf_decision *latest(const struct wf_plan *plan, const struct wf_input *ev,
+					const struct wf_record *r, const char *who)
 {
 	const struct wf_decision *best = NULL;
 
 	for (size_t i = 0; i < ev->n_decisions; i++) {
 		const struct wf_decision *d = &ev->decisions[i];
 
-		if (d->at_ms < r->stage_since_ms || !same(d->approver, who))
+		if (d->at_ms < r->stage_since_ms || !same(d->approver, who) || why_not(plan, r, d) >= 0)
 			continue;
 		if (!best || d->at_ms >= best->at_ms)
 			best = d;
@@ -146,9 +175,9 @@ static enum verdict stage_verdict(const struct wf_plan *plan, const struct wf_re
 
 	for (size_t i = 0; i < ev->n_decisions; i++) {
 		d = &ev->decisions[i];
-		if (d->at_ms < r->stage_since_ms || !eligible(plan, r, d->approver))
+		if (d->at_ms < r->stage_since_ms || why_not(plan, r, d) >= 0)
 			continue;
-		if (latest(ev, r, d->approver) == d && !d->approved) {
+		if (latest(plan, ev, r, d->approver) == d && !d->approved) {
 			*rejecter = d->approver;
 			return REJECTED;
 		}
@@ -156,14 +185,14 @@ static enum verdict stage_verdict(const struct wf_plan *plan, const struct wf_re
 	for (size_t i = 0; i < st->n_approvers; i++) {
 		if (!eligible(plan, r, st->approvers[i]))
 			continue;
-		d = latest(ev, r, st->approvers[i]);
+		d = latest(plan, ev, r, st->approvers[i]);
 		if (d && d->approved)
 			approvals++;
 	}
 	for (size_t i = 0; r->escalated && i < st->n_backups; i++) {
 		if (!eligible(plan, r, st->backups[i]) || is_listed(st, st->backups[i]))
 			continue;
-		d = latest(ev, r, st->backups[i]);
+		d = latest(plan, ev, r, st->backups[i]);
 		backup_approved |= d && d->approved;
 	}
 	if (st->quorum_all)
@@ -171,7 +200,7 @@ static enum verdict stage_verdict(const struct wf_plan *plan, const struct wf_re
 	return approvals > 0 || backup_approved ? APPROVED : PENDING;
 }
 
-/* Note decisions by people who may not decide this stage, once each. */
+/* Note decisions that do not count for this stage, once each, with why. */
 static void note_ignored(const struct wf_plan *plan, struct wf_record *r, const struct wf_input *ev,
 			 struct wf_actions *acts)
 {
@@ -179,13 +208,17 @@ static void note_ignored(const struct wf_plan *plan, struct wf_record *r, const 
 
 	for (size_t i = 0; i < ev->n_decisions; i++) {
 		const struct wf_decision *d = &ev->decisions[i];
+		int why;
 
 		if (d->at_ms <= r->seen_ms)
 			continue;
 		if (d->at_ms > seen)
 			seen = d->at_ms;
-		if (d->at_ms >= r->stage_since_ms && !eligible(plan, r, d->approver))
-			act(acts, WF_ACT_IGNORE_DECISION, r->stage, 0, d->approver, d->at_ms);
+		if (d->at_ms < r->stage_since_ms || (why = why_not(plan, r, d)) < 0)
+			continue;
+		act(acts, WF_ACT_IGNORE_DECISION, r->stage, 0, d->approver, d->at_ms);
+		if (acts->n > 0 && acts->v[acts->n - 1].kind == WF_ACT_IGNORE_DECISION)
+			acts->v[acts->n - 1].why = (enum wf_ignore)why;
 	}
 	r->seen_ms = seen;
 }
@@ -208,8 +241,33 @@ static int next_undo(const struct wf_record *r)
 	return -1;
 }
 
-static void begin_execution(const struct wf_plan *plan, struct wf_record *r, struct wf_actions *acts)
+/* Whether the access's end date has passed: nothing is granted then. */
+static int too_late(const struct wf_plan *plan, int64_t now)
 {
+	return plan->end_ms > 0 && now >= plan->end_ms;
+}
+
+/* The end date passed before the grant was done: nothing more is granted.
+ * Steps already granted are removed, as at the end date; with none, the
+ * request ends expired and says why. */
+static void end_passed(struct wf_record *r, struct wf_actions *acts)
+{
+	int j = next_undo(r);
+
+	if (j >= 0) {
+		start_step(r, WF_REMOVING, j, acts);
+		return;
+	}
+	r->state = WF_EXPIRED;
+	act(acts, WF_ACT_EXPIRE, r->stage, 0, NULL, 0);
+}
+
+static void begin_execution(const struct wf_plan *plan, struct wf_record *r, int64_t now, struct wf_actions *acts)
+{
+	if (too_late(plan, now)) {
+		end_passed(r, acts);
+		return;
+	}
 	if (plan->n_steps == 0) {
 		r->state = WF_COMPLETED;
 		act(acts, WF_ACT_COMPLETE, r->stage, 0, NULL, 0);
@@ -243,7 +301,7 @@ static void enter_stage(const struct wf_plan *plan, struct wf_record *r, int sta
 		act(acts, WF_ACT_RULE_APPROVE, stage, 0, NULL, 0);
 	}
 	if ((size_t)stage == plan->n_stages) {
-		begin_execution(plan, r, acts);
+		begin_execution(plan, r, now, acts);
 		return;
 	}
 	st = &plan->stages[stage];
@@ -277,7 +335,7 @@ static void start(const struct wf_plan *plan, struct wf_record *r, const struct 
 	} else if (plan->n_stages > 0) {
 		enter_stage(plan, r, 0, ev, now, acts);
 	} else {
-		begin_execution(plan, r, acts);
+		begin_execution(plan, r, now, acts);
 	}
 }
 
@@ -300,13 +358,20 @@ static void await(const struct wf_plan *plan, struct wf_record *r, const struct 
 		reject(r, rejecter, acts);
 		return;
 	case APPROVED:
+		if (too_late(plan, now))
+			break;
 		if ((size_t)r->stage + 1 < plan->n_stages)
 			enter_stage(plan, r, r->stage + 1, ev, now, acts);
 		else
-			begin_execution(plan, r, acts);
+			begin_execution(plan, r, now, acts);
 		return;
 	case PENDING:
 		break;
+	}
+	/* Approved or not, an approval after the end date grants nothing. */
+	if (too_late(plan, now)) {
+		end_passed(r, acts);
+		return;
 	}
 	if (st->expire_after_ms > 0 && now >= r->stage_since_ms + st->expire_after_ms) {
 		r->state = WF_EXPIRED;
@@ -352,12 +417,16 @@ static void step_failed(const struct wf_plan *plan, struct wf_record *r, struct 
 	}
 }
 
-static void step_succeeded(const struct wf_plan *plan, struct wf_record *r, struct wf_actions *acts)
+static void step_succeeded(const struct wf_plan *plan, struct wf_record *r, int64_t now, struct wf_actions *acts)
 {
 	int j;
 
 	if (r->state == WF_IMPLEMENTING) {
 		r->granted |= 1u << r->step;
+		if (too_late(plan, now)) {
+			end_passed(r, acts);
+			return;
+		}
 		if ((size_t)r->step + 1 < plan->n_steps) {
 			start_step(r, WF_IMPLEMENTING, r->step + 1, acts);
 			return;
@@ -384,7 +453,7 @@ static void run_step(const struct wf_plan *plan, struct wf_record *r, const stru
 {
 	switch (ev->result) {
 	case WF_RESULT_OK:
-		step_succeeded(plan, r, acts);
+		step_succeeded(plan, r, now, acts);
 		return;
 	case WF_RESULT_TRANSIENT:
 		if (++r->attempts < plan->max_attempts) {
@@ -405,6 +474,10 @@ static void run_step(const struct wf_plan *plan, struct wf_record *r, const stru
 		if (r->retry_at_ms > now)
 			return;
 		r->retry_at_ms = 0;
+		if (r->state == WF_IMPLEMENTING && too_late(plan, now)) {
+			end_passed(r, acts);
+			return;
+		}
 		act(acts, r->state == WF_IMPLEMENTING ? WF_ACT_EXECUTE : WF_ACT_UNDO, r->stage, r->step, NULL, 0);
 		return;
 	}
@@ -517,7 +590,8 @@ int64_t wf_next_timer(const struct wf_record *rec, const struct wf_plan *plan)
 			t = earliest(t, rec->stage_since_ms + st->escalate_after_ms);
 		if (st->expire_after_ms > 0)
 			t = earliest(t, rec->stage_since_ms + st->expire_after_ms);
-		return t;
+		/* The end date ends a request still waiting for approval. */
+		return earliest(t, plan->end_ms);
 	case WF_IMPLEMENTING:
 	case WF_ROLLING_BACK:
 	case WF_REMOVING:

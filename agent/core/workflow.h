@@ -23,9 +23,15 @@
  *   AWAITING(k)     remind_after passed                  AWAITING(k)      REMIND (once)
  *   AWAITING(k)     escalate_after passed                ESCALATED(k)     ESCALATE per backup (added)
  *   AWAITING/ESC(k) expire_after passed                  EXPIRED*         EXPIRE
+ *   AWAITING/ESC(k) the access's end date passed         EXPIRED*         EXPIRE (late)
  *   AWAITING/ESC(k) rejection by an approver of k        REJECTED*        REJECT
  *   AWAITING/ESC(k) quorum of k met, k < last            AWAITING(k+1)    REQUEST_APPROVAL per approver
  *   AWAITING/ESC(k) quorum of the last stage met         IMPLEMENTING     EXECUTE(0)
+ *   AWAITING/ESC(k) decision by anyone else, written by
+ *                   someone other than its approver, or
+ *                   made after the approver's leave date unchanged        IGNORE_DECISION
+ *   IMPLEMENTING    the end date passed, nothing granted EXPIRED*         EXPIRE (late)
+ *   IMPLEMENTING    the end date passed, steps granted   REMOVING         UNDO(j) for each granted j
  *   AWAITING/ESC(k) decision by anyone else              unchanged        IGNORE_DECISION
  *   AWAITING/ESC(k) rejection by a person of a stage j < k
  *                   a rule approved                      REJECTED*        REJECT
@@ -52,9 +58,11 @@
  * (* final.) Every request ends in a final state or waits with a timer
  * (wf_next_timer); SENT_BACK waits for the requester's edit. An approval
  * counts only when its approver belongs to the current stage (a backup
- * only once the stage is escalated) and is neither the requester nor the
- * person the access is for; a decision recorded before the stage began does
- * not count for it. */
+ * only once the stage is escalated), is neither the requester nor the
+ * person the access is for, made it themselves (the ITSM says so), and had
+ * not left by then; a decision recorded before the stage began does not
+ * count for it. Nothing is granted, and no grant is announced, once the
+ * access's end date has passed. */
 #ifndef ACCESSD_WORKFLOW_H
 #define ACCESSD_WORKFLOW_H
 
@@ -96,6 +104,11 @@ struct wf_stage {
 	 * stage (also under quorum "all"). */
 	const char *backups[WF_MAX_APPROVERS];
 	size_t n_backups;
+	/* When each approver and backup leaves the organisation, as known
+	 * when the request was planned (0: not known): a decision made then
+	 * or later does not count. */
+	int64_t approver_leaves_ms[WF_MAX_APPROVERS];
+	int64_t backup_leaves_ms[WF_MAX_APPROVERS];
 	int quorum_all;     /* 0: any one approval, 1: every approver */
 	int64_t remind_after_ms;   /* 0: no reminder */
 	int64_t escalate_after_ms; /* 0: no escalation */
@@ -124,8 +137,9 @@ struct wf_plan {
 /* A decision seen in the ITSM. */
 struct wf_decision {
 	const char *approver;
-	int approved; /* 1 approved, 0 rejected */
+	int approved;    /* 1 approved, 0 rejected */
 	int64_t at_ms;
+	int by_approver; /* the ITSM says the approver made it (approval.by_approver) */
 };
 
 enum wf_result {
@@ -180,12 +194,20 @@ enum wf_action_kind {
 	WF_ACT_RULE_REJECT,      /* rejected by the item's rule, noted and audited as a decision */
 };
 
+/* Why a decision was ignored. */
+enum wf_ignore {
+	WF_IGNORE_NOT_APPROVER, /* not an approver of the stage, or the requester or the person */
+	WF_IGNORE_OTHER_HAND,   /* written by someone other than its approver */
+	WF_IGNORE_GONE,         /* made after the approver's leave date */
+};
+
 struct wf_action {
 	enum wf_action_kind kind;
 	int stage;
 	int step;
 	const char *who; /* points into the plan or the input */
 	int64_t at_ms;
+	enum wf_ignore why; /* IGNORE_DECISION */
 };
 
 struct wf_actions {

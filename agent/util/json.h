@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* JSON parsing for untrusted API bodies: a cap on nesting depth is checked
- * before cJSON sees the text, so a hostile body cannot exhaust the stack. */
+ * before cJSON sees the text, so a hostile body cannot exhaust the stack.
+ *
+ * cJSON hands strings over NUL-terminated, so a string holding U+0000
+ * ("victor@contoso.example\u0000.mallory") would read as the part before
+ * it: another person, another group. json_parse writes each such character
+ * as U+001A (SUBSTITUTE) instead, so every string keeps its full length and
+ * holds a control character, which the connectors refuse where none may be
+ * (text_has_control). */
 #ifndef ACCESSD_JSON_H
 #define ACCESSD_JSON_H
 
@@ -10,9 +17,10 @@
 
 #define JSON_MAX_DEPTH 32
 
-/* Parse LEN bytes of TEXT. Returns 0 and a tree the caller owns (free with
- * cJSON_Delete), -E2BIG when nested deeper than JSON_MAX_DEPTH, -EBADMSG
- * when not valid JSON, or -ENOMEM. */
+/* Parse LEN bytes of TEXT, U+0000 in strings read as U+001A. Returns 0
+ * and a tree the caller owns (free with cJSON_Delete), -E2BIG when nested
+ * deeper than JSON_MAX_DEPTH, -EBADMSG when not valid JSON (a raw NUL byte
+ * included), or -ENOMEM. */
 int json_parse(const char *text, size_t len, cJSON **ret);
 
 /* The string member NAME of OBJ, or NULL when absent or not a string.

@@ -65,6 +65,14 @@ char *text_clean(const char *s, size_t max, char *buf)
 	return buf;
 }
 
+int text_has_control(const char *s, int text)
+{
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+		if ((*p < 0x20 || *p == 0x7f) && !(text && (*p == '\t' || *p == '\n' || *p == '\r')))
+			return 1;
+	return 0;
+}
+
 int text_is_guid(const char *s)
 {
 	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";

@@ -17,6 +17,12 @@
  * the caller escapes or replaces them as its format needs. Returns BUF. */
 char *text_clean(const char *s, size_t max, char *buf);
 
+/* Whether S holds a control character: C0 (U+0000..U+001F, which includes
+ * the U+001A json_parse puts for U+0000) or DEL. With TEXT, tab, line feed
+ * and carriage return are allowed: free text (a justification, a comment)
+ * may hold them; a name, an address or an id may not. NULL holds none. */
+int text_has_control(const char *s, int text);
+
 /* Whether S is a GUID as Entra writes object ids:
  * xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in hex digits of either case. */
 int text_is_guid(const char *s);

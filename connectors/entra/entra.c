@@ -14,7 +14,11 @@
 #include "util/json.h"
 #include "util/log.h"
 
-#define ENTRA_USER_FIELDS "id,accountEnabled,userType,employeeType,mail,userPrincipalName"
+/* accountEnabled and the rest beyond id, mail and userPrincipalName come
+ * back only when named here; employeeLeaveDateTime reads as null unless the
+ * application holds User-LifeCycleInfo.Read.All (doc/directory.md). */
+#define ENTRA_USER_FIELDS \
+	"id,accountEnabled,userType,employeeType,mail,userPrincipalName,employeeHireDate,employeeLeaveDateTime"
 #define ENTRA_MAX_ATTRIBUTE 120
 
 int64_t entra_now(const struct entra *e)

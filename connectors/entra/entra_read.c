@@ -2,6 +2,7 @@
 /* Entra ID through Microsoft Graph: the facts the policy needs. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <strings.h>
 
 #include "autoreply.h"
+#include "core/policy.h"
 #include "entra.h"
 #include "odata.h"
 #include "util/tzdb.h"
@@ -67,21 +69,83 @@ static char *attribute_text(const cJSON *v)
 	return NULL;
 }
 
+/* A DateTimeOffset as Graph writes it, always in UTC:
+ * "2024-06-30T23:59:59Z", with or without fractions of a second. */
+static int graph_time(const char *s, int64_t *ret_ms)
+{
+	char civil[20];
+	const char *rest;
+
+	if (!s || strlen(s) < 20 || s[10] != 'T')
+		return -EINVAL;
+	memcpy(civil, s, 19);
+	civil[10] = ' ';
+	civil[19] = '\0';
+	rest = s + 19;
+	if (*rest == '.' && isdigit((unsigned char)rest[1]))
+		for (rest++; isdigit((unsigned char)*rest); rest++)
+			;
+	if (strcmp(rest, "Z") != 0)
+		return -EINVAL;
+	return policy_parse_date(civil, 0, ret_ms);
+}
+
+/* Name NAME in P->refused unless something is named there already. */
+static int refuse_property(struct person *p, const char *name)
+{
+	if (!p->refused && !(p->refused = strdup(name)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* The string property NAME of U into *RET: NULL when absent, and refused
+ * (left out, named in P->refused) when it holds a control character. */
+static int take_string(struct person *p, const cJSON *u, const char *name, char **ret)
+{
+	const char *v = json_str(u, name);
+
+	*ret = NULL;
+	if (!v)
+		return 0;
+	if (text_has_control(v, 0))
+		return refuse_property(p, name);
+	*ret = strdup(v);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* A date property: 0 when null or absent; refused when it does not parse. */
+static int take_time(struct person *p, const cJSON *u, const char *name, int64_t *ret_ms)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(u, name);
+
+	*ret_ms = 0;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (graph_time(cJSON_IsString(v) ? v->valuestring : NULL, ret_ms) < 0) {
+		*ret_ms = 0;
+		return refuse_property(p, name);
+	}
+	return 0;
+}
+
 static int to_person(const struct entra *e, const cJSON *u, struct person *ret)
 {
 	struct person p = { .exists = 1 };
 	const cJSON *v;
+	int r;
 
 	p.id = dup_or_null(json_str(u, "id"));
-	p.upn = dup_or_null(json_str(u, "userPrincipalName"));
-	p.mail = dup_or_null(json_str(u, "mail"));
-	p.user_type = dup_or_null(json_str(u, "userType"));
-	p.employee_type = dup_or_null(json_str(u, "employeeType"));
 	p.enabled = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "accountEnabled"));
 	if (!p.id || !text_is_guid(p.id)) {
 		person_clear(&p);
 		return -EBADMSG;
 	}
+	if ((r = take_string(&p, u, "userPrincipalName", &p.upn)) < 0 || (r = take_string(&p, u, "mail", &p.mail)) < 0 ||
+	    (r = take_string(&p, u, "userType", &p.user_type)) < 0 ||
+	    (r = take_string(&p, u, "employeeType", &p.employee_type)) < 0 ||
+	    (r = take_time(&p, u, "employeeHireDate", &p.hire_ms)) < 0 ||
+	    (r = take_time(&p, u, "employeeLeaveDateTime", &p.leave_ms)) < 0)
+		goto nomem;
 	if (e->n_attrs > 0) {
 		p.attrs = calloc(e->n_attrs, sizeof(*p.attrs));
 		if (!p.attrs)
@@ -92,14 +156,16 @@ static int to_person(const struct entra *e, const cJSON *u, struct person *ret)
 			if (!p.attrs[i].name)
 				goto nomem;
 			v = cJSON_GetObjectItemCaseSensitive(u, e->attrs[i]);
+			if (cJSON_IsString(v) && text_has_control(v->valuestring, 0)) {
+				if (refuse_property(&p, e->attrs[i]) < 0)
+					goto nomem;
+				continue;
+			}
 			p.attrs[i].value = attribute_text(v);
 			if (!p.attrs[i].value && (cJSON_IsString(v) || cJSON_IsBool(v) || cJSON_IsNumber(v)))
 				goto nomem;
 		}
 	}
-	if ((json_str(u, "userPrincipalName") && !p.upn) || (json_str(u, "mail") && !p.mail) ||
-	    (json_str(u, "userType") && !p.user_type) || (json_str(u, "employeeType") && !p.employee_type))
-		goto nomem;
 	*ret = p;
 	return 0;
 nomem:
@@ -281,6 +347,9 @@ static int add_listed(const cJSON *o, void *ctx)
 
 	if (!id)
 		return 0;
+	/* A name that could be cut short is no name: the id stands. */
+	if (text_has_control(upn, 0))
+		upn = NULL;
 	grown = realloc(l->v, (l->n + 1) * sizeof(*grown));
 	if (!grown)
 		return -ENOMEM;

@@ -235,6 +235,7 @@ const struct itsm_ops servicenow_ops = {
 	.find_request = snow_find_request,
 	.poll_approvals = snow_poll_approvals,
 	.find_user = snow_find_user,
+	.find_open = snow_find_open,
 	.create_approval = snow_create_approval,
 	.cancel_approval = snow_cancel_approval,
 	.set_phase = snow_set_phase,

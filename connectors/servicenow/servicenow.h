@@ -3,7 +3,8 @@
  * servicenow.c (open/close, requests to the Table API), servicenow_query.c
  * (encoded queries and their values), servicenow_states.c (the instance's
  * states and stages for accessd's phases and decisions), servicenow_poll.c
- * (incremental reading), servicenow_write.c (idempotent writes). */
+ * (incremental reading), servicenow_open.c (open records that may ask for
+ * the same), servicenow_write.c (idempotent writes). */
 #ifndef ACCESSD_SERVICENOW_H
 #define ACCESSD_SERVICENOW_H
 
@@ -143,6 +144,11 @@ int snow_poll_requests(void *impl, const struct item_config *items, size_t n_ite
 int snow_poll_approvals(void *impl, const struct item_config *items, size_t n_items, const char *since,
 			itsm_approval_cb cb, void *userdata, char **ret_watermark);
 void snow_seen_free(struct snow_seen *seen);
+
+/* -- servicenow_open.c -------------------------------------------------- */
+
+int snow_find_open(void *impl, const char *person_id, const char *const *terms, size_t n_terms,
+		   const char *exclude_id, struct itsm_open **ret, size_t *ret_n);
 
 /* -- servicenow_write.c ------------------------------------------------- */
 

@@ -16,6 +16,7 @@
 
 #include "servicenow.h"
 #include "util/log.h"
+#include "util/text.h"
 
 #define SNOW_ORDER "^ORDERBYsys_updated_on^ORDERBYsys_id"
 #define SNOW_MAX_VARIABLES 500
@@ -196,6 +197,15 @@ done:
 	return r;
 }
 
+/* Name FIELD in *REFUSED unless a field is named there already. */
+static int refuse(char **refused, const char *field)
+{
+	if (*refused)
+		return 0;
+	*refused = strdup(field);
+	return *refused ? 0 : -ENOMEM;
+}
+
 /* The catalog variables of a request item, by name. */
 static int read_variables(struct snow *s, struct request *req)
 {
@@ -224,9 +234,21 @@ static int read_variables(struct snow *s, struct request *req)
 	cJSON_ArrayForEach(rec, cJSON_GetObjectItemCaseSensitive(root, "result")) {
 		const char *name = snow_field(rec, "sc_item_option.item_option_new.name");
 		const char *value = snow_field(rec, "sc_item_option.value");
+		char field[160];
 
 		if (!name || !*name)
 			continue;
+		/* A value is free text to the connector; the policy holds the
+		 * variables that name something to stricter rules. A variable
+		 * refused is left out. */
+		if (text_has_control(name, 0) || text_has_control(value, 1)) {
+			snprintf(field, sizeof(field), "variable %s", text_has_control(name, 0) ? "(a name with a control "
+												  "character)" : name);
+			r = refuse(&req->refused, field);
+			if (r < 0)
+				goto done;
+			continue;
+		}
 		req->vars[n].name = strdup(name);
 		req->vars[n].value = strdup(value ? value : "");
 		req->n_vars = ++n;
@@ -245,24 +267,30 @@ struct request_ctx {
 	void *userdata;
 };
 
-static int dup_field(const cJSON *rec, const char *name, char **ret)
+/* Field NAME of REC into *RET (NULL when absent or empty). A value holding
+ * a control character (beyond tab and line breaks when TEXT: free text) is
+ * left out, and the first such field named in *REFUSED: it may be U+0000,
+ * which would otherwise cut the value short (json.h). 0 or -ENOMEM. */
+static int take(const cJSON *rec, const char *name, int text, char **ret, char **refused)
 {
 	const char *v = snow_field(rec, name);
 
-	if (!v || !*v) {
-		*ret = NULL;
+	*ret = NULL;
+	if (!v || !*v)
 		return 0;
-	}
+	if (text_has_control(v, text))
+		return refuse(refused, name);
 	*ret = strdup(v);
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int dup_mapped(const struct snow *s, const cJSON *rec, const char *ref, char **ret)
+/* The dot-walked field REF.<user_attribute>: a person's directory name. */
+static int take_mapped(const struct snow *s, const cJSON *rec, const char *ref, char **ret, char **refused)
 {
 	char name[128];
 
 	snprintf(name, sizeof(name), "%s.%s", ref, s->conf->user_attribute);
-	return dup_field(rec, name, ret);
+	return take(rec, name, 0, ret, refused);
 }
 
 static int deliver_request(struct snow *s, const cJSON *rec, void *ctx)
@@ -271,16 +299,18 @@ static int deliver_request(struct snow *s, const cJSON *rec, void *ctx)
 	struct request req = { 0 };
 	int r;
 
-	if ((r = dup_field(rec, "sys_id", &req.id)) < 0 || (r = dup_field(rec, "number", &req.number)) < 0 ||
-	    (r = dup_field(rec, "cat_item", &req.item_id)) < 0 ||
-	    (r = dup_field(rec, "cat_item.name", &req.item_name)) < 0 ||
-	    (r = dup_field(rec, "requested_for", &req.requested_for)) < 0 ||
-	    (r = dup_field(rec, "opened_by", &req.opened_by)) < 0 ||
-	    (r = dup_mapped(s, rec, "requested_for", &req.requested_for_upn)) < 0 ||
-	    (r = dup_mapped(s, rec, "opened_by", &req.opened_by_upn)) < 0 ||
-	    (r = dup_field(rec, "state", &req.status)) < 0 ||
-	    (r = dup_field(rec, "sys_updated_on", &req.updated_on)) < 0 ||
-	    (r = dup_field(rec, "short_description", &req.short_description)) < 0)
+	char **no = &req.refused;
+
+	if ((r = take(rec, "sys_id", 0, &req.id, no)) < 0 || (r = take(rec, "number", 0, &req.number, no)) < 0 ||
+	    (r = take(rec, "cat_item", 0, &req.item_id, no)) < 0 ||
+	    (r = take(rec, "cat_item.name", 0, &req.item_name, no)) < 0 ||
+	    (r = take(rec, "requested_for", 0, &req.requested_for, no)) < 0 ||
+	    (r = take(rec, "opened_by", 0, &req.opened_by, no)) < 0 ||
+	    (r = take_mapped(s, rec, "requested_for", &req.requested_for_upn, no)) < 0 ||
+	    (r = take_mapped(s, rec, "opened_by", &req.opened_by_upn, no)) < 0 ||
+	    (r = take(rec, "state", 0, &req.status, no)) < 0 ||
+	    (r = take(rec, "sys_updated_on", 0, &req.updated_on, no)) < 0 ||
+	    (r = take(rec, "short_description", 1, &req.short_description, no)) < 0)
 		goto done;
 	if (!snow_number_ok(req.number)) {
 		/* This record's problem alone: it is skipped, and the watermark
@@ -294,6 +324,9 @@ static int deliver_request(struct snow *s, const cJSON *rec, void *ctx)
 	r = read_variables(s, &req);
 	if (r < 0)
 		goto done;
+	if (req.refused)
+		log_warnx("servicenow: request item %s: \"%s\" holds a control character; the value is left out and "
+			  "the request goes back naming it", req.number, req.refused);
 	r = c->cb(&req, c->userdata);
 done:
 	request_clear(&req);
@@ -418,7 +451,7 @@ static int rejection_comment(struct snow *s, const char *approval_id, char **ret
 	cJSON_ArrayForEach(rec, cJSON_GetObjectItemCaseSensitive(root, "result")) {
 		const char *text = snow_field(rec, "value");
 
-		if (!text || !*text || strstr(text, SNOW_MARK_PREFIX))
+		if (!text || !*text || strstr(text, SNOW_MARK_PREFIX) || text_has_control(text, 1))
 			continue;
 		if (!(*ret = strdup(text)))
 			r = -ENOMEM;
@@ -432,18 +465,34 @@ static int deliver_approval(struct snow *s, const cJSON *rec, void *ctx)
 {
 	struct approval_ctx *c = ctx;
 	struct approval a = { 0 };
+	char *refused = NULL, *approver_name = NULL;
 	int r;
 
-	if ((r = dup_field(rec, "sys_id", &a.id)) < 0 || (r = dup_field(rec, "sysapproval", &a.request_id)) < 0 ||
-	    (r = dup_field(rec, "approver", &a.approver)) < 0 || (r = dup_mapped(s, rec, "approver", &a.approver_upn)) < 0 ||
-	    (r = dup_field(rec, "state", &a.status)) < 0 || (r = dup_field(rec, "comments", &a.comments)) < 0 ||
-	    (r = dup_field(rec, "sys_updated_on", &a.updated_on)) < 0)
+	if ((r = take(rec, "sys_id", 0, &a.id, &refused)) < 0 ||
+	    (r = take(rec, "sysapproval", 0, &a.request_id, &refused)) < 0 ||
+	    (r = take(rec, "approver", 0, &a.approver, &refused)) < 0 ||
+	    (r = take_mapped(s, rec, "approver", &a.approver_upn, &refused)) < 0 ||
+	    (r = take(rec, "state", 0, &a.status, &refused)) < 0 || (r = take(rec, "comments", 1, &a.comments, &refused)) < 0 ||
+	    (r = take(rec, "sys_updated_on", 0, &a.updated_on, &refused)) < 0 ||
+	    (r = take(rec, "sys_updated_by", 0, &a.decided_by, &refused)) < 0 ||
+	    (r = take(rec, "approver.user_name", 0, &approver_name, &refused)) < 0)
 		goto done;
+	/* sys_updated_by is the user_name of whoever made the last change:
+	 * the approver in the UI, the portal or the mobile app, and by
+	 * e-mail (the inbound action impersonates the sender); "system" for
+	 * a flow or a scheduled job; anyone else who can write the table.
+	 * Only the first is the approver's decision. */
+	a.by_approver = a.decided_by && approver_name && strcmp(a.decided_by, approver_name) == 0;
+	if (refused)
+		log_warnx("servicenow: approval %s: \"%s\" holds a control character; the value is left out", a.id ? a.id : "?",
+			  refused);
 	a.decision = snow_decision_of(s->states, a.status);
 	if (!a.comments && a.decision == APPROVAL_REJECTED && (r = rejection_comment(s, a.id, &a.comments)) < 0)
 		goto done;
 	r = c->cb(&a, c->userdata);
 done:
+	free(refused);
+	free(approver_name);
 	approval_clear(&a);
 	return r;
 }
@@ -456,7 +505,8 @@ int snow_poll_approvals(void *impl, const struct item_config *items, size_t n_it
 	char *fields = NULL;
 	int r;
 
-	if (asprintf(&fields, "sys_id,sysapproval,approver,approver.%s,state,comments,sys_updated_on",
+	if (asprintf(&fields, "sys_id,sysapproval,approver,approver.%s,approver.user_name,state,comments,sys_updated_on,"
+			      "sys_updated_by",
 		     s->conf->user_attribute) < 0)
 		return -ENOMEM;
 	/* sysapproval references task; ref_sc_req_item narrows it to request

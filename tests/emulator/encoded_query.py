@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """ServiceNow encoded queries, as the Table API evaluates them.
 
+Text matching (LIKE, NOT LIKE, STARTSWITH, ENDSWITH) ignores case, as the
+platform's does; = compares exactly.
 Conditions are joined by ^ (AND) and ^OR (OR with the previous condition);
 ^NQ starts a new query whose results are OR-ed with the others. ORDERBY<field>
 and ORDERBYDESC<field> sort. A part that does not parse is dropped, as
@@ -76,13 +78,13 @@ def _compare(actual, op, value):
     if op == "NOT IN":
         return actual not in value.split(",")
     if op == "STARTSWITH":
-        return actual.startswith(value)
+        return actual.lower().startswith(value.lower())
     if op == "ENDSWITH":
-        return actual.endswith(value)
+        return actual.lower().endswith(value.lower())
     if op == "LIKE":
-        return value in actual
+        return value.lower() in actual.lower()
     if op == "NOT LIKE":
-        return value not in actual
+        return value.lower() not in actual.lower()
     if op == "ISEMPTY":
         return actual == ""
     if op == "ISNOTEMPTY":

@@ -18,6 +18,11 @@ Seed data ({"graph": {...}}):
   appRoleAssignments [{"id"?, "principalId", "resourceId", "appRoleId",
                        "principalDisplayName"?}]
 
+A user's properties beyond the default set (accountEnabled, userType,
+employeeType, employeeHireDate, employeeLeaveDateTime, ...) come back only
+when named in $select, as null when the user has no value; strings keep
+embedded U+0000 as JSON does.
+
 Listings (owners, members, a user's direct memberOf, appRoleAssignedTo) are
 paged as Graph pages them:
 $top from 1 to 999 (else 400), 100 by default, the rest behind
@@ -37,6 +42,9 @@ Settings (POST /_emu/config/graph):
                      in reads (and in listings)
   replicate          true: every pending membership shows now
   mailbox_permission false: mailbox settings answer 403 (no MailboxSettings.Read)
+  lifecycle_permission false: employeeLeaveDateTime reads as null, set or not
+                     (the app lacks User-LifeCycleInfo.Read.All: Graph answers
+                     the $select without the value rather than refusing it)
   role_management    true: role-assignable groups may be changed (else 403)
   page_size          the most objects a page holds, whatever $top asks
                      (default 999, Graph's largest page; without $top a page
@@ -131,6 +139,7 @@ class Graph:
         self.retry_after = 2
         self.replication_delay = 0.0
         self.mailbox_permission = True
+        self.lifecycle_permission = True
         self.role_management = False
         self.page_size = PAGE_MAX
         self.next_link_base = None
@@ -155,6 +164,7 @@ class Graph:
             for m in self.memberships:
                 m["visible_at"] = 0
         self.mailbox_permission = bool(data.get("mailbox_permission", self.mailbox_permission))
+        self.lifecycle_permission = bool(data.get("lifecycle_permission", self.lifecycle_permission))
         self.role_management = bool(data.get("role_management", self.role_management))
         if data.get("replicate"):
             self.assignment_visible_at = {}
@@ -303,7 +313,10 @@ class Graph:
 
     def render_user(self, req, user):
         known = KNOWN_USER_PROPS | {k for u in self.users.values() for k in u if k not in ("manager", "mailbox")}
-        return self.selected(req, user, DEFAULT_USER_PROPS, known)
+        rendered, err = self.selected(req, user, DEFAULT_USER_PROPS, known)
+        if rendered and "employeeLeaveDateTime" in rendered and not self.lifecycle_permission:
+            rendered["employeeLeaveDateTime"] = None
+        return rendered, err
 
     def visible(self, m):
         return m["visible_at"] <= time.time()

@@ -15,6 +15,15 @@ Journal fields (work_notes, comments) are write-only on a record, as on a
 real instance: writing one appends a sys_journal_field entry (element,
 element_id, name, value) and the field reads back empty.
 
+System fields are the platform's: an API write sets sys_created_by /
+sys_updated_by to the user_name of the user the request authenticated as
+(Basic, the password grant's user, or a client credentials client's user)
+and ignores them in the body, as an instance does. A seed may set them: that
+is how tests stand in for a person acting in the UI, by e-mail, or for the
+platform itself ("system", what records show when a flow or a scheduled job
+without a Run As user writes). A seed that leaves them out writes as
+"admin". Strings keep embedded U+0000 as JSON does.
+
 Configuration (POST /_emu/config/servicenow):
   users                  {"name": "password"} for Basic auth and the password grant
   oauth_clients          {"client_id": "client_secret"}
@@ -98,6 +107,7 @@ class ServiceNow:
         self.token_lifetime = 1800
         self.rate_limit = None
         self.recent = []
+        self.acting = "admin"
 
     def configure(self, data):
         self.users.update(data.get("users", {}))
@@ -114,6 +124,7 @@ class ServiceNow:
             self.recent = []
 
     def seed(self, data):
+        self.acting = "admin"
         for table, records in data.items():
             if table == "users":
                 self.users.update(records)
@@ -138,8 +149,8 @@ class ServiceNow:
         rec.setdefault("sys_created_on", stamp)
         rec.setdefault("sys_updated_on", stamp)
         rec.setdefault("sys_mod_count", "0")
-        rec.setdefault("sys_created_by", "admin")
-        rec.setdefault("sys_updated_by", "admin")
+        rec.setdefault("sys_created_by", self.acting)
+        rec.setdefault("sys_updated_by", self.acting)
         if table in NUMBER_PREFIX and "number" not in rec:
             self.counters[table] = self.counters.get(table, 10000) + 1
             rec["number"] = "%s%07d" % (NUMBER_PREFIX[table], self.counters[table])
@@ -154,6 +165,8 @@ class ServiceNow:
         rec.update(fields)
         if "sys_updated_on" not in fields:
             rec["sys_updated_on"] = now_text()
+        if "sys_updated_by" not in fields:
+            rec["sys_updated_by"] = self.acting
         rec["sys_mod_count"] = str(int(rec.get("sys_mod_count", "0")) + 1)
         self.journal(table, rec, journal)
         return rec
@@ -173,7 +186,7 @@ class ServiceNow:
         if req.path == "/oauth_token.do":
             return None
         auth = req.headers.get("authorization", "")
-        ok = False
+        ok, user = False, None
         if auth.startswith("Basic "):
             try:
                 user, _, password = base64.b64decode(auth[6:]).decode("utf-8").partition(":")
@@ -181,8 +194,10 @@ class ServiceNow:
                 user, password = None, None
             ok = user in self.users and self.users[user] == password
         elif auth.startswith("Bearer "):
-            expiry = self.access_tokens.get(auth[7:])
+            expiry, user = self.access_tokens.get(auth[7:], (None, None))
             ok = expiry is not None and expiry > time.time()
+        # The session's user writes the system fields of what it changes.
+        self.acting = user if ok else "guest"
         if not ok:
             resp = self.error(401, "User Not Authenticated", "Required to provide Auth information")
             resp.headers["WWW-Authenticate"] = 'Basic realm="Service-now"'
@@ -229,7 +244,7 @@ class ServiceNow:
         else:
             return Response(400, {"error": "unsupported_grant_type", "error_description": "unsupported_grant_type"})
         access = uuid.uuid4().hex + uuid.uuid4().hex
-        self.access_tokens[access] = time.time() + self.token_lifetime
+        self.access_tokens[access] = (time.time() + self.token_lifetime, user)
         self.issued.append(access)
         body = {"access_token": access, "scope": "useraccount", "token_type": "Bearer",
                 "expires_in": self.token_lifetime}
@@ -376,7 +391,8 @@ class ServiceNow:
         fields, err = self.json_body(req)
         if err:
             return err
-        for key in ("sys_id", "sys_created_on", "sys_updated_on", "sys_mod_count", "number"):
+        for key in ("sys_id", "sys_created_on", "sys_updated_on", "sys_mod_count", "number", "sys_created_by",
+                    "sys_updated_by"):
             fields.pop(key, None)
         rec = self.insert(m.group(1), fields)
         return Response(201, {"result": self.render(req, m.group(1), rec)},
@@ -390,7 +406,7 @@ class ServiceNow:
         fields, err = self.json_body(req)
         if err:
             return err
-        for key in ("sys_updated_on", "sys_mod_count"):
+        for key in ("sys_updated_on", "sys_mod_count", "sys_created_by", "sys_updated_by"):
             fields.pop(key, None)
         self.update(m.group(1), rec, fields)
         return Response(200, {"result": self.render(req, m.group(1), rec)})

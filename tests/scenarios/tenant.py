@@ -8,8 +8,10 @@ People are mapped between the two by e-mail (user_attribute = "email"),
 which is also their userPrincipalName.
 """
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import time
 import unittest
@@ -45,6 +47,7 @@ GROUPS = {
     "Server-Admins": "1ada63b6-44c6-442a-b397-d7ec8c7e4380",
     "Security-Team": "c04ae1be-6a78-47ef-b99e-6777171d5de0",
     "Legacy-Mail-List": "9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a",
+    "Service-Desk": "5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e",
 }
 
 # The departments the directory gives (Graph's department, read only when a
@@ -70,20 +73,30 @@ def snow_id(name):
     return "%032x" % (0x5e0000 + sorted(PEOPLE).index(name))
 
 
+def graph_user(name, away=(), **props):
+    """NAME as Graph holds them; PROPS add or replace properties (e.g.
+    employeeLeaveDateTime="2024-06-30T23:59:59Z")."""
+    uid, etype, manager = PEOPLE[name]
+    u = {"id": uid, "userPrincipalName": upn(name), "mail": upn(name), "accountEnabled": True,
+         "userType": "Member", "employeeType": etype, "displayName": name.title(),
+         "mailbox": {"status": "alwaysEnabled" if name in away else "disabled"}}
+    if manager:
+        u["manager"] = oid(manager)
+    if name in DEPARTMENTS:
+        u["department"] = DEPARTMENTS[name]
+    u.update(props)
+    return u
+
+
+# The first members of a few groups: the security team, the service desk.
+MEMBERS = {"Security-Team": ["sam"], "Service-Desk": ["eve"]}
+
+
 def graph_seed(away=()):
-    users = []
-    for name, (uid, etype, manager) in PEOPLE.items():
-        u = {"id": uid, "userPrincipalName": upn(name), "mail": upn(name), "accountEnabled": True,
-             "userType": "Member", "employeeType": etype, "displayName": name.title(),
-             "mailbox": {"status": "alwaysEnabled" if name in away else "disabled"}}
-        if manager:
-            u["manager"] = oid(manager)
-        if name in DEPARTMENTS:
-            u["department"] = DEPARTMENTS[name]
-        users.append(u)
+    users = [graph_user(name, away) for name in PEOPLE]
     groups = [{"id": gid, "displayName": name, "mailEnabled": name == "Legacy-Mail-List",
                "securityEnabled": True, "owners": [oid("victor")],
-               "members": [oid("sam")] if name == "Security-Team" else []}
+               "members": [oid(m) for m in MEMBERS.get(name, [])]}
               for name, gid in GROUPS.items()]
     sps = [{"id": EXPENSES_SP, "appId": "2b6f0c5e-8d3a-4f1b-9c7e-5a4d3c2b1a09", "displayName": "Expenses",
             "appRoles": [{"id": EXPENSES_ROLE, "value": "Approver"}]}]
@@ -98,7 +111,8 @@ def snow_seed():
 
 def config(emu, state_dir, password_file, secret_file, webhook_file, approvals="create", partial="rollback",
            escalate="2s", expire="30s", max_attempts=3, backoff="0s", remind=None,
-           app_approvers=("target_owner",), app_quorum="any", rules=None, metrics_file=None):
+           app_approvers=("target_owner",), app_quorum="any", rules=None, requesters=None,
+           manager_as_sponsor=False, app_sponsor=True, app_verification=False, metrics_file=None):
     """METRICS_FILE: the daemon's metrics_file, or None.
     RULES: policy rules to add, by where they go: "mailbox_manager" (a
     manager stage with these auto_approve_when before the mailbox owner),
@@ -145,8 +159,8 @@ policy = {
     match = ( { attribute = "employeeType"; values = ( "Contractor" ); } );
     max_duration = "90d";
     end_date_required = true;
-    sponsor_required = true;
-  };
+    sponsor_required = true;%(manager_as_sponsor)s
+  };%(requesters)s
   targets = (
     { name = "VPN-Users"; kind = "group"; group_id = "%(vpn)s"; owner = "%(victor)s"; },
     { name = "VPN-Users-Contractors"; kind = "group"; group_id = "%(vpnc)s"; owner = "%(victor)s"; },
@@ -199,7 +213,7 @@ policy = {
     { name = "Application Access";
       allow = ( "Expenses Approver" );
       target = "Expenses Approver";
-      variables = { justification = "business_justification"; end_date = "end_date"; sponsor = "sponsor"; };
+      variables = { justification = "business_justification"; end_date = "end_date";%(app_sponsor)s };%(app_verification)s
       stages = (
         { name = "application owner"; approvers = ( %(app_approvers)s ); quorum = "%(app_quorum)s";%(remind)s
           expire_after = "%(expire)s"; }
@@ -217,6 +231,11 @@ policy = {
        "expire": expire, "remind": ' remind_after = "%s";' % remind if remind else "",
        "app_approvers": ", ".join('"%s"' % a for a in app_approvers), "app_quorum": app_quorum,
        "metrics": '\n  metrics_file = "%s";' % metrics_file if metrics_file else "",
+       "requesters": "\n  requesters = ( %s );" % ", ".join('"%s"' % r for r in requesters) if requesters else "",
+       "manager_as_sponsor": "\n    manager_as_sponsor = true;" if manager_as_sponsor else "",
+       "app_sponsor": ' sponsor = "sponsor";' if app_sponsor else "",
+       "app_verification": '\n      verification = { variable = "verified_by"; group = "%s"; };'
+                           % GROUPS["Service-Desk"] if app_verification else "",
        "mailbox_manager": mailbox_manager,
        "group_manager_rule": " auto_approve_when = %s;" % rules["group_manager"] if "group_manager" in rules else "",
        "security_rule": " " + rules["security"] if "security" in rules else "",
@@ -249,11 +268,12 @@ class Tenant:
     def request(self, item, requested_for, opened_by=None, **variables):
         """A new request item with catalog VARIABLES; returns its record."""
         ritm = {"cat_item": self.items[item], "requested_for": snow_id(requested_for),
-                "opened_by": snow_id(opened_by or requested_for), "state": "1",
+                "opened_by": snow_id(opened_by or requested_for), "state": "1", "active": "true",
                 "short_description": "%s for %s" % (item, requested_for)}
         self.emu.seed({"servicenow": {"sc_req_item": [ritm]}})
         rec = [r for r in self.emu.state("servicenow")["tables"]["sc_req_item"]][-1]
         self.set_variables(rec["sys_id"], **variables)
+        rec["id"] = rec["sys_id"]
         return rec
 
     def set_variables(self, ritm, **variables):
@@ -281,18 +301,20 @@ class Tenant:
 
     def close(self, ritm, state="4"):
         """The service desk closes RITM by hand (4 Closed Incomplete)."""
-        self.emu.seed({"servicenow": {"sc_req_item": [{"sys_id": ritm, "state": state,
+        self.emu.seed({"servicenow": {"sc_req_item": [{"sys_id": ritm, "state": state, "active": "false",
                                                       "sys_updated_on": harness_now()}]}})
 
     def approvals(self, ritm):
         return [a for a in self.emu.state("servicenow")["tables"].get("sysapproval_approver", [])
                 if a.get("sysapproval") == ritm]
 
-    def decide(self, ritm, who, state="approved", comments=None):
+    def decide(self, ritm, who, state="approved", comments=None, by=None):
         """WHO decides their approval record of RITM (one is made when they
-        have none, as an outsider's would be)."""
+        have none, as an outsider's would be), in the UI as themselves: the
+        record's sys_updated_by is their user_name. BY: someone else (a
+        user_name, or "system" for a flow) writes it on WHO's record."""
         mine = [a for a in self.approvals(ritm) if a["approver"] == snow_id(who) and a["state"] != "cancelled"]
-        rec = {"state": state}
+        rec = {"state": state, "sys_updated_by": by or who}
         if comments:
             rec["comments"] = comments
         if mine:
@@ -306,6 +328,17 @@ class Tenant:
         return [j["value"] for j in self.emu.state("servicenow")["tables"].get("sys_journal_field", [])
                 if j.get("element_id") == ritm and j.get("element") == element]
 
+    # What the demo (tests/demo.py) reads of any ITSM's tenant.
+    def work_notes(self, ritm):
+        return self.journal_entries(ritm, "work_notes")
+
+    def approver_names(self, ritm):
+        names = {snow_id(n): n for n in PEOPLE}
+        return sorted(names[a["approver"]] for a in self.approvals(ritm))
+
+    def attachment_list(self, ritm):
+        return [(a["file_name"], int(a["size_bytes"])) for a in self.attachments(ritm)]
+
     def ritm(self, sys_id):
         return next(r for r in self.emu.state("servicenow")["tables"]["sc_req_item"] if r["sys_id"] == sys_id)
 
@@ -315,6 +348,10 @@ class Tenant:
 
     def incidents(self):
         return self.emu.state("servicenow")["tables"].get("incident", [])
+
+    def set_user(self, name, **props):
+        """Change NAME's directory record: PROPS as Graph names them."""
+        self.emu.seed({"graph": {"users": [graph_user(name, **props)]}})
 
     # -- Graph and Teams ------------------------------------------------------
     def members(self, group):
@@ -337,9 +374,44 @@ class Tenant:
                 raise AssertionError("a secret reached the agent's log")
         return proc
 
+    @contextlib.contextmanager
+    def daemon(self):
+        """accessd running as the service does (no --once, a cycle every
+        second) while the block runs; then stopped with SIGTERM, which it
+        must obey cleanly."""
+        env = dict(os.environ)
+        env.pop("NOTIFY_SOCKET", None)
+        path = os.path.join(self.dir, "daemon.stderr")
+        with open(path, "w") as err:
+            proc = subprocess.Popen([harness.ACCESSD, "-c", self.agent.config], env=env, stdout=subprocess.DEVNULL,
+                                    stderr=err)
+        try:
+            yield proc
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=60)
+            with open(path) as f:
+                log = f.read()
+            harness.check_sanitizers(log)
+            for secret in (harness.SNOW_PASSWORD, CLIENT_SECRET, FLOW_SIG):
+                if secret in log:
+                    raise AssertionError("a secret reached the daemon's log")
+            if code != 0:
+                raise AssertionError("the daemon exited %d:\n%s" % (code, log))
+
+    def wait_for(self, predicate, what, timeout=30):
+        """Wait until PREDICATE() is true (the daemon works meanwhile)."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError("timed out waiting for " + what)
+            time.sleep(0.2)
+
     def journal(self):
-        proc = harness.run_binary(harness.ACCESSCTL, "journal", "dump",
-                                  os.path.join(self.agent.state_dir, "journal"))
+        path = os.path.join(self.agent.state_dir, "journal")
+        if not os.path.exists(path):
+            return []  # a daemon just started has not made it yet
+        proc = harness.run_binary(harness.ACCESSCTL, "journal", "dump", path)
         assert proc.returncode == 0, proc.stderr
         return [json.loads(line) for line in proc.stdout.splitlines()]
 

@@ -50,15 +50,23 @@ class CheckConfig(unittest.TestCase):
         self.assertIn('governs: "VPN Access" -> VPN-Users, VPN-Users-Contractors; contractors get '
                       'VPN-Users-Contractors', out)
         self.assertRegex(out, r'governs: "Add to Group" -> Project-Apollo \+ Project-Apollo-Wiki, Server-Admins \(privileged\)\n'
+                              r'  requested by: [^\n]*\n'
                               r'  rejected by rule no-guest-admins\n'
                               r'  approval: manager \(manager, any, 1 backup, escalate 24h, expire 5d, or by rule '
                               r'apollo-team\)\n'
                               r'  privileged targets add: security \(group, any')
         self.assertRegex(out, r'governs: "Shared Mailbox Access" -> Finance Shared Mailbox\n'
+                              r'  requested by: the person, their manager, members of group '
+                              r'5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e; contractors need no sponsor\n'
                               r'  approval: manager \(manager, any, 1 backup, escalate 24h, expire 3d, or by rule '
                               r'finance-staff-short\) -> mailbox owner \(target owner, any, 1 backup, remind 4h, '
                               r'escalate 24h, expire 3d\)')
         self.assertRegex(out, r'  approval: manager \(manager, [^)]*, or by rule it-staff-vpn\) -> security \(group, ')
+        self.assertIn('governs: "Application Access" -> Expenses Approver\n'
+                      '  requested by: the person, their manager, members of group '
+                      '5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e; verified by an agent of group '
+                      '5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e named in "verified_by"; contractors\' sponsor: their '
+                      'manager\n', out)
 
     def test_misspelled_key_names_line_and_suggestion(self):
         text = example_text()
@@ -152,6 +160,40 @@ class CheckConfig(unittest.TestCase):
         text = example_text().replace('kind = "servicenow";\n', 'kind = "servicenow";\n' + good, 1)
         path, proc = self.check(text)
         self.assertEqual(proc.returncode, 0, proc.stderr)
+
+    def test_requesters_verification_and_sponsor_keys(self):
+        """Each mistake in the keys of issue 12 is named with its line and
+        what to write instead."""
+        text = example_text()
+        cases = [
+            ('requesters = ( "subject", "manager", "group:5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e" );',
+             'requesters = ( "subject", "manger" );',
+             'unknown requester "manger"; write "manager" instead'),
+            ('requesters = ( "subject", "manager", "group:5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e" );',
+             'requesters = ( "group:ServiceDesk" );',
+             '"group:ServiceDesk" in requesters does not end in a GUID; write "group:'),
+            ('requesters = ( "subject", "manager", "group:5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e" );',
+             'requesters = ( );', 'requesters is empty, so nobody could ask; write requesters = ( "subject", '
+             '"manager" );'),
+            ('        group = "5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e";\n', '',
+             'verification names no group; add group = "'),
+            ('        variable = "verified_by";\n', '        varaible = "verified_by";\n',
+             "unknown setting 'varaible' in verification; write 'variable' instead"),
+            ('manager_as_sponsor = true;', 'manager_as_sponsor = false;',
+             'contractors need a sponsor, but item "Application Access" has no sponsor variable; add variables = { '
+             'sponsor = "..."; }; or sponsor_required = false; to the item, or manager_as_sponsor = true; to '
+             'policy.contractors'),
+            ('      sponsor_required = false;\n', '      sponsor_required = "no";\n',
+             "'sponsor_required' must be true or false"),
+        ]
+        for old, new, message in cases:
+            with self.subTest(new=new):
+                self.assertIn(old, text)
+                broken = text.replace(old, new, 1)
+                path, proc = self.check(broken)
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertRegex(proc.stderr, "^" + re.escape(path) + r":\d+: ")
+                self.assertIn(message, proc.stderr)
 
     def test_rule_problems_name_the_line(self):
         # A rule on the privileged security stage without the flag that

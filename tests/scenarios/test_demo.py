@@ -21,7 +21,7 @@ class Demo(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         out = proc.stdout
         self.assertIn("RITM0010001: implementing -> active", out)
-        self.assertIn("the primary approver cannot decide (away)", out)
+        self.assertIn("mia@contoso.example is out of office, so victor@contoso.example approves instead", out)
         self.assertIn("RITM0010002: awaiting-approval -> escalated", out)
         self.assertIn("RITM0010002: removing -> removed", out)
         self.assertRegex(out, r"chain intact")

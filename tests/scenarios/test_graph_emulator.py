@@ -92,6 +92,28 @@ class GraphEmulatorTest(unittest.TestCase):
         status, _, body = self.send("GET", "/v1.0/users/%s?$select=id,bogus" % USER, token=tok)
         self.assertEqual(status, 400)
 
+    def test_lifecycle_properties_only_when_selected(self):
+        tok = self.token()
+        self.emu.seed({"graph": {"users": [{"id": USER, "userPrincipalName": "$adm@contoso.com",
+                                            "accountEnabled": False, "employeeHireDate": "2020-01-01T00:00:00Z",
+                                            "employeeLeaveDateTime": "2024-06-30T23:59:59Z",
+                                            "displayName": "Ada\u0000Mallory"}]}})
+        _, _, body = self.send("GET", "/v1.0/users/" + USER, token=tok)
+        for prop in ("accountEnabled", "employeeHireDate", "employeeLeaveDateTime"):
+            self.assertNotIn(prop, body)
+        # An embedded U+0000 is kept, escaped, as JSON keeps it.
+        self.assertEqual(body["displayName"], "Ada\u0000Mallory")
+        select = "/v1.0/users/%s?$select=id,accountEnabled,employeeHireDate,employeeLeaveDateTime,mail" % USER
+        _, _, body = self.send("GET", select, token=tok)
+        self.assertEqual((body["accountEnabled"], body["employeeHireDate"], body["employeeLeaveDateTime"]),
+                         (False, "2020-01-01T00:00:00Z", "2024-06-30T23:59:59Z"))
+        self.assertIsNone(body["mail"])
+        # Without User-LifeCycleInfo.Read.All the leave date reads as null.
+        self.emu.call("POST", "/_emu/config/graph", {"lifecycle_permission": False})
+        _, _, body = self.send("GET", select, token=tok)
+        self.assertIsNone(body["employeeLeaveDateTime"])
+        self.assertEqual(body["employeeHireDate"], "2020-01-01T00:00:00Z")
+
     def test_dollar_upn_needs_the_key_form(self):
         tok = self.token()
         self.assertEqual(self.send("GET", "/v1.0/users/$adm@contoso.com", token=tok)[0], 400)

@@ -58,6 +58,33 @@ class ServiceNowEmulator(unittest.TestCase):
         self.assertEqual([(j["element"], j["value"]) for j in body["result"]],
                          [("work_notes", "note 1"), ("comments", "for the requester")])
 
+    def test_system_fields_name_the_session_user(self):
+        path = "/api/now/table/sysapproval_approver"
+        status, _, body = self.call("POST", path, body={"state": "requested", "sys_updated_by": "victor",
+                                                        "sys_created_by": "victor"})
+        self.assertEqual(status, 201)
+        rec = body["result"]
+        self.assertEqual((rec["sys_created_by"], rec["sys_updated_by"]), (harness.SNOW_USER, harness.SNOW_USER))
+        # A person approving in the UI (a seed stands in for it) is named...
+        self.emu.seed({"servicenow": {"sysapproval_approver": [{"sys_id": rec["sys_id"], "state": "approved",
+                                                                "sys_updated_by": "victor"}]}})
+        status, _, body = self.call("GET", path + "/" + rec["sys_id"])
+        self.assertEqual(body["result"]["sys_updated_by"], "victor")
+        # ...and an API write names whoever wrote it, whatever the body says.
+        self.call("PATCH", path + "/" + rec["sys_id"], body={"state": "rejected", "sys_updated_by": "victor"})
+        status, _, body = self.call("GET", path + "/" + rec["sys_id"])
+        self.assertEqual((body["result"]["state"], body["result"]["sys_updated_by"]), ("rejected", harness.SNOW_USER))
+        self.assertEqual(body["result"]["sys_created_by"], harness.SNOW_USER)
+
+    def test_nul_in_a_string_is_kept(self):
+        self.emu.seed({"servicenow": {"sys_user": [{"sys_id": "%032x" % 0xbad, "user_name": "victor",
+                                                    "email": "victor@contoso.example\u0000.mallory"}]}})
+        status, _, body = self.call("GET", "/api/now/table/sys_user/%032x" % 0xbad, {"sysparm_fields": "email"})
+        self.assertEqual(body["result"]["email"], "victor@contoso.example\u0000.mallory")
+        status, _, body = self.call("GET", "/api/now/table/sys_user",
+                                    {"sysparm_query": "email=victor@contoso.example", "sysparm_fields": "sys_id"})
+        self.assertEqual(body["result"], [])
+
     def test_write_errors(self):
         status, _, body = self.call("PATCH", "/api/now/table/sc_req_item/" + "0" * 32, body={"state": "2"})
         self.assertEqual((status, body["status"]), (404, "failure"))

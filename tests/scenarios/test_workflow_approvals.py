@@ -126,7 +126,8 @@ class Approvals(tenant.TenantCase):
         ritm = req["sys_id"]
         t.cycle()
         self.assertEqual(self.asked(t, ritm), [snow_id("victor")])
-        self.assertTrue(any("(requester)" in n for n in t.journal_entries(ritm, "work_notes")))
+        self.assertTrue(any("mia@contoso.example is the requester, so victor@contoso.example approves instead" in n
+                            for n in t.journal_entries(ritm, "work_notes")))
         t.decide(ritm, "mia")
         t.cycle()
         self.assertEqual(t.workflow_state(ritm), "awaiting-approval")

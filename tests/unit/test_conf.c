@@ -359,7 +359,13 @@ static void test_broken_configurations(void **state)
 		  { "26: unknown quorum \"most\"; write one of: any, all" } },
 		{ 27, "    { name = \"Shared Mailbox Access\"; allow = ( \"Mailbox\" ); variables = { target = \"mailbox\"; duration = \"duration\"; }; time_bound = true;",
 		  { "27: contractors need a sponsor, but item \"Shared Mailbox Access\" has no sponsor variable; add "
-		    "variables = { sponsor = \"...\"; };" } },
+		    "variables = { sponsor = \"...\"; }; or sponsor_required = false; to the item, or "
+		    "manager_as_sponsor = true; to policy.contractors" } },
+		{ 27, "    { name = \"Shared Mailbox Access\"; allow = ( \"Mailbox\" ); variables = { target = \"mailbox\"; duration = \"duration\"; sponsor = \"sponsor\"; }; time_bound = true; verification = { group = \"x\"; };",
+		  { "27: group \"x\" is not a GUID; write the object id of the service-desk group whose members verify "
+		    "requesters, like group = \"3f2b8c1e-5d4a-4e6b-9c7d-1a2b3c4d5e6f\";",
+		    "27: verification names no catalog variable; add variable = \"verified_by\"; (the variable naming "
+		    "the agent who verified the requester)" } },
 		{ 27, "    { name = \"Shared Mailbox Access\"; allow = ( \"Mailbox\" ); variables = { target = \"mailbox\"; duration = \"duration\"; sponsor = \"sponsor\"; }; timebound = true;",
 		  { "27: unknown setting 'timebound' in an item; write 'time_bound' instead" } },
 		{ 27, "    { name = \"Shared Mailbox Access\"; allow = ( \"Role\" ); variables = { target = \"mailbox\"; duration = \"duration\"; sponsor = \"sponsor\"; }; time_bound = true;",
@@ -556,6 +562,50 @@ static void test_also_adds_steps(void **state)
 	free(path);
 }
 
+/* Who may request, an item's own rules, sponsors and verification. */
+static void test_requesters_sponsor_and_verification(void **state)
+{
+	char *path = write_variant(27, "    { name = \"Shared Mailbox Access\"; allow = ( \"Mailbox\" ); variables = { "
+				       "target = \"mailbox\"; duration = \"duration\"; }; time_bound = true; "
+				       "sponsor_required = false; requesters = ( \"manager\", "
+				       "\"group:5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e\" ); verification = { variable = "
+				       "\"verified_by\"; group = \"5E7D1C2B-8A9F-4B3C-9D2E-1F0A3B4C5D6E\"; };");
+	const struct requester_rule *rules;
+	struct diag d = { 0 };
+	struct config *cfg = NULL;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), 0);
+	/* Nothing said at the policy: the person and their manager. */
+	rules = conf_item_requesters(cfg, &cfg->items[0], &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(rules[0].kind, REQUESTER_SUBJECT);
+	assert_int_equal(rules[1].kind, REQUESTER_MANAGER);
+	assert_true(conf_item_sponsor_required(cfg, &cfg->items[0]));
+	rules = conf_item_requesters(cfg, &cfg->items[2], &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(rules[0].kind, REQUESTER_MANAGER);
+	assert_int_equal(rules[1].kind, REQUESTER_GROUP);
+	assert_string_equal(rules[1].group_id, "5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e");
+	assert_false(conf_item_sponsor_required(cfg, &cfg->items[2]));
+	assert_string_equal(cfg->items[2].verification_variable, "verified_by");
+	assert_string_equal(cfg->items[2].verification_group, "5E7D1C2B-8A9F-4B3C-9D2E-1F0A3B4C5D6E");
+	assert_false(cfg->policy.contractor.manager_as_sponsor);
+	conf_free(cfg);
+	unlink(path);
+	free(path);
+
+	/* The manager as sponsor lets an item do without a sponsor variable. */
+	path = write_variant(12, "    max_duration = \"90d\"; end_date_required = true; sponsor_required = true; "
+				 "manager_as_sponsor = true; };");
+	assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), 0);
+	assert_true(cfg->policy.contractor.manager_as_sponsor);
+	conf_free(cfg);
+	unlink(path);
+	free(path);
+}
+
 static void test_nearest_and_guid(void **state)
 {
 	static const char *const known[] = { "poll_interval", "log_level", "state_directory", "kind", NULL };
@@ -707,7 +757,7 @@ static void test_item_settings_of_the_connector(void **state)
 		{ "servicenow", "name = \"VPN Access\"; sys_id = \"201\";", NULL },
 		{ "servicenow", "name = \"VPN Access\"; form = \"vpn-form\";",
 		  "2: unknown setting 'form' in an item; remove it, or use one of: name, id, sys_id, allow, target, "
-		  "contractor_target, variables, time_bound, max_duration, stages, privileged_stages, auto_reject_when" },
+		  "contractor_target, variables, time_bound, max_duration, stages, privileged_stages, auto_reject_when, requesters, sponsor_required, verification" },
 		{ "keyd", "name = \"VPN Access\"; form = \"vpn-form\";",
 		  "1: unknown kind \"keyd\"; write kind = \"keyed\";" },
 		{ "keyed", "name = \"VPN Access\"; id = \"201\"; sys_id = \"201\";",
@@ -820,6 +870,7 @@ int main(void)
 		cmocka_unit_test(test_rule_problems),
 		cmocka_unit_test(test_rules_parsed),
 		cmocka_unit_test(test_also_adds_steps),
+		cmocka_unit_test(test_requesters_sponsor_and_verification),
 		cmocka_unit_test(test_nearest_and_guid),
 		cmocka_unit_test(test_tenant_sets_token_url),
 		cmocka_unit_test(test_example_configuration),

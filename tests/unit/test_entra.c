@@ -388,7 +388,8 @@ static void test_user_by_id_upn_and_mail(void **state)
 	assert_null(variable_get(p.attrs, p.n_attrs, "companyName"));
 	person_clear(&p);
 	select = last_query_value(f, "$select");
-	assert_string_equal(select, "id,accountEnabled,userType,employeeType,mail,userPrincipalName,department,companyName");
+	assert_string_equal(select, "id,accountEnabled,userType,employeeType,mail,userPrincipalName,employeeHireDate,"
+				    "employeeLeaveDateTime,department,companyName");
 	free(select);
 	assert_non_null(f->res.request_id);
 
@@ -411,6 +412,54 @@ static void test_user_by_id_upn_and_mail(void **state)
 	assert_false(p.exists);
 	assert_int_equal(directory_get_user(f->d, DIRECTORY_BY_MAIL, "shared@contoso.com", &p, &f->res), -ENOTUNIQ);
 	assert_int_equal(f->res.outcome, DIRECTORY_PERMANENT);
+}
+
+/* Hire and leave dates as Graph writes them (only when $select-ed), and a
+ * value that could be cut short by U+0000 or does not parse is refused,
+ * never read as a shorter or another value. */
+static void test_lifecycle_dates_and_refused_values(void **state)
+{
+	struct fixture *f = *state;
+	struct person p;
+
+	assert_int_equal(emu_post(&f->emu, "/_emu/seed",
+				  "{\"graph\": {\"users\": ["
+				  "{\"id\": \"" U_GUS "\", \"userPrincipalName\": \"gus@contoso.com\", \"accountEnabled\": true,"
+				  " \"employeeHireDate\": \"2026-12-01T00:00:00Z\","
+				  " \"employeeLeaveDateTime\": \"2024-06-30T23:59:59.123Z\"},"
+				  "{\"id\": \"" U_FAY "\", \"userPrincipalName\": \"o'brien@contoso.com\", \"accountEnabled\": true,"
+				  " \"employeeType\": \"Contractor\\u0000\", \"department\": \"Eng\\u0000ineering\"},"
+				  "{\"id\": \"" U_EVE "\", \"userPrincipalName\": \"eve#ext@contoso.com\", \"accountEnabled\": true,"
+				  " \"employeeLeaveDateTime\": \"30/06/2024\"}]}}"),
+			 0);
+	assert_int_equal(directory_get_user(f->d, DIRECTORY_BY_ID, U_GUS, &p, &f->res), 0);
+	assert_true(p.hire_ms == NOW_MS + 6 * DAY_MS - 9 * 3600 * INT64_C(1000));
+	assert_true(p.leave_ms == INT64_C(1719791999000));
+	assert_null(p.refused);
+	assert_false(person_current(&p, NOW_MS));
+	person_clear(&p);
+	/* "Contractor\0": not "Contractor", and not a contractor either. */
+	assert_int_equal(directory_get_user(f->d, DIRECTORY_BY_ID, U_FAY, &p, &f->res), 0);
+	assert_true(p.exists);
+	assert_null(p.employee_type);
+	assert_string_equal(p.refused, "employeeType");
+	assert_null(variable_get(p.attrs, p.n_attrs, "department"));
+	assert_false(person_current(&p, NOW_MS));
+	person_clear(&p);
+	assert_int_equal(directory_get_user(f->d, DIRECTORY_BY_ID, U_EVE, &p, &f->res), 0);
+	assert_string_equal(p.refused, "employeeLeaveDateTime");
+	assert_true(p.leave_ms == 0);
+	person_clear(&p);
+	/* Without User-LifeCycleInfo.Read.All Graph answers null: not known. */
+	configure(f, "{\"lifecycle_permission\": false}");
+	assert_int_equal(directory_get_user(f->d, DIRECTORY_BY_ID, U_GUS, &p, &f->res), 0);
+	assert_true(p.leave_ms == 0);
+	assert_true(p.hire_ms > 0);
+	person_clear(&p);
+	/* The current ones. */
+	assert_int_equal(directory_get_user(f->d, DIRECTORY_BY_ID, U_ADA, &p, &f->res), 0);
+	assert_true(person_current(&p, NOW_MS));
+	person_clear(&p);
 }
 
 static void test_special_upns(void **state)
@@ -1197,6 +1246,7 @@ int main(void)
 		T(test_secret_from_systemd_credential),
 		T(test_open_needs_a_token_endpoint),
 		T(test_user_by_id_upn_and_mail),
+		T(test_lifecycle_dates_and_refused_values),
 		T(test_special_upns),
 		T(test_hostile_values_cannot_change_the_query),
 		T(test_manager),

@@ -256,6 +256,9 @@ static int fake_poll_approvals(void *impl, const struct item_config *items, size
 			.status = (char *)a->word,
 			.comments = a->comments[0] ? a->comments : NULL,
 			.updated_on = on,
+			/* Every record in this ledger is changed by its approver. */
+			.decided_by = a->approver,
+			.by_approver = 1,
 		};
 
 		if (a->changed <= from)
@@ -272,6 +275,15 @@ static int fake_find_user(void *impl, const char *upn, char **ret_id)
 {
 	*ret_id = strdup(upn);
 	return *ret_id ? 0 : -ENOMEM;
+}
+
+/* This ITSM holds no record accessd did not make. */
+static int fake_find_open(void *impl, const char *person_id, const char *const *terms, size_t n_terms,
+			  const char *exclude_id, struct itsm_open **ret, size_t *ret_n)
+{
+	*ret = NULL;
+	*ret_n = 0;
+	return 0;
 }
 
 static int fake_create_approval(void *impl, const char *request_id, const char *approver_id, const char *action_id,
@@ -366,6 +378,7 @@ static const struct itsm_ops fake_ops = {
 	.poll_requests = fake_poll_requests,
 	.poll_approvals = fake_poll_approvals,
 	.find_user = fake_find_user,
+	.find_open = fake_find_open,
 	.create_approval = fake_create_approval,
 	.cancel_approval = fake_cancel_approval,
 	.set_phase = fake_set_phase,

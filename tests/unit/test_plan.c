@@ -21,6 +21,7 @@
 #include "core/plan.h"
 #include "example_conf.h"
 #include "executor.h"
+#include "util/json.h"
 
 static struct config *cfg;
 
@@ -50,10 +51,12 @@ static void test_plan_round_trip(void **state)
 {
 	struct policy_approver approvers[] = {
 		{ .id = "d420265c-e4c3-405f-8f92-f5fb6894fdbd", .upn = "backup@contoso.example",
-		  .replaces = "0a1b2c3d-0000-4000-8000-00000000000a", .reason = POLICY_SKIP_AWAY },
+		  .replaces = "0a1b2c3d-0000-4000-8000-00000000000a", .reason = POLICY_SKIP_DEPARTED,
+		  .why = "mgr@contoso.example left the organisation on 2026-11-24", .leave_ms = 1800000000000 },
 	};
 	struct policy_approver escalation[] = { { .id = "e0ab2f8d-e8d3-423d-9602-0f53c5f6e5da", .upn = NULL },
-						{ .id = "7d8f20a6-4e83-4e5b-84b2-d98ee9dd93e3", .upn = "oscar@contoso.example" } };
+						{ .id = "7d8f20a6-4e83-4e5b-84b2-d98ee9dd93e3", .upn = "oscar@contoso.example",
+						  .leave_ms = 1800000000001 } };
 	const struct item_config *item = conf_find_item(cfg, NULL, "Add to Group");
 	struct policy_stage stages[] = { {
 		.config = &item->stages[0],
@@ -68,6 +71,7 @@ static void test_plan_round_trip(void **state)
 		.item = item,
 		.target = target("Project-Apollo"),
 		.end_ms = 123456789,
+		.end_note = "Access ends on 1970-01-02, when bob@contoso.example leaves the organisation.",
 		.stages = stages,
 		.n_stages = 1,
 	};
@@ -96,6 +100,15 @@ static void test_plan_round_trip(void **state)
 	assert_string_equal(p.wf.stages[0].backups[0], "e0ab2f8d-e8d3-423d-9602-0f53c5f6e5da");
 	assert_string_equal(p.wf.stages[0].backups[1], "oscar@contoso.example");
 	assert_true(p.wf.stages[0].quorum_all);
+	/* Known leave dates travel with the approvers; a stand-in says why. */
+	assert_true(p.wf.stages[0].approver_leaves_ms[0] == 1800000000000);
+	assert_true(p.wf.stages[0].backup_leaves_ms[0] == 0);
+	assert_true(p.wf.stages[0].backup_leaves_ms[1] == 1800000000001);
+	assert_string_equal(json_str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+					     cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(p.root, "stages"), 0),
+					     "substitutes"), 0), "why"),
+			    "mgr@contoso.example left the organisation on 2026-11-24");
+	assert_string_equal(json_str(p.root, "end_note"), res.end_note);
 	assert_int_equal(p.wf.stages[0].expire_after_ms, item->stages[0].expire_after_ms);
 	assert_int_equal(p.wf.max_attempts, cfg->retry.max_attempts);
 	assert_true(p.wf.rollback);
@@ -222,26 +235,55 @@ static void test_record_round_trip(void **state)
 	cJSON_Delete(json);
 }
 
+/* Every ITSM's numbers make usable action ids; ServiceNow's stay as they
+ * were journaled, and two numbers never share a base. */
+static void test_action_base(void **state)
+{
+	static const char *numbers[] = { "RITM0010001", "C 2611 001", "C_2611_001", "C 2512-0012", "SR-42", "4711",
+					 "I 2301 104", "n\u00famero", "A234567890123456789012345678901234567890",
+					 "A2345678901234567890123456789012345678901", "" };
+	enum { N = sizeof(numbers) / sizeof(numbers[0]) };
+	static const struct wf_action longest = { WF_ACT_IGNORE_DECISION, 10, 0, "mia@contoso.example",
+						  1764057600123, WF_IGNORE_NOT_APPROVER };
+	char bases[N][EXECUTOR_BASE_MAX], id[128];
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		struct exec_request r = { .number = numbers[i], .base = bases[i] };
+
+		executor_action_base(numbers[i], 12, bases[i], sizeof(bases[i]));
+		executor_action_id(&r, &longest, WF_AWAITING, id, sizeof(id));
+		assert_true(itsm_action_id_ok(id));
+		for (size_t k = 0; k < i; k++)
+			assert_string_not_equal(bases[i], bases[k]);
+	}
+	assert_string_equal(bases[0], "RITM0010001.r12");
+	assert_string_equal(bases[4], "SR-42.r12");
+	assert_string_equal(bases[8], "A234567890123456789012345678901234567890.r12");
+	assert_memory_equal(bases[1], "C_2611_001-", 11);
+	assert_memory_equal(bases[9], "A234567890123456789012345678901234567890-", 41);
+}
+
 static void test_action_ids(void **state)
 {
 	static const struct wf_action acts[] = {
-		{ WF_ACT_REQUEST_APPROVAL, 0, 0, "mia@contoso.example", 0 },
-		{ WF_ACT_REQUEST_APPROVAL, 1, 0, "mia@contoso.example", 0 },
-		{ WF_ACT_REQUEST_APPROVAL, 10, 0, "mia@contoso.example", 0 },
-		{ WF_ACT_REQUEST_APPROVAL, 1, 0, "sam@contoso.example", 0 },
-		{ WF_ACT_ESCALATE, 1, 0, "sid@contoso.example", 0 },
-		{ WF_ACT_REMIND, 1, 0, NULL, 0 },
-		{ WF_ACT_IGNORE_DECISION, 1, 0, "eve@contoso.example", 1764057600123 },
-		{ WF_ACT_EXECUTE, 0, 1, NULL, 0 },
-		{ WF_ACT_EXECUTE, 0, 10, NULL, 0 },
-		{ WF_ACT_UNDO, 0, 1, NULL, 0 },
-		{ WF_ACT_COMPLETE, 0, 0, NULL, 0 },
-		{ WF_ACT_BLOCK, 0, 0, NULL, 0 },
-		{ WF_ACT_COMPENSATE, 0, 0, NULL, 0 },
-		{ WF_ACT_SEND_BACK, 0, 0, NULL, 0 },
-		{ WF_ACT_RULE_APPROVE, 1, 0, NULL, 0 },
-		{ WF_ACT_RULE_APPROVE, 10, 0, NULL, 0 },
-		{ WF_ACT_RULE_REJECT, 0, 0, NULL, 0 },
+		{ WF_ACT_REQUEST_APPROVAL, 0, 0, "mia@contoso.example", 0, WF_IGNORE_NOT_APPROVER },
+		{ WF_ACT_REQUEST_APPROVAL, 1, 0, "mia@contoso.example", 0, WF_IGNORE_NOT_APPROVER },
+		{ WF_ACT_REQUEST_APPROVAL, 10, 0, "mia@contoso.example", 0, WF_IGNORE_NOT_APPROVER },
+		{ WF_ACT_REQUEST_APPROVAL, 1, 0, "sam@contoso.example", 0, WF_IGNORE_NOT_APPROVER },
+		{ WF_ACT_ESCALATE, 1, 0, "sid@contoso.example", 0, WF_IGNORE_NOT_APPROVER },
+		{ WF_ACT_REMIND, 1, 0, NULL, 0, WF_IGNORE_NOT_APPROVER },
+		{ WF_ACT_IGNORE_DECISION, 1, 0, "eve@contoso.example", 1764057600123, WF_IGNORE_NOT_APPROVER },
+		{ WF_ACT_EXECUTE, 0, 1, NULL, 0, WF_IGNORE_NOT_APPROVER },
+		{ WF_ACT_EXECUTE, 0, 10, NULL, 0, WF_IGNORE_NOT_APPROVER },
+		{ WF_ACT_UNDO, 0, 1, NULL, 0, WF_IGNORE_NOT_APPROVER },
+		{ WF_ACT_COMPLETE, 0, 0, NULL, 0, WF_IGNORE_NOT_APPROVER },
+		{ WF_ACT_BLOCK, 0, 0, NULL, 0, WF_IGNORE_NOT_APPROVER },
+		{ WF_ACT_COMPENSATE, 0, 0, NULL, 0, WF_IGNORE_NOT_APPROVER },
+		{ WF_ACT_SEND_BACK, 0, 0, NULL, 0, WF_IGNORE_NOT_APPROVER },
+		{ WF_ACT_RULE_APPROVE, 1, 0, NULL, 0, WF_IGNORE_NOT_APPROVER },
+		{ WF_ACT_RULE_APPROVE, 10, 0, NULL, 0, WF_IGNORE_NOT_APPROVER },
+		{ WF_ACT_RULE_REJECT, 0, 0, NULL, 0, WF_IGNORE_NOT_APPROVER },
 	};
 	enum { N = sizeof(acts) / sizeof(acts[0]) };
 	struct exec_request r = { .number = "RITM0010001", .base = "RITM0010001.r1" };
@@ -272,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_plan_naming_a_removed_target_is_refused),
 		cmocka_unit_test(test_record_round_trip),
 		cmocka_unit_test(test_action_ids),
+		cmocka_unit_test(test_action_base),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

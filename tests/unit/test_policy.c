@@ -18,6 +18,7 @@
 
 #include "conf/conf.h"
 #include "connectors/connectors.h"
+#include "core/facts.h"
 #include "core/policy.h"
 #include "example_conf.h"
 
@@ -36,6 +37,8 @@
 #define MBB "7d8f20a6-4e83-4e5b-84b2-d98ee9dd93e3"   /* mailbox backup owner */
 #define ADMO "e6766da0-7ebf-43f0-84b7-a026cf4f4678"  /* Server-Admins owner */
 #define SECGROUP "c04ae1be-6a78-47ef-b99e-6777171d5de0"
+#define DESK "0a1b2c3d-0000-4000-8000-00000000de5c"     /* a service-desk agent */
+#define DESKGROUP "5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e" /* the service desk */
 
 static const struct {
 	const char *key, *id, *employee_type, *user_type, *manager;
@@ -47,6 +50,7 @@ static const struct {
 	{ "sdl", SDL, "Employee", "Member", BOSS },    { "secb", SECB, "Employee", "Member", BOSS },
 	{ "mbo", MBO, "Employee", "Member", BOSS },    { "mbb", MBB, "Employee", "Member", BOSS },
 	{ "admo", ADMO, "Employee", "Member", BOSS },  { "gina", "0a1b2c3d-0000-4000-8000-00000000671a", NULL, "Guest", MGR },
+	{ "desk", DESK, "Employee", "Member", BOSS },
 };
 #define N_PEOPLE (sizeof(people) / sizeof(people[0]))
 
@@ -74,6 +78,22 @@ enum {
 	SDL_AWAY = 1 << 18,      /* the manager stages' backup is away too */
 	GROUPS_KNOWN = 1 << 19,  /* the person's direct groups were read */
 };
+
+/* Issue 12: people who have left or not started, requesters, refused values. */
+#define MGR_DEPARTED (1u << 20) /* left yesterday */
+#define MGR_NOT_STARTED (1u << 21) /* starts next week */
+#define SUBJECT_DEPARTED (1u << 22)
+#define SUBJECT_NOT_STARTED (1u << 23)
+#define SUBJECT_REFUSED (1u << 24) /* a value of the record was refused */
+#define REQUESTER_DEPARTED (1u << 25)
+#define SPONSOR_DEPARTED (1u << 26)
+#define SPONSOR_NOT_STARTED (1u << 27)
+#define REQUESTER_IN_DESK (1u << 28) /* the requester is in the service-desk group */
+#define VERIFIER_OUTSIDE (1u << 29) /* the verifier is not */
+#define VERIFIER_DEPARTED (1u << 30)
+#define REQ_REFUSED (1u << 31) /* the connector refused a field */
+
+#define DAY_MS (86400 * INT64_C(1000))
 
 static struct config *cfg;
 static int64_t now_ms;
@@ -127,6 +147,10 @@ static void make_person(struct person *p, size_t i, unsigned tweak)
 		p->presence = PRESENCE_AWAY;
 	if ((tweak & MBO_AWAY) && strcmp(people[i].key, "mbo") == 0)
 		p->presence = PRESENCE_AWAY;
+	if (strcmp(people[i].key, "mgr") == 0 && (tweak & MGR_DEPARTED))
+		p->leave_ms = now_ms - DAY_MS;
+	if (strcmp(people[i].key, "mgr") == 0 && (tweak & MGR_NOT_STARTED))
+		p->hire_ms = now_ms + 7 * DAY_MS;
 	if ((tweak & SDL_AWAY) && strcmp(people[i].key, "sdl") == 0)
 		p->presence = PRESENCE_AWAY;
 }
@@ -302,7 +326,8 @@ static const struct pcase cases[] = {
 	  DUPLICATE, POLICY_SEND_BACK, { POLICY_TARGET_NOT_ALLOWED, POLICY_JUSTIFICATION_MISSING }, NULL, "" },
 
 	/* Items: by sys_id when configured, else by name. */
-	{ "app role by sys_id", "*", "alice", "alice", { "business_justification=Expenses duty" }, 0, POLICY_PROCEED,
+	{ "app role by sys_id", "*", "alice", "alice", { "business_justification=Expenses duty", "verified_by=desk" }, 0,
+	  POLICY_PROCEED,
 	  { 0 }, "Expenses Approver", "manager: mgr | application owner: mbo" },
 	{ "item not governed", "Printer Access", "alice", "alice", { 0 }, 0, POLICY_IGNORE, { 0 }, NULL, "" },
 	{ "name of an item matched by sys_id", "Application Access", "alice", "alice", { 0 }, 0, POLICY_IGNORE, { 0 },
@@ -356,11 +381,74 @@ static const struct pcase cases[] = {
 	{ "an incomplete request is sent back, not rejected", "Add to Group", "gina", "gina",
 	  { "group=Server-Admins", "business_justification=On call" }, 0, POLICY_SEND_BACK,
 	  { POLICY_END_MISSING, POLICY_SPONSOR_MISSING }, "Server-Admins", "" },
+
+	/* Issue 12. People who have left or not started yet, in every role. */
+	{ "manager has left: the backup at once", "VPN Access", "alice", "alice", { "business_justification=Travel" },
+	  MGR_DEPARTED, POLICY_PROCEED, { 0 }, "VPN-Users", "manager: sdl(for mgr, departed) | security: sec1 sec2" },
+	{ "manager has not started: the backup", "VPN Access", "alice", "alice", { "business_justification=Travel" },
+	  MGR_NOT_STARTED, POLICY_PROCEED, { 0 }, "VPN-Users", "manager: sdl(for mgr, not_started) | security: sec1 sec2" },
+	{ "person has left", "VPN Access", "alice", "alice", { "business_justification=Travel" }, SUBJECT_DEPARTED,
+	  POLICY_SEND_BACK, { POLICY_SUBJECT_NOT_CURRENT }, "VPN-Users", "" },
+	{ "person has not started", "VPN Access", "alice", "alice", { "business_justification=Travel" },
+	  SUBJECT_NOT_STARTED, POLICY_SEND_BACK, { POLICY_SUBJECT_NOT_CURRENT }, "VPN-Users", "" },
+	{ "person's record holds a refused value", "VPN Access", "alice", "alice", { "business_justification=Travel" },
+	  SUBJECT_REFUSED, POLICY_SEND_BACK, { POLICY_SUBJECT_NOT_CURRENT }, "VPN-Users", "" },
+	{ "requester has left", "VPN Access", "alice", "mgr", { "business_justification=Travel" }, REQUESTER_DEPARTED,
+	  POLICY_SEND_BACK, { POLICY_REQUESTER_NOT_CURRENT }, "VPN-Users", "" },
+	{ "sponsor has left", "VPN Access", "carl", "carl", OK_VPN, SPONSOR_DEPARTED, POLICY_SEND_BACK,
+	  { POLICY_SPONSOR_NOT_CURRENT }, "VPN-Users-Contractors", "" },
+	{ "sponsor has not started", "VPN Access", "carl", "carl", OK_VPN, SPONSOR_NOT_STARTED, POLICY_SEND_BACK,
+	  { POLICY_SPONSOR_NOT_CURRENT }, "VPN-Users-Contractors", "" },
+
+	/* Requesters as the policy says: the person, the manager, the desk. */
+	{ "service desk asks for someone", "VPN Access", "alice", "desk", { "business_justification=Travel" },
+	  REQUESTER_IN_DESK, POLICY_PROCEED, { 0 }, "VPN-Users", "manager: mgr | security: sec1 sec2" },
+	{ "someone outside the desk cannot", "VPN Access", "alice", "desk", { "business_justification=Travel" }, 0,
+	  POLICY_SEND_BACK, { POLICY_REQUESTER_NOT_ALLOWED }, "VPN-Users", "" },
+	{ "verified by a desk agent", "*", "alice", "alice", { "business_justification=Expenses", "verified_by=desk" },
+	  0, POLICY_PROCEED, { 0 }, "Expenses Approver", "manager: mgr | application owner: mbo" },
+	{ "verification missing", "*", "alice", "alice", { "business_justification=Expenses" }, 0, POLICY_SEND_BACK,
+	  { POLICY_VERIFICATION_MISSING }, "Expenses Approver", "" },
+	{ "verified by the requester", "*", "alice", "alice", { "business_justification=Expenses", "verified_by=alice" },
+	  0, POLICY_SEND_BACK, { POLICY_VERIFIER_INVALID }, "Expenses Approver", "" },
+	{ "verified by the person", "*", "alice", "mgr", { "business_justification=Expenses", "verified_by=alice" },
+	  0, POLICY_SEND_BACK, { POLICY_VERIFIER_INVALID }, "Expenses Approver", "" },
+	{ "verifier outside the desk", "*", "alice", "alice", { "business_justification=Expenses", "verified_by=desk" },
+	  VERIFIER_OUTSIDE, POLICY_SEND_BACK, { POLICY_VERIFIER_INVALID }, "Expenses Approver", "" },
+	{ "verifier has left", "*", "alice", "alice", { "business_justification=Expenses", "verified_by=desk" },
+	  VERIFIER_DEPARTED, POLICY_SEND_BACK, { POLICY_VERIFIER_INVALID }, "Expenses Approver", "" },
+
+	/* A contractor on an item without a sponsor variable: the manager. */
+	{ "contractor's manager sponsors", "*", "carl", "carl",
+	  { "business_justification=Expenses", "verified_by=desk", "end_date=2027-01-15" }, 0, POLICY_PROCEED, { 0 },
+	  "Expenses Approver", "manager: mgr | application owner: mbo" },
+	{ "contractor's manager has left", "*", "carl", "carl",
+	  { "business_justification=Expenses", "verified_by=desk", "end_date=2027-01-15" }, MGR_DEPARTED,
+	  POLICY_SEND_BACK, { POLICY_SPONSOR_NOT_CURRENT }, "Expenses Approver", "" },
+
+	/* A mailbox by its address, in any case. */
+	{ "mailbox by its address", "Shared Mailbox Access", "alice", "alice",
+	  { "mailbox=FINANCE@Contoso.Example", "business_justification=Covering", "duration=30" }, 0, POLICY_PROCEED,
+	  { 0 }, "Finance Shared Mailbox", "manager: mgr | mailbox owner: mbo" },
+
+	/* A value that could hide another never names a target or a person. */
+	{ "group with a second name behind U+0000", "Add to Group", "alice", "alice",
+	  { "group=Project-Apollo\x1aServer-Admins", "business_justification=Joining" }, 0, POLICY_SEND_BACK,
+	  { POLICY_VALUE_REFUSED }, NULL, "" },
+	{ "sponsor on two lines", "VPN Access", "carl", "carl",
+	  { "business_justification=Remote", "end_date=2027-01-15", "sponsor=spon\nmallory" }, 0, POLICY_SEND_BACK,
+	  { POLICY_VALUE_REFUSED }, NULL, "" },
+	{ "a field the connector refused", "VPN Access", "alice", "alice", { "business_justification=Travel" },
+	  REQ_REFUSED, POLICY_SEND_BACK, { POLICY_VALUE_REFUSED }, NULL, "" },
+	{ "a justification may hold line breaks", "VPN Access", "alice", "alice",
+	  { "business_justification=Travel\nand more travel" }, 0, POLICY_PROCEED, { 0 }, "VPN-Users",
+	  "manager: mgr | security: sec1 sec2" },
 };
 
 struct world {
 	struct person everyone[N_PEOPLE];
-	struct person subject, requester, sponsor;
+	struct person subject, requester, sponsor, verifier;
+	const char *desk_groups[1];
 	const char *secgroup[2];
 	struct policy_group groups[1];
 	struct request req;
@@ -389,6 +477,12 @@ static void build(struct world *w, const struct pcase *c)
 	}
 	if (c->tweak & SUBJECT_DISABLED)
 		w->subject.enabled = 0;
+	if (c->tweak & SUBJECT_DEPARTED)
+		w->subject.leave_ms = now_ms - 3600000;
+	if (c->tweak & SUBJECT_NOT_STARTED)
+		w->subject.hire_ms = now_ms + DAY_MS;
+	if (c->tweak & SUBJECT_REFUSED)
+		w->subject.refused = xdup("employeeType");
 	if (c->tweak & (FINANCE | IT_DEPT)) {
 		w->subject.attrs = calloc(1, sizeof(*w->subject.attrs));
 		assert_non_null(w->subject.attrs);
@@ -397,7 +491,13 @@ static void build(struct world *w, const struct pcase *c)
 		w->subject.attrs[0].value = xdup(c->tweak & FINANCE ? "Finance" : "IT");
 	}
 	make_person(&w->requester, person_index(c->requester), c->tweak);
+	if (c->tweak & REQUESTER_DEPARTED)
+		w->requester.leave_ms = now_ms - DAY_MS;
 	make_person(&w->sponsor, person_index(c->tweak & SPONSOR_IS_CONTRACTOR ? "gina" : "spon"), c->tweak);
+	if (c->tweak & SPONSOR_DEPARTED)
+		w->sponsor.leave_ms = now_ms - DAY_MS;
+	if (c->tweak & SPONSOR_NOT_STARTED)
+		w->sponsor.hire_ms = now_ms + 30 * DAY_MS;
 	w->secgroup[0] = SEC1;
 	w->secgroup[1] = SEC2;
 	w->groups[0] = (struct policy_group){ .id = SECGROUP, .members = w->secgroup, .n_members = 2 };
@@ -419,7 +519,24 @@ static void build(struct world *w, const struct pcase *c)
 
 		w->req.vars[i].name = strndup(c->vars[i], (size_t)(eq - c->vars[i]));
 		w->req.vars[i].value = xdup(eq + 1);
+		if (strcmp(w->req.vars[i].name, "verified_by") == 0) {
+			make_person(&w->verifier, person_index(eq + 1), c->tweak);
+			if (c->tweak & VERIFIER_DEPARTED)
+				w->verifier.leave_ms = now_ms - DAY_MS;
+			w->facts.verifier = &w->verifier;
+			w->facts.verifier_in_group = !(c->tweak & VERIFIER_OUTSIDE) && strcmp(eq + 1, "desk") == 0;
+		}
 	}
+	if (c->tweak & REQ_REFUSED)
+		w->req.refused = xdup("requested_for.email");
+	/* The sponsor of an item without a sponsor variable is the manager. */
+	if (strcmp(c->item, "*") == 0 && strcmp(c->subject, "carl") == 0) {
+		person_clear(&w->sponsor);
+		make_person(&w->sponsor, person_index("mgr"), c->tweak);
+	}
+	w->desk_groups[0] = DESKGROUP;
+	w->facts.requester_groups = w->desk_groups;
+	w->facts.n_requester_groups = c->tweak & REQUESTER_IN_DESK ? 1 : 0;
 
 	w->facts.subject = &w->subject;
 	w->facts.requester = &w->requester;
@@ -450,6 +567,7 @@ static void destroy(struct world *w)
 	person_clear(&w->subject);
 	person_clear(&w->requester);
 	person_clear(&w->sponsor);
+	person_clear(&w->verifier);
 	request_clear(&w->req);
 }
 
@@ -765,8 +883,33 @@ static void test_ticket_sentences(void **state)
 		{ 20, "Access for a contractor can last at most 90d; choose an end date no later than 2027-02-22." },
 		{ 22, "Access for a contractor needs a sponsor; fill in \"sponsor\" with the employee who vouches for "
 		      "it." },
-		{ 28, "Only alice@contoso.example or their manager can request this access; ask "
-		      "alice@contoso.example's manager to submit it." },
+		{ 28, "bob@contoso.example cannot ask for this access for alice@contoso.example: only the person "
+		      "themselves or their manager or a member of the service desk group named in the policy can; ask "
+		      "one of them to submit it." },
+		{ 60, "alice@contoso.example left the organisation on 2026-11-25; access is granted only to people who "
+		      "are here now." },
+		{ 61, "alice@contoso.example starts only on 2026-11-26; access is granted only to people who are here "
+		      "now." },
+		{ 62, "alice@contoso.example has a directory record accessd cannot use (employeeType holds a control "
+		      "character or is not a date); access is granted only to people who are here now." },
+		{ 63, "The requester mgr@contoso.example left the organisation on 2026-11-24; a request must come from "
+		      "someone who is here now, so ask a current colleague to submit it." },
+		{ 64, "The sponsor spon@contoso.example left the organisation on 2026-11-24, so they cannot sponsor "
+		      "this access; name an employee who is here now." },
+		{ 65, "The sponsor spon@contoso.example starts only on 2026-12-25, so they cannot sponsor this access; "
+		      "name an employee who is here now." },
+		{ 69, "This access needs the requester's identity verified by the service desk; a service-desk agent "
+		      "must check it and fill in \"verified_by\" with their name." },
+		{ 70, "The requester cannot verify their own identity; a service-desk agent must, and fill in "
+		      "\"verified_by\"." },
+		{ 72, "desk@contoso.example is not in the service-desk group that verifies requesters; the "
+		      "verification must come from a member of it." },
+		{ 75, "The manager mgr@contoso.example, who sponsors a contractor, left the organisation on "
+		      "2026-11-24, so they cannot sponsor this access; ask the IAM team to set a current manager." },
+		{ 77, "\"group\" holds a control character (a line break, a tab, or one that can hide the rest of a "
+		      "name), so it cannot be used; write it again on one line without one." },
+		{ 79, "\"requested_for.email\" holds a control character (such as U+0000, which can hide the rest of a "
+		      "name), so it cannot be used; write it again without one." },
 		{ 36, "An open request (RITM0009999) already asks for VPN-Users for alice@contoso.example; this request "
 		      "is linked to it and closed." },
 		{ 37, "alice@contoso.example already has VPN-Users; nothing needed to change." },
@@ -886,6 +1029,136 @@ static void test_quorum_all(void **state)
 	conf_free(own);
 }
 
+/* A stand-in says on the ticket whom it replaces and why, with the date;
+ * a backup who has gone is never escalated to. */
+static void test_departed_approvers(void **state)
+{
+	struct pcase c = cases[58];
+	struct policy_result res;
+	struct world w;
+
+	(void)state;
+	build(&w, &c);
+	w.everyone[person_index("secb")].leave_ms = now_ms - 1;
+	assert_int_equal(policy_evaluate(cfg, &w.req, &w.facts, now_ms, &res), 0);
+	assert_int_equal(res.verdict, POLICY_PROCEED);
+	assert_string_equal(res.stages[0].approvers[0].why, "mgr@contoso.example left the organisation on 2026-11-24");
+	assert_int_equal(res.stages[1].n_escalation, 0);
+	assert_null(res.stages[1].approvers[0].why);
+	policy_result_clear(&res);
+	destroy(&w);
+
+	/* One who leaves later approves until then: the plan knows when. */
+	build(&w, &cases[2]);
+	w.everyone[person_index("mgr")].leave_ms = now_ms + 3 * DAY_MS;
+	assert_int_equal(policy_evaluate(cfg, &w.req, &w.facts, now_ms, &res), 0);
+	assert_string_equal(res.stages[0].approvers[0].id, MGR);
+	assert_true(res.stages[0].approvers[0].leave_ms == now_ms + 3 * DAY_MS);
+	policy_result_clear(&res);
+	destroy(&w);
+}
+
+/* No access outlives the person's or the sponsor's known leave date: the
+ * end comes forward, and a sentence says so. */
+static void test_leave_date_caps_the_end(void **state)
+{
+	struct policy_result res;
+	struct world w;
+	int64_t end;
+
+	(void)state;
+	/* No end asked for, and the person leaves in ten days. */
+	build(&w, &cases[2]);
+	w.subject.leave_ms = now_ms + 10 * DAY_MS;
+	assert_int_equal(policy_evaluate(cfg, &w.req, &w.facts, now_ms, &res), 0);
+	assert_int_equal(res.verdict, POLICY_PROCEED);
+	assert_true(res.end_ms == now_ms + 10 * DAY_MS);
+	assert_string_equal(res.end_note,
+			    "Access ends on 2026-12-05, when alice@contoso.example leaves the organisation.");
+	policy_result_clear(&res);
+	destroy(&w);
+
+	/* A contractor until 2027-01-15, but the sponsor leaves on 2026-12-31. */
+	build(&w, &cases[16]);
+	assert_int_equal(policy_parse_date("2026-12-31 17:00:00", 0, &w.sponsor.leave_ms), 0);
+	assert_int_equal(policy_evaluate(cfg, &w.req, &w.facts, now_ms, &res), 0);
+	assert_int_equal(res.verdict, POLICY_PROCEED);
+	assert_true(res.end_ms == w.sponsor.leave_ms);
+	assert_string_equal(res.end_note, "Access ends on 2026-12-31, when spon@contoso.example leaves the "
+					  "organisation, not on 2027-01-15 as asked.");
+	policy_result_clear(&res);
+	/* The earlier of the two leave dates wins. */
+	w.subject.leave_ms = w.sponsor.leave_ms - DAY_MS;
+	assert_int_equal(policy_evaluate(cfg, &w.req, &w.facts, now_ms, &res), 0);
+	assert_true(res.end_ms == w.subject.leave_ms);
+	policy_result_clear(&res);
+	/* An end before the leave date stays as asked, without a note. */
+	w.subject.leave_ms = w.sponsor.leave_ms = 0;
+	assert_int_equal(policy_parse_date("2027-06-30", 0, &w.subject.leave_ms), 0);
+	assert_int_equal(policy_evaluate(cfg, &w.req, &w.facts, now_ms, &res), 0);
+	assert_int_equal(policy_parse_date("2027-01-16", 0, &end), 0);
+	assert_true(res.end_ms == end);
+	assert_null(res.end_note);
+	policy_result_clear(&res);
+	destroy(&w);
+
+	/* Leaving before the access would start: back to the requester. */
+	{
+		struct pcase c = cases[1];
+
+		c.vars[3] = "start_date=2026-12-20";
+		build(&w, &c);
+	}
+	w.subject.leave_ms = now_ms + 5 * DAY_MS;
+	assert_int_equal(policy_evaluate(cfg, &w.req, &w.facts, now_ms, &res), 0);
+	assert_int_equal(res.verdict, POLICY_SEND_BACK);
+	assert_int_equal(res.problems[0].code, POLICY_END_NOT_AFTER_START);
+	policy_result_clear(&res);
+	destroy(&w);
+}
+
+/* What must be looked up for issue 12: the requester's groups, the
+ * verifier, and the manager as sponsor. */
+static void test_prepare_lookups(void **state)
+{
+	struct policy_lookup lk;
+	struct world w;
+
+	(void)state;
+	build(&w, &cases[74]);
+	assert_int_equal(policy_prepare(cfg, &w.req, &w.subject, &lk), 0);
+	assert_true(lk.contractor);
+	assert_true(lk.sponsor_is_manager);
+	assert_null(lk.sponsor);
+	assert_string_equal(lk.verifier, "desk");
+	assert_string_equal(lk.verifier_group, DESKGROUP);
+	assert_int_equal(lk.n_requester_groups, 1);
+	assert_string_equal(lk.requester_groups[0], DESKGROUP);
+	policy_lookup_clear(&lk);
+	destroy(&w);
+	build(&w, &cases[2]);
+	assert_int_equal(policy_prepare(cfg, &w.req, &w.subject, &lk), 0);
+	assert_false(lk.sponsor_is_manager);
+	assert_null(lk.verifier);
+	assert_int_equal(lk.n_requester_groups, 1);
+	policy_lookup_clear(&lk);
+	destroy(&w);
+}
+
+static void test_text_names_a_target(void **state)
+{
+	(void)state;
+	assert_true(facts_text_names("Please add me to vpn-users today", "VPN-Users"));
+	assert_true(facts_text_names("VPN-Users", "VPN-Users"));
+	assert_true(facts_text_names("(VPN-Users).", "VPN-Users"));
+	assert_true(facts_text_names("Access to Finance@Contoso.example please", "finance@contoso.example"));
+	assert_false(facts_text_names("VPN-Users-Contractors for alice", "VPN-Users"));
+	assert_false(facts_text_names("MyVPN-Users", "VPN-Users"));
+	assert_false(facts_text_names("x@finance@contoso.example", "finance@contoso.example"));
+	assert_false(facts_text_names(NULL, "VPN-Users"));
+	assert_false(facts_text_names("VPN-Users", ""));
+}
+
 static void test_missing_facts(void **state)
 {
 	struct policy_facts facts = { 0 };
@@ -912,6 +1185,10 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_quorum_all),
 		cmocka_unit_test(test_missing_facts),
+		cmocka_unit_test(test_departed_approvers),
+		cmocka_unit_test(test_leave_date_caps_the_end),
+		cmocka_unit_test(test_prepare_lookups),
+		cmocka_unit_test(test_text_names_a_target),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

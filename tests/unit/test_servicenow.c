@@ -238,8 +238,9 @@ static void test_overlap_is_not_delivered_twice(void **state)
 
 struct one_request {
 	int n;
-	char upn[64], opener[64], item[64], group[64], justification[64], description[64];
+	char upn[64], opener[64], item[64], group[64], justification[64], description[64], refused[64];
 	enum ticket_phase phases[4]; /* by the request item's number, RITM(01) to RITM(03) */
+	int has_group;
 };
 
 static int keep_request(const struct request *req, void *userdata)
@@ -255,10 +256,33 @@ static int keep_request(const struct request *req, void *userdata)
 	snprintf(o->item, sizeof(o->item), "%s", req->item_name ? req->item_name : "");
 	snprintf(o->description, sizeof(o->description), "%s", req->short_description ? req->short_description : "");
 	v = request_var(req, "group");
+	o->has_group = v != NULL;
 	snprintf(o->group, sizeof(o->group), "%s", v ? v : "");
+	snprintf(o->refused, sizeof(o->refused), "%s", req->refused ? req->refused : "");
 	v = request_var(req, "justification");
 	snprintf(o->justification, sizeof(o->justification), "%s", v ? v : "");
 	return 0;
+}
+
+/* Request item 01's catalog variables "group" and "justification", with
+ * values as JSON writes them (escapes allowed). */
+static void seed_variables(const char *group, const char *justification)
+{
+	char body[2048];
+
+	snprintf(body, sizeof(body),
+		 "{\"servicenow\": {"
+		 "\"item_option_new\": [{\"sys_id\": \"f0000000000000000000000000000001\", \"name\": \"group\"},"
+		 "                      {\"sys_id\": \"f0000000000000000000000000000002\", \"name\": \"justification\"}],"
+		 "\"sc_item_option\": [{\"sys_id\": \"f1000000000000000000000000000001\","
+		 "  \"item_option_new\": \"f0000000000000000000000000000001\", \"value\": \"%s\"},"
+		 " {\"sys_id\": \"f1000000000000000000000000000002\","
+		 "  \"item_option_new\": \"f0000000000000000000000000000002\", \"value\": \"%s\"}],"
+		 "\"sc_item_option_mtom\": [{\"request_item\": \"" RITM(01) "\","
+		 "  \"sc_item_option\": \"f1000000000000000000000000000001\"},"
+		 " {\"request_item\": \"" RITM(01) "\", \"sc_item_option\": \"f1000000000000000000000000000002\"}]}}",
+		 group, justification);
+	assert_int_equal(emu_post(&emu, "/_emu/seed", body), 0);
 }
 
 static void test_variables_and_people(void **state)
@@ -269,19 +293,7 @@ static void test_variables_and_people(void **state)
 
 	(void)state;
 	seed_ritms(VPN, 1, 1);
-	assert_int_equal(
-		emu_post(&emu, "/_emu/seed",
-			 "{\"servicenow\": {"
-			 "\"item_option_new\": [{\"sys_id\": \"f0000000000000000000000000000001\", \"name\": \"group\"},"
-			 "                      {\"sys_id\": \"f0000000000000000000000000000002\", \"name\": \"justification\"}],"
-			 "\"sc_item_option\": [{\"sys_id\": \"f1000000000000000000000000000001\","
-			 "  \"item_option_new\": \"f0000000000000000000000000000001\", \"value\": \"vpn-users\"},"
-			 " {\"sys_id\": \"f1000000000000000000000000000002\","
-			 "  \"item_option_new\": \"f0000000000000000000000000000002\", \"value\": \"field work\"}],"
-			 "\"sc_item_option_mtom\": [{\"request_item\": \"" RITM(01) "\","
-			 "  \"sc_item_option\": \"f1000000000000000000000000000001\"},"
-			 " {\"request_item\": \"" RITM(01) "\", \"sc_item_option\": \"f1000000000000000000000000000002\"}]}}"),
-		0);
+	seed_variables("vpn-users", "field work");
 	assert_int_equal(itsm_poll_requests(itsm, &vpn_item, 1, NULL, keep_request, &o, &wm), 0);
 	assert_int_equal(o.n, 1);
 	assert_string_equal(o.upn, "alice@contoso.example");
@@ -293,9 +305,50 @@ static void test_variables_and_people(void **state)
 	itsm_close(itsm);
 }
 
+/* A value holding U+0000 (or another control character) is refused and
+ * named, never read as the part before it: not Alice for
+ * "alice@contoso.example\0.mallory", not "vpn-users" for
+ * "vpn-users\0server-admins". Free text keeps its line breaks. */
+static void test_control_characters_are_refused_and_named(void **state)
+{
+	struct itsm *itsm = open_snow(AUTH_BASIC, 10);
+	struct one_request o = { 0 };
+	char *wm = NULL;
+
+	(void)state;
+	seed_ritms(VPN, 1, 1);
+	assert_int_equal(emu_post(&emu, "/_emu/seed",
+				  "{\"servicenow\": {\"sys_user\": [{\"sys_id\": \"" ALICE "\","
+				  " \"email\": \"alice@contoso.example\\u0000.mallory\"}]}}"),
+			 0);
+	seed_variables("vpn-users\\u0000server-admins", "field\\nwork");
+	assert_int_equal(itsm_poll_requests(itsm, &vpn_item, 1, NULL, keep_request, &o, &wm), 0);
+	assert_int_equal(o.n, 1);
+	assert_string_equal(o.upn, "");
+	assert_string_equal(o.refused, "requested_for.email");
+	assert_false(o.has_group);
+	assert_string_equal(o.justification, "field\nwork");
+	free(wm);
+	wm = NULL;
+
+	/* With the person fixed, the variable is the one named. */
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(emu_post(&emu, "/_emu/seed",
+				  "{\"servicenow\": {\"sys_user\": [{\"sys_id\": \"" ALICE "\", \"email\": \"alice@contoso.example\"}],"
+				  " \"sc_req_item\": [{\"sys_id\": \"" RITM(01) "\", \"sys_updated_on\": \"2026-01-02 00:00:00\"}]}}"),
+			 0);
+	assert_int_equal(itsm_poll_requests(itsm, &vpn_item, 1, NULL, keep_request, &o, &wm), 0);
+	assert_string_equal(o.upn, "alice@contoso.example");
+	assert_string_equal(o.refused, "variable group");
+	assert_false(o.has_group);
+	free(wm);
+	itsm_close(itsm);
+}
+
 struct approvals {
 	int n;
-	char request[33], upn[64], state[32];
+	char request[33], upn[64], state[32], by[64];
+	int by_approver;
 };
 
 static int keep_approval(const struct approval *a, void *userdata)
@@ -303,6 +356,8 @@ static int keep_approval(const struct approval *a, void *userdata)
 	struct approvals *o = userdata;
 
 	o->n++;
+	o->by_approver = a->by_approver;
+	snprintf(o->by, sizeof(o->by), "%s", a->decided_by ? a->decided_by : "");
 	snprintf(o->request, sizeof(o->request), "%s", a->request_id ? a->request_id : "");
 	snprintf(o->upn, sizeof(o->upn), "%s", a->approver_upn ? a->approver_upn : "");
 	snprintf(o->state, sizeof(o->state), "%s", approval_decision_name(a->decision));
@@ -332,6 +387,87 @@ static void test_approvals_of_governed_items_only(void **state)
 	assert_string_equal(o.state, "approved");
 	assert_string_equal(wm, "2026-01-03 00:00:00");
 	free(wm);
+	itsm_close(itsm);
+}
+
+/* Who changed an approval record is ServiceNow's sys_updated_by: the
+ * approver's user_name when they decided it themselves, anyone else's
+ * when they did, "system" for a flow. Only the first is theirs. */
+static void test_approvals_say_who_decided(void **state)
+{
+	static const struct {
+		const char *by;
+		int by_approver;
+	} cases[] = { { "bob", 1 }, { "alice", 0 }, { "system", 0 }, { "Bob", 0 }, { "", 0 } };
+	struct itsm *itsm = open_snow(AUTH_BASIC, 10);
+	char body[512];
+
+	(void)state;
+	seed_ritms(VPN, 1, 1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct approvals o = { 0 };
+		char *wm = NULL;
+
+		snprintf(body, sizeof(body),
+			 "{\"servicenow\": {\"sysapproval_approver\": [{\"sys_id\": \"a9000000000000000000000000000001\","
+			 " \"sysapproval\": \"" RITM(01) "\", \"approver\": \"" BOB "\", \"state\": \"approved\","
+			 " \"sys_updated_by\": \"%s\", \"sys_updated_on\": \"2026-01-03 00:00:%02zu\"}]}}",
+			 cases[i].by, i);
+		assert_int_equal(emu_post(&emu, "/_emu/seed", body), 0);
+		assert_int_equal(
+			itsm_poll_approvals(itsm, &vpn_item, 1, "2026-01-03 00:00:00", keep_approval, &o, &wm),
+			0);
+		assert_int_equal(o.n, 1);
+		assert_string_equal(o.by, cases[i].by);
+		assert_int_equal(o.by_approver, cases[i].by_approver);
+		free(wm);
+	}
+	itsm_close(itsm);
+}
+
+/* Open records for the person that may already ask for the same access:
+ * their open request items (not this one) and the incidents they raised,
+ * by a target's name in the descriptions in any case; not closed ones,
+ * not someone else's, not accessd's own incidents. */
+static void test_open_records_of_the_person(void **state)
+{
+	static const char *const terms[] = { "vpn-users", "bad^term" };
+	struct itsm *itsm = open_snow(AUTH_BASIC, 10);
+	struct itsm_open *found = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(
+		emu_post(&emu, "/_emu/seed",
+			 "{\"servicenow\": {\"sc_req_item\": ["
+			 "{\"sys_id\": \"" RITM(01) "\", \"number\": \"RITM0000001\", \"requested_for\": \"" ALICE "\","
+			 " \"active\": \"true\", \"short_description\": \"VPN-Users for Alice\"},"
+			 "{\"sys_id\": \"" RITM(02) "\", \"number\": \"RITM0000002\", \"requested_for\": \"" ALICE "\","
+			 " \"active\": \"true\", \"short_description\": \"Access\", \"description\": \"please add me to VPN-USERS\"},"
+			 "{\"sys_id\": \"" RITM(03) "\", \"number\": \"RITM0000003\", \"requested_for\": \"" ALICE "\","
+			 " \"active\": \"false\", \"short_description\": \"VPN-Users, closed\"},"
+			 "{\"sys_id\": \"" RITM(04) "\", \"number\": \"RITM0000004\", \"requested_for\": \"" BOB "\","
+			 " \"active\": \"true\", \"short_description\": \"VPN-Users for Bob\"}],"
+			 " \"incident\": ["
+			 "{\"sys_id\": \"1c000000000000000000000000000001\", \"number\": \"INC0000001\", \"caller_id\": \"" ALICE "\","
+			 " \"active\": \"true\", \"short_description\": \"Cannot reach VPN-Users resources\"},"
+			 "{\"sys_id\": \"1c000000000000000000000000000002\", \"number\": \"INC0000002\", \"caller_id\": \"" ALICE "\","
+			 " \"active\": \"true\", \"short_description\": \"accessd: RITM0000001 blocked (VPN-Users)\","
+			 " \"correlation_display\": \"accessd\"}]}}"),
+		0);
+	assert_int_equal(itsm_find_open(itsm, ALICE, terms, 2, RITM(01), &found, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(found[0].number, "RITM0000002");
+	assert_false(found[0].incident);
+	assert_non_null(strstr(found[0].text, "please add me to VPN-USERS"));
+	assert_string_equal(found[1].number, "INC0000001");
+	assert_true(found[1].incident);
+	itsm_open_free(found, n);
+	/* A caret would change the query: the term is left out, not sent. */
+	assert_int_equal(itsm_find_open(itsm, ALICE, terms + 1, 1, NULL, &found, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(itsm_find_open(itsm, "not-a-sys-id", terms, 1, NULL, &found, &n),
+			 -EINVAL);
 	itsm_close(itsm);
 }
 
@@ -711,6 +847,9 @@ int main(void)
 		cmocka_unit_test(test_overlap_is_not_delivered_twice),
 		cmocka_unit_test(test_variables_and_people),
 		cmocka_unit_test(test_approvals_of_governed_items_only),
+		cmocka_unit_test(test_control_characters_are_refused_and_named),
+		cmocka_unit_test(test_approvals_say_who_decided),
+		cmocka_unit_test(test_open_records_of_the_person),
 		cmocka_unit_test(test_rate_limits_and_unavailability_are_waited_out),
 		cmocka_unit_test(test_bad_answers_are_errors),
 		cmocka_unit_test(test_oauth2_refreshes_after_401),

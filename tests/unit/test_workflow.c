@@ -59,9 +59,16 @@ static void step(struct run *r, int64_t now, enum wf_result result, int changed)
 	step_seen(r, now, result, changed, 0);
 }
 
+/* WHO decides their own approval record at AT. */
 static void decide(struct run *r, const char *who, int approved, int64_t at)
 {
-	r->decisions[r->n_decisions++] = (struct wf_decision){ who, approved, at };
+	r->decisions[r->n_decisions++] = (struct wf_decision){ who, approved, at, 1 };
+}
+
+/* Someone else writes the decision on WHO's approval record. */
+static void decide_for(struct run *r, const char *who, int approved, int64_t at)
+{
+	r->decisions[r->n_decisions++] = (struct wf_decision){ who, approved, at, 0 };
 }
 
 static int has(const struct run *r, enum wf_action_kind kind, int step)
@@ -172,6 +179,132 @@ static void test_self_and_outsider_approvals_never_count(void **state)
 	decide(&r, "mallory@contoso.example", 0, T0 + 30);
 	step(&r, T0 + 30, WF_RESULT_NONE, 0);
 	assert_int_equal(r.rec.state, WF_AWAITING);
+}
+
+/* A decision counts only when its approver wrote it: one written on the
+ * manager's record by someone else is noted and never counted, neither an
+ * approval nor a rejection; the manager's own decision still counts. */
+static void test_decision_by_another_hand_never_counts(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	decide_for(&r, "mgr@contoso.example", 1, T0 + 1);
+	step(&r, T0 + 1, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_AWAITING);
+	assert_int_equal(r.rec.stage, 0);
+	assert_int_equal(r.acts.n, 1);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_IGNORE_DECISION);
+	assert_int_equal(r.acts.v[0].why, WF_IGNORE_OTHER_HAND);
+	assert_string_equal(r.acts.v[0].who, "mgr@contoso.example");
+	decide_for(&r, "mgr@contoso.example", 0, T0 + 2);
+	step(&r, T0 + 2, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_AWAITING);
+	/* The manager's own approval, later, counts. */
+	decide(&r, "mgr@contoso.example", 1, T0 + 3);
+	step(&r, T0 + 3, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.stage, 1);
+	/* An outsider's decision is ignored as not an approver's, whoever wrote it. */
+	decide_for(&r, "mallory@contoso.example", 1, T0 + 4);
+	step(&r, T0 + 4, WF_RESULT_NONE, 0);
+	assert_int_equal(r.acts.v[0].why, WF_IGNORE_NOT_APPROVER);
+}
+
+/* An approver known to leave counts until then: a decision made from the
+ * leave date on is noted as such, and the stage waits for the backup. */
+static void test_decision_after_the_leave_date_never_counts(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	r.plan.stages[0].approver_leaves_ms[0] = T0 + HOUR;
+	r.plan.stages[0].backup_leaves_ms[0] = 0;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	decide(&r, "mgr@contoso.example", 1, T0 + HOUR);
+	step(&r, T0 + HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_AWAITING);
+	assert_int_equal(r.rec.stage, 0);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_IGNORE_DECISION);
+	assert_int_equal(r.acts.v[0].why, WF_IGNORE_GONE);
+	step(&r, T0 + 24 * HOUR, WF_RESULT_NONE, 0);
+	assert_true(has(&r, WF_ACT_ESCALATE, -1));
+	decide(&r, "deputy@contoso.example", 1, T0 + 25 * HOUR);
+	step(&r, T0 + 25 * HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.stage, 1);
+
+	/* Before the leave date the same decision counts. */
+	r = (struct run){ .plan = two_stage_plan() };
+	r.plan.stages[0].approver_leaves_ms[0] = T0 + HOUR;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	decide(&r, "mgr@contoso.example", 1, T0 + HOUR - 1);
+	step(&r, T0 + HOUR - 1, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.stage, 1);
+}
+
+/* An approval that arrives after the access's end date grants nothing:
+ * the request expires (a sentence says why), nothing is executed and no
+ * completion is announced. The end date is a timer while it waits. */
+static void test_late_approval_grants_nothing(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	r.plan.end_ms = T0 + 10 * HOUR;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	assert_int_equal(wf_next_timer(&r.rec, &r.plan), T0 + 8 * HOUR);
+	decide(&r, "mgr@contoso.example", 1, T0 + HOUR);
+	step(&r, T0 + HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(wf_next_timer(&r.rec, &r.plan), T0 + 10 * HOUR);
+	decide(&r, "sec1@contoso.example", 1, T0 + 10 * HOUR);
+	step(&r, T0 + 10 * HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_EXPIRED);
+	assert_int_equal(r.acts.n, 1);
+	assert_int_equal(r.acts.v[0].kind, WF_ACT_EXPIRE);
+	assert_int_equal(r.rec.granted, 0);
+
+	/* Without any decision, the end date alone ends the wait. */
+	r = (struct run){ .plan = two_stage_plan() };
+	r.plan.end_ms = T0 + 10 * HOUR;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	step(&r, T0 + 10 * HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_EXPIRED);
+
+	/* A rejection is still a rejection. */
+	r = (struct run){ .plan = two_stage_plan() };
+	r.plan.end_ms = T0 + 10 * HOUR;
+	step(&r, T0, WF_RESULT_NONE, 0);
+	decide(&r, "mgr@contoso.example", 0, T0 + 11 * HOUR);
+	step(&r, T0 + 11 * HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_REJECTED);
+}
+
+/* The end date passing during the grant: no further step is executed, no
+ * completion announced; what was granted is removed. */
+static void test_end_date_during_the_grant(void **state)
+{
+	struct run r = { .plan = two_stage_plan() };
+
+	(void)state;
+	r.plan.end_ms = T0 + 3 * HOUR;
+	to_implementing(&r);
+	step(&r, T0 + 3 * HOUR, WF_RESULT_OK, 0);
+	assert_int_equal(r.rec.state, WF_REMOVING);
+	assert_false(has(&r, WF_ACT_EXECUTE, -1));
+	assert_true(has(&r, WF_ACT_UNDO, 0));
+	step(&r, T0 + 3 * HOUR, WF_RESULT_OK, 0);
+	assert_int_equal(r.rec.state, WF_REMOVED);
+	assert_false(has(&r, WF_ACT_COMPLETE, -1));
+
+	/* A retry due after the end date: nothing granted, so expired. */
+	r = (struct run){ .plan = two_stage_plan() };
+	r.plan.end_ms = T0 + 3 * HOUR;
+	to_implementing(&r);
+	step(&r, T0 + 2 * HOUR, WF_RESULT_TRANSIENT, 0);
+	assert_true(has(&r, WF_ACT_RETRY_AT, 0));
+	step(&r, T0 + 3 * HOUR, WF_RESULT_NONE, 0);
+	assert_int_equal(r.rec.state, WF_EXPIRED);
+	assert_false(has(&r, WF_ACT_EXECUTE, -1));
 }
 
 static void test_remind_escalate_backup_approves(void **state)
@@ -630,6 +763,10 @@ int main(void)
 		cmocka_unit_test(test_quorum_all),
 		cmocka_unit_test(test_rejection_at_stage_two),
 		cmocka_unit_test(test_self_and_outsider_approvals_never_count),
+		cmocka_unit_test(test_decision_by_another_hand_never_counts),
+		cmocka_unit_test(test_decision_after_the_leave_date_never_counts),
+		cmocka_unit_test(test_late_approval_grants_nothing),
+		cmocka_unit_test(test_end_date_during_the_grant),
 		cmocka_unit_test(test_remind_escalate_backup_approves),
 		cmocka_unit_test(test_every_backup_added_any_decides),
 		cmocka_unit_test(test_expiry),

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A property test of the decision core: over many random histories (random
  * plans, some stages approved by rule and some requests rejected by rule,
- * decisions by approvers, outsiders, the requester and the person, random
- * clocks and step outcomes), no step is ever executed without every
- * required approval, recorded by an approver of that stage inside that
- * stage or, for a stage a rule approved, by that rule, and never over a
- * rejection by a person of such a stage; nothing is executed for a request
- * a rule rejected, nor once the ticket was seen closed before the grant
- * began, and a final state never acts again. The oracle below counts
- * approvals on its own, from the history it fed in. */
+ * decisions by approvers, outsiders, the requester and the person,
+ * decisions written on an approver's record by someone else, approvers who
+ * leave the organisation part-way, end dates that pass while approvals
+ * arrive late, random clocks and step outcomes), no step is ever executed
+ * without every required approval, each made by an approver of that stage
+ * themselves, before their leave date, inside that stage or, for a stage a
+ * rule approved, by that rule, and never over a rejection by a person of
+ * such a stage; nothing is executed for a request a rule rejected, nor
+ * executed or announced once the access's end date has passed, nor once
+ * the ticket was seen closed before the grant began; and a final state
+ * never acts again. The oracle below counts approvals on its own, from the
+ * history it fed in. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -30,15 +34,28 @@ static const char *const people[] = { "req@x", "subj@x", "a1@x", "a2@x", "a3@x",
 
 static uint64_t rng_state;
 
+/* When each person leaves, in this history (0: not known). */
+static int64_t leaves[N_PEOPLE];
+
 static uint32_t rnd(uint32_t n)
 {
 	rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
 	return (uint32_t)(rng_state >> 33) % n;
 }
 
+static size_t person_of(const char *who)
+{
+	for (size_t i = 0; i < N_PEOPLE; i++)
+		if (strcmp(people[i], who) == 0)
+			return i;
+	return N_PEOPLE;
+}
+
 static void random_plan(struct wf_plan *p)
 {
 	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; i < N_PEOPLE; i++)
+		leaves[i] = rnd(4) == 0 ? 1 + rnd(6000) : 0;
 	p->valid = rnd(10) != 0;
 	p->duplicate = rnd(20) == 0;
 	p->has_access = rnd(20) == 0;
@@ -48,7 +65,7 @@ static void random_plan(struct wf_plan *p)
 	p->subject = rnd(2) ? people[1] : people[0];
 	p->n_stages = rnd(4);
 	p->n_steps = 1 + rnd(4);
-	p->end_ms = rnd(3) == 0 ? 5000 + rnd(5000) : 0;
+	p->end_ms = rnd(2) == 0 ? 1000 + rnd(9000) : 0;
 	p->rollback = (int)rnd(2);
 	p->max_attempts = 1 + (int)rnd(4);
 	p->retry_backoff_ms = rnd(50);
@@ -58,11 +75,15 @@ static void random_plan(struct wf_plan *p)
 		/* Approvers may include the requester or the person: the core
 		 * must not count them even when the policy slipped. */
 		st->n_approvers = 1 + rnd(3);
-		for (size_t i = 0; i < st->n_approvers; i++)
+		for (size_t i = 0; i < st->n_approvers; i++) {
 			st->approvers[i] = people[rnd(5)];
+			st->approver_leaves_ms[i] = leaves[person_of(st->approvers[i])];
+		}
 		st->n_backups = rnd(3);
-		for (size_t i = 0; i < st->n_backups; i++)
+		for (size_t i = 0; i < st->n_backups; i++) {
 			st->backups[i] = people[5 + rnd(2)];
+			st->backup_leaves_ms[i] = leaves[person_of(st->backups[i])];
+		}
 		st->quorum_all = (int)rnd(2);
 		st->remind_after_ms = rnd(2) * rnd(500);
 		st->escalate_after_ms = rnd(2) * rnd(1000);
@@ -80,6 +101,15 @@ struct stage_log {
 static int same(const char *a, const char *b)
 {
 	return strcmp(a, b) == 0;
+}
+
+/* Whether decision D is WHO's own, made before they left, inside the stage. */
+static int counts(const struct wf_decision *d, const char *who, const struct stage_log *log)
+{
+	int64_t gone = leaves[person_of(who)];
+
+	return same(d->approver, who) && d->by_approver && !(gone && d->at_ms >= gone) && d->at_ms >= log->since &&
+	       d->at_ms <= log->until;
 }
 
 /* The oracle: were the decisions inside the stage's window enough? */
@@ -101,7 +131,7 @@ static int stage_approved(const struct wf_plan *p, size_t s, const struct stage_
 		}
 		needed++;
 		for (size_t k = 0; k < n; k++) {
-			if (!same(d[k].approver, who) || d[k].at_ms < log->since || d[k].at_ms > log->until)
+			if (!counts(&d[k], who, log))
 				continue;
 			if (d[k].at_ms >= best_at) {
 				best_at = d[k].at_ms;
@@ -112,8 +142,7 @@ static int stage_approved(const struct wf_plan *p, size_t s, const struct stage_
 	}
 	for (size_t b = 0; log->escalated && b < st->n_backups; b++)
 		for (size_t k = 0; k < n; k++)
-			if (same(d[k].approver, st->backups[b]) && d[k].approved && d[k].at_ms >= log->since &&
-			    d[k].at_ms <= log->until)
+			if (counts(&d[k], st->backups[b], log) && d[k].approved)
 				backup_ok = 1;
 	return st->quorum_all ? (ok == needed || backup_ok) : (ok > 0 || backup_ok);
 }
@@ -148,7 +177,7 @@ static int person_rejected(const struct wf_plan *p, size_t s, const struct wf_de
 static void test_no_execution_without_every_approval(void **state)
 {
 	static struct wf_decision decisions[EVENTS];
-	size_t executions = 0, rule_decided = 0;
+	size_t executions = 0, rule_decided = 0, late_expiries = 0, other_hands = 0, gone = 0;
 
 	(void)state;
 	rng_state = 0x5eed;
@@ -186,6 +215,15 @@ static void test_no_execution_without_every_approval(void **state)
 			if (rec.state == WF_ESCALATED)
 				log[rec.stage].escalated = 1;
 			for (size_t i = 0; i < acts.n; i++) {
+				/* Nothing granted, nothing announced after the end. */
+				if (acts.v[i].kind == WF_ACT_EXECUTE || acts.v[i].kind == WF_ACT_COMPLETE)
+					assert_false(plan.end_ms > 0 && now >= plan.end_ms);
+				if (acts.v[i].kind == WF_ACT_EXPIRE && plan.end_ms > 0 && now >= plan.end_ms)
+					late_expiries++;
+				if (acts.v[i].kind == WF_ACT_IGNORE_DECISION && acts.v[i].why == WF_IGNORE_OTHER_HAND)
+					other_hands++;
+				if (acts.v[i].kind == WF_ACT_IGNORE_DECISION && acts.v[i].why == WF_IGNORE_GONE)
+					gone++;
 				if (acts.v[i].kind == WF_ACT_RULE_APPROVE) {
 					/* Only a stage the rule approved, once, and
 					 * never over a person's rejection. */
@@ -223,13 +261,16 @@ static void test_no_execution_without_every_approval(void **state)
 			if (rec.state == WF_IMPLEMENTING || rec.state == WF_ROLLING_BACK || rec.state == WF_REMOVING)
 				result = (enum wf_result)rnd(4);
 			if (rnd(2) && n < EVENTS)
-				decisions[n++] = (struct wf_decision){ people[rnd(N_PEOPLE)], rnd(5) != 0, now };
+				decisions[n++] = (struct wf_decision){ people[rnd(N_PEOPLE)], rnd(5) != 0, now, rnd(4) != 0 };
 		}
 	}
-	/* The histories must reach execution often, some through a rule, or
-	 * the property says little. */
+	/* The histories must reach execution often, some through a rule, and
+	 * meet each of the hazards often, or the property says little. */
 	assert_true(executions > HISTORIES / 10);
 	assert_true(rule_decided > executions / 10);
+	assert_true(late_expiries > HISTORIES / 50);
+	assert_true(other_hands > HISTORIES / 10);
+	assert_true(gone > HISTORIES / 50);
 }
 
 int main(void)
