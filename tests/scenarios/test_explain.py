@@ -69,7 +69,8 @@ class Explain(tenant.TenantCase):
         self.assertTrue(self.emu.requests(), "it read nothing")
         # The request item is read by its number, not out of a listing of
         # them all; the duplicate check reads only the person's open ones.
-        queries = [r["query"]["sysparm_query"] for r in self.emu.requests() if r["path"] == "/api/now/table/sc_req_item"]
+        queries = [r["query"]["sysparm_query"] for r in self.emu.requests()
+                   if r["path"] == "/api/now/table/sc_req_item"]
         self.assertEqual([q for q in queries if q.startswith("number=")], [q for q in queries if "number=" in q])
         self.assertEqual(len([q for q in queries if q.startswith("number=%s^" % vpn["number"])]), 1, queries)
         self.assertTrue(all(q.startswith("number=") or "requested_for=" in q for q in queries), queries)

@@ -46,7 +46,8 @@ class Status(tenant.TenantCase):
         proc = ctl("status", t.agent.state_dir)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         lines = proc.stdout.splitlines()
-        self.assertRegex(lines[0], r"^accessd: not running \(last seen as pid \d+, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)$")
+        self.assertRegex(lines[0],
+                         r"^accessd: not running \(last seen as pid \d+, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)$")
         self.assertRegex(lines[1], r"^servicenow \(itsm\): last poll \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC ok$")
         self.assertEqual(lines[2], "requests: 1 awaiting-approval, 1 completed")
         self.assertRegex(lines[3], r"^oldest waiting: %s, awaiting-approval since .* UTC, for %s$"
