@@ -89,13 +89,21 @@ class Manager:
             return len(self.messages)
 
 
-class Systemd(unittest.TestCase):
+class Managed(unittest.TestCase):
+    """The service manager's end of NOTIFY_SOCKET and the emulator, both
+    stopped however the test ends."""
+
     def setUp(self):
         self.manager = Manager()
         self.addCleanup(self.manager.close)
         self.emu = harness.Emulator()
         self.emu.start()
         self.addCleanup(self.emu.stop)
+
+
+class Systemd(Managed):
+    def setUp(self):
+        super().setUp()
         seed, items = harness.servicenow_seed(["VPN Access", "Laptop Request"])
         seed["sc_req_item"] = [{"cat_item": items["VPN Access"], "requested_for": "%032x" % 0xa11ce,
                                 "opened_by": "%032x" % 0xa11ce, "state": "1", "short_description": "VPN for Alice"}]
@@ -253,17 +261,13 @@ def unit():
     return keys
 
 
-class Unfixable(unittest.TestCase):
+class Unfixable(Managed):
     """What a restart cannot fix exits 2, which the unit does not restart;
     a reload of a configuration that does not load fails, as systemd runs
     ExecReload=, and the running configuration stays."""
 
     def setUp(self):
-        self.manager = Manager()
-        self.addCleanup(self.manager.close)
-        self.emu = harness.Emulator()
-        self.emu.start()
-        self.addCleanup(self.emu.stop)
+        super().setUp()
         seed, _ = harness.servicenow_seed(["VPN Access", "Laptop Request"])
         self.emu.seed({"servicenow": seed})
         self.agent = harness.Agent(self.emu)
