@@ -108,6 +108,15 @@ class Explain(tenant.TenantCase):
         t.cycle()
         self.assertIn(tenant.snow_id("sam"), [a["approver"] for a in t.approvals(vpn["sys_id"])])
 
+    def test_a_departed_approver_and_why(self):
+        t = self.tenant(escalate="1h", expire="2h")
+        self.emu.seed({"graph": {"users": [tenant.graph_user("mia", employeeLeaveDateTime="2024-06-30T23:59:59Z")]}})
+        vpn = t.request("VPN Access", "bob", business_justification="Remote work")
+        proc = self.explain(t, vpn["number"])
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("ask %s, standing in for %s, who has left the organisation (leave date passed)"
+                      % (upn("victor"), upn("mia")), proc.stdout)
+
     def test_which_rule_decides_a_stage(self):
         rule = ('{ name = "finance-short"; department = "Finance"; employee_type = "Employee"; '
                 'duration_at_most = "30d"; }')
