@@ -466,6 +466,7 @@ const struct itsm_ops freshservice_ops = {
 	.close = fs_close,
 	.poll_requests = fs_poll_requests,
 	.poll_approvals = fs_poll_approvals,
+	.find_request = fs_find_request,
 	.find_user = fs_find_user,
 	.find_open = fs_find_open,
 	.create_approval = fs_create_approval,

@@ -237,6 +237,9 @@ int fs_poll_requests(void *impl, const struct item_config *items, size_t n_items
 		     itsm_request_cb cb, void *userdata, char **ret_watermark);
 int fs_poll_approvals(void *impl, const struct item_config *items, size_t n_items, const char *since,
 		      itsm_approval_cb cb, void *userdata, char **ret_watermark);
+/* NUMBER is "SR-<id>" or the id alone. */
+int fs_find_request(void *impl, const struct item_config *items, size_t n_items, const char *number,
+		    itsm_request_cb cb, void *userdata);
 
 /* The parent requested item of ticket ID (one GET; *RET_ROOT holds it and
  * is the caller's): the item marked is_parent, else the first. -ENOENT

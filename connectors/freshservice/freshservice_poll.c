@@ -573,6 +573,53 @@ int fs_poll_requests(void *impl, const struct item_config *items, size_t n_items
 	return r;
 }
 
+/* find_request's callback: notes that the request was governed. */
+struct found {
+	itsm_request_cb cb;
+	void *userdata;
+	int delivered;
+};
+
+static int on_found(const struct request *req, void *userdata)
+{
+	struct found *f = userdata;
+
+	f->delivered = 1;
+	return f->cb(req, f->userdata);
+}
+
+int fs_find_request(void *impl, const struct item_config *items, size_t n_items, const char *number,
+		    itsm_request_cb cb, void *userdata)
+{
+	struct fs *s = impl;
+	struct found f = { cb, userdata, 0 };
+	struct request_poll rp = { NULL, items, n_items, on_found, &f, 0, -1 };
+	const char *digits = number && strncmp(number, "SR-", 3) == 0 ? number + 3 : number;
+	const cJSON *t;
+	cJSON *root = NULL;
+	int64_t id, updated;
+	char path[64];
+	int r;
+
+	if (!fs_id_parse(digits, &id))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/tickets/%lld", (long long)id);
+	r = fs_get(s, FS_POLL, "ticket", path, FS_QUIET_404, &root, NULL);
+	if (r < 0)
+		return r;
+	t = cJSON_GetObjectItemCaseSensitive(root, "ticket");
+	if (!json_str(t, "type") || strcmp(json_str(t, "type"), "Service Request") != 0)
+		r = -ENOENT;
+	else if (fs_time(t, "updated_at", &updated) < 0)
+		r = -EBADMSG;
+	else
+		r = deliver_request(s, &rp, id, updated, t);
+	if (r == 0 && !f.delivered)
+		r = -ENOENT;
+	cJSON_Delete(root);
+	return r;
+}
+
 /* -- approvals -------------------------------------------------------------- */
 
 int fs_pending_add(struct fs *s, int64_t ticket_id, int64_t approval_id)

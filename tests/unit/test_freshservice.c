@@ -245,6 +245,28 @@ static void test_polls_pages_in_order_of_change(void **state)
 	itsm_close(itsm);
 }
 
+static void test_one_request_by_its_number(void **state)
+{
+	struct itsm *itsm = open_fs();
+	struct seen s = { 0 };
+
+	(void)state;
+	seed_tickets(1, 1, "2026-01-01T00:00:00Z");
+	seed_tickets(2, 1, "2026-01-01T00:00:00Z");
+	assert_int_equal(itsm_find_request(itsm, &vpn_item, 1, "SR-1", on_request, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.first.number, "SR-1");
+	assert_string_equal(request_var(&s.first, "business_justification"), "why 0");
+	seen_clear(&s);
+	/* A laptop is no access request; nothing is ticket 9; a number that
+	 * is no id is not sent. */
+	assert_int_equal(itsm_find_request(itsm, &vpn_item, 1, "SR-2", on_request, &s), -ENOENT);
+	assert_int_equal(itsm_find_request(itsm, &vpn_item, 1, "9", on_request, &s), -ENOENT);
+	assert_int_equal(itsm_find_request(itsm, &vpn_item, 1, "SR-1/../2", on_request, &s), -EINVAL);
+	assert_int_equal(s.n, 0);
+	itsm_close(itsm);
+}
+
 static void test_items_by_display_id_and_workspace(void **state)
 {
 	struct item_config by_id = { .sys_id = "3" };
@@ -770,6 +792,7 @@ int main(void)
 		cmocka_unit_test(test_html_is_escaped_and_marked),
 		cmocka_unit_test(test_record_urls_are_the_tickets_pages),
 		cmocka_unit_test(test_polls_pages_in_order_of_change),
+		cmocka_unit_test(test_one_request_by_its_number),
 		cmocka_unit_test(test_items_by_display_id_and_workspace),
 		cmocka_unit_test(test_a_next_link_elsewhere_is_not_followed),
 		cmocka_unit_test(test_decisions_found_without_the_ticket_changing),
