@@ -59,6 +59,12 @@ class Demo(unittest.TestCase):
         self.assertIn("Teams card: Approval escalated: SR-2", out)
         self.assertRegex(out, r"SR-1 +active .* 2027-02-01 00:00:00")
         self.assertRegex(out, r"SR-2 +removed ")
+        # explain reads the service request by its number; the counters move
+        self.assertIn('SR-1: "VPN Access" for alice@contoso.example', out)
+        self.assertIn("ask victor@contoso.example, standing in for mia@contoso.example, who is away", out)
+        last = out.split("metrics after the demo:", 1)[1]
+        self.assertIn('accessd_actions_total{action="grant",result="ok"} 2', last)
+        self.assertRegex(out, r"accessctl status:\n.*\n +freshservice \(itsm\): last poll .* ok")
 
     def test_make_demo_builds_both_programs(self):
         with open(os.path.join(harness.SRCDIR, "Makefile.am")) as f:
