@@ -245,22 +245,36 @@ class Tenant:
 
     def __init__(self, emu, away=(), **conf):
         self.emu = emu
-        emu.seed({"graph": graph_seed(away)})
-        seed, self.items = snow_seed()
-        emu.seed({"servicenow": seed, "teams": {"flows": {FLOW: FLOW_SIG}}})
+        emu.seed({"graph": graph_seed(away), "teams": {"flows": {FLOW: FLOW_SIG}}})
         self.agent = harness.Agent(emu)
         self.dir = self.agent.dir
+        self.seed_itsm()
         secret = self.agent.write_secret("graph.secret", CLIENT_SECRET)
         webhook = self.agent.write_secret(
             "teams.url", "%s/workflows/%s/triggers/manual/paths/invoke?api-version=1&sp=%%2Ftriggers%%2Fmanual"
             "%%2Frun&sv=1.0&sig=%s" % (emu.url, FLOW, FLOW_SIG))
         self.agent_conf = dict(conf)
         with open(self.agent.config, "w") as f:
-            f.write(config(emu, self.agent.state_dir, self.agent.password_file, secret, webhook, **conf))
+            f.write(self.configure(config(emu, self.agent.state_dir, self.agent.password_file, secret, webhook,
+                                          **conf)))
         self.n_options = 0
+        # What must never reach the agent's log.
+        self.secrets = (harness.SNOW_PASSWORD, CLIENT_SECRET, FLOW_SIG)
 
     def cleanup(self):
         self.agent.cleanup()
+
+    # What another ITSM's tenant (a subclass) replaces.
+    def seed_itsm(self):
+        """Seed the ITSM with the tenant's people and catalog; the agent's
+        password file holds its password."""
+        seed, self.items = snow_seed()
+        self.emu.seed({"servicenow": seed})
+
+    def configure(self, text):
+        """The agent's configuration TEXT (ServiceNow's), made this
+        tenant's ITSM's."""
+        return text
 
     # -- ServiceNow ----------------------------------------------------------
     def request(self, item, requested_for, opened_by=None, **variables):
@@ -367,7 +381,7 @@ class Tenant:
         proc = self.agent.run("--once")
         if check and proc.returncode != 0:
             raise AssertionError("accessd --once exited %d:\n%s" % (proc.returncode, proc.stderr))
-        for secret in (harness.SNOW_PASSWORD, CLIENT_SECRET, FLOW_SIG):
+        for secret in self.secrets:
             if secret in proc.stderr:
                 raise AssertionError("a secret reached the agent's log")
         return proc
@@ -391,7 +405,7 @@ class Tenant:
             with open(path) as f:
                 log = f.read()
             harness.check_sanitizers(log)
-            for secret in (harness.SNOW_PASSWORD, CLIENT_SECRET, FLOW_SIG):
+            for secret in self.secrets:
                 if secret in log:
                     raise AssertionError("a secret reached the daemon's log")
             if code != 0:
