@@ -15,8 +15,10 @@ void poll_seen_free(struct poll_seen *seen)
 	memset(seen, 0, sizeof(*seen));
 }
 
-int poll_seen_has(const struct poll_seen *seen, const char *key)
+int poll_seen_has(const struct poll_seen *seen, const char *key, const char *since)
 {
+	if (!since || strncmp(key, since, 19) > 0)
+		return 0;
 	for (size_t i = 0; i < seen->n; i++)
 		if (strcmp(seen->keys[i], key) == 0)
 			return 1;

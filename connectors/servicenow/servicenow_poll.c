@@ -118,7 +118,7 @@ static int poll_table(struct snow *s, const struct poll_spec *p, const struct it
 			snprintf(key, sizeof(key), "%s|%s", on, id);
 			if (strcmp(on, watermark) > 0)
 				snprintf(watermark, sizeof(watermark), "%s", on);
-			if (poll_seen_has(p->seen, key))
+			if (poll_seen_has(p->seen, key, since))
 				continue;
 			r = p->deliver(s, rec, p->ctx);
 			if (r < 0)

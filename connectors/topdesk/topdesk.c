@@ -85,6 +85,7 @@ static void td_close(void *impl)
 	poll_seen_free(&t->seen_changes);
 	poll_seen_free(&t->seen_calls);
 	poll_seen_free(&t->seen_decisions);
+	poll_seen_free(&t->seen_listed);
 	for (size_t i = 0; i < t->n_open_changes; i++)
 		free(t->open_changes[i]);
 	free(t->open_changes);

@@ -108,10 +108,13 @@ enum td_kind {
 	TD_FOREIGN, /* not governed */
 };
 
+/* The item of a record read before the items were known. */
+#define TD_ITEM_UNKNOWN ((size_t)-1)
+
 struct td_known {
 	char *id;         /* a change or incident id */
 	enum td_kind kind;
-	size_t item;      /* the item it belongs to (TD_CHANGE, TD_CALL) */
+	size_t item;      /* the item it belongs to (TD_CHANGE, TD_CALL), or TD_ITEM_UNKNOWN */
 	char *request_id; /* a linked change: the call it asks approval for; else NULL */
 	char *number;
 };
@@ -162,8 +165,10 @@ struct td {
 	size_t n_groups;
 	/* Keys "YYYY-MM-DD HH:MM:SS|id|hash" of what recent polls delivered. */
 	struct poll_seen seen_changes, seen_calls, seen_decisions;
-	/* 1.4.0 without a query: the governed changes open at the last pass,
-	 * so one closed since shows by its absence. */
+	/* 1.4.0 without a query: "YYYY-MM-DD HH:MM:SS|id" of the list entries
+	 * read in full, and the changes open at the last pass, so one closed
+	 * since shows by its absence. */
+	struct poll_seen seen_listed;
 	char **open_changes;
 	size_t n_open_changes;
 	int first_pass_done;
@@ -303,8 +308,12 @@ const struct td_known *td_known_find(const struct td *t, const char *id);
 int td_known_add(struct td *t, const char *id, enum td_kind kind, size_t item, const char *request_id,
 		 const char *number);
 /* Find out what ID is (a governed change, a call, a linked change, or
- * none), asking TOPdesk when it is not known yet. *RET points into T. */
-int td_known_get(struct td *t, const char *id, const struct td_known **ret);
+ * none), asking TOPdesk when it is not known yet. Before the first poll of
+ * the instance resolved the items (a restart finishing an interrupted
+ * action), only whether it is a change or a call is known, with item
+ * TD_ITEM_UNKNOWN: NEED_ITEM asks for the item, which gives -EAGAIN then.
+ * *RET points into T. */
+int td_known_get(struct td *t, const char *id, int need_item, const struct td_known **ret);
 
 /* The person or operator ID (OPERATOR: -1 unknown, 0 a person, 1 an
  * operator), read once per instance. *RET points into T. */
@@ -342,6 +351,9 @@ int td_poll_requests(void *impl, const struct item_config *items, size_t n_items
 		     itsm_request_cb cb, void *userdata, char **ret_watermark);
 int td_poll_approvals(void *impl, const struct item_config *items, size_t n_items, const char *since,
 		      itsm_approval_cb cb, void *userdata, char **ret_watermark);
+
+/* Whether the change list takes a query (asked once; change_query). */
+int td_probe_change_query(struct td *t);
 
 /* -- writing (topdesk_write.c, topdesk_approve.c, topdesk_open.c) ---------- */
 

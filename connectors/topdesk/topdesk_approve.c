@@ -139,7 +139,7 @@ int td_create_approval(void *impl, const char *request_id, const char *approver_
 
 	if (!td_id_ok(request_id) || !td_id_ok(approver_id) || !itsm_action_id_ok(action_id))
 		return -EINVAL;
-	r = td_known_get(t, request_id, &k);
+	r = td_known_get(t, request_id, 1, &k);
 	if (r < 0)
 		return r;
 	if (!k || (k->kind != TD_CHANGE && k->kind != TD_CALL) || k->request_id)

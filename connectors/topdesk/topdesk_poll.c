@@ -52,6 +52,7 @@
 /* One pass of a poll: its low bound, its watermark, and where it delivers. */
 struct pass {
 	struct td *t;
+	const char *since;     /* the caller's watermark, or NULL */
 	int64_t low_ms;        /* records changed from here on (with the overlap); -1: all */
 	char low[20];          /* the same as "YYYY-MM-DD HH:MM:SS" */
 	char watermark[20];    /* the newest change seen, or the old watermark */
@@ -64,7 +65,7 @@ static int pass_start(struct td *t, const char *since, struct pass *p)
 {
 	int64_t ms;
 
-	*p = (struct pass){ .t = t, .low_ms = -1 };
+	*p = (struct pass){ .t = t, .since = since, .low_ms = -1 };
 	if (!since)
 		return 0;
 	if (civil_parse(since, CIVIL_DATE_TIME, &ms) < 0)
@@ -117,7 +118,7 @@ static int deliver(struct pass *p, const cJSON *rec, size_t item, int call, stru
 		return -EBADMSG;
 	}
 	r = key_of(rec, when, key, sizeof(key));
-	if (r < 0 || poll_seen_has(seen, key))
+	if (r < 0 || poll_seen_has(seen, key, p->since))
 		return r;
 	advance(p, when);
 	r = call ? td_read_call(p->t, rec, item, &req) : td_read_change(p->t, rec, item, &req);
@@ -137,7 +138,7 @@ static int deliver(struct pass *p, const cJSON *rec, size_t item, int call, stru
 
 /* Whether the change list honours a query: an id no change has finds none,
  * and sorting by id (which 1.4.0 refuses) is accepted. Once per instance. */
-static int probe_change_query(struct td *t)
+int td_probe_change_query(struct td *t)
 {
 	cJSON *root = NULL;
 	int r;
@@ -357,12 +358,19 @@ static int changes_by_listing(struct pass *p)
 			r = candidate_add(&c, t->open_changes[i], NULL);
 	}
 	qsort(c.v, c.n, sizeof(*c.v), by_when);
+	if (p->low_ms >= 0)
+		poll_seen_prune(&t->seen_listed, p->low);
 	for (size_t i = 0; r == 0 && i < c.n; i++) {
 		const struct td_known *k;
-		char path[128];
+		char path[128], listed[80];
 		cJSON *root = NULL;
 		int item;
 
+		/* A list entry read in full already, as it stands, is not read again
+		 * (an edit within the same second as the last is seen at the next). */
+		snprintf(listed, sizeof(listed), "%s|%s", c.v[i].when, c.v[i].id);
+		if (c.v[i].when[0] && poll_seen_has(&t->seen_listed, listed, p->since))
+			continue;
 		snprintf(path, sizeof(path), "/operatorChanges/%s", c.v[i].id);
 		r = td_get_as(t, "change", path, NULL, 1, &root, NULL);
 		if (r == -ENOENT) { /* gone (archived or deleted) meanwhile */
@@ -374,6 +382,8 @@ static int changes_by_listing(struct pass *p)
 			r = deliver(p, root, (size_t)item, 0, &t->seen_changes);
 		else if (r == 0 && !(k = td_known_find(t, c.v[i].id)))
 			r = td_known_add(t, c.v[i].id, TD_FOREIGN, 0, NULL, NULL);
+		if (r == 0 && c.v[i].when[0])
+			r = poll_seen_add(&t->seen_listed, listed);
 		cJSON_Delete(root);
 	}
 	free(c.v);
@@ -516,7 +526,7 @@ int td_poll_requests(void *impl, const struct item_config *items, size_t n_items
 		poll_seen_prune(&t->seen_changes, p.low);
 		poll_seen_prune(&t->seen_calls, p.low);
 	}
-	r = probe_change_query(t);
+	r = td_probe_change_query(t);
 	if (r == 0)
 		r = t->change_query ? changes_by_query(&p) : changes_by_listing(&p);
 	if (r == 0)
@@ -606,13 +616,13 @@ static int deliver_decision(struct pass *p, const cJSON *rec)
 		return -EBADMSG;
 	}
 	r = key_of(rec, when, key, sizeof(key));
-	if (r < 0 || poll_seen_has(&t->seen_decisions, key))
+	if (r < 0 || poll_seen_has(&t->seen_decisions, key, p->since))
 		return r;
 	advance(p, when);
 	if (strcmp(json_str(rec, "activityType") ? json_str(rec, "activityType") : "", "authorization") != 0 ||
 	    !td_id_ok(change) || !td_id_ok(assignee))
 		return poll_seen_add(&t->seen_decisions, key);
-	r = td_known_get(t, change, &k);
+	r = td_known_get(t, change, 1, &k);
 	if (r < 0)
 		return r;
 	if (!k || k->kind != TD_CHANGE)

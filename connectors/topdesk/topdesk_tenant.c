@@ -339,30 +339,32 @@ static int learn_call(struct td *t, const char *id, const cJSON *rec)
 			    json_str(rec, "number"));
 }
 
-int td_known_get(struct td *t, const char *id, const struct td_known **ret)
+int td_known_get(struct td *t, const char *id, int need_item, const struct td_known **ret)
 {
 	char path[128];
 	cJSON *root = NULL;
 	int r;
 
 	*ret = td_known_find(t, id);
-	if (*ret)
+	if (*ret && ((*ret)->item != TD_ITEM_UNKNOWN || !need_item))
 		return 0;
 	if (!td_id_ok(id))
 		return -EINVAL;
 	/* Which item a record belongs to is known once the items are
 	 * resolved, at the first poll of this instance. */
-	if (!t->resolved)
+	if (need_item && !t->resolved)
 		return -EAGAIN;
 	snprintf(path, sizeof(path), "/operatorChanges/%s", id);
 	r = td_get_as(t, "change", path, NULL, 1, &root, NULL);
 	if (r == 0)
-		r = learn_change(t, id, root);
+		r = t->resolved ? learn_change(t, id, root)
+				: td_known_add(t, id, TD_CHANGE, TD_ITEM_UNKNOWN, NULL, json_str(root, "number"));
 	if (r == -ENOENT) {
 		snprintf(path, sizeof(path), "/incidents/id/%s", id);
 		r = td_get_as(t, "incident", path, NULL, 1, &root, NULL);
 		if (r == 0)
-			r = learn_call(t, id, root);
+			r = t->resolved ? learn_call(t, id, root)
+					: td_known_add(t, id, TD_CALL, TD_ITEM_UNKNOWN, NULL, json_str(root, "number"));
 	}
 	cJSON_Delete(root);
 	if (r < 0)

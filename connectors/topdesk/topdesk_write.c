@@ -164,7 +164,7 @@ static int request_kind(struct td *t, const char *request_id, const char *action
 
 	if (!td_id_ok(request_id) || !itsm_action_id_ok(action_id))
 		return -EINVAL;
-	r = td_known_get(t, request_id, ret);
+	r = td_known_get(t, request_id, 0, ret);
 	if (r < 0)
 		return r;
 	if (!*ret || ((*ret)->kind != TD_CHANGE && (*ret)->kind != TD_CALL) || (*ret)->request_id) {
@@ -349,6 +349,9 @@ int td_linked_change(struct td *t, const char *call_id, char **ret_id)
 	cJSON *root = NULL;
 	int r;
 
+	r = td_probe_change_query(t);
+	if (r < 0)
+		return r;
 	if (!t->change_query) {
 		log_error("topdesk: approvals on a request call need a change list that takes a query (a change API "
 			  "later than 1.4.0), to find the call's linked change");
@@ -379,13 +382,14 @@ static int call_set_phase(struct td *t, const struct td_known *k, const char *ca
 		cJSON_Delete(fields);
 		return -ENOMEM;
 	}
-	/* The change that carried the approvals follows the call. */
-	if (t->item_approval[k->item]) {
+	/* The change that carried the approvals follows the call. Before the
+	 * items are known (a restart finishing an action), it is looked for. */
+	if (k->item == TD_ITEM_UNKNOWN || t->item_approval[k->item]) {
 		r = td_linked_change(t, call_id, &linked);
 		if (r == 0)
 			r = td_change_set_phase(t, linked, phase, note, action_id);
 		free(linked);
-		if (r < 0 && r != -ENOENT) {
+		if (r < 0 && r != -ENOENT && (r != -EINVAL || k->item != TD_ITEM_UNKNOWN)) {
 			cJSON_Delete(fields);
 			return r;
 		}

@@ -138,15 +138,27 @@ def request_text(variables):
     return "<br/><br/>".join("%s<br/>- %s" % (LABELS[k], v) for k, v in variables.items())
 
 
-def change(item, requester, **variables):
-    """A request for change for catalog ITEM made by REQUESTER (a name)
-    through the portal form, asking for VARIABLES."""
+def topdesk_date(value):
+    """A date as a portal form stores it in a date field: a day is its
+    first instant, UTC."""
+    return value + "T00:00:00Z" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else value
+
+
+def form_fields(variables):
+    """The optional fields a portal form fills in for VARIABLES."""
     tabs = {}
     for name, value in variables.items():
         tab, field = FIELDS[name].split(".")
-        tabs.setdefault(tab, {})[field] = value
+        tabs.setdefault(tab, {})[field] = topdesk_date(value) if field.startswith("date") else value
+    return tabs
+
+
+def change(item, requester, **variables):
+    """A request for change for catalog ITEM made by REQUESTER (a name)
+    through the portal form, asking for VARIABLES."""
     return dict({"template": {"id": template_id(item)}, "requester": {"id": person_id(requester)},
-                 "briefDescription": "%s for %s" % (item, requester), "request": request_text(variables)}, **tabs)
+                 "briefDescription": "%s for %s" % (item, requester), "request": request_text(variables)},
+                **form_fields(variables))
 
 
 def vpn_request():
@@ -196,7 +208,7 @@ def decide(emu, activity_id, who, action="go", comment=None, reason=None):
 
 # -- the scenario tenant -------------------------------------------------------
 
-def itsm_config(emu, password_file, change_query=None):
+def itsm_config(emu, password_file, change_query=None, page_size=100):
     """The agent's itsm group for this TOPdesk: the operator account, the
     tenant's statuses for the phases accessd writes, and where the IAM
     team's incidents go."""
@@ -206,6 +218,7 @@ def itsm_config(emu, password_file, change_query=None):
   base_url = "%s/tas/api";
   user_attribute = "email";
   poll_overlap = "5s";
+  page_size = %d;
   auth = { method = "basic"; username = "%s"; password_file = "%s"; };
   topdesk = {%s
     phases = {
@@ -220,23 +233,24 @@ def itsm_config(emu, password_file, change_query=None):
     incident = { category = "Identity and access"; subcategory = "accessd"; };
   };
 };
-""" % (emu.url, OPERATOR_LOGIN, password_file, query)
+""" % (emu.url, page_size, OPERATOR_LOGIN, password_file, query)
 
 
-def item_config(item, call=False, labels=False):
+def conf_string(value):
+    """VALUE as a libconfig string."""
+    return '"%s"' % value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def item_config(item, call=None, labels=False):
     """An item's topdesk group: its change template is found by its name;
-    CALL: it is a request call of CALL_CATEGORY instead; its variables come
-    from the form's fields, or (LABELS) from the request text."""
+    CALL (a category): it is a request call of that category instead, the
+    item its subcategory; its variables come from the form's fields, or
+    (LABELS) from the request text."""
     where = ("labels = { %s };" % " ".join('%s = "%s";' % kv for kv in LABELS.items()) if labels else
              "fields = { %s };" % " ".join('%s = "%s";' % kv for kv in FIELDS.items()))
-    kind = ('category = "%s"; subcategory = "%s"; approval_template = "%s"; ' % (CALL_CATEGORY, item,
-                                                                               APPROVAL_TEMPLATE) if call else "")
+    kind = ("category = %s; subcategory = %s; approval_template = %s; " % (
+        conf_string(call), conf_string(item), conf_string(APPROVAL_TEMPLATE)) if call else "")
     return " topdesk = { %s%s };" % (kind, where)
-
-
-def topdesk_date(value):
-    """A date as a portal form stores it: a day is its first instant, UTC."""
-    return value + "T00:00:00Z" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else value
 
 
 class Tenant(tenant.Tenant):
@@ -245,8 +259,10 @@ class Tenant(tenant.Tenant):
     calls), the approvers deciding through TOPdesk's manager API. LABELS:
     items whose variables come from the request text."""
 
-    def __init__(self, emu, away=(), calls=(), labels=(), change_query=None, **conf):
+    def __init__(self, emu, away=(), calls=(), labels=(), change_query=None, page_size=100,
+                 call_category=CALL_CATEGORY, **conf):
         self.calls, self.labels, self.change_query = tuple(calls), tuple(labels), change_query
+        self.page_size, self.call_category = page_size, call_category
         super().__init__(emu, away=away, **conf)
         self.secrets = (APP_PASSWORD, tenant.CLIENT_SECRET, tenant.FLOW_SIG)
 
@@ -257,10 +273,11 @@ class Tenant(tenant.Tenant):
 
     def configure(self, text):
         text = re.sub(r"itsm = \{.*?\n\};\n", lambda m: itsm_config(self.emu, self.agent.password_file,
-                                                                     self.change_query), text, count=1, flags=re.S)
+                                                                     self.change_query, self.page_size),
+                      text, count=1, flags=re.S)
         for item in tenant.ITEMS:
             text = text.replace('{ name = "%s";' % item, '{ name = "%s";%s' % (
-                item, item_config(item, item in self.calls, item in self.labels)), 1)
+                item, item_config(item, self.call_category if item in self.calls else None, item in self.labels)), 1)
         return text
 
     # -- TOPdesk ---------------------------------------------------------------
@@ -270,31 +287,22 @@ class Tenant(tenant.Tenant):
     def request(self, item, requested_for, opened_by=None, **variables):
         """A new request for ITEM, by OPENED_BY (default: the person) for
         REQUESTED_FOR through the portal form; returns its record."""
-        variables = {k: topdesk_date(v) if k in ("start_date", "end_date") else v for k, v in variables.items()}
         if opened_by and opened_by != requested_for:
             variables["requested_for"] = tenant.upn(requested_for)
         asker = opened_by or requested_for
         if item in self.calls:
-            tabs = {}
-            for name, value in variables.items():
-                tab, field = FIELDS[name].split(".")
-                tabs.setdefault(tab, {})[field] = value
             self.emu.seed({"topdesk": {"incidents": [dict({
                 "caller": {"id": person_id(asker)}, "briefDescription": "%s for %s" % (item, requested_for),
-                "request": request_text(variables), "category": {"name": CALL_CATEGORY},
-                "subcategory": {"name": item}}, **tabs)]}})
+                "request": request_text(variables), "category": {"name": self.call_category},
+                "subcategory": {"name": item}}, **form_fields(variables))]}})
             return dict(self.state()["incidents"][-1])
         self.emu.seed({"topdesk": {"changes": [change(item, asker, **variables)]}})
         return dict(self.state()["changes"][-1])
 
     def edit(self, record_id, **variables):
         """The requester edits the form's answers of RECORD_ID."""
-        tabs = {}
-        for name, value in variables.items():
-            tab, field = FIELDS[name].split(".")
-            tabs.setdefault(tab, {})[field] = topdesk_date(value) if name.endswith("_date") else value
         kind = "incidents" if any(i["id"] == record_id for i in self.state()["incidents"]) else "changes"
-        self.emu.seed({"topdesk": {kind: [dict({"id": record_id}, **tabs)]}})
+        self.emu.seed({"topdesk": {kind: [dict({"id": record_id}, **form_fields(variables))]}})
 
     def change(self, change_id):
         return next(c for c in self.state()["changes"] if c["id"] == change_id)
