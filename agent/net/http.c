@@ -16,7 +16,14 @@ struct http_client {
 	CURL *curl;
 	struct http_options opts;
 	struct http_auth auth;
+	struct http_pacer pacer;
 	const struct retry_env *env;
+};
+
+/* What the header callback fills. */
+struct header_sink {
+	struct http_response *resp;
+	const char *const *keep;
 };
 
 struct body_buf {
@@ -148,6 +155,16 @@ void http_client_set_auth(struct http_client *c, const struct http_auth *auth)
 	c->auth = *auth;
 }
 
+void http_client_set_pacer(struct http_client *c, const struct http_pacer *pacer)
+{
+	c->pacer = *pacer;
+}
+
+const struct http_pacer *http_client_pacer(const struct http_client *c)
+{
+	return &c->pacer;
+}
+
 void http_client_set_env(struct http_client *c, const struct retry_env *env)
 {
 	c->env = env;
@@ -213,9 +230,42 @@ static char *header_value(const char *v, size_t n)
 	return out;
 }
 
+/* Keep the value of the header NAME (NAME_LEN bytes) when SINK keeps it.
+ * Returns 1 when it did (or ran out of memory trying: the header is then
+ * missing, as if the server had not sent it), 0 when NAME is not kept. */
+static int keep_header(struct header_sink *sink, const char *name, size_t name_len, const char *v, size_t n)
+{
+	struct http_response *resp = sink->resp;
+
+	for (size_t i = 0; sink->keep && sink->keep[i]; i++) {
+		struct http_kept *grown;
+		char *value;
+
+		if (strlen(sink->keep[i]) != name_len || strncasecmp(sink->keep[i], name, name_len) != 0)
+			continue;
+		for (size_t k = 0; k < resp->n_kept; k++)
+			if (resp->kept[k].name == sink->keep[i]) {
+				free(resp->kept[k].value);
+				resp->kept[k].value = header_value(v, n);
+				return 1;
+			}
+		value = header_value(v, n);
+		grown = value ? realloc(resp->kept, (resp->n_kept + 1) * sizeof(*grown)) : NULL;
+		if (!grown) {
+			free(value);
+			return 1;
+		}
+		resp->kept = grown;
+		resp->kept[resp->n_kept++] = (struct http_kept){ sink->keep[i], value };
+		return 1;
+	}
+	return 0;
+}
+
 static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 {
-	struct http_response *resp = userdata;
+	struct header_sink *sink = userdata;
+	struct http_response *resp = sink->resp;
 	size_t n = size * nitems;
 	static const struct {
 		const char *name;
@@ -246,7 +296,9 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 		if (v)
 			resp->total_count = strtol(v, NULL, 10);
 		free(v);
+		return n;
 	}
+	keep_header(sink, buf, name_len, colon + 1, n - name_len - 1);
 	return n;
 }
 
@@ -287,6 +339,7 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 {
 	const char *protocols = http_url_is_loopback(req->url) ? "http,https" : "https";
 	struct body_buf body = { .max = c->opts.max_response_bytes };
+	struct header_sink sink = { .resp = resp, .keep = c->opts.keep_headers };
 	struct curl_slist *headers = NULL, *grown;
 	char line[1024];
 	CURLcode rc;
@@ -317,7 +370,7 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 	SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
 	SETOPT(h, CURLOPT_WRITEDATA, &body);
 	SETOPT(h, CURLOPT_HEADERFUNCTION, on_header);
-	SETOPT(h, CURLOPT_HEADERDATA, resp);
+	SETOPT(h, CURLOPT_HEADERDATA, &sink);
 	if (c->opts.ca_bundle)
 		SETOPT(h, CURLOPT_CAINFO, c->opts.ca_bundle);
 	if (c->opts.proxy)
@@ -414,6 +467,17 @@ void http_response_clear(struct http_response *resp)
 	free(resp->retry_after);
 	free(resp->request_id);
 	free(resp->link);
+	for (size_t i = 0; i < resp->n_kept; i++)
+		free(resp->kept[i].value);
+	free(resp->kept);
 	memset(resp, 0, sizeof(*resp));
 	resp->total_count = -1;
+}
+
+const char *http_response_header(const struct http_response *resp, const char *name)
+{
+	for (size_t i = 0; i < resp->n_kept; i++)
+		if (strcasecmp(resp->kept[i].name, name) == 0)
+			return resp->kept[i].value;
+	return NULL;
 }

@@ -35,6 +35,10 @@ struct http_options {
 	int64_t connect_timeout_ms;
 	int64_t timeout_ms;
 	size_t max_response_bytes;
+	/* Further response headers to keep (the rate limits an API states,
+	 * for instance), by name, NULL-terminated; NULL: none. The array must
+	 * outlive the client. */
+	const char *const *keep_headers;
 };
 
 struct http_header {
@@ -63,14 +67,22 @@ struct http_request {
 	void *took_effect_ctx;
 };
 
+/* A header of http_options.keep_headers that an answer carried. */
+struct http_kept {
+	const char *name; /* as keep_headers spells it */
+	char *value;      /* CR/LF stripped */
+};
+
 struct http_response {
 	long status;
 	char *body; /* NUL-terminated; owned by the response */
 	size_t len;
 	char *retry_after; /* the Retry-After header, CR/LF stripped, or NULL */
 	char *request_id;  /* the request-id header (Graph), or NULL */
-	char *link;        /* the Link header (ServiceNow paging), or NULL */
+	char *link;        /* the Link header (paging), or NULL */
 	long total_count;  /* X-Total-Count, or -1 */
+	struct http_kept *kept; /* the kept headers it carried, n_kept of them */
+	size_t n_kept;
 };
 
 /* Credentials for http_send: APPLY puts them into REQ (username/password
@@ -80,6 +92,17 @@ struct http_response {
  * or a negative errno. */
 struct http_auth {
 	int (*apply)(void *ctx, struct http_request *req, int refresh);
+	void *ctx;
+};
+
+/* Pacing for an API that states its limits (requests per window) and
+ * wants clients to stay under them: http_send calls BEFORE ahead of every
+ * attempt it makes, which may wait (through the client's env) or refuse
+ * with a negative errno that http_send then returns, and AFTER with every
+ * answer it receives, whatever its status. */
+struct http_pacer {
+	int (*before)(void *ctx);
+	void (*after)(void *ctx, const struct http_response *resp);
 	void *ctx;
 };
 
@@ -110,24 +133,36 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 
 void http_response_clear(struct http_response *resp);
 
+/* The value of the kept header NAME (any case) in RESP, or NULL when the
+ * answer did not carry it (or the client does not keep it). */
+const char *http_response_header(const struct http_response *resp, const char *name);
+
 /* Use AUTH (copied; its context must outlive the client) for http_send. */
 void http_client_set_auth(struct http_client *c, const struct http_auth *auth);
+
+/* Pace http_send as PACER says (copied; its context must outlive the
+ * client). */
+void http_client_set_pacer(struct http_client *c, const struct http_pacer *pacer);
 
 /* Use ENV (which must outlive the client) for the waits and the clock of
  * http_send; the default is retry_env_system. */
 void http_client_set_env(struct http_client *c, const struct retry_env *env);
 
-/* The client's environment (for the clock of token caches and the like)
- * and its credentials (NULL apply when none were set). */
+/* The client's environment (for the clock of token caches and the like),
+ * its credentials (NULL apply when none were set) and its pacing (NULL
+ * members when none was set). */
 const struct retry_env *http_client_env(const struct http_client *c);
 const struct http_auth *http_client_auth(const struct http_client *c);
+const struct http_pacer *http_client_pacer(const struct http_client *c);
 
-/* Send REQ with the client's credentials, retrying as RETRY allows.
+/* Send REQ with the client's credentials and pacing, retrying as RETRY
+ * allows.
  * Returns like http_perform (0 with the last answer in RESP, whatever its
  * status; the caller clears it; RESP is cleared on any failure), and also:
  *   -EALREADY  a non-idempotent request whose response was lost, and its
  *              took_effect check found it did take effect: look it up
- *   the negative errno of the auth's apply or of took_effect.
+ *   the negative errno of the auth's apply, of the pacer's before or of
+ *   took_effect.
  * Retries are logged at info level, without credentials. */
 int http_send(struct http_client *c, const struct retry_config *retry, const struct http_request *req,
 	      struct http_response *resp);

@@ -59,6 +59,7 @@ int http_send(struct http_client *c, const struct retry_config *retry, const str
 	      struct http_response *resp)
 {
 	const struct http_auth *auth = http_client_auth(c);
+	const struct http_pacer *pacer = http_client_pacer(c);
 	const struct retry_env *env = http_client_env(c);
 	int not_idempotent = http_request_is_write(req);
 	struct http_request attempt = *req;
@@ -77,7 +78,14 @@ int http_send(struct http_client *c, const struct retry_config *retry, const str
 				return r;
 		}
 		fresh = 0;
+		if (pacer->before) {
+			r = pacer->before(pacer->ctx);
+			if (r < 0)
+				return r;
+		}
 		r = http_perform(c, &attempt, &one);
+		if (r == 0 && pacer->after)
+			pacer->after(pacer->ctx, &one);
 		if (r == 0 && one.status == 401 && auth->apply && !refreshed) {
 			/* An expired or revoked token: once more with a fresh
 			 * one. A 401 means the request was not carried out. */

@@ -246,6 +246,77 @@ static void test_send_stops_at_the_budget_and_at_max_attempts(void **state)
 	http_client_free(c);
 }
 
+/* A pacer that records what it saw and refuses once told to. */
+struct pacing {
+	int before, after, refuse;
+	char remaining[16];
+};
+
+static int pace_before(void *ctx)
+{
+	struct pacing *p = ctx;
+
+	p->before++;
+	return p->refuse ? -EAGAIN : 0;
+}
+
+static void pace_after(void *ctx, const struct http_response *resp)
+{
+	struct pacing *p = ctx;
+	const char *v = http_response_header(resp, "X-RateLimit-Remaining");
+
+	p->after++;
+	snprintf(p->remaining, sizeof(p->remaining), "%s", v ? v : "");
+}
+
+static void test_kept_headers_and_pacing_on_every_attempt(void **state)
+{
+	static const char *const keep[] = { "x-ratelimit-remaining", "X-Other", NULL };
+	struct http_options opts = {
+		.connect_timeout_ms = 5000, .timeout_ms = 10000, .max_response_bytes = 1 << 20, .keep_headers = keep
+	};
+	struct pacing p = { 0 };
+	struct http_pacer pacer = { pace_before, pace_after, &p };
+	struct http_request req = { 0 };
+	struct http_response resp;
+	struct http_client *c = NULL;
+
+	(void)state;
+	assert_int_equal(emu_post(&emu, "/_emu/reset", "{}"), 0);
+	assert_int_equal(emu_post(&emu, "/_emu/seed", "{\"servicenow\": {\"users\": {\"svc\": \"pw\"}}}"), 0);
+	fake_env_init(&fake, (int64_t)time(NULL) * 1000);
+	assert_int_equal(http_client_new(&opts, &c), 0);
+	http_client_set_env(c, &fake.env);
+	http_client_set_pacer(c, &pacer);
+	assert_int_equal(emu_post(&emu, "/_emu/faults",
+				  "{\"kind\": \"status\", \"status\": 503, \"headers\": {\"Retry-After\": \"1\", "
+				  "\"X-RateLimit-Remaining\": \"7\", \"X-Unkept\": \"no\"}}"),
+			 0);
+	assert_int_equal(emu_post(&emu, "/_emu/faults",
+				  "{\"kind\": \"status\", \"status\": 404, \"headers\": {\"x-ratelimit-REMAINING\": "
+				  "\" 6\\r\", \"X-Other\": \"o\"}}"),
+			 0);
+	assert_int_equal(send_to(c, "GET", "/api/now/table/sc_req_item", NULL, &req, &resp), 0);
+	/* Both attempts were paced and seen, the retry's answer is the one kept. */
+	assert_int_equal(resp.status, 404);
+	assert_int_equal(p.before, 2);
+	assert_int_equal(p.after, 2);
+	assert_string_equal(p.remaining, "6");
+	assert_string_equal(http_response_header(&resp, "X-RATELIMIT-remaining"), "6");
+	assert_string_equal(http_response_header(&resp, "x-other"), "o");
+	assert_null(http_response_header(&resp, "X-Unkept"));
+	assert_null(http_response_header(&resp, "Retry-After"));
+	http_response_clear(&resp);
+	assert_int_equal(resp.n_kept, 0);
+
+	/* A refusal is returned before anything is sent. */
+	p.refuse = 1;
+	assert_int_equal(send_to(c, "GET", "/api/now/table/sc_req_item", NULL, &req, &resp), -EAGAIN);
+	assert_null(resp.body);
+	assert_int_equal(emu_count(&emu, "GET", "sc_req_item"), 2);
+	http_client_free(c);
+}
+
 static void test_permanent_errors_are_not_retried(void **state)
 {
 	struct http_client *c = fresh_client(NULL);
@@ -430,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_send_honours_retry_after_as_a_date),
 		cmocka_unit_test(test_send_stops_at_the_budget_and_at_max_attempts),
 		cmocka_unit_test(test_permanent_errors_are_not_retried),
+		cmocka_unit_test(test_kept_headers_and_pacing_on_every_attempt),
 		cmocka_unit_test(test_post_is_retried_only_after_checking),
 		cmocka_unit_test(test_proxy_from_config_and_environment),
 		cmocka_unit_test(test_user_agent),
