@@ -294,7 +294,7 @@ static int td_open(const struct conn_config *conf, const struct retry_config *re
 	struct td *t;
 	int r;
 
-	if (conf->auth != AUTH_BASIC)
+	if (conf->auth != AUTH_BASIC || !td_base_url_ok(conf->base_url))
 		return -EINVAL;
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -321,6 +321,32 @@ fail:
 	return r;
 }
 
+/* The pages TOPdesk's own links use (no TOPdesk document names them; see
+ * doc/itsm-topdesk.md): a change or a call by its id, an incident by its
+ * number, below the host base_url's /tas/api is on. */
+static int td_record_url(void *impl, enum itsm_record kind, const char *id, char **ret_url)
+{
+	struct td *t = impl;
+	const struct td_known *k = td_known_find(t, id);
+	size_t n = strlen(t->conf->base_url) - strlen("/tas/api");
+	char *number = NULL;
+	int r = -EINVAL;
+
+	if (kind == ITSM_RECORD_REQUEST && k && k->kind == TD_CHANGE && !k->request_id)
+		r = asprintf(ret_url, "%.*s/tas/secure/contained/newchange?action=show&unid=%s", (int)n, t->conf->base_url,
+			     k->id);
+	else if (kind == ITSM_RECORD_REQUEST && k && k->kind == TD_CALL)
+		r = asprintf(ret_url, "%.*s/tas/secure/contained/incident?action=show&unid=%s", (int)n, t->conf->base_url,
+			     k->id);
+	else if (kind == ITSM_RECORD_INCIDENT && td_number_ok(id) && (number = http_escape(id, NULL)))
+		r = asprintf(ret_url, "%.*s/tas/secure/incident?action=lookup&lookup=naam&lookupValue=%s", (int)n,
+			     t->conf->base_url, number);
+	else if (kind == ITSM_RECORD_INCIDENT && td_number_ok(id))
+		return -ENOMEM;
+	free(number);
+	return r == -EINVAL ? r : r < 0 ? -ENOMEM : 0;
+}
+
 const struct itsm_ops topdesk_ops = {
 	.conf = {
 		.kind = "topdesk",
@@ -344,4 +370,5 @@ const struct itsm_ops topdesk_ops = {
 	.add_comment = td_add_comment,
 	.attach = td_attach,
 	.create_incident = td_create_incident,
+	.record_url = td_record_url,
 };

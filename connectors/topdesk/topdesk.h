@@ -83,6 +83,9 @@ extern const struct td_settings td_default_settings;
  * "optionalFields2.searchlist5"). */
 int td_optional_field_ok(const char *name);
 
+/* Whether URL ends in /tas/api (trailing slashes aside). */
+int td_base_url_ok(const char *url);
+
 /* Whether ACTION is a processing status transition that closes a change. */
 int td_action_closes(const char *action);
 

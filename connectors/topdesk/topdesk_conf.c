@@ -58,6 +58,15 @@ int td_action_closes(const char *action)
 	return strcmp(action, "close") == 0 || strcmp(action, "reject") == 0 || strcmp(action, "no_go") == 0;
 }
 
+int td_base_url_ok(const char *url)
+{
+	size_t n = strlen(url);
+
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	return n > strlen("/tas/api") && strncmp(url + n - strlen("/tas/api"), "/tas/api", strlen("/tas/api")) == 0;
+}
+
 int td_optional_field_ok(const char *name)
 {
 	static const char *const kinds[] = { "boolean", "number", "text", "memo", "date", "searchlist" };
@@ -190,16 +199,20 @@ static void parse_incident(struct conf_parser *p, const config_setting_t *g, str
 		conf_problem(p, g, "a subcategory belongs to a category; add category = \"...\";");
 }
 
-/* TOPdesk takes an application password with Basic authentication only,
- * and maps people by one of its persons' fields. */
+/* TOPdesk's API is below /tas/api, takes an application password with
+ * Basic authentication only, and maps people by one of its persons' fields. */
 static void check_common(struct conf_parser *p, const config_setting_t *group)
 {
 	const config_setting_t *auth = config_setting_get_member(group, "auth");
 	const config_setting_t *m = auth && config_setting_is_group(auth) ? config_setting_get_member(auth, "method")
 									  : NULL;
 	const config_setting_t *attr = config_setting_get_member(group, "user_attribute");
+	const config_setting_t *url = config_setting_get_member(group, "base_url");
 	const char *v;
 
+	if (url && (v = config_setting_get_string(url)) && !td_base_url_ok(v))
+		conf_problem(p, url, "TOPdesk's REST API is below /tas/api; write base_url = "
+				     "\"https://<tenant>.topdesk.net/tas/api\"; (on premises: your host, the same path)");
 	if (m && (v = config_setting_get_string(m)) && strcmp(v, "basic") != 0)
 		conf_problem(p, m, "TOPdesk takes an application password with Basic authentication; write method = "
 				   "\"basic\"; with username and password_file (the application password)");

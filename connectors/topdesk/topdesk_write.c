@@ -526,7 +526,19 @@ int td_attach(void *impl, const char *request_id, const char *file_name, const c
 
 /* -- the IAM team's incident ------------------------------------------------- */
 
-static int find_incident(struct td *t, const char *key, char **ret_id)
+/* The number of incident REC (people know an incident by it) into *RET. */
+static int incident_number(const cJSON *rec, char **ret)
+{
+	const char *number = json_str(rec, "number");
+
+	if (!td_number_ok(number))
+		return -EBADMSG;
+	*ret = strdup(number);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* The number of the incident whose externalNumber is KEY. */
+static int find_incident(struct td *t, const char *key, char **ret_number)
 {
 	char *query = NULL;
 	cJSON *root = NULL;
@@ -535,9 +547,10 @@ static int find_incident(struct td *t, const char *key, char **ret_id)
 	/* all=true: archived and partial incidents count too. */
 	r = td_fiql_eq(&query, "externalNumber", key);
 	if (r == 0)
-		r = td_query(t, "incident list", "/incidents", query, "&fields=id&all=true&pageSize=1", &root, NULL);
+		r = td_query(t, "incident list", "/incidents", query, "&fields=id,number&all=true&pageSize=1", &root,
+			     NULL);
 	if (r == 0)
-		r = td_first_id(root, ret_id);
+		r = cJSON_GetArraySize(root) ? incident_number(cJSON_GetArrayItem(root, 0), ret_number) : -ENOENT;
 	cJSON_Delete(root);
 	free(query);
 	return r;
@@ -625,10 +638,8 @@ int td_create_incident(void *impl, const struct itsm_incident *inc, const char *
 		r = td_send_json(t, "incident", "POST", "/incidents", "application/json", body, td_landed, &l, &root);
 	if (r == -EALREADY)
 		goto found;
-	if (r == 0 && !td_id_ok(json_str(root, "id")))
-		r = -EBADMSG;
-	if (r == 0 && !(*ret_id = strdup(json_str(root, "id"))))
-		r = -ENOMEM;
+	if (r == 0)
+		r = incident_number(root, ret_id);
 	cJSON_Delete(root);
 	return r;
 found:

@@ -70,7 +70,10 @@ class SeedCases(td.TenantCase):
         # The requester sees every change memo: the completion once, not
         # as a note and again as a comment.
         self.assertEqual(len([n for n in notes if n.startswith("Completed:")]), 1, notes)
-        self.assertEqual(len([p for p in t.posts() if "completed" in json.dumps(p["body"]).lower()]), 1)
+        cards = t.cards("Access granted")
+        self.assertEqual(len(cards), 1)
+        # Its button opens the change in TOPdesk.
+        self.assertIn("/tas/secure/contained/newchange?action=show&unid=%s" % change, json.dumps(cards[0]))
         self.assertEqual(t.workflow_state(change), "active")
         self.assertEqual(t.audit("verify").returncode, 0)
         story = t.audit("show", req["number"]).stdout
@@ -94,8 +97,8 @@ class SeedCases(td.TenantCase):
         time.sleep(2.1)
         t.cycle()
         self.assertEqual(t.approver_names(change), ["olivia", "oscar"])
-        self.assertTrue(any("escalated to the backup approver oscar@contoso.example" in n for n in t.work_notes(change)))
-        self.assertEqual(len([p for p in t.posts() if "escalated" in json.dumps(p["body"]).lower()]), 1)
+        self.assertTrue(any("escalated to the backup approver" in n for n in t.work_notes(change)), t.work_notes(change))
+        self.assertEqual(len(t.cards("Approval escalated")), 1)
         t.decide(change, "oscar")
         t.cycle()
         self.assertEqual(t.members("Finance-Mailbox-Access"), [oid("bob").lower()])
@@ -208,6 +211,12 @@ class Failures(td.TenantCase):
         self.assertEqual(len([n for n in notes if n.startswith("Implementing (Blocked)")]), 1, notes)
         self.assertFalse(any(n.startswith("Completed") for n in notes))
         self.assertIn("incident_opened", t.audit("show", req["number"]).stdout)
+        # The note and the card name the incident as people know it, and
+        # the card's button opens it.
+        self.assertTrue(any(inc["number"] in n for n in notes), notes)
+        blocked = t.cards("Request blocked")
+        self.assertEqual(len(blocked), 1, [tenant.card_title(c) for c in t.cards()])
+        self.assertIn("lookupValue=%s" % inc["number"].replace(" ", "%20"), json.dumps(blocked[0]))
 
     def test_kill_between_intent_and_outcome_grants_once(self):
         t = self.tenant()
