@@ -165,6 +165,36 @@ class Rejection(td.TenantCase):
         self.assertNotIn("<b>", reasons[0])
 
 
+class Observe(td.TenantCase):
+    def test_observe_reads_the_authorizations_of_the_change_template(self):
+        # The tenant's VPN template brings its own authorization activities:
+        # the manager and the security officer.
+        templates = td.config()["change_templates"]
+        vpn = next(t for t in templates if t["briefDescription"] == "VPN Access")
+        vpn["activities"] = [
+            {"briefDescription": "Manager authorization", "activityType": "authorization",
+             "assignee": {"id": td.person_id("mia"), "type": "manager"}},
+            {"briefDescription": "Security authorization", "activityType": "authorization",
+             "assignee": {"id": td.person_id("sam"), "type": "manager"}}]
+        t = self.tenant(approvals="observe")
+        self.emu.call("POST", "/_emu/config/topdesk", {"change_templates": templates})
+        req = t.request("VPN Access", "bob", business_justification="Remote work")
+        change = req["id"]
+        self.assertEqual(t.approver_names(change), ["mia", "sam"])
+        t.cycle()
+        self.assertEqual(t.workflow_state(change), "awaiting-approval")
+        t.decide(change, "mia")
+        t.cycle()
+        self.assertEqual(t.members("VPN-Users"), [])
+        t.decide(change, "sam")
+        t.cycle()
+        self.assertEqual(t.members("VPN-Users"), [oid("bob").lower()])
+        self.assertEqual(t.workflow_state(change), "completed")
+        self.assertEqual([r for r in self.emu.requests() if r["method"] == "POST"
+                          and r["path"] == "/tas/api/operatorChangeActivities"], [], "accessd asked nobody")
+        self.assertEqual(len(t.approvals(change)), 2)
+
+
 class Failures(td.TenantCase):
     def approved_vpn(self, t):
         """A VPN request for bob, approved by both stages but not yet executed."""
