@@ -87,12 +87,6 @@ int td_optional_field_ok(const char *name)
 
 /* -- the itsm group --------------------------------------------------------- */
 
-static void phase_free(struct td_phase *ph)
-{
-	conf_strings_free(ph->transitions);
-	free(ph->status);
-	free(ph->call_status);
-}
 
 void td_conf_free(void *settings)
 {
@@ -100,9 +94,13 @@ void td_conf_free(void *settings)
 
 	if (!s)
 		return;
-	for (int i = 0; i < TICKET_PHASES; i++)
+	/* The defaults' lists are static and they name no status. */
+	for (int i = 0; i < TICKET_PHASES; i++) {
 		if (s->phase[i].transitions != td_default_settings.phase[i].transitions)
-			phase_free(&s->phase[i]);
+			conf_strings_free(s->phase[i].transitions);
+		free(s->phase[i].status);
+		free(s->phase[i].call_status);
+	}
 	free(s->incident_caller);
 	free(s->incident_category);
 	free(s->incident_subcategory);
