@@ -306,7 +306,8 @@ int td_item_of_call(const struct td *t, const char *category, const char *subcat
 int td_item_of_linked(const struct td *t, const char *template_id);
 
 /* What is known of record ID (NULL: nothing yet), and remembering it
- * (the strings are copied). */
+ * (the strings are copied; a pointer td_known_find or td_known_get gave
+ * before may not be used after). */
 const struct td_known *td_known_find(const struct td *t, const char *id);
 int td_known_add(struct td *t, const char *id, enum td_kind kind, size_t item, const char *request_id,
 		 const char *number);

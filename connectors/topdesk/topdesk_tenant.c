@@ -286,11 +286,22 @@ const struct td_known *td_known_find(const struct td *t, const char *id)
 	return NULL;
 }
 
+/* Records remembered at most: what is forgotten is asked again. */
+#define KNOWN_MAX 4096
+
 int td_known_add(struct td *t, const char *id, enum td_kind kind, size_t item, const char *request_id,
 		 const char *number)
 {
 	struct td_known *k = (struct td_known *)td_known_find(t, id), *grown;
 
+	if (!k && t->n_known == KNOWN_MAX) {
+		for (size_t i = 0; i < t->n_known; i++) {
+			free(t->known[i].id);
+			free(t->known[i].request_id);
+			free(t->known[i].number);
+		}
+		t->n_known = 0;
+	}
 	if (!k) {
 		if (t->n_known == t->cap_known) {
 			size_t cap = t->cap_known ? 2 * t->cap_known : 32;
