@@ -2,7 +2,10 @@
 /* The TOPdesk connector's text rules: FIQL values that cannot break out of
  * their quotes, TOPdesk's dates, HTML escaped for incident actions and
  * plain text for change memos, the marks that find an earlier write, the
- * answers a portal form writes, and the names a tenant's list resolves. */
+ * answers a portal form writes, and the names a tenant's list resolves.
+ * And the connector against the emulator: authorization activities made
+ * once, withdrawn, and made again; people found by their mapped name; the
+ * pages of records; a record the caller did not keep delivered again. */
 #include "config.h"
 
 #include <errno.h>
@@ -10,12 +13,26 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "connectors/itsm.h"
 #include "connectors/topdesk/topdesk.h"
+#include "emu.h"
+#include "fake_env.h"
+
+#define OPERATOR "0ace5d00-0000-4000-8000-000000000001"
+#define MIA "5e000000-0000-4000-8000-000000000001"
+#define BOB "5e000000-0000-4000-8000-000000000002"
+#define TEMPLATE "7e000000-0000-4000-8000-000000000001"
+#define CHANGE "c4000000-0000-4000-8000-000000000001"
+#define DECIDED "ac000000-0000-4000-8000-000000000001"
 
 static void test_fiql_values_stay_quoted(void **state)
 {
@@ -206,9 +223,213 @@ static void test_tenant_names_resolve(void **state)
 	assert_false(td_base_url_ok("/tas/api"));
 }
 
+static struct emu emu;
+static struct fake_env fake;
+static char secret_path[128], base_url[96];
+static struct conn_config conf;
+static const struct retry_config retry = {
+	.max_attempts = 3,
+	.initial_backoff_ms = 100,
+	.max_backoff_ms = 1000,
+	.budget_ms = 10000,
+};
+static struct item_config vpn_item = { .name = "VPN Access" };
+
+static int setup(void **state)
+{
+	FILE *f;
+
+	(void)state;
+	if (emu_start(&emu) < 0)
+		return -1;
+	snprintf(base_url, sizeof(base_url), "%s/tas/api", emu.url);
+	snprintf(secret_path, sizeof(secret_path), "%s/secret", emu.dir);
+	f = fopen(secret_path, "w");
+	if (!f)
+		return -1;
+	fputs("app-pw\n", f);
+	fclose(f);
+	chmod(secret_path, 0600);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(secret_path);
+	emu_stop(&emu);
+	return 0;
+}
+
+/* A tenant with one template, two persons (mia a manager), the operator
+ * accessd works as, a change of bob's and a decided activity; and the
+ * connector open on it. */
+static struct itsm *open_topdesk(void)
+{
+	struct itsm *itsm = NULL;
+
+	assert_int_equal(emu_post(&emu, "/_emu/reset", "{}"), 0);
+	assert_int_equal(emu_post(&emu, "/_emu/config/topdesk",
+				  "{\"users\": {\"svc\": {\"password\": \"app-pw\", \"operator\": \"" OPERATOR "\"}},"
+				  " \"change_templates\": [{\"id\": \"" TEMPLATE "\", \"number\": \"WS 001\","
+				  " \"briefDescription\": \"VPN Access\"}]}"),
+			 0);
+	assert_int_equal(emu_post(&emu, "/_emu/seed",
+				  "{\"topdesk\": {\"operators\": [{\"id\": \"" OPERATOR "\", \"email\": \"svc@contoso.example\","
+				  " \"loginName\": \"svc\"}],"
+				  " \"persons\": [{\"id\": \"" MIA "\", \"email\": \"mia@contoso.example\", \"isManager\": true},"
+				  "  {\"id\": \"" BOB "\", \"email\": \"bob@contoso.example\"}],"
+				  " \"changes\": [{\"id\": \"" CHANGE "\", \"template\": {\"id\": \"" TEMPLATE "\"},"
+				  "  \"requester\": {\"id\": \"" BOB "\"}, \"briefDescription\": \"VPN for bob\","
+				  "  \"modificationDate\": \"2026-11-20T10:00:00Z\"}],"
+				  " \"activities\": [{\"id\": \"" DECIDED "\", \"change\": {\"id\": \"" CHANGE "\"},"
+				  "  \"activityType\": \"authorization\", \"briefDescription\": \"decided\","
+				  "  \"processingStatus\": \"authorized\", \"finalDate\": \"2026-11-21T10:00:00Z\","
+				  "  \"assignee\": {\"id\": \"" MIA "\", \"type\": \"manager\"}}]}}"),
+			 0);
+	conf = (struct conn_config){
+		.kind = "topdesk",
+		.base_url = base_url,
+		.auth = AUTH_BASIC,
+		.username = "svc",
+		.password = { .file = secret_path },
+		.connect_timeout_ms = 5000,
+		.timeout_ms = 10000,
+		.max_response_bytes = 256 * 1024,
+		.user_attribute = "user_name", /* the core's default: TOPdesk reads it as email */
+		.poll_overlap_ms = 60 * 1000,
+		.page_size = 10,
+	};
+	fake_env_init(&fake, (int64_t)time(NULL) * 1000);
+	assert_int_equal(itsm_open(&conf, &retry, &fake.env, &itsm), 0);
+	return itsm;
+}
+
+static int count_request(const struct request *req, void *userdata)
+{
+	(void)req;
+	(*(int *)userdata)++;
+	return 0;
+}
+
+static int count_approval(const struct approval *a, void *userdata)
+{
+	(void)a;
+	(*(int *)userdata)++;
+	return 0;
+}
+
+/* The processing status of activity ID in the emulator's store. */
+static int activity_is(const char *id, const char *status)
+{
+	char *body = NULL, needle[160];
+	int found;
+
+	assert_int_equal(emu_call(&emu, "GET", "/_emu/state/topdesk", NULL, &body), 200);
+	snprintf(needle, sizeof(needle), "\"id\": \"%s\"", id);
+	found = strstr(body, needle) && strstr(strstr(body, needle), status) != NULL;
+	free(body);
+	return found;
+}
+
+static void test_approvals_made_once_withdrawn_and_made_again(void **state)
+{
+	struct itsm *itsm = open_topdesk();
+	char *wm = NULL, *user = NULL, *first = NULL, *again = NULL, *third = NULL;
+	int n = 0, posts;
+
+	(void)state;
+	assert_int_equal(itsm_poll_requests(itsm, &vpn_item, 1, NULL, count_request, &n, &wm), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(wm, "2026-11-20 10:00:00");
+	free(wm);
+	assert_int_equal(itsm_find_user(itsm, "MIA@contoso.example", &user), 0);
+	assert_string_equal(user, MIA);
+	assert_int_equal(itsm_find_user(itsm, "nobody@contoso.example", &wm), -ENOENT);
+	assert_int_equal(itsm_create_approval(itsm, CHANGE, user, "C_1.r0.s0.0000aaaa.approve", &first), 0);
+	posts = emu_count(&emu, "POST", "/operatorChangeActivities");
+	assert_int_equal(posts, 1);
+	/* Asked again (a restart): found by its description, not made twice. */
+	assert_int_equal(itsm_create_approval(itsm, CHANGE, user, "C_1.r0.s0.0000aaaa.approve", &again), 0);
+	assert_string_equal(first, again);
+	assert_int_equal(emu_count(&emu, "POST", "/operatorChangeActivities"), 1);
+	/* The same approver for a later stage gets an activity of their own. */
+	assert_int_equal(itsm_create_approval(itsm, CHANGE, user, "C_1.r0.s1.0000aaaa.approve", &third), 0);
+	assert_string_not_equal(first, third);
+	free(third);
+	third = NULL;
+	/* Withdrawn: skipped, once; then asking again makes a new one. */
+	assert_int_equal(itsm_cancel_approval(itsm, first, "C_1.r0.s0.cancel"), 0);
+	assert_true(activity_is(first, "skipped"));
+	assert_int_equal(itsm_cancel_approval(itsm, first, "C_1.r0.s0.cancel"), 0);
+	assert_int_equal(emu_count(&emu, "PATCH", "/operatorChangeActivities/"), 1);
+	assert_int_equal(itsm_create_approval(itsm, CHANGE, user, "C_1.r0.s0.0000aaaa.approve", &third), 0);
+	assert_string_not_equal(first, third);
+	/* A decided one is left alone. */
+	assert_int_equal(itsm_cancel_approval(itsm, DECIDED, "C_1.r0.s0.cancel2"), -EBUSY);
+	assert_true(activity_is(DECIDED, "authorized"));
+	assert_int_equal(itsm_create_approval(itsm, CHANGE, "not-a-uuid", "C_1.r0.s0.x.approve", &wm), -EINVAL);
+	free(user);
+	free(first);
+	free(again);
+	free(third);
+	itsm_close(itsm);
+}
+
+static void test_decisions_the_caller_did_not_keep_come_again(void **state)
+{
+	struct itsm *itsm = open_topdesk();
+	char *wm = NULL, *wm2 = NULL;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(itsm_poll_requests(itsm, &vpn_item, 1, NULL, count_request, &n, &wm), 0);
+	free(wm);
+	n = 0;
+	assert_int_equal(itsm_poll_approvals(itsm, &vpn_item, 1, NULL, count_approval, &n, &wm), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(wm, "2026-11-21 10:00:00");
+	/* Kept: the overlap brings it back, it is not delivered. */
+	n = 0;
+	assert_int_equal(itsm_poll_approvals(itsm, &vpn_item, 1, wm, count_approval, &n, &wm2), 0);
+	assert_int_equal(n, 0);
+	free(wm2);
+	/* Not kept: the caller asks from before it, and gets it again. */
+	assert_int_equal(itsm_poll_approvals(itsm, &vpn_item, 1, "2026-11-20 00:00:00", count_approval, &n, &wm2), 0);
+	assert_int_equal(n, 1);
+	free(wm2);
+	free(wm);
+	itsm_close(itsm);
+}
+
+static void test_record_pages(void **state)
+{
+	struct itsm *itsm = open_topdesk();
+	char *url = NULL, *wm = NULL;
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(itsm_poll_requests(itsm, &vpn_item, 1, NULL, count_request, &n, &wm), 0);
+	free(wm);
+	assert_int_equal(itsm_record_url(itsm, ITSM_RECORD_REQUEST, CHANGE, &url), 0);
+	assert_non_null(strstr(url, "/tas/secure/contained/newchange?action=show&unid=" CHANGE));
+	assert_int_equal(strncmp(url, emu.url, strlen(emu.url)), 0);
+	assert_null(strstr(url, "/tas/api"));
+	free(url);
+	assert_int_equal(itsm_record_url(itsm, ITSM_RECORD_INCIDENT, "I 2611 003", &url), 0);
+	assert_non_null(strstr(url, "/tas/secure/incident?action=lookup&lookup=naam&lookupValue=I%202611%20003"));
+	free(url);
+	assert_int_equal(itsm_record_url(itsm, ITSM_RECORD_INCIDENT, "I 2611\n003", &url), -EINVAL);
+	assert_int_equal(itsm_record_url(itsm, ITSM_RECORD_REQUEST, MIA, &url), -EINVAL);
+	itsm_close(itsm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_approvals_made_once_withdrawn_and_made_again),
+		cmocka_unit_test(test_decisions_the_caller_did_not_keep_come_again),
+		cmocka_unit_test(test_record_pages),
 		cmocka_unit_test(test_fiql_values_stay_quoted),
 		cmocka_unit_test(test_dates_as_topdesk_writes_them),
 		cmocka_unit_test(test_html_and_plain_text),
@@ -219,5 +440,5 @@ int main(void)
 		cmocka_unit_test(test_tenant_names_resolve),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }
