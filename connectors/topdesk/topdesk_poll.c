@@ -212,12 +212,16 @@ static int changes_by_query(struct pass *p)
 			int item = td_item_of_change(t, json_str(rec, "templateId"));
 
 			count++;
-			if (!td_id_ok(id) || strcasecmp(id, last_id) <= 0 || item < 0) {
+			if (!td_id_ok(id) || strcasecmp(id, last_id) < 0 || item < 0) {
 				log_warnx("topdesk: the change list answered out of order or off its query; the query "
 					  "was not honoured");
 				r = -EBADMSG;
 				break;
 			}
+			/* A change made before this page shifted it: its first is
+			 * the last of the page before. */
+			if (strcasecmp(id, last_id) == 0)
+				continue;
 			snprintf(last_id, sizeof(last_id), "%s", id);
 			r = deliver(p, rec, (size_t)item, 0, &t->seen_changes);
 			if (r < 0)

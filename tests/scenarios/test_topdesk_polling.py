@@ -34,8 +34,10 @@ class Paging(td.TenantCase):
                 for i, name in enumerate(("alice", "bob", "carol", "eve", "mia", "sam", "victor"))]
         ordered = sorted(reqs, key=lambda r: r["id"])
         # While the agent reads the second page, the first change read is
-        # edited (its modification date moves) and a new one is made.
-        late = td.change("VPN Access", "oscar", business_justification="Made while paged")
+        # edited (its modification date moves) and a new one is made whose
+        # id sorts first: the pages after it shift by one.
+        late = dict(td.change("VPN Access", "oscar", business_justification="Made while paged"),
+                    id="00000000-0000-4000-8000-000000000001")
         self.emu.fault(kind="seed", method="GET", path="^%s$" % CHANGES, query="pageStart=2", times=1,
                        seed={"topdesk": {"changes": [{"id": ordered[0]["id"], "briefDescription": "edited"}, late]}})
         first = t.cycle()
@@ -44,9 +46,11 @@ class Paging(td.TenantCase):
         self.assertTrue(all(r["query"]["sort"] == "id:asc" for r in pages))
         for r in reqs:
             self.assertTrue(found(first, r["number"]), "%s skipped:\n%s" % (r["number"], first.stderr))
-        newest = t.state()["changes"][-1]
+        newest = t.change(late["id"])
         second = t.cycle()
         self.assertTrue(found(first, newest["number"]) or found(second, newest["number"]))
+        for r in reqs:
+            self.assertEqual(first.stderr.count(": found %s (id" % r["number"]), 1, "delivered once")
 
     def test_calls_changed_while_paged_are_all_read(self):
         t = self.tenant(page_size=2, calls=("VPN Access",))
