@@ -326,9 +326,9 @@ class Tenant:
         executed."""
         req = self.request("VPN Access", person, business_justification="Remote work", **variables)
         self.cycle()
-        self.decide(req["sys_id"], "mia")
+        self.decide(req["id"], "mia")
         self.cycle()
-        self.decide(req["sys_id"], "sam")
+        self.decide(req["id"], "sam")
         return req
 
     def apollo(self):
@@ -337,7 +337,7 @@ class Tenant:
         carried out as far as it goes."""
         req = self.request("Add to Group", "bob", group="Project-Apollo", business_justification="Joining Apollo")
         self.cycle()
-        self.decide(req["sys_id"], "mia")
+        self.decide(req["id"], "mia")
         self.cycle()
         return req
 
@@ -506,3 +506,31 @@ class TenantCase(unittest.TestCase):
         t = Tenant(self.emu, **kw)
         self.addCleanup(t.cleanup)
         return t
+
+    def adds(self, group):
+        """The requests that added a member to GROUP (a name of GROUPS)."""
+        return [r for r in self.emu.requests()
+                if r["method"] == "POST" and r["path"] == "/v1.0/groups/%s/members/$ref" % GROUPS[group]]
+
+    def kill_between(self, t, suffix, called):
+        """Run one cycle of T and kill -9 it once the intent of the action
+        ending in SUFFIX is journaled and CALLED() says its call is under
+        way (a hang fault holds it), before its outcome."""
+        self.emu.clear_requests()
+        proc = subprocess.Popen([harness.ACCESSD, "-c", t.agent.config, "--once"], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 20
+        while True:
+            intents = [r for r in t.journal() if r["type"] == "INTENT" and r["payload"]["action"].endswith(suffix)]
+            if intents or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertTrue(intents, "the intent was journaled before the call")
+        while not called():
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        time.sleep(0.5)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        self.assertEqual([r for r in t.journal() if r["type"] == "OUTCOME" and r["payload"]["action"].endswith(suffix)],
+                         [], "killed between intent and outcome")

@@ -10,10 +10,7 @@ daemon mode, with the answer to the incident lost once), and kill -9
 between intent and outcome, during the grant and during the upload."""
 
 import json
-import os
 import re
-import signal
-import subprocess
 import time
 
 import harness
@@ -196,22 +193,9 @@ class Observe(td.TenantCase):
 
 
 class Failures(td.TenantCase):
-    def approved_vpn(self, t):
-        """A VPN request for bob, approved by both stages but not yet executed."""
-        req = t.request("VPN Access", "bob", business_justification="Remote work")
-        t.cycle()
-        t.decide(req["id"], "mia")
-        t.cycle()
-        t.decide(req["id"], "sam")
-        return req
-
-    def adds(self, group):
-        return [r for r in self.emu.requests()
-                if r["method"] == "POST" and r["path"] == MEMBERS_REF % tenant.GROUPS[group]]
-
     def test_permanent_graph_failure_blocks_with_one_topdesk_incident_in_daemon_mode(self):
         t = self.tenant()
-        req = self.approved_vpn(t)
+        req = t.approved_vpn()
         change = req["id"]
         self.emu.fault(kind="status", status=403, method="POST", path=re.escape(MEMBERS_REF % tenant.GROUPS["VPN-Users"]),
                        times=0, message="Insufficient privileges to complete the operation.")
@@ -250,12 +234,12 @@ class Failures(td.TenantCase):
 
     def test_kill_between_intent_and_outcome_grants_once(self):
         t = self.tenant()
-        req = self.approved_vpn(t)
+        req = t.approved_vpn()
         change = req["id"]
         path = MEMBERS_REF % tenant.GROUPS["VPN-Users"]
         self.emu.fault(kind="hang", method="POST", path=re.escape(path), times=1, seconds=3)
-        self.kill_during(t, lambda: any(r["path"].endswith("/oauth2/v2.0/token") for r in self.emu.requests()),
-                         ".t0.grant")
+        self.kill_between(t, ".t0.grant",
+                          lambda: any(r["path"].endswith("/oauth2/v2.0/token") for r in self.emu.requests()))
         deadline = time.monotonic() + 20
         while not self.adds("VPN-Users") and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -275,11 +259,11 @@ class Failures(td.TenantCase):
 
     def test_kill_during_the_upload_attaches_once(self):
         t = self.tenant()
-        req = self.approved_vpn(t)
+        req = t.approved_vpn()
         change = req["id"]
         upload = "/tas/api/operatorChanges/%s/attachments" % change
         self.emu.fault(kind="hang", method="POST", path=re.escape(upload), times=1, seconds=3)
-        self.kill_during(t, lambda: bool(self.adds("VPN-Users")), ".complete")
+        self.kill_between(t, ".complete", lambda: bool(self.adds("VPN-Users")))
         # The upload lands when its hang ends, as a slow TOPdesk would.
         deadline = time.monotonic() + 20
         while not t.attachments(change) and time.monotonic() < deadline:
@@ -293,27 +277,6 @@ class Failures(td.TenantCase):
         self.assertEqual(len(self.adds("VPN-Users")), 1)
         self.assertEqual(t.change(change)["processingStatus"], "simple_closed")
 
-    def kill_during(self, t, called, suffix):
-        """Run one cycle and kill -9 it once the intent of the action ending
-        in SUFFIX is journaled and CALLED() says its call is under way."""
-        self.emu.clear_requests()
-        proc = subprocess.Popen([harness.ACCESSD, "-c", t.agent.config, "--once"], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 20
-        while True:
-            intents = [r for r in t.journal() if r["type"] == "INTENT" and r["payload"]["action"].endswith(suffix)]
-            if intents or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
-        self.assertTrue(intents, "the intent was journaled before the call")
-        while not called():
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.05)
-        time.sleep(0.5)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        self.assertEqual([r for r in t.journal() if r["type"] == "OUTCOME" and r["payload"]["action"].endswith(suffix)],
-                         [], "killed between intent and outcome")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import re
 import urllib.error
 import urllib.request
 
-import harness
 import tenant
 
 OPERATOR_LOGIN = "svc-accessd"

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -237,20 +236,11 @@ static struct item_config vpn_item = { .name = "VPN Access" };
 
 static int setup(void **state)
 {
-	FILE *f;
-
 	(void)state;
 	if (emu_start(&emu) < 0)
 		return -1;
 	snprintf(base_url, sizeof(base_url), "%s/tas/api", emu.url);
-	snprintf(secret_path, sizeof(secret_path), "%s/secret", emu.dir);
-	f = fopen(secret_path, "w");
-	if (!f)
-		return -1;
-	fputs("app-pw\n", f);
-	fclose(f);
-	chmod(secret_path, 0600);
-	return 0;
+	return emu_secret_file(&emu, "secret", "app-pw", secret_path, sizeof(secret_path)) < 0 ? -1 : 0;
 }
 
 static int teardown(void **state)
