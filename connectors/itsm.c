@@ -73,6 +73,14 @@ int itsm_poll_requests(struct itsm *itsm, const struct item_config *items, size_
 	return itsm->ops->poll_requests(itsm->impl, items, n_items, since, cb, userdata, ret_watermark);
 }
 
+int itsm_find_request(struct itsm *itsm, const struct item_config *items, size_t n_items, const char *number,
+		      itsm_request_cb cb, void *userdata)
+{
+	if (!itsm->ops->find_request)
+		return -EOPNOTSUPP;
+	return itsm->ops->find_request(itsm->impl, items, n_items, number, cb, userdata);
+}
+
 int itsm_poll_approvals(struct itsm *itsm, const struct item_config *items, size_t n_items, const char *since,
 			itsm_approval_cb cb, void *userdata, char **ret_watermark)
 {

@@ -98,6 +98,12 @@ struct itsm_ops {
 	 * decision its state reads as. */
 	int (*poll_approvals)(void *impl, const struct item_config *items, size_t n_items, const char *since,
 			      itsm_approval_cb cb, void *userdata, char **ret_watermark);
+	/* The request NUMBER (as people name it, RITM0010001) among the
+	 * governed ITEMS, read as a poll reads it and handed to CB whether or
+	 * not it changed: accessctl explain. -ENOENT when there is none, and
+	 * -EINVAL for a number that cannot be sent safely. Reads only. */
+	int (*find_request)(void *impl, const struct item_config *items, size_t n_items, const char *number,
+			    itsm_request_cb cb, void *userdata);
 	/* The ITSM id of the user whose mapped attribute is UPN; -ENOENT when
 	 * none. *RET_ID is the caller's. */
 	int (*find_user)(void *impl, const char *upn, char **ret_id);
@@ -167,6 +173,9 @@ int itsm_poll_requests(struct itsm *itsm, const struct item_config *items, size_
 		       itsm_request_cb cb, void *userdata, char **ret_watermark);
 int itsm_poll_approvals(struct itsm *itsm, const struct item_config *items, size_t n_items, const char *since,
 			itsm_approval_cb cb, void *userdata, char **ret_watermark);
+/* -EOPNOTSUPP when the connector cannot look one request up. */
+int itsm_find_request(struct itsm *itsm, const struct item_config *items, size_t n_items, const char *number,
+		      itsm_request_cb cb, void *userdata);
 int itsm_find_user(struct itsm *itsm, const char *upn, char **ret_id);
 int itsm_find_open(struct itsm *itsm, const char *person_id, const char *const *terms, size_t n_terms,
 		   const char *exclude_id, struct itsm_open **ret, size_t *ret_n);

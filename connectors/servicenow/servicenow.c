@@ -235,6 +235,7 @@ const struct itsm_ops servicenow_ops = {
 	.open = snow_open,
 	.close = snow_close,
 	.poll_requests = snow_poll_requests,
+	.find_request = snow_find_request,
 	.poll_approvals = snow_poll_approvals,
 	.find_user = snow_find_user,
 	.find_open = snow_find_open,

@@ -132,6 +132,8 @@ const char *snow_decision_value(const struct snow_states *st, enum approval_deci
 
 /* -- servicenow_poll.c -------------------------------------------------- */
 
+int snow_find_request(void *impl, const struct item_config *items, size_t n_items, const char *number,
+		      itsm_request_cb cb, void *userdata);
 int snow_poll_requests(void *impl, const struct item_config *items, size_t n_items, const char *since,
 		       itsm_request_cb cb, void *userdata, char **ret_watermark);
 int snow_poll_approvals(void *impl, const struct item_config *items, size_t n_items, const char *since,

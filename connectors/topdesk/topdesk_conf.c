@@ -162,7 +162,7 @@ static void parse_phase(struct conf_parser *p, const config_setting_t *s, enum t
 
 static void parse_phases(struct conf_parser *p, const config_setting_t *g, struct td_settings *set)
 {
-	conf_check_keys(p, g, "phases", phase_keys);
+	conf_check_keys(p, g, "topdesk phases", phase_keys);
 	for (size_t i = 0; phase_keys[i]; i++) {
 		const config_setting_t *s = config_setting_get_member(g, phase_keys[i]);
 		enum ticket_phase phase;
@@ -181,7 +181,7 @@ static void parse_phases(struct conf_parser *p, const config_setting_t *g, struc
 
 static void parse_incident(struct conf_parser *p, const config_setting_t *g, struct td_settings *set)
 {
-	conf_check_keys(p, g, "incident", incident_keys);
+	conf_check_keys(p, g, "topdesk incident", incident_keys);
 	set->incident_caller = conf_get_string(p, g, "caller", 0);
 	if (set->incident_caller && !text_is_guid(set->incident_caller)) {
 		conf_problem(p, config_setting_get_member(g, "caller"),

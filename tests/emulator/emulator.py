@@ -30,6 +30,7 @@ import re
 import signal
 import socket
 import socketserver
+import ssl
 import struct
 import sys
 import threading
@@ -307,16 +308,34 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file", help="write the port here once listening")
+    ap.add_argument("--tls-cert", help="also serve HTTPS with this PEM certificate (and --tls-key), on a port "
+                                       "of its own written to --tls-port-file")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--tls-port-file")
     args = ap.parse_args()
 
     emu = Emulator()
     server = Server(("127.0.0.1", args.port), make_handler(emu))
     port = server.server_address[1]
     parent = os.getppid()
+    servers = [server]
+    if args.tls_cert:
+        # The same vendors and control API, behind TLS: what a client does
+        # with its CA bundle is then seen from outside.
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        tls = Server(("127.0.0.1", 0), make_handler(emu))
+        tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+        servers.append(tls)
+        threading.Thread(target=tls.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+        with open(args.tls_port_file + ".tmp", "w") as f:
+            f.write("%d\n" % tls.server_address[1])
+        os.rename(args.tls_port_file + ".tmp", args.tls_port_file)
 
     def stop(*_):
         emu.stopping.set()
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        for s in servers:
+            threading.Thread(target=s.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

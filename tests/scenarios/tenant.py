@@ -114,9 +114,11 @@ def snow_seed():
 def config(emu, state_dir, password_file, secret_file, webhook_file, approvals="create", partial="rollback",
            escalate="2s", expire="30s", max_attempts=3, backoff="0s", remind=None,
            app_approvers=("target_owner",), app_quorum="any", rules=None, requesters=None,
-           manager_as_sponsor=False, app_sponsor=True, app_verification=False, notify_events=None):
+           manager_as_sponsor=False, app_sponsor=True, app_verification=False, notify_events=None,
+           metrics_file=None):
     """NOTIFY_EVENTS: the kinds of card sent (notify.events; None: the
-    default, all). RULES: policy rules to add, by where they go: "mailbox_manager" (a
+    default, all). METRICS_FILE: the daemon's metrics_file, or None.
+    RULES: policy rules to add, by where they go: "mailbox_manager" (a
     manager stage with these auto_approve_when before the mailbox owner),
     "group_manager" (the Add to Group manager stage's auto_approve_when),
     "security" (settings added to the policy's security stage), "vpn_reject"
@@ -131,7 +133,7 @@ def config(emu, state_dir, password_file, secret_file, webhook_file, approvals="
     return """daemon = {
   state_directory = "%(state)s";
   poll_interval = "1s";
-  log_level = "debug";
+  log_level = "debug";%(metrics)s
 };
 itsm = {
   kind = "servicenow";
@@ -232,6 +234,7 @@ policy = {
        "olivia": oid("olivia"), "oscar": oid("oscar"), "sid": oid("sid"), "escalate": escalate,
        "expire": expire, "remind": ' remind_after = "%s";' % remind if remind else "",
        "app_approvers": ", ".join('"%s"' % a for a in app_approvers), "app_quorum": app_quorum,
+       "metrics": '\n  metrics_file = "%s";' % metrics_file if metrics_file else "",
        "requesters": "\n  requesters = ( %s );" % ", ".join('"%s"' % r for r in requesters) if requesters else "",
        "manager_as_sponsor": "\n    manager_as_sponsor = true;" if manager_as_sponsor else "",
        "app_sponsor": ' sponsor = "sponsor";' if app_sponsor else "",

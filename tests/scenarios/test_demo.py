@@ -28,6 +28,16 @@ class Demo(unittest.TestCase):
         self.assertIn("Teams card: Approval escalated: RITM0010002", out)
         self.assertRegex(out, r"RITM0010001 +active .* 2027-02-01 00:00:00")
         self.assertRegex(out, r"RITM0010002 +removed ")
+        # explain before any cycle, and the counters moving as the demo runs
+        self.assertIn("ask victor@contoso.example, standing in for mia@contoso.example, who is away", out)
+        first = out.split("after the first cycle:", 1)[1].split("accessd --once", 1)[0]
+        self.assertIn('accessd_actions_total{action="request_approval",result="ok"} 2', first)
+        self.assertNotIn('action="grant"', first)
+        last = out.split("metrics after the demo:", 1)[1]
+        self.assertIn('accessd_actions_total{action="grant",result="ok"} 2', last)
+        self.assertIn('accessd_actions_total{action="remove",result="ok"} 1', last)
+        self.assertIn('accessd_requests{state="removed"} 1', last)
+        self.assertRegex(out, r"accessctl status:\n.*\n +servicenow \(itsm\): last poll .* ok")
 
     def test_demo_on_topdesk_tells_the_same_story(self):
         proc = subprocess.run([sys.executable, os.path.join(harness.SRCDIR, "tests", "demo.py"),

@@ -13,11 +13,16 @@ struct emu {
 	pid_t pid;
 	int port;
 	char url[64]; /* "http://127.0.0.1:PORT" */
+	char tls_url[64]; /* "https://127.0.0.1:PORT" after emu_start_tls; "" otherwise */
 	char dir[64]; /* private temporary directory */
 };
 
 /* Start the emulator. Returns 0, or a negative errno. */
 int emu_start(struct emu *e);
+
+/* Start it serving HTTPS too, with the PEM certificate CERT and key KEY, at
+ * e->tls_url (control calls stay on e->url). Returns 0 or a negative errno. */
+int emu_start_tls(struct emu *e, const char *cert, const char *key);
 
 /* Stop it and remove its directory; safe to call twice. */
 void emu_stop(struct emu *e);
