@@ -2,10 +2,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "itsm.h"
+#include "net/http.h"
 
 struct itsm {
 	const struct itsm_ops *ops;
@@ -14,6 +16,7 @@ struct itsm {
 
 static const struct itsm_ops *const all_ops[] = {
 	&servicenow_ops,
+	&topdesk_ops,
 };
 
 const struct itsm_ops *itsm_ops_find(const char *kind)
@@ -146,6 +149,62 @@ void itsm_open_free(struct itsm_open *v, size_t n)
 		free(v[i].text);
 	}
 	free(v);
+}
+
+int itsm_open_add(struct itsm_open **v, size_t *n, const char *id, const char *number, int incident,
+		  const char *brief, const char *description)
+{
+	struct itsm_open o = { .incident = incident }, *grown;
+
+	o.id = strdup(id);
+	o.number = strdup(number);
+	if (asprintf(&o.text, "%s\n%s", brief ? brief : "", description ? description : "") < 0)
+		o.text = NULL;
+	grown = realloc(*v, (*n + 1) * sizeof(**v));
+	if (!o.id || !o.number || !o.text || !grown) {
+		free(o.id);
+		free(o.number);
+		free(o.text);
+		if (grown)
+			*v = grown;
+		return -ENOMEM;
+	}
+	*v = grown;
+	(*v)[(*n)++] = o;
+	return 0;
+}
+
+int itsm_status_error(long status)
+{
+	switch (status) {
+	case 400:
+	case 415:
+		return -EINVAL;
+	case 401:
+	case 403:
+		return -EACCES;
+	case 404:
+		return -ENOENT;
+	default:
+		return http_classify(0, &(struct http_response){ .status = status }) == HTTP_OUTCOME_TRANSIENT ? -EAGAIN
+													   : -EIO;
+	}
+}
+
+int itsm_file_name_ok(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	return n > 0 && n <= 100 && name[0] != '.' &&
+	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+int itsm_content_type_ok(const char *type)
+{
+	size_t n = type ? strlen(type) : 0;
+
+	return n > 0 && n < 100 &&
+	       strspn(type, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+.-;= ") == n;
 }
 
 int itsm_error_transient(int r)

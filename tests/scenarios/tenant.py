@@ -252,22 +252,36 @@ class Tenant:
 
     def __init__(self, emu, away=(), names=None, **conf):
         self.emu = emu
-        emu.seed({"graph": graph_seed(away, names)})
-        seed, self.items = snow_seed()
-        emu.seed({"servicenow": seed, "teams": {"flows": {FLOW: FLOW_SIG}}})
+        emu.seed({"graph": graph_seed(away, names), "teams": {"flows": {FLOW: FLOW_SIG}}})
         self.agent = harness.Agent(emu)
         self.dir = self.agent.dir
+        self.seed_itsm()
         secret = self.agent.write_secret("graph.secret", CLIENT_SECRET)
         webhook = self.agent.write_secret(
             "teams.url", "%s/workflows/%s/triggers/manual/paths/invoke?api-version=1&sp=%%2Ftriggers%%2Fmanual"
             "%%2Frun&sv=1.0&sig=%s" % (emu.url, FLOW, FLOW_SIG))
         self.agent_conf = dict(conf)
         with open(self.agent.config, "w") as f:
-            f.write(config(emu, self.agent.state_dir, self.agent.password_file, secret, webhook, **conf))
+            f.write(self.configure(config(emu, self.agent.state_dir, self.agent.password_file, secret, webhook,
+                                          **conf)))
         self.n_options = 0
+        # What must never reach the agent's log.
+        self.secrets = (harness.SNOW_PASSWORD, CLIENT_SECRET, FLOW_SIG)
 
     def cleanup(self):
         self.agent.cleanup()
+
+    # What another ITSM's tenant (a subclass) replaces.
+    def seed_itsm(self):
+        """Seed the ITSM with the tenant's people and catalog; the agent's
+        password file holds its password."""
+        seed, self.items = snow_seed()
+        self.emu.seed({"servicenow": seed})
+
+    def configure(self, text):
+        """The agent's configuration TEXT (ServiceNow's), made this
+        tenant's ITSM's."""
+        return text
 
     # -- ServiceNow ----------------------------------------------------------
     def request(self, item, requested_for, opened_by=None, **variables):
@@ -315,9 +329,9 @@ class Tenant:
         executed."""
         req = self.request("VPN Access", person, business_justification="Remote work", **variables)
         self.cycle()
-        self.decide(req["sys_id"], "mia")
+        self.decide(req["id"], "mia")
         self.cycle()
-        self.decide(req["sys_id"], "sam")
+        self.decide(req["id"], "sam")
         return req
 
     def apollo(self):
@@ -326,7 +340,7 @@ class Tenant:
         carried out as far as it goes."""
         req = self.request("Add to Group", "bob", group="Project-Apollo", business_justification="Joining Apollo")
         self.cycle()
-        self.decide(req["sys_id"], "mia")
+        self.decide(req["id"], "mia")
         self.cycle()
         return req
 
@@ -401,7 +415,7 @@ class Tenant:
         proc = self.agent.run("--once")
         if check and proc.returncode != 0:
             raise AssertionError("accessd --once exited %d:\n%s" % (proc.returncode, proc.stderr))
-        for secret in (harness.SNOW_PASSWORD, CLIENT_SECRET, FLOW_SIG):
+        for secret in self.secrets:
             if secret in proc.stderr:
                 raise AssertionError("a secret reached the agent's log")
         return proc
@@ -425,7 +439,7 @@ class Tenant:
             with open(path) as f:
                 log = f.read()
             harness.check_sanitizers(log)
-            for secret in (harness.SNOW_PASSWORD, CLIENT_SECRET, FLOW_SIG):
+            for secret in self.secrets:
                 if secret in log:
                     raise AssertionError("a secret reached the daemon's log")
             if code != 0:
@@ -495,3 +509,31 @@ class TenantCase(unittest.TestCase):
         t = Tenant(self.emu, **kw)
         self.addCleanup(t.cleanup)
         return t
+
+    def adds(self, group):
+        """The requests that added a member to GROUP (a name of GROUPS)."""
+        return [r for r in self.emu.requests()
+                if r["method"] == "POST" and r["path"] == "/v1.0/groups/%s/members/$ref" % GROUPS[group]]
+
+    def kill_between(self, t, suffix, called):
+        """Run one cycle of T and kill -9 it once the intent of the action
+        ending in SUFFIX is journaled and CALLED() says its call is under
+        way (a hang fault holds it), before its outcome."""
+        self.emu.clear_requests()
+        proc = subprocess.Popen([harness.ACCESSD, "-c", t.agent.config, "--once"], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 20
+        while True:
+            intents = [r for r in t.journal() if r["type"] == "INTENT" and r["payload"]["action"].endswith(suffix)]
+            if intents or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertTrue(intents, "the intent was journaled before the call")
+        while not called():
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        time.sleep(0.5)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        self.assertEqual([r for r in t.journal() if r["type"] == "OUTCOME" and r["payload"]["action"].endswith(suffix)],
+                         [], "killed between intent and outcome")

@@ -24,6 +24,7 @@ import harness
 
 CONF_KEYS = os.environ.get("CONF_KEYS") or os.path.abspath(os.path.join("tests", "scenarios", "conf-keys"))
 EXAMPLE = os.path.join(harness.SRCDIR, "conf", "accessd.conf")
+TOPDESK = os.path.join(harness.SRCDIR, "conf", "accessd-topdesk.conf")
 # What the example does not show: ServiceNow's own states, every phase and
 # decision written out (as its defaults, so that the file loads).
 SERVICENOW_STATES = """itsm = {
@@ -130,7 +131,7 @@ class ConfPage(unittest.TestCase):
             states = os.path.join(tmp, "servicenow-states.conf")
             with open(states, "w") as f:
                 f.write(SERVICENOW_STATES)
-            proc = subprocess.run([CONF_KEYS, EXAMPLE, states], capture_output=True, text=True, timeout=30)
+            proc = subprocess.run([CONF_KEYS, EXAMPLE, states, TOPDESK], capture_output=True, text=True, timeout=30)
         harness.check_sanitizers(proc.stderr)
         assert proc.returncode == 0, proc.stderr
         cls.keys = {tuple(line.split("\t")) for line in proc.stdout.splitlines()}
