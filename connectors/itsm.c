@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@ struct itsm {
 
 static const struct itsm_ops *const all_ops[] = {
 	&servicenow_ops,
+	&topdesk_ops,
 	&freshservice_ops,
 };
 
@@ -157,11 +159,33 @@ void itsm_open_free(struct itsm_open *v, size_t n)
 	free(v);
 }
 
+int itsm_open_add(struct itsm_open **v, size_t *n, const char *id, const char *number, int incident,
+		  const char *brief, const char *description)
+{
+	struct itsm_open o = { .incident = incident }, *grown;
+
+	o.id = strdup(id);
+	o.number = strdup(number);
+	if (asprintf(&o.text, "%s\n%s", brief ? brief : "", description ? description : "") < 0)
+		o.text = NULL;
+	grown = realloc(*v, (*n + 1) * sizeof(**v));
+	if (!o.id || !o.number || !o.text || !grown) {
+		free(o.id);
+		free(o.number);
+		free(o.text);
+		if (grown)
+			*v = grown;
+		return -ENOMEM;
+	}
+	*v = grown;
+	(*v)[(*n)++] = o;
+	return 0;
+}
+
 int itsm_status_error(long status)
 {
 	switch (status) {
 	case 400:
-	case 409:
 	case 415:
 		return -EINVAL;
 	case 401:
@@ -173,20 +197,6 @@ int itsm_status_error(long status)
 		return http_classify(0, &(struct http_response){ .status = status }) == HTTP_OUTCOME_TRANSIENT ? -EAGAIN
 													   : -EIO;
 	}
-}
-
-int itsm_error_transient(int r)
-{
-	return r == -EAGAIN;
-}
-
-int itsm_action_id_ok(const char *id)
-{
-	size_t n = id ? strlen(id) : 0;
-
-	if (n == 0 || n > 100)
-		return 0;
-	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") == n;
 }
 
 int itsm_file_name_ok(const char *name)
@@ -203,4 +213,18 @@ int itsm_content_type_ok(const char *type)
 
 	return n > 0 && n < 100 &&
 	       strspn(type, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+.-;= ") == n;
+}
+
+int itsm_error_transient(int r)
+{
+	return r == -EAGAIN;
+}
+
+int itsm_action_id_ok(const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+
+	if (n == 0 || n > 100)
+		return 0;
+	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") == n;
 }

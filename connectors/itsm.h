@@ -201,10 +201,21 @@ int itsm_record_url(struct itsm *itsm, enum itsm_record kind, const char *id, ch
 /* Free N records V as find_open gives them; NULL is fine. */
 void itsm_open_free(struct itsm_open *v, size_t n);
 
-/* The error (as above) of an HTTP status that is not a success: 400, 409
- * and 415 -EINVAL, 401 and 403 -EACCES, 404 -ENOENT, a transient one
- * (http_classify) -EAGAIN, anything else -EIO. */
+/* Append a record (ID, NUMBER, and TEXT as its brief and its description,
+ * one line break apart; either may be NULL) to the *N records *V. 0 or
+ * -ENOMEM (*V and *N stay as they were). */
+int itsm_open_add(struct itsm_open **v, size_t *n, const char *id, const char *number, int incident,
+		  const char *brief, const char *description);
+
+/* The error an HTTP STATUS that is not 2xx means, as the ops return it:
+ * 400/415 -EINVAL, 401/403 -EACCES, 404 -ENOENT, a transient one -EAGAIN,
+ * anything else -EIO. */
 int itsm_status_error(long status);
+
+/* Whether NAME may name an attachment (1 to 100 of [A-Za-z0-9._-], not
+ * starting with a dot) and TYPE is a plain media type: what attach takes. */
+int itsm_file_name_ok(const char *name);
+int itsm_content_type_ok(const char *type);
 
 /* Whether R, returned by an op, is worth trying again later. */
 int itsm_error_transient(int r);
@@ -212,12 +223,8 @@ int itsm_error_transient(int r);
 /* Whether ID is a usable action id: 1 to 100 of [A-Za-z0-9._:-]. */
 int itsm_action_id_ok(const char *id);
 
-/* Whether NAME can be an attachment's file name as it is (1 to 100 of
- * [A-Za-z0-9._-], not starting with a dot), and TYPE its content type. */
-int itsm_file_name_ok(const char *name);
-int itsm_content_type_ok(const char *type);
-
 extern const struct itsm_ops freshservice_ops;
 extern const struct itsm_ops servicenow_ops;
+extern const struct itsm_ops topdesk_ops;
 
 #endif

@@ -31,6 +31,7 @@ import time
 # ITSM -> (module in tests/scenarios, tenant class)
 TENANTS = {
     "servicenow": ("tenant", "Tenant"),
+    "topdesk": ("topdesk_tenant", "Tenant"),
     "freshservice": ("freshservice_tenant", "Tenant"),
 }
 

@@ -27,7 +27,7 @@ struct open_search {
 
 static int names_a_term(const struct open_search *o, const char *text)
 {
-	for (size_t i = 0; i < o->n_terms; i++)
+	for (size_t i = 0; text && i < o->n_terms; i++)
 		if (o->terms[i] && *o->terms[i] && !text_has_control(o->terms[i], 0) && strcasestr(text, o->terms[i]))
 			return 1;
 	return 0;
@@ -38,8 +38,8 @@ static int consider(struct fs *s, const cJSON *t, void *ctx)
 	struct open_search *o = ctx;
 	const char *type = json_str(t, "type"), *subject = json_str(t, "subject");
 	const char *desc = json_str(t, "description_text");
+	char id_text[24], number[32];
 	int64_t id, status, for_id;
-	struct itsm_open rec = { 0 }, *grown;
 	int incident;
 
 	if (o->n >= ITSM_OPEN_MAX)
@@ -54,27 +54,11 @@ static int consider(struct fs *s, const cJSON *t, void *ctx)
 	 * something says nothing safely. */
 	if ((desc && strstr(desc, FS_MARK_PREFIX)) || text_has_control(subject, 1) || text_has_control(desc, 1))
 		return 0;
-	if (asprintf(&rec.text, "%s\n%s", subject ? subject : "", desc ? desc : "") < 0)
-		return -ENOMEM;
-	if (!names_a_term(o, rec.text)) {
-		free(rec.text);
+	if (!names_a_term(o, subject) && !names_a_term(o, desc))
 		return 0;
-	}
-	rec.incident = incident;
-	if (asprintf(&rec.id, "%lld", (long long)id) < 0)
-		rec.id = NULL;
-	if (asprintf(&rec.number, "%s-%lld", incident ? "INC" : "SR", (long long)id) < 0)
-		rec.number = NULL;
-	grown = rec.id && rec.number ? realloc(o->v, (o->n + 1) * sizeof(*o->v)) : NULL;
-	if (!grown) {
-		free(rec.id);
-		free(rec.number);
-		free(rec.text);
-		return -ENOMEM;
-	}
-	o->v = grown;
-	o->v[o->n++] = rec;
-	return 0;
+	snprintf(id_text, sizeof(id_text), "%lld", (long long)id);
+	snprintf(number, sizeof(number), "%s-%lld", incident ? "INC" : "SR", (long long)id);
+	return itsm_open_add(&o->v, &o->n, id_text, number, incident, subject, desc);
 }
 
 int fs_find_open(void *impl, const char *person_id, const char *const *terms, size_t n_terms, const char *exclude_id,

@@ -24,8 +24,8 @@ static void snow_close(void *impl)
 	secret_free(s->password);
 	secret_free(s->client_secret);
 	free(s->token_url);
-	snow_seen_free(&s->seen_requests);
-	snow_seen_free(&s->seen_approvals);
+	poll_seen_free(&s->seen_requests);
+	poll_seen_free(&s->seen_approvals);
 	free(s);
 }
 

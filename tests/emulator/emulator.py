@@ -49,8 +49,9 @@ from api import Request, Response  # noqa: E402
 
 
 class Fault:
-    """A fault rule: applies to requests matching method and path (a regular
-    expression searched in the path), `times` times (0: every time).
+    """A fault rule: applies to requests matching method, path (a regular
+    expression searched in the path) and query (one searched in the raw
+    query string), `times` times (0: every time).
 
     kinds (`headers`, a dict, is added to any answer a fault lets through or makes):
       status        answer `status` with the vendor's error body
@@ -62,9 +63,12 @@ class Fault:
       truncate      handle it, then send only half of the body
       invalid_json  handle it, then send a body that is not JSON
       oversize      handle it, then send a valid JSON body of `bytes` bytes
+      seed          first apply `seed` ({"<vendor>": data}, as /_emu/seed), then
+                    answer normally: records change while a client pages
     """
 
-    KINDS = {"status", "ratelimit", "delay", "hang", "reset", "drop_response", "truncate", "invalid_json", "oversize"}
+    KINDS = {"status", "ratelimit", "delay", "hang", "reset", "drop_response", "truncate", "invalid_json", "oversize",
+             "seed"}
 
     def __init__(self, spec):
         if spec.get("kind") not in self.KINDS:
@@ -73,12 +77,13 @@ class Fault:
         self.kind = spec["kind"]
         self.method = spec.get("method")
         self.path = re.compile(spec.get("path", ""))
+        self.query = re.compile(spec.get("query", ""))
         self.remaining = int(spec.get("times", 1))
 
     def matches(self, req):
         if self.method and self.method != req.method:
             return False
-        return self.path.search(req.path) is not None
+        return self.path.search(req.path) is not None and self.query.search(req.raw_query) is not None
 
 
 class Emulator:
@@ -253,6 +258,10 @@ def make_handler(emu):
                 self._abort()
                 return
             vendor = emu.vendor_for(req)[0] or emu.default_vendor
+            if kind == "seed":
+                with emu.lock:
+                    for name, data in fault.spec.get("seed", {}).items():
+                        emu.vendors[name].seed(data)
             if kind == "status":
                 resp = vendor.error(int(fault.spec.get("status", 500)), fault.spec.get("message", "Injected failure"))
                 resp.headers.update(fault.spec.get("headers", {}))

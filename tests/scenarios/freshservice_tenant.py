@@ -15,7 +15,6 @@ demo (tests/demo.py) and the scenarios read a ticket through.
 import re
 import time
 
-import harness
 import tenant
 
 API_KEY = "fs-4pi-k3y-for-accessd"
@@ -94,12 +93,15 @@ def demo_requests(start=None):
 # The itsm group of the scenarios' configuration: the emulator's account,
 # the custom statuses for implementing and blocked, incidents raised as
 # the integration's agent.
-ITSM = """  kind = "freshservice";
+ITSM = """itsm = {
+  kind = "freshservice";
   base_url = "%(url)s";
   poll_overlap = "5s";
   auth = { method = "api_key"; api_key_file = "%(key)s"; };
   statuses = { implementing = 7; blocked = 8; };
-  incident = { requester = "accessd@contoso.example"; };%(extra)s"""
+  incident = { requester = "accessd@contoso.example"; };%(extra)s
+};
+"""
 
 MARK = re.compile(r"\s*\[accessd [A-Za-z0-9._:-]+\]\s*$")
 
@@ -108,24 +110,19 @@ class Tenant(tenant.Tenant):
     """The emulator seeded with the tenant in Freshservice shape, and an
     agent configured for it. ITSM_EXTRA: more settings of the itsm group."""
 
-    secrets = tenant.Tenant.secrets + (API_KEY,)
-
     def __init__(self, emu, away=(), itsm_extra="", **conf):
-        self.emu = emu
-        emu.seed({"graph": tenant.graph_seed(away), "freshservice": base_seed(),
-                  "teams": {"flows": {tenant.FLOW: tenant.FLOW_SIG}}})
-        self.agent = harness.Agent(emu)
-        self.dir = self.agent.dir
-        key = self.agent.write_secret("freshservice.key", API_KEY)
-        secret = self.agent.write_secret("graph.secret", tenant.CLIENT_SECRET)
-        webhook = self.agent.write_secret(
-            "teams.url", "%s/workflows/%s/triggers/manual/paths/invoke?api-version=1&sp=%%2Ftriggers%%2Fmanual"
-            "%%2Frun&sv=1.0&sig=%s" % (emu.url, tenant.FLOW, tenant.FLOW_SIG))
-        self.agent_conf = dict(conf)
-        itsm = ITSM % {"url": emu.url, "key": key, "extra": "\n" + itsm_extra if itsm_extra else ""}
-        with open(self.agent.config, "w") as f:
-            f.write(tenant.config(emu, self.agent.state_dir, self.agent.password_file, secret, webhook, itsm=itsm,
-                                  **conf))
+        self.itsm_extra = itsm_extra
+        super().__init__(emu, away=away, **conf)
+        self.secrets += (API_KEY,)
+
+    def seed_itsm(self):
+        self.emu.seed({"freshservice": base_seed()})
+        self.key_file = self.agent.write_secret("freshservice.key", API_KEY)
+
+    def configure(self, text):
+        itsm = ITSM % {"url": self.emu.url, "key": self.key_file,
+                       "extra": "\n" + self.itsm_extra if self.itsm_extra else ""}
+        return re.sub(r"itsm = \{.*?\n\};\n", lambda m: itsm, text, count=1, flags=re.S)
 
     # -- Freshservice ---------------------------------------------------------
     def request(self, item, requested_for, requester=None, **variables):

@@ -88,9 +88,6 @@ def graph_user(name, away=(), **props):
     return u
 
 
-# Where Graph adds a member to a group.
-MEMBERS_REF = "/v1.0/groups/%s/members/$ref"
-
 # The first members of a few groups: the security team, the service desk.
 MEMBERS = {"Security-Team": ["sam"], "Service-Desk": ["eve"]}
 
@@ -114,21 +111,13 @@ def snow_seed():
     return seed, items
 
 
-SERVICENOW_ITSM = """  kind = "servicenow";
-  base_url = "%(url)s";
-  user_attribute = "email";
-  poll_overlap = "5s";
-  auth = { method = "basic"; username = "%(snow_user)s"; password_file = "%(password)s"; };"""
-
-
 def config(emu, state_dir, password_file, secret_file, webhook_file, approvals="create", partial="rollback",
            escalate="2s", expire="30s", max_attempts=3, backoff="0s", remind=None,
            app_approvers=("target_owner",), app_quorum="any", rules=None, requesters=None,
            manager_as_sponsor=False, app_sponsor=True, app_verification=False, notify_events=None,
-           metrics_file=None, itsm=None):
-    """ITSM: the itsm group's settings (default: ServiceNow's, on the
-    emulator). NOTIFY_EVENTS: the kinds of card sent (notify.events; None:
-    the default, all). METRICS_FILE: the daemon's metrics_file, or None.
+           metrics_file=None):
+    """NOTIFY_EVENTS: the kinds of card sent (notify.events; None: the
+    default, all). METRICS_FILE: the daemon's metrics_file, or None.
     RULES: policy rules to add, by where they go: "mailbox_manager" (a
     manager stage with these auto_approve_when before the mailbox owner),
     "group_manager" (the Add to Group manager stage's auto_approve_when),
@@ -147,7 +136,11 @@ def config(emu, state_dir, password_file, secret_file, webhook_file, approvals="
   log_level = "debug";%(metrics)s
 };
 itsm = {
-%(itsm)s
+  kind = "servicenow";
+  base_url = "%(url)s";
+  user_attribute = "email";
+  poll_overlap = "5s";
+  auth = { method = "basic"; username = "%(snow_user)s"; password_file = "%(password)s"; };
 };
 directory = {
   kind = "entra";
@@ -231,8 +224,7 @@ policy = {
       ); }
   );
 };
-""" % {"state": state_dir, "url": emu.url,
-       "itsm": itsm or SERVICENOW_ITSM % {"url": emu.url, "snow_user": harness.SNOW_USER, "password": password_file},
+""" % {"state": state_dir, "url": emu.url, "snow_user": harness.SNOW_USER, "password": password_file,
        "tenant": TENANT, "client": CLIENT_ID, "secret": secret_file, "webhook": webhook_file,
        "attempts": max_attempts, "backoff": backoff, "approvals": approvals, "partial": partial,
        "vpn": GROUPS["VPN-Users"], "vpnc": GROUPS["VPN-Users-Contractors"],
@@ -258,27 +250,38 @@ policy = {
 class Tenant:
     """The emulator seeded with the tenant, and an agent configured for it."""
 
-    # What must never reach the agent's log.
-    secrets = (harness.SNOW_PASSWORD, CLIENT_SECRET, FLOW_SIG)
-
     def __init__(self, emu, away=(), names=None, **conf):
         self.emu = emu
-        emu.seed({"graph": graph_seed(away, names)})
-        seed, self.items = snow_seed()
-        emu.seed({"servicenow": seed, "teams": {"flows": {FLOW: FLOW_SIG}}})
+        emu.seed({"graph": graph_seed(away, names), "teams": {"flows": {FLOW: FLOW_SIG}}})
         self.agent = harness.Agent(emu)
         self.dir = self.agent.dir
+        self.seed_itsm()
         secret = self.agent.write_secret("graph.secret", CLIENT_SECRET)
         webhook = self.agent.write_secret(
             "teams.url", "%s/workflows/%s/triggers/manual/paths/invoke?api-version=1&sp=%%2Ftriggers%%2Fmanual"
             "%%2Frun&sv=1.0&sig=%s" % (emu.url, FLOW, FLOW_SIG))
         self.agent_conf = dict(conf)
         with open(self.agent.config, "w") as f:
-            f.write(config(emu, self.agent.state_dir, self.agent.password_file, secret, webhook, **conf))
+            f.write(self.configure(config(emu, self.agent.state_dir, self.agent.password_file, secret, webhook,
+                                          **conf)))
         self.n_options = 0
+        # What must never reach the agent's log.
+        self.secrets = (harness.SNOW_PASSWORD, CLIENT_SECRET, FLOW_SIG)
 
     def cleanup(self):
         self.agent.cleanup()
+
+    # What another ITSM's tenant (a subclass) replaces.
+    def seed_itsm(self):
+        """Seed the ITSM with the tenant's people and catalog; the agent's
+        password file holds its password."""
+        seed, self.items = snow_seed()
+        self.emu.seed({"servicenow": seed})
+
+    def configure(self, text):
+        """The agent's configuration TEXT (ServiceNow's), made this
+        tenant's ITSM's."""
+        return text
 
     # -- ServiceNow ----------------------------------------------------------
     def request(self, item, requested_for, opened_by=None, **variables):
@@ -337,7 +340,7 @@ class Tenant:
         carried out as far as it goes."""
         req = self.request("Add to Group", "bob", group="Project-Apollo", business_justification="Joining Apollo")
         self.cycle()
-        self.decide(req["sys_id"], "mia")
+        self.decide(req["id"], "mia")
         self.cycle()
         return req
 
@@ -510,10 +513,33 @@ class TenantCase(unittest.TestCase):
     def adds(self, group):
         """The requests that added a member to GROUP (a name of GROUPS)."""
         return [r for r in self.emu.requests()
-                if r["method"] == "POST" and r["path"] == MEMBERS_REF % GROUPS[group]]
+                if r["method"] == "POST" and r["path"] == "/v1.0/groups/%s/members/$ref" % GROUPS[group]]
 
     @staticmethod
     def outcomes(t, suffix):
         """The results journaled for the actions of T whose id ends in SUFFIX."""
         return [r["payload"]["outcome"]["result"] for r in t.journal()
                 if r["type"] == "OUTCOME" and r["payload"]["action"].endswith(suffix)]
+
+    def kill_between(self, t, suffix, called):
+        """Run one cycle of T and kill -9 it once the intent of the action
+        ending in SUFFIX is journaled and CALLED() says its call is under
+        way (a hang fault holds it), before its outcome."""
+        self.emu.clear_requests()
+        proc = subprocess.Popen([harness.ACCESSD, "-c", t.agent.config, "--once"], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 20
+        while True:
+            intents = [r for r in t.journal() if r["type"] == "INTENT" and r["payload"]["action"].endswith(suffix)]
+            if intents or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertTrue(intents, "the intent was journaled before the call")
+        while not called():
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        time.sleep(0.5)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        self.assertEqual([r for r in t.journal() if r["type"] == "OUTCOME" and r["payload"]["action"].endswith(suffix)],
+                         [], "killed between intent and outcome")

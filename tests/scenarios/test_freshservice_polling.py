@@ -9,7 +9,6 @@ slows down instead of running into 429 again and again; and hostile text in
 a request's custom fields is refused or escaped, never believed."""
 
 import collections
-import re
 import time
 
 import freshservice_tenant as fst

@@ -25,8 +25,8 @@ import harness
 
 CONF_KEYS = os.environ.get("CONF_KEYS") or os.path.abspath(os.path.join("tests", "scenarios", "conf-keys"))
 EXAMPLE = os.path.join(harness.SRCDIR, "conf", "accessd.conf")
-# The example of the other ITSM connector, which shows its own groups.
-FRESHSERVICE_EXAMPLE = os.path.join(harness.SRCDIR, "conf", "accessd-freshservice.conf")
+TOPDESK = os.path.join(harness.SRCDIR, "conf", "accessd-topdesk.conf")
+FRESHSERVICE = os.path.join(harness.SRCDIR, "conf", "accessd-freshservice.conf")
 # What the example does not show: ServiceNow's own states, every phase and
 # decision written out (as its defaults, so that the file loads).
 SERVICENOW_STATES = """itsm = {
@@ -133,8 +133,8 @@ class ConfPage(unittest.TestCase):
             states = os.path.join(tmp, "servicenow-states.conf")
             with open(states, "w") as f:
                 f.write(SERVICENOW_STATES)
-            proc = subprocess.run([CONF_KEYS, EXAMPLE, FRESHSERVICE_EXAMPLE, states], capture_output=True, text=True,
-                                  timeout=30)
+            proc = subprocess.run([CONF_KEYS, EXAMPLE, states, TOPDESK, FRESHSERVICE], capture_output=True,
+                                  text=True, timeout=30)
         harness.check_sanitizers(proc.stderr)
         assert proc.returncode == 0, proc.stderr
         cls.keys = {tuple(line.split("\t")) for line in proc.stdout.splitlines()}

@@ -3,11 +3,11 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -107,20 +107,6 @@ int emu_start_tls(struct emu *e, const char *cert, const char *key)
 	return start(e, cert, key);
 }
 
-int emu_secret_file(struct emu *e, const char *name, const char *value, char *path, size_t size)
-{
-	FILE *f;
-
-	snprintf(path, size, "%s/%s", e->dir, name);
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "%s\n", value);
-	if (fclose(f) != 0 || chmod(path, 0600) < 0)
-		return -errno;
-	return 0;
-}
-
 void emu_stop(struct emu *e)
 {
 	char path[128];
@@ -177,6 +163,24 @@ done:
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(h);
 	return r;
+}
+
+int emu_secret_file(struct emu *e, const char *name, const char *value, char *path, size_t size)
+{
+	FILE *f;
+	int fd;
+
+	snprintf(path, size, "%s/%s", e->dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	fprintf(f, "%s\n", value);
+	return fclose(f) == 0 ? 0 : -EIO;
 }
 
 int emu_post(struct emu *e, const char *path, const char *json)

@@ -6,6 +6,7 @@
 #define ACCESSD_TEST_EMU_H
 
 #include <cjson/cJSON.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 struct emu {
@@ -23,12 +24,6 @@ int emu_start(struct emu *e);
  * e->tls_url (control calls stay on e->url). Returns 0 or a negative errno. */
 int emu_start_tls(struct emu *e, const char *cert, const char *key);
 
-/* Write VALUE and a line feed to NAME in the emulator's directory,
- * readable only by its owner (a secret file, as accessd wants them); its
- * path into PATH (SIZE bytes). 0, or a negative errno. The caller unlinks it
- * before emu_stop. */
-int emu_secret_file(struct emu *e, const char *name, const char *value, char *path, size_t size);
-
 /* Stop it and remove its directory; safe to call twice. */
 void emu_stop(struct emu *e);
 
@@ -36,6 +31,11 @@ void emu_stop(struct emu *e);
  * HTTP status, or a negative errno. When RET_BODY is not NULL it receives
  * the response body (caller frees). */
 int emu_call(struct emu *e, const char *method, const char *path, const char *body, char **ret_body);
+
+/* Write VALUE and a newline to the file NAME in the emulator's private
+ * directory, readable by its owner only (a connector's secret file); its
+ * path into PATH (SIZE bytes). Returns 0 or a negative errno. */
+int emu_secret_file(struct emu *e, const char *name, const char *value, char *path, size_t size);
 
 /* POST a JSON body to a control path; 0 when the emulator answered 200. */
 int emu_post(struct emu *e, const char *path, const char *json);
