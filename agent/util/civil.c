@@ -151,3 +151,14 @@ int civil_format(int64_t ms, char out[static 20])
 	memcpy(out, buf, 20);
 	return 0;
 }
+
+int civil_format_iso(int64_t ms, char out[static 21])
+{
+	char t[20];
+
+	if (civil_format(ms, t) < 0)
+		return -EINVAL;
+	t[10] = 'T';
+	snprintf(out, 21, "%sZ", t);
+	return 0;
+}

@@ -49,4 +49,8 @@ int civil_parse(const char *s, unsigned forms, int64_t *ret_ms);
  * 0, or -EINVAL for a time outside the years 0000 to 9999. */
 int civil_format(int64_t ms, char out[static 20]);
 
+/* MS as "YYYY-MM-DDTHH:MM:SSZ" (ISO 8601 in UTC, as REST APIs take a time)
+ * into OUT. Returns 0, or -EINVAL as civil_format. */
+int civil_format_iso(int64_t ms, char out[static 21]);
+
 #endif

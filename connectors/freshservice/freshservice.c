@@ -426,17 +426,6 @@ int fs_time(const cJSON *obj, const char *name, int64_t *ret_ms)
 	return 0;
 }
 
-int fs_time_format(int64_t ms, char out[static 21])
-{
-	char t[20];
-
-	if (civil_format(ms, t) < 0)
-		return -EINVAL;
-	t[10] = 'T';
-	snprintf(out, 21, "%sZ", t);
-	return 0;
-}
-
 /* A ticket's page in the agent portal: service requests and incidents
  * alike are tickets, and the incident is named by its number. */
 static int fs_record_url(void *impl, enum itsm_record kind, const char *id, char **ret_url)

@@ -198,9 +198,6 @@ int fs_id_parse(const char *s, int64_t *ret);
 /* A time "YYYY-MM-DDTHH:MM:SSZ" member NAME of OBJ in ms: 0 or -EBADMSG. */
 int fs_time(const cJSON *obj, const char *name, int64_t *ret_ms);
 
-/* MS as Freshservice's "YYYY-MM-DDTHH:MM:SSZ" into OUT. 0 or -EINVAL. */
-int fs_time_format(int64_t ms, char out[static 21]);
-
 /* -- freshservice_conf.c ------------------------------------------------- */
 
 extern const struct fs_settings fs_default_settings;

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "freshservice.h"
+#include "util/civil.h"
 #include "util/text.h"
 
 struct open_search {
@@ -71,7 +72,7 @@ int fs_find_open(void *impl, const char *person_id, const char *const *terms, si
 
 	if (!fs_id_parse(person_id, &o.person) || (exclude_id && !fs_id_parse(exclude_id, &o.exclude)))
 		return -EINVAL;
-	if (fs_time_format(fs_now(s) - s->st->incident_lookback_ms, from) < 0)
+	if (civil_format_iso(fs_now(s) - s->st->incident_lookback_ms, from) < 0)
 		return -EINVAL;
 	if (s->st->workspace_id >= 0)
 		snprintf(ws, sizeof(ws), "&workspace_id=%lld", (long long)s->st->workspace_id);

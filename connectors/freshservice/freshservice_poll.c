@@ -548,7 +548,7 @@ int fs_poll_requests(void *impl, const struct item_config *items, size_t n_items
 	seen_begin(&s->seen_tickets, since, rp.low);
 	if (!since)
 		tell_first_start(s, rp.low);
-	if (fs_time_format(rp.low, from) < 0)
+	if (civil_format_iso(rp.low, from) < 0)
 		return -EINVAL;
 	if (s->st->workspace_id >= 0)
 		snprintf(ws, sizeof(ws), "&workspace_id=%lld", (long long)s->st->workspace_id);

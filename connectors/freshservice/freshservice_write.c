@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "freshservice.h"
+#include "util/civil.h"
 #include "util/log.h"
 #include "util/text.h"
 
@@ -635,7 +636,7 @@ int fs_create_incident(void *impl, const struct itsm_incident *inc, const char *
 	if (!group && inc->assignment_group)
 		fs_id_parse(inc->assignment_group, &group);
 	snprintf(l.mark, sizeof(l.mark), FS_MARK_FMT, action_id);
-	if (fs_time_format(fs_now(s) - st->incident_lookback_ms, from) < 0)
+	if (civil_format_iso(fs_now(s) - st->incident_lookback_ms, from) < 0)
 		return -EINVAL;
 	if (st->workspace_id > 0)
 		snprintf(ws, sizeof(ws), "&workspace_id=%lld", (long long)st->workspace_id);

@@ -247,8 +247,6 @@ int td_fiql_eq(char **query, const char *field, const char *value);
 /* Append printf-style text to *S (caller frees); 0 or -ENOMEM. */
 int td_append(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* MS as a FIQL date ("2026-11-29T10:00:00Z", whole seconds) into OUT. */
-int td_fiql_date(int64_t ms, char out[21]);
 
 /* A TOPdesk date (any form the APIs write) as milliseconds; -EINVAL. */
 int td_date_parse(const char *s, int64_t *ret_ms);

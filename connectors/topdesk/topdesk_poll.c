@@ -186,7 +186,7 @@ static int changes_by_query(struct pass *p)
 	r = templates_condition(t, &cond);
 	if (r < 0 || !cond)
 		goto done;
-	if (p->low_ms >= 0 && (r = td_fiql_date(p->low_ms, date)) == 0)
+	if (p->low_ms >= 0 && (r = civil_format_iso(p->low_ms, date)) == 0)
 		r = td_append(&query, "modificationDate=ge=%s;", date);
 	if (r == 0)
 		r = td_append(&query, "%s", cond);
@@ -344,7 +344,7 @@ static int changes_by_listing(struct pass *p)
 		t->logged |= TD_LOGGED_COST;
 	}
 	r = list_changes(p, "open=true", &c, &open, &n_open);
-	if (r == 0 && p->low_ms >= 0 && (r = td_fiql_date(p->low_ms, date)) == 0) {
+	if (r == 0 && p->low_ms >= 0 && (r = civil_format_iso(p->low_ms, date)) == 0) {
 		snprintf(filters, sizeof(filters), "closedDate.start=%s", date);
 		r = list_changes(p, filters, &c, NULL, NULL);
 	}
@@ -460,7 +460,7 @@ static int poll_calls(struct pass *p)
 
 		free(query);
 		query = NULL;
-		if (bound >= 0 && (r = td_fiql_date(bound, date)) == 0)
+		if (bound >= 0 && (r = civil_format_iso(bound, date)) == 0)
 			r = td_append(&query, "modificationDate=ge=%s;", date);
 		if (r == 0)
 			r = td_append(&query, "(%s)", cond);
@@ -673,7 +673,7 @@ int td_poll_approvals(void *impl, const struct item_config *items, size_t n_item
 	p.userdata = userdata;
 	if (p.low_ms >= 0)
 		poll_seen_prune(&t->seen_decisions, p.low);
-	r = td_fiql_date(p.low_ms >= 0 ? p.low_ms : 0, date);
+	r = civil_format_iso(p.low_ms >= 0 ? p.low_ms : 0, date);
 	while (r == 0) {
 		const cJSON *rec;
 		cJSON *root = NULL;

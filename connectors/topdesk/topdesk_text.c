@@ -68,17 +68,6 @@ int td_fiql_eq(char **query, const char *field, const char *value)
 	return r < 0 ? r : td_fiql_value(query, value);
 }
 
-int td_fiql_date(int64_t ms, char out[21])
-{
-	char t[20];
-
-	if (civil_format(ms, t) < 0)
-		return -EINVAL;
-	t[10] = 'T';
-	snprintf(out, 21, "%sZ", t);
-	return 0;
-}
-
 int td_date_parse(const char *s, int64_t *ret_ms)
 {
 	return civil_parse(s, CIVIL_ISO | CIVIL_ISO_OFFSET | CIVIL_DATE_TIME, ret_ms);

@@ -12,14 +12,19 @@ import harness
 
 
 class Demo(unittest.TestCase):
-    def test_demo_tells_both_seed_cases_to_their_end(self):
+    def demo(self, itsm=None):
+        """What make demo (ITSM=ITSM) tells; it must end well."""
         proc = subprocess.run([sys.executable, os.path.join(harness.SRCDIR, "tests", "demo.py"),
-                               "--accessd", harness.ACCESSD, "--srcdir", harness.SRCDIR],
+                               "--accessd", harness.ACCESSD, "--srcdir", harness.SRCDIR]
+                              + (["--itsm", itsm] if itsm else []),
                               capture_output=True, text=True, timeout=180,
                               env=dict(os.environ, ACCESSCTL=harness.ACCESSCTL))
         harness.check_sanitizers(proc.stderr)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-        out = proc.stdout
+        return proc.stdout
+
+    def test_demo_tells_both_seed_cases_to_their_end(self):
+        out = self.demo()
         self.assertIn("RITM0010001: implementing -> active", out)
         self.assertIn("mia@contoso.example is out of office, so victor@contoso.example approves instead", out)
         self.assertIn("RITM0010002: awaiting-approval -> escalated", out)
@@ -40,13 +45,7 @@ class Demo(unittest.TestCase):
         self.assertRegex(out, r"accessctl status:\n.*\n +servicenow \(itsm\): last poll .* ok")
 
     def test_demo_on_topdesk_tells_the_same_story(self):
-        proc = subprocess.run([sys.executable, os.path.join(harness.SRCDIR, "tests", "demo.py"),
-                               "--accessd", harness.ACCESSD, "--srcdir", harness.SRCDIR, "--itsm", "topdesk"],
-                              capture_output=True, text=True, timeout=180,
-                              env=dict(os.environ, ACCESSCTL=harness.ACCESSCTL))
-        harness.check_sanitizers(proc.stderr)
-        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-        out = proc.stdout
+        out = self.demo("topdesk")
         self.assertIn("emulator on http://127.0.0.1:", out)
         self.assertIn(": topdesk, Entra (Graph) and a Teams flow", out)
         # TOPdesk numbers its changes "C yymm nnn", and accessd shows them so.
@@ -65,13 +64,7 @@ class Demo(unittest.TestCase):
         self.assertRegex(out, r"C \d{4} 002 +removed ")
 
     def test_demo_tells_the_same_story_on_freshservice(self):
-        proc = subprocess.run([sys.executable, os.path.join(harness.SRCDIR, "tests", "demo.py"),
-                               "--accessd", harness.ACCESSD, "--srcdir", harness.SRCDIR, "--itsm", "freshservice"],
-                              capture_output=True, text=True, timeout=180,
-                              env=dict(os.environ, ACCESSCTL=harness.ACCESSCTL))
-        harness.check_sanitizers(proc.stderr)
-        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-        out = proc.stdout
+        out = self.demo("freshservice")
         self.assertIn("emulator on http://127.0.0.1:", out)
         self.assertIn(": freshservice, Entra (Graph) and a Teams flow", out)
         self.assertIn("SR-1: implementing -> active", out)

@@ -149,8 +149,8 @@ static void seed_tickets(int item, int n, const char *first)
 	for (int i = 0; i < n; i++) {
 		char created[21];
 
-		assert_int_equal(fs_time_format(t0 + (int64_t)i * 1000, when), 0);
-		assert_int_equal(fs_time_format(t0 - (int64_t)i * 1000, created), 0);
+		assert_int_equal(civil_format_iso(t0 + (int64_t)i * 1000, when), 0);
+		assert_int_equal(civil_format_iso(t0 - (int64_t)i * 1000, created), 0);
 		len += (size_t)snprintf(body + len, 64 * 1024 - len,
 					"%s{\"type\": \"Service Request\", \"requester_id\": %lld, \"subject\": \"#%d\","
 					" \"created_at\": \"%s\", \"updated_at\": \"%s\", \"requested_items\": ["
