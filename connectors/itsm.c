@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "itsm.h"
+#include "net/http.h"
 
 struct itsm {
 	const struct itsm_ops *ops;
@@ -14,6 +15,7 @@ struct itsm {
 
 static const struct itsm_ops *const all_ops[] = {
 	&servicenow_ops,
+	&xurrent_ops,
 };
 
 const struct itsm_ops *itsm_ops_find(const char *kind)
@@ -147,4 +149,46 @@ int itsm_action_id_ok(const char *id)
 	if (n == 0 || n > 100)
 		return 0;
 	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") == n;
+}
+
+int itsm_status_error(long status)
+{
+	switch (status) {
+	case 400:
+	case 415:
+	case 422:
+		return -EINVAL;
+	case 401:
+	case 403:
+		return -EACCES;
+	case 404:
+		return -ENOENT;
+	default:
+		return http_classify(0, &(struct http_response){ .status = status }) == HTTP_OUTCOME_TRANSIENT ? -EAGAIN
+													   : -EIO;
+	}
+}
+
+int itsm_file_name_ok(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	return n > 0 && n <= 100 && name[0] != '.' &&
+	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+int itsm_content_type_ok(const char *type)
+{
+	size_t n = type ? strlen(type) : 0;
+
+	return n > 0 && n < 100 &&
+	       strspn(type, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+.-;= ") == n;
+}
+
+int itsm_refuse(char **refused, const char *field)
+{
+	if (*refused)
+		return 0;
+	*refused = strdup(field);
+	return *refused ? 0 : -ENOMEM;
 }

@@ -176,6 +176,21 @@ int itsm_error_transient(int r);
 /* Whether ID is a usable action id: 1 to 100 of [A-Za-z0-9._:-]. */
 int itsm_action_id_ok(const char *id);
 
+/* The error above for an ITSM's answer of HTTP STATUS (not 2xx): 400, 415
+ * and 422 -EINVAL, 401 and 403 -EACCES, 404 -ENOENT, 429, 502, 503 and
+ * 504 -EAGAIN, any other -EIO. */
+int itsm_status_error(long status);
+
+/* Whether NAME can be an attachment's file name (1 to 100 of
+ * [A-Za-z0-9._-], not starting with a dot) and TYPE its content type. */
+int itsm_file_name_ok(const char *name);
+int itsm_content_type_ok(const char *type);
+
+/* Name FIELD in *REFUSED (request.refused) unless a field is named there
+ * already. 0 or -ENOMEM. */
+int itsm_refuse(char **refused, const char *field);
+
 extern const struct itsm_ops servicenow_ops;
+extern const struct itsm_ops xurrent_ops;
 
 #endif

@@ -30,6 +30,7 @@ import time
 # ITSM -> (module in tests/scenarios, tenant class)
 TENANTS = {
     "servicenow": ("tenant", "Tenant"),
+    "xurrent": ("xurrent_tenant", "Tenant"),
 }
 
 

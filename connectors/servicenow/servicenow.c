@@ -24,8 +24,8 @@ static void snow_close(void *impl)
 	secret_free(s->password);
 	secret_free(s->client_secret);
 	free(s->token_url);
-	snow_seen_free(&s->seen_requests);
-	snow_seen_free(&s->seen_approvals);
+	itsm_seen_free(&s->seen_requests);
+	itsm_seen_free(&s->seen_approvals);
 	free(s);
 }
 
@@ -142,23 +142,6 @@ static void error_message(const struct http_response *resp, char *out, size_t si
 	cJSON_Delete(root);
 }
 
-static int status_error(long status)
-{
-	switch (status) {
-	case 400:
-	case 415:
-		return -EINVAL;
-	case 401:
-	case 403:
-		return -EACCES;
-	case 404:
-		return -ENOENT;
-	default:
-		return http_classify(0, &(struct http_response){ .status = status }) == HTTP_OUTCOME_TRANSIENT ? -EAGAIN
-													   : -EIO;
-	}
-}
-
 int snow_send(struct snow *s, const char *what, const char *method, const char *path, const char *content_type,
 	      const void *body, size_t len, int (*took_effect)(void *ctx), void *ctx, cJSON **ret_root)
 {
@@ -191,7 +174,7 @@ int snow_send(struct snow *s, const char *what, const char *method, const char *
 	if (resp.status < 200 || resp.status >= 300) {
 		error_message(&resp, msg, sizeof(msg));
 		log_warnx("servicenow: %s %s answered HTTP %ld%s%s", method, what, resp.status, msg[0] ? ": " : "", msg);
-		r = status_error(resp.status);
+		r = itsm_status_error(resp.status);
 		goto done;
 	}
 	if (!ret_root)

@@ -12,16 +12,10 @@
 #include <stdint.h>
 
 #include "connectors/itsm.h"
+#include "connectors/seen.h"
 #include "net/http.h"
 #include "net/oauth.h"
 #include "util/json.h"
-
-/* Keys "sys_updated_on|sys_id" of the records delivered by recent polls, so
- * the overlap of the next poll is not delivered again. */
-struct snow_seen {
-	char **keys;
-	size_t n, cap;
-};
 
 /* The instance's words for accessd's (servicenow_states.c). */
 struct snow_states {
@@ -49,8 +43,8 @@ struct snow {
 	char *token_url;
 	struct oauth_params oauth;
 	struct oauth_session *session;
-	struct snow_seen seen_requests;
-	struct snow_seen seen_approvals;
+	struct itsm_seen seen_requests; /* keys "sys_updated_on|sys_id" */
+	struct itsm_seen seen_approvals;
 };
 
 /* -- servicenow.c: requests ------------------------------------------ */
@@ -141,7 +135,6 @@ int snow_poll_requests(void *impl, const struct item_config *items, size_t n_ite
 		       itsm_request_cb cb, void *userdata, char **ret_watermark);
 int snow_poll_approvals(void *impl, const struct item_config *items, size_t n_items, const char *since,
 			itsm_approval_cb cb, void *userdata, char **ret_watermark);
-void snow_seen_free(struct snow_seen *seen);
 
 /* -- servicenow_open.c -------------------------------------------------- */
 

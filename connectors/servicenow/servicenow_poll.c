@@ -25,63 +25,11 @@ struct poll_spec {
 	const char *table;
 	const char *item_field; /* the reference to the catalog item, from TABLE */
 	const char *fields;     /* sysparm_fields */
-	struct snow_seen *seen;
+	struct itsm_seen *seen;
 	/* Translate REC and hand it to the caller's callback. */
 	int (*deliver)(struct snow *s, const cJSON *rec, void *ctx);
 	void *ctx;
 };
-
-void snow_seen_free(struct snow_seen *seen)
-{
-	for (size_t i = 0; i < seen->n; i++)
-		free(seen->keys[i]);
-	free(seen->keys);
-	memset(seen, 0, sizeof(*seen));
-}
-
-static int seen_has(const struct snow_seen *seen, const char *key)
-{
-	for (size_t i = 0; i < seen->n; i++)
-		if (strcmp(seen->keys[i], key) == 0)
-			return 1;
-	return 0;
-}
-
-static int seen_add(struct snow_seen *seen, const char *key)
-{
-	char *copy = strdup(key);
-
-	if (!copy)
-		return -ENOMEM;
-	if (seen->n == seen->cap) {
-		size_t cap = seen->cap ? seen->cap * 2 : 64;
-		char **grown = realloc(seen->keys, cap * sizeof(*grown));
-
-		if (!grown) {
-			free(copy);
-			return -ENOMEM;
-		}
-		seen->keys = grown;
-		seen->cap = cap;
-	}
-	seen->keys[seen->n++] = copy;
-	return 0;
-}
-
-/* Forget keys older than LOW: the next poll does not reach back that far.
- * Keys start with the time, so a string comparison orders them. */
-static void seen_prune(struct snow_seen *seen, const char *low)
-{
-	size_t kept = 0;
-
-	for (size_t i = 0; i < seen->n; i++) {
-		if (strncmp(seen->keys[i], low, 19) < 0)
-			free(seen->keys[i]);
-		else
-			seen->keys[kept++] = seen->keys[i];
-	}
-	seen->n = kept;
-}
 
 /* Whether T is exactly "YYYY-MM-DD HH:MM:SS": it goes back into a query. */
 static int time_ok(const char *t)
@@ -130,7 +78,7 @@ static int poll_table(struct snow *s, const struct poll_spec *p, const struct it
 		r = snow_time_shift(since, -s->conf->poll_overlap_ms, low);
 		if (r < 0)
 			return r;
-		seen_prune(p->seen, low);
+		itsm_seen_prune(p->seen, low);
 		snprintf(watermark, sizeof(watermark), "%s", since);
 	}
 	r = snow_items_condition(p->item_field, items, n_items, &cond);
@@ -170,12 +118,12 @@ static int poll_table(struct snow *s, const struct poll_spec *p, const struct it
 			snprintf(key, sizeof(key), "%s|%s", on, id);
 			if (strcmp(on, watermark) > 0)
 				snprintf(watermark, sizeof(watermark), "%s", on);
-			if (seen_has(p->seen, key))
+			if (itsm_seen_has(p->seen, key))
 				continue;
 			r = p->deliver(s, rec, p->ctx);
 			if (r < 0)
 				break;
-			r = seen_add(p->seen, key);
+			r = itsm_seen_add(p->seen, key);
 			if (r < 0)
 				break;
 		}
@@ -195,15 +143,6 @@ static int poll_table(struct snow *s, const struct poll_spec *p, const struct it
 done:
 	free(cond);
 	return r;
-}
-
-/* Name FIELD in *REFUSED unless a field is named there already. */
-static int refuse(char **refused, const char *field)
-{
-	if (*refused)
-		return 0;
-	*refused = strdup(field);
-	return *refused ? 0 : -ENOMEM;
 }
 
 /* The catalog variables of a request item, by name. */
@@ -244,7 +183,7 @@ static int read_variables(struct snow *s, struct request *req)
 		if (text_has_control(name, 0) || text_has_control(value, 1)) {
 			snprintf(field, sizeof(field), "variable %s", text_has_control(name, 0) ? "(a name with a control "
 												  "character)" : name);
-			r = refuse(&req->refused, field);
+			r = itsm_refuse(&req->refused, field);
 			if (r < 0)
 				goto done;
 			continue;
@@ -279,7 +218,7 @@ static int take(const cJSON *rec, const char *name, int text, char **ret, char *
 	if (!v || !*v)
 		return 0;
 	if (text_has_control(v, text))
-		return refuse(refused, name);
+		return itsm_refuse(refused, name);
 	*ret = strdup(v);
 	return *ret ? 0 : -ENOMEM;
 }

@@ -277,22 +277,6 @@ int snow_add_comment(void *impl, const char *request_id, const char *text, const
 	return journal_write(impl, request_id, "comments", text, action_id, NULL);
 }
 
-static int file_name_ok(const char *name)
-{
-	size_t n = name ? strlen(name) : 0;
-
-	return n > 0 && n <= 100 && name[0] != '.' &&
-	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
-}
-
-static int content_type_ok(const char *type)
-{
-	size_t n = type ? strlen(type) : 0;
-
-	return n > 0 && n < 100 &&
-	       strspn(type, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+.-;= ") == n;
-}
-
 int snow_attach(void *impl, const char *request_id, const char *file_name, const char *content_type, const void *data,
 		size_t len, const char *action_id)
 {
@@ -300,8 +284,8 @@ int snow_attach(void *impl, const char *request_id, const char *file_name, const
 	char *stored = NULL, *escaped = NULL, *path = NULL;
 	int r = -ENOMEM;
 
-	if (!snow_sys_id_ok(request_id) || !itsm_action_id_ok(action_id) || !file_name_ok(file_name) ||
-	    !content_type_ok(content_type))
+	if (!snow_sys_id_ok(request_id) || !itsm_action_id_ok(action_id) || !itsm_file_name_ok(file_name) ||
+	    !itsm_content_type_ok(content_type))
 		return -EINVAL;
 	/* The action id in the file name is what finds an earlier upload. */
 	if (asprintf(&stored, "%s-%s", action_id, file_name) < 0)

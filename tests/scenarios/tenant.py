@@ -109,15 +109,27 @@ def snow_seed():
     return seed, items
 
 
+def snow_itsm(emu, password_file):
+    """The itsm group of the ServiceNow tenant."""
+    return """itsm = {
+  kind = "servicenow";
+  base_url = "%s";
+  user_attribute = "email";
+  poll_overlap = "5s";
+  auth = { method = "basic"; username = "%s"; password_file = "%s"; };
+};""" % (emu.url, harness.SNOW_USER, password_file)
+
+
 def config(emu, state_dir, password_file, secret_file, webhook_file, approvals="create", partial="rollback",
            escalate="2s", expire="30s", max_attempts=3, backoff="0s", remind=None,
            app_approvers=("target_owner",), app_quorum="any", rules=None, requesters=None,
-           manager_as_sponsor=False, app_sponsor=True, app_verification=False):
+           manager_as_sponsor=False, app_sponsor=True, app_verification=False, itsm=None):
     """RULES: policy rules to add, by where they go: "mailbox_manager" (a
     manager stage with these auto_approve_when before the mailbox owner),
     "group_manager" (the Add to Group manager stage's auto_approve_when),
     "security" (settings added to the policy's security stage), "vpn_reject"
-    (the VPN item's auto_reject_when)."""
+    (the VPN item's auto_reject_when). ITSM: the itsm group (default the
+    ServiceNow one, snow_itsm)."""
     rules = rules or {}
     mailbox_manager = ""
     if "mailbox_manager" in rules:
@@ -130,13 +142,7 @@ def config(emu, state_dir, password_file, secret_file, webhook_file, approvals="
   poll_interval = "1s";
   log_level = "debug";
 };
-itsm = {
-  kind = "servicenow";
-  base_url = "%(url)s";
-  user_attribute = "email";
-  poll_overlap = "5s";
-  auth = { method = "basic"; username = "%(snow_user)s"; password_file = "%(password)s"; };
-};
+%(itsm)s
 directory = {
   kind = "entra";
   base_url = "%(url)s/v1.0";
@@ -219,7 +225,7 @@ policy = {
       ); }
   );
 };
-""" % {"state": state_dir, "url": emu.url, "snow_user": harness.SNOW_USER, "password": password_file,
+""" % {"state": state_dir, "url": emu.url, "itsm": itsm or snow_itsm(emu, password_file),
        "tenant": TENANT, "client": CLIENT_ID, "secret": secret_file, "webhook": webhook_file,
        "attempts": max_attempts, "backoff": backoff, "approvals": approvals, "partial": partial,
        "vpn": GROUPS["VPN-Users"], "vpnc": GROUPS["VPN-Users-Contractors"],
@@ -245,19 +251,27 @@ class Tenant:
 
     def __init__(self, emu, away=(), **conf):
         self.emu = emu
-        emu.seed({"graph": graph_seed(away)})
-        seed, self.items = snow_seed()
-        emu.seed({"servicenow": seed, "teams": {"flows": {FLOW: FLOW_SIG}}})
         self.agent = harness.Agent(emu)
         self.dir = self.agent.dir
+        self.secrets = [harness.SNOW_PASSWORD, CLIENT_SECRET, FLOW_SIG]
+        emu.seed({"graph": graph_seed(away), "teams": {"flows": {FLOW: FLOW_SIG}}})
+        itsm = self.seed_itsm(conf)
         secret = self.agent.write_secret("graph.secret", CLIENT_SECRET)
         webhook = self.agent.write_secret(
             "teams.url", "%s/workflows/%s/triggers/manual/paths/invoke?api-version=1&sp=%%2Ftriggers%%2Fmanual"
             "%%2Frun&sv=1.0&sig=%s" % (emu.url, FLOW, FLOW_SIG))
         self.agent_conf = dict(conf)
         with open(self.agent.config, "w") as f:
-            f.write(config(emu, self.agent.state_dir, self.agent.password_file, secret, webhook, **conf))
+            f.write(config(emu, self.agent.state_dir, self.agent.password_file, secret, webhook, itsm=itsm, **conf))
         self.n_options = 0
+
+    def seed_itsm(self, conf):
+        """Seed the ITSM's side of the tenant; returns the agent's itsm group
+        (None: ServiceNow's). Another ITSM's tenant class replaces this, and
+        takes its own settings out of CONF."""
+        seed, self.items = snow_seed()
+        self.emu.seed({"servicenow": seed})
+        return None
 
     def cleanup(self):
         self.agent.cleanup()
@@ -367,7 +381,7 @@ class Tenant:
         proc = self.agent.run("--once")
         if check and proc.returncode != 0:
             raise AssertionError("accessd --once exited %d:\n%s" % (proc.returncode, proc.stderr))
-        for secret in (harness.SNOW_PASSWORD, CLIENT_SECRET, FLOW_SIG):
+        for secret in self.secrets:
             if secret in proc.stderr:
                 raise AssertionError("a secret reached the agent's log")
         return proc
@@ -391,7 +405,7 @@ class Tenant:
             with open(path) as f:
                 log = f.read()
             harness.check_sanitizers(log)
-            for secret in (harness.SNOW_PASSWORD, CLIENT_SECRET, FLOW_SIG):
+            for secret in self.secrets:
                 if secret in log:
                     raise AssertionError("a secret reached the daemon's log")
             if code != 0:
