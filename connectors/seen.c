@@ -12,6 +12,7 @@ void itsm_seen_free(struct itsm_seen *seen)
 	for (size_t i = 0; i < seen->n; i++)
 		free(seen->keys[i]);
 	free(seen->keys);
+	free(seen->offered);
 	memset(seen, 0, sizeof(*seen));
 }
 
@@ -44,16 +45,33 @@ int itsm_seen_add(struct itsm_seen *seen, const char *key)
 	return 0;
 }
 
-void itsm_seen_prune(struct itsm_seen *seen, const char *low)
+int itsm_seen_begin(struct itsm_seen *seen, const char *since, const char *low)
 {
-	size_t kept = 0;
+	int kept = since ? seen->offered && strcmp(since, seen->offered) == 0 : seen->offered_none;
+	size_t n = 0;
 
+	for (size_t i = kept ? seen->n : seen->kept; i < seen->n; i++)
+		free(seen->keys[i]);
+	if (!kept)
+		seen->n = seen->kept;
+	free(seen->offered);
+	seen->offered = NULL;
+	seen->offered_none = 0;
 	/* Keys start with the time, so a string comparison orders them. */
 	for (size_t i = 0; i < seen->n; i++) {
-		if (strncmp(seen->keys[i], low, 19) < 0)
+		if (low && strncmp(seen->keys[i], low, 19) < 0)
 			free(seen->keys[i]);
 		else
-			seen->keys[kept++] = seen->keys[i];
+			seen->keys[n++] = seen->keys[i];
 	}
-	seen->n = kept;
+	seen->n = seen->kept = n;
+	return kept;
+}
+
+int itsm_seen_end(struct itsm_seen *seen, const char *watermark)
+{
+	free(seen->offered);
+	seen->offered = watermark ? strdup(watermark) : NULL;
+	seen->offered_none = !watermark;
+	return !watermark || seen->offered ? 0 : -ENOMEM;
 }

@@ -78,9 +78,9 @@ static int poll_table(struct snow *s, const struct poll_spec *p, const struct it
 		r = snow_time_shift(since, -s->conf->poll_overlap_ms, low);
 		if (r < 0)
 			return r;
-		itsm_seen_prune(p->seen, low);
 		snprintf(watermark, sizeof(watermark), "%s", since);
 	}
+	itsm_seen_begin(p->seen, since, since ? low : NULL);
 	r = snow_items_condition(p->item_field, items, n_items, &cond);
 	if (r < 0) {
 		log_warnx("servicenow: a catalog item name contains a caret, a comma or a control character");
@@ -140,6 +140,8 @@ static int poll_table(struct snow *s, const struct poll_spec *p, const struct it
 	} else {
 		*ret_watermark = NULL;
 	}
+	if (r == 0)
+		r = itsm_seen_end(p->seen, *ret_watermark);
 done:
 	free(cond);
 	return r;

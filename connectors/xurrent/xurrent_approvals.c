@@ -42,13 +42,18 @@ static int is_finished(const char *status)
 	return 0;
 }
 
-void xr_approvals_free(struct xr *x)
+static void forget_delivered(struct xr *x)
 {
 	for (size_t i = 0; i < x->n_delivered; i++)
 		free(x->delivered[i].id);
+	x->n_delivered = 0;
+}
+
+void xr_approvals_free(struct xr *x)
+{
+	forget_delivered(x);
 	free(x->delivered);
 	x->delivered = NULL;
-	x->n_delivered = 0;
 	free(x->watched);
 	x->watched = NULL;
 	x->n_watched = 0;
@@ -68,11 +73,8 @@ static int set_delivered(struct xr *x, const char *id, const char *status)
 	struct xr_delivered *d = delivered(x, id), *grown;
 
 	if (!d) {
-		if (x->n_delivered >= XR_DELIVERED_MAX) {
-			for (size_t i = 0; i < x->n_delivered; i++)
-				free(x->delivered[i].id);
-			x->n_delivered = 0;
-		}
+		if (x->n_delivered >= XR_DELIVERED_MAX)
+			forget_delivered(x);
 		grown = realloc(x->delivered, (x->n_delivered + 1) * sizeof(*grown));
 		if (!grown)
 			return -ENOMEM;
@@ -376,9 +378,11 @@ int xr_poll_approvals(void *impl, const struct item_config *items, size_t n_item
 	if (since) {
 		if (xr_filter_time(since, x->conf->poll_overlap_ms, filter, low) < 0)
 			return -EINVAL;
-		itsm_seen_prune(&x->seen_tasks, low);
 		snprintf(p.watermark, sizeof(p.watermark), "%s", since);
 	}
+	/* The approvals the last poll delivered were not kept: again. */
+	if (!itsm_seen_begin(&x->seen_tasks, since, since ? low : NULL))
+		forget_delivered(x);
 	r = xr_templates(x, items, n_items, &templates);
 	if (r < 0 || !templates)
 		goto done;
@@ -418,6 +422,8 @@ done:
 		*ret_watermark = p.watermark[0] ? strdup(p.watermark) : NULL;
 		if (p.watermark[0] && !*ret_watermark)
 			r = -ENOMEM;
+		if (r == 0)
+			r = itsm_seen_end(&x->seen_tasks, *ret_watermark);
 	}
 	free(p.read);
 	free(templates);

@@ -254,8 +254,10 @@ static int reference(struct xr *x, long request, const char *file_name, const ch
 		goto done;
 	snprintf(path, sizeof(path), "/requests/%ld/notes", request);
 	r = xr_send(x, "evidence note", "POST", path, body, note_took_effect, &check, NULL, NULL);
-	if (r == -EALREADY)
+	if (r == -EALREADY) {
+		log_info("xurrent: request %ld: the answer was lost but the note landed", request);
 		r = 0;
+	}
 done:
 	free(note);
 	free(body);

@@ -328,9 +328,9 @@ int xr_poll_requests(void *impl, const struct item_config *items, size_t n_items
 	if (since) {
 		if (xr_filter_time(since, x->conf->poll_overlap_ms, filter, low) < 0)
 			return -EINVAL;
-		itsm_seen_prune(&x->seen_requests, low);
 		snprintf(p.watermark, sizeof(p.watermark), "%s", since);
 	}
+	itsm_seen_begin(&x->seen_requests, since, since ? low : NULL);
 	r = xr_templates(x, items, n_items, &templates);
 	if (r < 0 || !templates)
 		goto done;
@@ -350,6 +350,8 @@ done:
 		*ret_watermark = p.watermark[0] ? strdup(p.watermark) : NULL;
 		if (p.watermark[0] && !*ret_watermark)
 			r = -ENOMEM;
+		if (r == 0)
+			r = itsm_seen_end(&x->seen_requests, *ret_watermark);
 	}
 	free(templates);
 	free(escaped);

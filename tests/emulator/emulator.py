@@ -49,7 +49,8 @@ from api import Request, Response  # noqa: E402
 
 class Fault:
     """A fault rule: applies to requests matching method and path (a regular
-    expression searched in the path), `times` times (0: every time).
+    expression searched in the path), `times` times (0: every time), after
+    letting the first `skip` of them through (default 0).
 
     kinds:
       status        answer `status` with the vendor's error body
@@ -73,6 +74,7 @@ class Fault:
         self.method = spec.get("method")
         self.path = re.compile(spec.get("path", ""))
         self.remaining = int(spec.get("times", 1))
+        self.skip = int(spec.get("skip", 0))
 
     def matches(self, req):
         if self.method and self.method != req.method:
@@ -100,6 +102,9 @@ class Emulator:
         with self.lock:
             for f in self.faults:
                 if f.matches(req):
+                    if f.skip > 0:
+                        f.skip -= 1
+                        continue
                     if f.remaining > 0:
                         f.remaining -= 1
                         if f.remaining == 0:
