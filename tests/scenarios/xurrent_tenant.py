@@ -13,30 +13,43 @@ import tenant
 import xurrent_seed as xs
 
 
-def itsm_group(emu, token_file, extra=""):
-    """The agent's itsm group for the emulator's Xurrent."""
+OAUTH_CLIENT = "accessd-integration"
+OAUTH_SECRET = "xr-0auth-s3cret-of-accessd"
+
+
+def itsm_group(emu, auth, extra=""):
+    """The agent's itsm group for the emulator's Xurrent with AUTH (the
+    auth group's settings)."""
     return """itsm = {
   kind = "xurrent";
   base_url = "%s";
   account = "%s";
   poll_overlap = "5s";
-  auth = { method = "api_key"; api_key_file = "%s"; };
+  auth = { %s };
   incident = { team = %d; };%s
-};""" % (emu.url, xs.ACCOUNT, token_file, xs.IAM_TEAM["id"], extra)
+};""" % (emu.url, xs.ACCOUNT, auth, xs.IAM_TEAM["id"], extra)
 
 
 class Tenant(tenant.Tenant):
     """tenant.Tenant with Xurrent as the ITSM. Settings beside tenant.config's:
-    itsm_extra (text added to the itsm group) and emulator (settings for
-    POST /_emu/config/xurrent beside the tenant's)."""
+    itsm_extra (text added to the itsm group), emulator (settings for
+    POST /_emu/config/xurrent beside the tenant's) and oauth (true: OAuth
+    client credentials instead of the personal access token)."""
 
     def seed_itsm(self, conf):
         extra = conf.pop("itsm_extra", "")
-        self.emu.call("POST", "/_emu/config/xurrent", dict(xs.config(), **conf.pop("emulator", {})))
+        settings = dict(xs.config(), oauth_clients={OAUTH_CLIENT: {"secret": OAUTH_SECRET,
+                                                                   "person": xs.SERVICE["id"]}})
+        self.emu.call("POST", "/_emu/config/xurrent", dict(settings, **conf.pop("emulator", {})))
         self.emu.seed({"xurrent": xs.seed(conf.get("approvals", "create"))})
-        self.secrets.append(xs.TOKEN)
-        token = self.agent.write_secret("xurrent.token", xs.TOKEN)
-        return itsm_group(self.emu, token, extra)
+        self.secrets += [xs.TOKEN, OAUTH_SECRET]
+        if conf.pop("oauth", False):
+            secret = self.agent.write_secret("xurrent.secret", OAUTH_SECRET)
+            auth = ('method = "client_credentials"; client_id = "%s"; client_secret_file = "%s"; '
+                    'token_url = "%s/token";' % (OAUTH_CLIENT, secret, self.emu.url))
+        else:
+            auth = 'method = "api_key"; api_key_file = "%s";' % self.agent.write_secret("xurrent.token", xs.TOKEN)
+        return itsm_group(self.emu, auth, extra)
 
     def state(self):
         return self.emu.state("xurrent")
