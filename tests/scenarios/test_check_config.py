@@ -129,6 +129,23 @@ class CheckConfig(unittest.TestCase):
                       proc.stderr)
         self.assertIn("with a base_url, client credentials need the token endpoint; add token_url", proc.stderr)
 
+    def test_every_xurrent_key_is_in_the_manual(self):
+        with open(os.path.join(harness.SRCDIR, "connectors", "xurrent", "xurrent_conf.c")) as f:
+            source = f.read()
+        keys = set()
+        for table in ("xr_conf_keys", "phase_keys", "approval_keys", "incident_keys", "rate_keys"):
+            found = re.search(r"\b%s\[\] = \{(.*?)\};" % table, source, re.S)
+            self.assertIsNotNone(found, table)
+            keys |= set(re.findall(r'"([a-z_]+)"', found.group(1)))
+        with open(os.path.join(harness.SRCDIR, "man", "accessd.conf.5")) as f:
+            section = f.read().split(".SS Xurrent", 1)[1].split("\n.SH ", 1)[0]
+        self.assertGreater(len(keys), 15)
+        for key in sorted(keys):
+            self.assertRegex(section, r"\b%s\b" % key, key)
+        example = example_text(XURRENT)
+        for key in sorted(keys - {"template", "service_instance"}):
+            self.assertRegex(example, r"\b%s = " % key, key)
+
     def test_misspelled_key_names_line_and_suggestion(self):
         text = example_text()
         number = line_of(text, "escalate_after = ", 2)
