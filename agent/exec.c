@@ -11,7 +11,6 @@
 #include "agent.h"
 #include "exec.h"
 #include "links.h"
-#include "util/civil.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -81,16 +80,6 @@ void exec_audit(struct exec_run *x, enum audit_kind kind, const char *who, const
 		log_request(LOG_LEVEL_ERR, x->r->number, x->id, "cannot append to the audit trail: %s", strerror(-r));
 }
 
-void exec_format_time(int64_t ms, char *buf, size_t size)
-{
-	char utc[20];
-
-	if (civil_format(ms, utc) < 0)
-		snprintf(buf, size, "?");
-	else
-		snprintf(buf, size, "%s UTC", utc);
-}
-
 int exec_note(struct exec_run *x, const char *text)
 {
 	char id[160];
@@ -115,22 +104,14 @@ int exec_comment(struct exec_run *x, const char *text)
 	return exec_itsm_failed(x, "comment", itsm_add_comment(x->a->itsm, x->r->id, text, id));
 }
 
-void exec_notify(struct exec_run *x, enum notify_event event, const char *outcome, const char *incident)
+void exec_notify(struct exec_run *x, const struct notice *n)
 {
-	struct notify_message m = {
-		.event = event,
-		.action_id = x->id,
-		.request_number = x->r->number,
-		.person = x->r->plan->wf.subject,
-		.target = x->r->plan->target,
-		.outcome = outcome,
-		.incident_number = incident,
-	};
+	enum notify_event event = n->msg.event;
 	int r;
 
-	if (!x->a->links || !x->a->links->notify)
+	if (!x->a->links || !x->a->links->notify || !notify_wants(x->a->links->notify, event))
 		return;
-	r = notify_send(x->a->links->notify, &m);
+	r = notify_send(x->a->links->notify, &n->msg);
 	if (r < 0) {
 		/* The ticket is the record; a card that did not go out is logged. */
 		log_request(LOG_LEVEL_WARNING, x->r->number, x->id, "the %s card was not sent: %s",

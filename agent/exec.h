@@ -61,9 +61,6 @@ const char *exec_stage_name(struct exec_run *x, int stage);
 void exec_audit(struct exec_run *x, enum audit_kind kind, const char *who, const char *detail,
 		const struct target_config *t, const char *graph_id);
 
-/* MS as "YYYY-MM-DD HH:MM:SS UTC" into BUF ("?" when it cannot be). */
-void exec_format_time(int64_t ms, char *buf, size_t size);
-
 /* A work note (the ticket's state stays), the ticket moved to PHASE with
  * TEXT as its work note, or a comment the requester sees; ids
  * "<action id>.note" (the first two) and ".comment". Returns 0 or the op's
@@ -72,8 +69,46 @@ int exec_note(struct exec_run *x, const char *text);
 int exec_set_phase(struct exec_run *x, enum ticket_phase phase, const char *text);
 int exec_comment(struct exec_run *x, const char *text);
 
-/* Send a Teams card when a channel is configured; a failure is logged. */
-void exec_notify(struct exec_run *x, enum notify_event event, const char *outcome, const char *incident);
+/* What a person is told of one action (exec_notice.c): the sentences for
+ * the ticket (TEXT) and the message for the service-desk channel (MSG),
+ * made from the same facts. Strings are owned by the notice. */
+#define NOTICE_MAX_STRINGS 64
+struct notice {
+	struct notify_message msg;
+	struct notify_fact facts[NOTIFY_MAX_FACTS];
+	struct notify_link links[NOTIFY_MAX_LINKS];
+	char *text;
+	char *owned[NOTICE_MAX_STRINGS];
+	size_t n_owned;
+	int oom;
+};
+
+/* How an implementation failed, for notice_blocked. */
+struct notice_failure {
+	int unstaffed;   /* no step failed: a stage cannot be staffed */
+	int step;        /* the step that failed */
+	int undo;        /* it was a removal (rollback or end date) */
+	const char *error;
+	const char *graph_request_id; /* NULL: none */
+	const char *incident;         /* its number */
+	const char *task;             /* the compensating task's number; NULL: none */
+};
+
+/* Fill *N for the action X (N need not be initialised; release it with
+ * notice_clear, also after a failure). Returns 0 or -ENOMEM. */
+int notice_completed(struct exec_run *x, struct notice *n);
+int notice_blocked(struct exec_run *x, const struct notice_failure *f, struct notice *n);
+int notice_reminder(struct exec_run *x, struct notice *n);
+int notice_escalated(struct exec_run *x, struct notice *n);
+/* By the approver X->who, or by RULE when not NULL; REASON: the approver's
+ * comment (NULL when none) or the facts the rule matched. */
+int notice_rejected(struct exec_run *x, const char *rule, const char *reason, struct notice *n);
+int notice_expired(struct exec_run *x, struct notice *n);
+void notice_clear(struct notice *n);
+
+/* Send N's message when a channel is configured and sends its kind; a
+ * failure is logged. */
+void exec_notify(struct exec_run *x, const struct notice *n);
 
 /* The target of grant step STEP, or NULL when out of range. */
 const struct target_config *exec_step_target(struct exec_run *x, int step);

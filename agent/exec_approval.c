@@ -119,30 +119,15 @@ int exec_request_approval(struct exec_run *x)
 
 int exec_escalate(struct exec_run *x)
 {
-	char text[512];
+	struct notice n = { 0 };
 
 	if (ask(x, x->who, 1) < 0)
 		return 0;
-	snprintf(text, sizeof(text), "Stage \"%s\" had no decision in time; escalated to the backup approver %s.",
-		 stage(x), x->who);
-	if (exec_note(x, text) < 0)
-		return 0;
-	exec_notify(x, NOTIFY_ESCALATED, text, NULL);
-	return 0;
-}
-
-/* Whether WHO has approved the current stage already (quorum "all"). */
-static int has_approved(struct exec_run *x, const char *who)
-{
-	const struct state_request *sr = state_request_find(x->a->state, x->r->source, x->r->id);
-
-	for (size_t i = 0; sr && i < sr->n_approvals; i++) {
-		const struct state_approval *ap = &sr->approvals[i];
-
-		if (ap->stage == x->stage && ap->approver && strcasecmp(ap->approver, who) == 0 &&
-		    approval_decision_from_name(ap->decision) == APPROVAL_APPROVED)
-			return 1;
-	}
+	if (notice_escalated(x, &n) < 0)
+		x->oom = 1;
+	else if (exec_note(x, n.text) == 0)
+		exec_notify(x, &n);
+	notice_clear(&n);
 	return 0;
 }
 
@@ -150,20 +135,13 @@ static int has_approved(struct exec_run *x, const char *who)
  * service-desk channel, where someone can chase them before escalation. */
 int exec_remind(struct exec_run *x)
 {
-	const struct wf_stage *st = (size_t)x->stage < x->r->plan->wf.n_stages ? &x->r->plan->wf.stages[x->stage] : NULL;
-	char text[NOTIFY_TEXT_MAX];
-	size_t n, named = 0;
+	struct notice n = { 0 };
 
-	n = (size_t)snprintf(text, sizeof(text), "Reminder: stage \"%s\" is waiting for a decision", stage(x));
-	for (size_t i = 0; st && i < st->n_approvers && n < sizeof(text); i++) {
-		if (has_approved(x, st->approvers[i]))
-			continue;
-		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s", named++ ? ", " : " from ", st->approvers[i]);
-	}
-	if (n < sizeof(text))
-		snprintf(text + n, sizeof(text) - n, ".");
-	if (on_ticket(x, AUDIT_REMINDER, NULL, text) == 0)
-		exec_notify(x, NOTIFY_REMINDER, text, NULL);
+	if (notice_reminder(x, &n) < 0)
+		x->oom = 1;
+	else if (on_ticket(x, AUDIT_REMINDER, NULL, n.text) == 0)
+		exec_notify(x, &n);
+	notice_clear(&n);
 	return 0;
 }
 
@@ -235,34 +213,26 @@ int exec_ignore_decision(struct exec_run *x)
 
 int exec_reject(struct exec_run *x)
 {
-	char text[1024], why[512];
-	const char *c = approval_member(x, "comments", 0, why, sizeof(why));
+	struct notice n = { 0 };
+	char why[512];
 
-	snprintf(text, sizeof(text), "Rejected by %s at stage \"%s\"%s%s", x->who ? x->who : "?",
-		 stage(x), c ? ": " : ".", c ? c : "");
-	move_ticket(x, TICKET_REJECTED, AUDIT_REJECTED, x->who, text);
+	if (notice_rejected(x, NULL, approval_member(x, "comments", 0, why, sizeof(why)), &n) < 0)
+		x->oom = 1;
+	else if (move_ticket(x, TICKET_REJECTED, AUDIT_REJECTED, x->who, n.text) == 0)
+		exec_notify(x, &n);
+	notice_clear(&n);
 	return 0;
 }
 
 int exec_expire(struct exec_run *x)
 {
-	int64_t end = x->r->plan->wf.end_ms;
-	char text[512], day[32];
+	struct notice n = { 0 };
 
-	if (end > 0 && x->now >= end) {
-		/* Late: whatever was decided, nothing is granted after the end. */
-		exec_format_time(end, day, sizeof(day));
-		snprintf(text, sizeof(text),
-			 "Closed: the access was to end %s, and that passed before it could be granted; nothing was "
-			 "granted. Open a new request if the access is still needed.",
-			 day);
-	} else {
-		snprintf(text, sizeof(text),
-			 "Closed: stage \"%s\" had no decision before it expired. Open a new request if the access is "
-			 "still needed.",
-			 stage(x));
-	}
-	move_ticket(x, TICKET_EXPIRED, AUDIT_EXPIRED, NULL, text);
+	if (notice_expired(x, &n) < 0)
+		x->oom = 1;
+	else if (move_ticket(x, TICKET_EXPIRED, AUDIT_EXPIRED, NULL, n.text) == 0)
+		exec_notify(x, &n);
+	notice_clear(&n);
 	return 0;
 }
 
@@ -304,6 +274,7 @@ int exec_link_duplicate(struct exec_run *x)
  * journal. */
 static int by_rule(struct exec_run *x, int which, enum audit_kind kind)
 {
+	struct notice n = { 0 };
 	struct plan_rule pr;
 	char text[1024], who[96];
 
@@ -314,18 +285,21 @@ static int by_rule(struct exec_run *x, int which, enum audit_kind kind)
 		exec_add_str(x, "error", "the plan names no rule for this decision");
 		return 0;
 	}
-	if (which >= 0)
-		snprintf(text, sizeof(text), "Stage \"%s\" approved by rule %s: %s.", stage(x), pr.rule, pr.because);
-	else
-		snprintf(text, sizeof(text), "Rejected by rule %s: %s.", pr.rule, pr.because);
 	snprintf(who, sizeof(who), "rule:%s", pr.rule);
 	exec_add_str(x, "rule", pr.rule);
 	exec_add_str(x, "because", pr.because);
-	/* A stage approved goes on as a note; a rejection ends the request. */
-	if (which >= 0)
+	if (which >= 0) {
+		snprintf(text, sizeof(text), "Stage \"%s\" approved by rule %s: %s.", stage(x), pr.rule, pr.because);
 		on_ticket(x, kind, who, text);
-	else
-		move_ticket(x, TICKET_REJECTED, kind, who, text);
+		return 0;
+	}
+	/* A rejection, by rule as by a person, ends the request and is told
+	 * on a card too. */
+	if (notice_rejected(x, pr.rule, pr.because, &n) < 0)
+		x->oom = 1;
+	else if (move_ticket(x, TICKET_REJECTED, kind, who, n.text) == 0)
+		exec_notify(x, &n);
+	notice_clear(&n);
 	return 0;
 }
 

@@ -12,7 +12,6 @@
 #include "evidence.h"
 #include "exec.h"
 #include "store/state.h"
-#include "util/civil.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -29,8 +28,9 @@ int exec_complete(struct exec_run *x)
 {
 	const struct plan *p = x->r->plan;
 	const struct state_request *sr;
-	char ids[WF_MAX_STEPS][128], ends[64] = "", text[1024];
+	char ids[WF_MAX_STEPS][128], text[1024];
 	const char *v[WF_MAX_STEPS];
+	struct notice n = { 0 };
 	char *evidence = NULL;
 	int r;
 
@@ -44,41 +44,36 @@ int exec_complete(struct exec_run *x)
 	sr = state_request_find(x->a->state, x->r->source, x->r->id);
 	step_ids(x, ids, v);
 	evidence = sr ? evidence_build(x->a->state, sr, p, v, x->now) : NULL;
-	if (!evidence) {
+	if (!evidence || notice_completed(x, &n) < 0) {
 		x->oom = 1;
-		return 0;
+		goto done;
 	}
 	r = itsm_attach(x->a->itsm, x->r->id, "evidence.json", "application/json", evidence, strlen(evidence), x->id);
 	if (exec_itsm_failed(x, "attaching the evidence", r) < 0)
 		goto done;
 	exec_audit(x, AUDIT_EVIDENCE_ATTACHED, NULL, "evidence.json", NULL, NULL);
-	if (p->wf.end_ms > 0) {
-		exec_format_time(p->wf.end_ms, ends, sizeof(ends));
-		snprintf(text, sizeof(text), "Completed: %s granted %s. Access ends %s and is removed then.%s%s",
-			 p->wf.subject ? p->wf.subject : "the person", p->target ? p->target : "the access", ends,
-			 json_str(p->root, "end_note") ? " " : "", json_str(p->root, "end_note") ? json_str(p->root, "end_note") : "");
-	} else {
-		snprintf(text, sizeof(text), "Completed: %s granted %s. Evidence attached.",
-			 p->wf.subject ? p->wf.subject : "the person", p->target ? p->target : "the access");
-	}
-	if (exec_set_phase(x, TICKET_COMPLETED, text) < 0 || exec_comment(x, text) < 0)
+	if (exec_set_phase(x, TICKET_COMPLETED, n.text) < 0 || exec_comment(x, n.text) < 0)
 		goto done;
-	exec_audit(x, AUDIT_COMPLETED, NULL, text, NULL, NULL);
-	exec_notify(x, NOTIFY_COMPLETED, text, NULL);
+	exec_audit(x, AUDIT_COMPLETED, NULL, n.text, NULL, NULL);
+	exec_notify(x, &n);
 done:
+	notice_clear(&n);
 	free(evidence);
 	return 0;
 }
 
 /* The error of the step that failed, from its journaled outcome: the
- * first grant, else the first removal, that did not succeed. */
-static void step_error(struct exec_run *x, char *buf, size_t size, char *graph_id, size_t graph_size, int *ret_step)
+ * first grant, else the first removal, that did not succeed; *RET_UNDO
+ * tells which. */
+static void step_error(struct exec_run *x, char *buf, size_t size, char *graph_id, size_t graph_size, int *ret_step,
+		       int *ret_undo)
 {
 	static const char *const what[] = { "grant", "undo", "remove" };
 
 	snprintf(buf, size, "unknown error");
 	graph_id[0] = '\0';
 	*ret_step = x->step;
+	*ret_undo = 0;
 	for (size_t w = 0; w < sizeof(what) / sizeof(what[0]); w++)
 		for (size_t j = 0; j < x->r->plan->wf.n_steps; j++) {
 			const struct state_action *act;
@@ -97,6 +92,7 @@ static void step_error(struct exec_run *x, char *buf, size_t size, char *graph_i
 				if (json_str(out, "graph_request_id"))
 					snprintf(graph_id, graph_size, "%s", json_str(out, "graph_request_id"));
 				*ret_step = (int)j;
+				*ret_undo = w > 0;
 				cJSON_Delete(out);
 				return;
 			}
@@ -117,14 +113,32 @@ static int open_incident(struct exec_run *x, const char *subject, const char *de
 	return exec_itsm_failed(x, "opening the incident", r);
 }
 
+/* The compensating task the request's compensate action opened, or NULL
+ * (caller frees). */
+static char *compensating_task(struct exec_run *x)
+{
+	const struct state_action *act;
+	char id[160], *task = NULL;
+	cJSON *out;
+
+	snprintf(id, sizeof(id), "%s.compensate", x->r->base);
+	act = state_action_find(x->a->state, id);
+	out = act && act->outcome ? cJSON_Parse(act->outcome) : NULL;
+	if (json_str(out, "task") && !(task = strdup(json_str(out, "task"))))
+		x->oom = 1;
+	cJSON_Delete(out);
+	return task;
+}
+
 int exec_block(struct exec_run *x)
 {
 	const struct plan *p = x->r->plan;
-	char error[512], graph_id[128], subject[256], *desc = NULL, *incident = NULL, text[1024];
+	char error[512], graph_id[128], subject[256], *desc = NULL, *incident = NULL, *task = NULL;
+	struct notice_failure f = { .unstaffed = p->wf.unstaffed, .error = error };
+	struct notice n = { 0 };
 	const char *why;
-	int step;
 
-	step_error(x, error, sizeof(error), graph_id, sizeof(graph_id), &step);
+	step_error(x, error, sizeof(error), graph_id, sizeof(graph_id), &f.step, &f.undo);
 	if (p->wf.unstaffed) {
 		why = "a stage cannot be staffed";
 		snprintf(error, sizeof(error), "%s", "nobody can approve a stage of the chain");
@@ -139,8 +153,9 @@ int exec_block(struct exec_run *x)
 	if (asprintf(&desc,
 		     "Request: %s (%s)\nPerson: %s\nTarget: %s\nStep: %d (%s)\nError: %s\nGraph request id: %s\n"
 		     "Assignment group: %s\nWhat happened: %s.",
-		     x->r->number, x->r->id, p->wf.subject ? p->wf.subject : "?", p->target ? p->target : "?", step,
-		     exec_step_target(x, step) ? exec_step_target(x, step)->name : "-", error, graph_id[0] ? graph_id : "-",
+		     x->r->number, x->r->id, p->wf.subject ? p->wf.subject : "?", p->target ? p->target : "?", f.step,
+		     exec_step_target(x, f.step) ? exec_step_target(x, f.step)->name : "-", error,
+		     graph_id[0] ? graph_id : "-",
 		     x->a->cfg->policy.incident.assignment_group ? x->a->cfg->policy.incident.assignment_group : "-",
 		     why) < 0) {
 		x->oom = 1;
@@ -149,13 +164,21 @@ int exec_block(struct exec_run *x)
 	if (open_incident(x, subject, desc, &incident) < 0)
 		goto done;
 	exec_add_str(x, "incident", incident);
-	exec_audit(x, AUDIT_INCIDENT_OPENED, NULL, desc, exec_step_target(x, step), graph_id[0] ? graph_id : NULL);
-	snprintf(text, sizeof(text), "Implementing (Blocked): %s (%s). Incident %s is open for the IAM team.", why,
-		 error, incident ? incident : "?");
-	if (exec_set_phase(x, TICKET_BLOCKED, text) < 0)
+	exec_audit(x, AUDIT_INCIDENT_OPENED, NULL, desc, exec_step_target(x, f.step), graph_id[0] ? graph_id : NULL);
+	f.incident = incident;
+	f.graph_request_id = graph_id[0] ? graph_id : NULL;
+	task = x->state == WF_COMPENSATING ? compensating_task(x) : NULL;
+	f.task = task;
+	if (notice_blocked(x, &f, &n) < 0) {
+		x->oom = 1;
 		goto done;
-	exec_notify(x, NOTIFY_BLOCKED, text, incident);
+	}
+	if (exec_set_phase(x, TICKET_BLOCKED, n.text) < 0 || exec_comment(x, n.text) < 0)
+		goto done;
+	exec_notify(x, &n);
 done:
+	notice_clear(&n);
+	free(task);
 	free(desc);
 	free(incident);
 	return 0;

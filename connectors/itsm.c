@@ -127,6 +127,11 @@ int itsm_create_incident(struct itsm *itsm, const struct itsm_incident *inc, con
 	return itsm->ops->create_incident(itsm->impl, inc, action_id, ret_id);
 }
 
+int itsm_record_url(struct itsm *itsm, enum itsm_record kind, const char *id, char **ret_url)
+{
+	return itsm->ops->record_url(itsm->impl, kind, id, ret_url);
+}
+
 void itsm_open_free(struct itsm_open *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

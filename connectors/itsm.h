@@ -69,6 +69,12 @@ struct itsm_incident {
 	const char *request_id;       /* the request it is about, or NULL */
 };
 
+/* The records record_url addresses. */
+enum itsm_record {
+	ITSM_RECORD_REQUEST,
+	ITSM_RECORD_INCIDENT,
+};
+
 struct itsm_ops {
 	/* Its kind and the settings of its own (the mapping of its states,
 	 * for instance), read by conf_load; CONF->settings of open holds what
@@ -126,8 +132,16 @@ struct itsm_ops {
 	 * becomes part of the stored file name. */
 	int (*attach)(void *impl, const char *request_id, const char *file_name, const char *content_type,
 		      const void *data, size_t len, const char *action_id);
-	/* Open an incident; *RET_ID (caller frees) is its id. */
+	/* Open an incident; *RET_ID (caller frees) is its number, as people
+	 * know it (ServiceNow: INC0010001). */
 	int (*create_incident)(void *impl, const struct itsm_incident *inc, const char *action_id, char **ret_id);
+	/* The address of a record's page, for a person to open (a card's
+	 * button): the request ID (ITSM_RECORD_REQUEST, its id as polled) or
+	 * the incident ID (ITSM_RECORD_INCIDENT, what create_incident handed
+	 * back). Nothing is sent. *RET_URL (caller frees) is an absolute URL
+	 * below the connection's base_url; -EINVAL for an id the connector
+	 * would not put in a URL. */
+	int (*record_url)(void *impl, enum itsm_record kind, const char *id, char **ret_url);
 };
 
 /* The ops table for KIND, or NULL when no connector has that name. */
@@ -166,6 +180,7 @@ int itsm_add_comment(struct itsm *itsm, const char *request_id, const char *text
 int itsm_attach(struct itsm *itsm, const char *request_id, const char *file_name, const char *content_type,
 		const void *data, size_t len, const char *action_id);
 int itsm_create_incident(struct itsm *itsm, const struct itsm_incident *inc, const char *action_id, char **ret_id);
+int itsm_record_url(struct itsm *itsm, enum itsm_record kind, const char *id, char **ret_url);
 
 /* Free N records V as find_open gives them; NULL is fine. */
 void itsm_open_free(struct itsm_open *v, size_t n);

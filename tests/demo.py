@@ -120,9 +120,8 @@ def main():
             notes(box["id"], n)
             say("Entra: Finance-Mailbox-Access members = %s" % t.members("Finance-Mailbox-Access"))
 
-            for p in t.posts():
-                card = p["body"]["attachments"][0]["content"]
-                say("Teams card: %s" % card["body"][0]["text"])
+            for card in t.cards():
+                say("Teams card: %s: %s" % (tenant.card_title(card), tenant.card_texts(card)[1]))
             verify = t.audit("verify")
             say("accessctl audit verify: %s" % (verify.stdout.strip() or verify.stderr.strip()))
             say("accessctl audit show %s:" % vpn["number"])

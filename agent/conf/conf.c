@@ -40,9 +40,18 @@ static const char *const directory_keys[] = { CONN_KEYS, "tenant_id", NULL };
 static const char *const auth_keys[] = { "method", "username", "password_file", "password_credential",
 					 "client_id", "client_secret_file", "client_secret_credential",
 					 "token_url", "scope", "api_key_file", "api_key_credential", NULL };
-static const char *const notify_keys[] = { "kind", "webhook_url_file", "webhook_url_credential", NULL };
+static const char *const notify_keys[] = { "kind", "webhook_url_file", "webhook_url_credential", "events", NULL };
 static const char *const retry_keys[] = { "max_attempts", "initial_backoff", "max_backoff", "budget", NULL };
 static const char *const auth_methods[] = { "basic", "oauth2", "client_credentials", "api_key", NULL };
+static const char *const notify_events[NOTIFY_EVENT_COUNT + 1] = {
+	[NOTIFY_COMPLETED] = "completed", [NOTIFY_BLOCKED] = "blocked", [NOTIFY_ESCALATED] = "escalated",
+	[NOTIFY_REMINDER] = "reminder",   [NOTIFY_REJECTED] = "rejected", [NOTIFY_EXPIRED] = "expired",
+};
+
+const char *notify_event_name(enum notify_event event)
+{
+	return (unsigned)event < NOTIFY_EVENT_COUNT ? notify_events[event] : NULL;
+}
 
 int conf_parse_duration(const char *s, int64_t *ret_ms)
 {
@@ -260,6 +269,40 @@ static void parse_retry(struct conf_parser *p, const config_setting_t *group, st
 			     "e.g. initial_backoff = \"1s\";");
 }
 
+/* notify.events: the kinds of card the channel gets; absent, every kind. */
+static void parse_events(struct conf_parser *p, const config_setting_t *group, struct notify_config *n)
+{
+	const config_setting_t *s = config_setting_get_member(group, "events");
+	char **words;
+	size_t count;
+
+	n->events = (1u << NOTIFY_EVENT_COUNT) - 1;
+	conf_get_strings(p, group, "events", &words, &count);
+	if (!words)
+		return;
+	n->events = 0;
+	for (size_t i = 0; i < count; i++) {
+		const char *near;
+		size_t e = 0;
+
+		while (e < NOTIFY_EVENT_COUNT && strcmp(words[i], notify_events[e]) != 0)
+			e++;
+		if (e < NOTIFY_EVENT_COUNT) {
+			n->events |= 1u << e;
+			continue;
+		}
+		near = conf_nearest(words[i], notify_events);
+		if (near)
+			conf_problem(p, s, "unknown kind \"%s\" in events; write \"%s\" instead", words[i], near);
+		else
+			conf_problem(p, s,
+				     "unknown kind \"%s\" in events; write some of \"completed\", \"blocked\", "
+				     "\"escalated\", \"reminder\", \"rejected\", \"expired\"",
+				     words[i]);
+	}
+	conf_strings_free(words);
+}
+
 static void parse_notify(struct conf_parser *p, const config_setting_t *group, conf_connector_list list,
 			 struct notify_config *n)
 {
@@ -269,6 +312,7 @@ static void parse_notify(struct conf_parser *p, const config_setting_t *group, c
 	n->line = conf_line(group);
 	n->kind = get_kind(p, group, "notify", list, &c);
 	parse_secret(p, group, "webhook_url", &n->webhook_url);
+	parse_events(p, group, n);
 }
 
 static void parse_daemon(struct conf_parser *p, const config_setting_t *daemon, struct config *cfg)

@@ -92,11 +92,23 @@ struct conn_config {
 	int line; /* where the group starts, for messages */
 };
 
+/* What the service-desk channel is told about; notify.events names them. */
+enum notify_event {
+	NOTIFY_COMPLETED, /* the access was granted and the request completed */
+	NOTIFY_BLOCKED,   /* implementation is blocked; an incident was opened */
+	NOTIFY_ESCALATED, /* an approval stage went to its backup approver */
+	NOTIFY_REMINDER,  /* an approval stage is still waiting past remind_after */
+	NOTIFY_REJECTED,  /* an approver rejected the request */
+	NOTIFY_EXPIRED,   /* an approval stage expired unanswered: the request is closed */
+	NOTIFY_EVENT_COUNT
+};
+
 /* The notification channel (Teams workflow webhook). The webhook URL embeds
  * a signature, so it is a secret: read from a file or a credential. */
 struct notify_config {
 	char *kind; /* "teams"; NULL when not configured */
 	struct secret_ref webhook_url;
+	unsigned events; /* bit (1u << event) set: that kind is sent (default: all) */
 	int line;
 };
 
@@ -410,6 +422,10 @@ int conf_rules_use(const struct config *cfg, enum rule_kind kind);
  * (each in double quotes when QUOTE), for messages. */
 void conf_target_list(const struct target_config *const *v, size_t n, const struct target_config *skip, int quote,
 		      char *buf, size_t size);
+
+/* The word for EVENT as notify.events, the logs and the audit write it
+ * ("completed", "blocked", ...), or NULL. */
+const char *notify_event_name(enum notify_event event);
 
 /* Read the secret a reference names. Ownership as secret_read_file. */
 int conf_read_secret(const struct secret_ref *ref, char **ret);

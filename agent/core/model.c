@@ -166,6 +166,7 @@ void person_clear(struct person *p)
 	free(p->id);
 	free(p->upn);
 	free(p->mail);
+	free(p->display_name);
 	free(p->user_type);
 	free(p->employee_type);
 	free(p->manager_id);

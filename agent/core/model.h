@@ -101,6 +101,7 @@ struct person {
 	int exists;          /* 0: no such user (the other members are unset) */
 	char *id;            /* directory object id (GUID) */
 	char *upn;
+	char *display_name;  /* as people are shown their name; NULL when none */
 	char *mail;
 	int enabled;         /* accountEnabled */
 	char *user_type;     /* "Member", "Guest" */

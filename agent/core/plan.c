@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "plan.h"
 #include "util/json.h"
@@ -87,6 +88,51 @@ static int add_steps(cJSON *o, const struct target_config *t)
 	return 0;
 }
 
+/* The display names of everyone the facts hold, by UPN: what the ticket and
+ * the cards call people. */
+static int add_names(cJSON *o, const struct facts *f)
+{
+	const struct person *who[] = { &f->subject, &f->requester, &f->sponsor };
+	const size_t n_who = sizeof(who) / sizeof(who[0]);
+	cJSON *names = cJSON_AddObjectToObject(o, "names");
+
+	if (!names)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_who + f->n_people; i++) {
+		const struct person *p = i < n_who ? who[i] : &f->people[i - n_who];
+
+		if (!p->exists || !p->upn || !p->display_name || cJSON_GetObjectItemCaseSensitive(names, p->upn))
+			continue;
+		if (!cJSON_AddStringToObject(names, p->upn, p->display_name))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The end as the requester wrote it: the end date, else the duration (from
+ * the start date, when one was given). */
+static int add_end_asked(cJSON *o, const struct request *req, const struct policy_result *res)
+{
+	const struct item_variables *v = res->item ? &res->item->vars : NULL;
+	const char *end = v && v->end_date ? request_var(req, v->end_date) : NULL;
+	const char *duration = v && v->duration ? request_var(req, v->duration) : NULL;
+	const char *start = v && v->start_date ? request_var(req, v->start_date) : NULL;
+	char *text = NULL;
+	int r = 0;
+
+	if (res->end_ms <= 0 || (!end && !duration))
+		return 0;
+	if (end)
+		r = asprintf(&text, "until %s", end);
+	else
+		r = asprintf(&text, "for %s%s%s", duration, start ? " from " : "", start ? start : "");
+	if (r < 0)
+		return -ENOMEM;
+	r = cJSON_AddStringToObject(o, "end_asked", text) ? 0 : -ENOMEM;
+	free(text);
+	return r;
+}
+
 int plan_build(const struct config *cfg, const struct request *req, const struct facts *f,
 	       const struct policy_result *res, cJSON **ret)
 {
@@ -110,7 +156,8 @@ int plan_build(const struct config *cfg, const struct request *req, const struct
 	    !cJSON_AddNumberToObject(o, "rollback", cfg->policy.partial_failure == PARTIAL_ROLLBACK) ||
 	    !cJSON_AddNumberToObject(o, "max_attempts", cfg->retry.max_attempts) ||
 	    !cJSON_AddNumberToObject(o, "backoff", (double)cfg->retry.initial_backoff_ms) ||
-	    add_steps(o, res->verdict == POLICY_PROCEED ? res->target : NULL) < 0)
+	    add_steps(o, res->verdict == POLICY_PROCEED ? res->target : NULL) < 0 || add_names(o, f) < 0 ||
+	    add_end_asked(o, req, res) < 0)
 		goto fail;
 	for (size_t i = 0; i < res->n_problems; i++)
 		if (!cJSON_AddItemToArray(problems, cJSON_CreateString(res->problems[i].text)))
@@ -201,6 +248,7 @@ int plan_load(const struct config *cfg, const cJSON *json, struct plan *ret)
 	p.subject_id = json_str(p.root, "subject_id");
 	p.target = json_str(p.root, "target");
 	p.item = json_str(p.root, "item");
+	p.end_asked = json_str(p.root, "end_asked");
 	p.wf.end_ms = json_int(p.root, "end");
 	p.wf.rollback = json_int(p.root, "rollback") != 0;
 	p.wf.max_attempts = (int)json_int(p.root, "max_attempts");
@@ -231,6 +279,16 @@ void plan_clear(struct plan *p)
 {
 	cJSON_Delete(p->root);
 	memset(p, 0, sizeof(*p));
+}
+
+const char *plan_name(const struct plan *p, const char *upn)
+{
+	const cJSON *n;
+
+	cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(p->root, "names"))
+		if (upn && n->string && strcasecmp(n->string, upn) == 0 && cJSON_IsString(n))
+			return n->valuestring;
+	return NULL;
 }
 
 char *plan_problems(const struct plan *p)

@@ -25,6 +25,9 @@ struct plan {
 	const char *subject_id; /* the person's object id; NULL when unknown */
 	const char *target;     /* the target's name; NULL when none */
 	const char *item;       /* the catalog item's name */
+	/* The end as the requester wrote it ("until 2027-01-31", "for 30d"),
+	 * for people to read beside wf.end_ms; NULL when there is no end. */
+	const char *end_asked;
 };
 
 /* Build the plan of RES (evaluated with F for REQ) as JSON. Returns 0 and
@@ -43,6 +46,10 @@ void plan_clear(struct plan *p);
  * malformed one; *RET untouched then). */
 cJSON *plan_record_json(const struct wf_record *rec);
 int plan_record_parse(const cJSON *json, struct wf_record *ret);
+
+/* The display name the directory gave the person with UPN (ignoring case)
+ * when the request was planned, or NULL. Points into the plan. */
+const char *plan_name(const struct plan *p, const char *upn);
 
 /* The problems' sentences of a plan, joined into one text the caller frees
  * (NULL: out of memory). */

@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "text.h"
@@ -63,6 +65,41 @@ char *text_clean(const char *s, size_t max, char *buf)
 	}
 	buf[n] = '\0';
 	return buf;
+}
+
+/* The length of the first K of the N names V as text_list joins them. */
+static size_t list_len(const char *const *v, size_t n, size_t k)
+{
+	char more[48] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < k; i++)
+		len += strlen(v[i]) + (i == 0 ? 0 : i + 1 == k && k == n ? 5 : 2); /* ", " or " and " */
+	if (k < n)
+		len += (size_t)snprintf(more, sizeof(more), " and %zu more", n - k);
+	return len;
+}
+
+char *text_list(const char *const *v, size_t n, size_t max)
+{
+	size_t k = n, len;
+	char *out;
+
+	while (k > 1 && list_len(v, n, k) > max)
+		k--;
+	len = n ? list_len(v, n, k) : 0;
+	out = malloc(len + 1);
+	if (!out)
+		return NULL;
+	out[0] = '\0';
+	for (size_t i = 0; i < k; i++) {
+		if (i > 0)
+			strcat(out, i + 1 == k && k == n ? " and " : ", ");
+		strcat(out, v[i]);
+	}
+	if (k < n)
+		sprintf(out + strlen(out), " and %zu more", n - k);
+	return out;
 }
 
 int text_has_control(const char *s, int text)

@@ -17,6 +17,13 @@
  * the caller escapes or replaces them as its format needs. Returns BUF. */
 char *text_clean(const char *s, size_t max, char *buf);
 
+/* The N names V joined for a sentence, "a, b and c". When they do not all
+ * fit in MAX bytes, as many whole names as fit and how many are left:
+ * "a, b and 3 more". A name is never cut; the first is always given, even
+ * when it alone is longer than MAX. Returns a string the caller frees, or
+ * NULL when out of memory. */
+char *text_list(const char *const *v, size_t n, size_t max);
+
 /* Whether S holds a control character: C0 (U+0000..U+001F, which includes
  * the U+001A json_parse puts for U+0000) or DEL. With TEXT, tab, line feed
  * and carriage return are allowed: free text (a justification, a comment)

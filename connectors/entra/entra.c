@@ -18,7 +18,7 @@
  * back only when named here; employeeLeaveDateTime reads as null unless the
  * application holds User-LifeCycleInfo.Read.All (doc/directory.md). */
 #define ENTRA_USER_FIELDS \
-	"id,accountEnabled,userType,employeeType,mail,userPrincipalName,employeeHireDate,employeeLeaveDateTime"
+	"id,accountEnabled,userType,employeeType,mail,userPrincipalName,displayName,employeeHireDate,employeeLeaveDateTime"
 #define ENTRA_MAX_ATTRIBUTE 120
 
 int64_t entra_now(const struct entra *e)

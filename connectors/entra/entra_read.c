@@ -131,6 +131,7 @@ static int take_time(struct person *p, const cJSON *u, const char *name, int64_t
 static int to_person(const struct entra *e, const cJSON *u, struct person *ret)
 {
 	struct person p = { .exists = 1 };
+	const char *name;
 	const cJSON *v;
 	int r;
 
@@ -145,6 +146,11 @@ static int to_person(const struct entra *e, const cJSON *u, struct person *ret)
 	    (r = take_string(&p, u, "employeeType", &p.employee_type)) < 0 ||
 	    (r = take_time(&p, u, "employeeHireDate", &p.hire_ms)) < 0 ||
 	    (r = take_time(&p, u, "employeeLeaveDateTime", &p.leave_ms)) < 0)
+		goto nomem;
+	/* A name only shown to people: one holding a control character is
+	 * left out (the UPN names the person then), and refuses nothing. */
+	name = json_str(u, "displayName");
+	if (name && !text_has_control(name, 0) && !(p.display_name = strdup(name)))
 		goto nomem;
 	if (e->n_attrs > 0) {
 		p.attrs = calloc(e->n_attrs, sizeof(*p.attrs));

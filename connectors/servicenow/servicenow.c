@@ -205,6 +205,26 @@ int snow_get(struct snow *s, const char *what, const char *path, cJSON **ret_roo
 	return snow_send(s, what, "GET", path, NULL, NULL, 0, NULL, NULL, ret_root);
 }
 
+/* The record pages ServiceNow documents ("Examples of navigating by URL",
+ * doc/notifications.md): a form by its sys_id, or by a query on its number. */
+static int snow_record_url(void *impl, enum itsm_record kind, const char *id, char **ret_url)
+{
+	struct snow *s = impl;
+	char *url = NULL;
+	int n;
+
+	if (kind == ITSM_RECORD_REQUEST && snow_sys_id_ok(id))
+		n = asprintf(&url, "%s/sc_req_item.do?sys_id=%s", s->conf->base_url, id);
+	else if (kind == ITSM_RECORD_INCIDENT && snow_number_ok(id))
+		n = asprintf(&url, "%s/incident.do?sysparm_query=number=%s", s->conf->base_url, id);
+	else
+		return -EINVAL;
+	if (n < 0)
+		return -ENOMEM;
+	*ret_url = url;
+	return 0;
+}
+
 const struct itsm_ops servicenow_ops = {
 	.conf = {
 		.kind = "servicenow",
@@ -225,4 +245,5 @@ const struct itsm_ops servicenow_ops = {
 	.add_comment = snow_add_comment,
 	.attach = snow_attach,
 	.create_incident = snow_create_incident,
+	.record_url = snow_record_url,
 };

@@ -20,8 +20,15 @@ struct lookup {
 	const char *table;
 	char *query;
 	const char *id_field; /* the field holding the id to hand back; NULL: sys_id */
+	const char *answer_field; /* the same in the written record's answer; NULL: sys_id */
+	int (*id_ok)(const char *id); /* how those fields are checked; NULL: snow_sys_id_ok */
 	char *found_id;       /* set by lookup_run */
 };
+
+static int id_ok(const struct lookup *l, const char *id)
+{
+	return l->id_ok ? l->id_ok(id) : snow_sys_id_ok(id);
+}
 
 static int lookup_run(struct lookup *l)
 {
@@ -49,7 +56,7 @@ static int lookup_run(struct lookup *l)
 	first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "result"), 0);
 	if (!first) {
 		r = -ENOENT;
-	} else if (!snow_sys_id_ok(snow_field(first, field))) {
+	} else if (!id_ok(l, snow_field(first, field))) {
 		r = -EBADMSG;
 	} else {
 		free(l->found_id);
@@ -77,11 +84,13 @@ static void lookup_clear(struct lookup *l)
 /* Hand over the id of the record the lookup found or the write created. */
 static int take_id(struct lookup *l, const cJSON *root, char **ret_id)
 {
-	const char *id = root ? snow_field(cJSON_GetObjectItemCaseSensitive(root, "result"), "sys_id") : l->found_id;
+	const char *id = root ? snow_field(cJSON_GetObjectItemCaseSensitive(root, "result"),
+					   l->answer_field ? l->answer_field : "sys_id")
+			      : l->found_id;
 
 	if (!ret_id)
 		return 0;
-	if (!snow_sys_id_ok(id))
+	if (!id_ok(l, id))
 		return -EBADMSG;
 	*ret_id = strdup(id);
 	return *ret_id ? 0 : -ENOMEM;
@@ -307,7 +316,9 @@ done:
 
 int snow_create_incident(void *impl, const struct itsm_incident *inc, const char *action_id, char **ret_id)
 {
-	struct lookup l = { .s = impl, .table = "incident" };
+	/* People know an incident by its number; its sys_id is for machines. */
+	struct lookup l = { .s = impl, .table = "incident", .id_field = "number", .answer_field = "number",
+			    .id_ok = snow_number_ok };
 	/* The group's record id; a name stays in the description. */
 	const char *group = snow_sys_id_ok(inc->assignment_group) ? inc->assignment_group : NULL;
 	char *body = NULL;

@@ -27,6 +27,10 @@
 
 #define CARD_SCHEMA "http://adaptivecards.io/schemas/adaptive-card.json"
 #define CARD_VERSION "1.4"
+/* Teams takes a posted message of about 28 KB and refuses a larger one
+ * only after the flow has answered 202 (doc/notifications.md): stay well
+ * under it. */
+#define TEAMS_MAX_MESSAGE (24 * 1024)
 
 struct teams {
 	struct http_client *http;
@@ -105,32 +109,21 @@ fail:
 	return r;
 }
 
-/* Copy S for a card: cleaned (text_clean), line breaks and other control
- * characters turned into spaces, and, when MARKDOWN, the characters Teams'
- * card Markdown gives a meaning (emphasis, links, lists, code) escaped with
- * a backslash, so ticket text cannot make a link or fake formatting.
+/* Copy S for a card: cleaned (text_clean), cut at NOTIFY_TEXT_MAX, with
+ * line breaks and other control characters turned into spaces. Nothing is
+ * escaped: every text goes into a TextRun, which renders no Markdown, so a
+ * value is shown exactly as it is and cannot make a link or formatting.
  * Returns 0 and a string the caller frees, or -ENOMEM. */
-static int card_text(const char *s, bool markdown, char **ret)
+static int card_text(const char *s, char **ret)
 {
-	char clean[NOTIFY_TEXT_MAX + TEXT_CLEAN_EXTRA], *out, *o;
+	char clean[NOTIFY_TEXT_MAX + TEXT_CLEAN_EXTRA];
 
 	text_clean(s ? s : "", NOTIFY_TEXT_MAX, clean);
-	out = malloc(2 * strlen(clean) + 1);
-	if (!out)
-		return -ENOMEM;
-	o = out;
-	for (const unsigned char *p = (const unsigned char *)clean; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f) {
-			*o++ = ' ';
-			continue;
-		}
-		if (markdown && strchr("\\`*_{}[]()#+-.!<>~|", *p))
-			*o++ = '\\';
-		*o++ = (char)*p;
-	}
-	*o = '\0';
-	*ret = out;
-	return 0;
+	for (char *p = clean; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	*ret = strdup(clean);
+	return *ret ? 0 : -ENOMEM;
 }
 
 /* A new object appended to ARRAY, which owns it; NULL when out of memory.
@@ -144,160 +137,170 @@ static cJSON *append_object(cJSON *array)
 	return o;
 }
 
-/* Add {"title": TITLE, "value": VALUE} to FACTS; a NULL VALUE adds nothing. */
-static int add_fact(cJSON *facts, const char *title, const char *value)
+/* How a run of text looks; NULL members are left to the host's default.
+ * The values are the schema's own spelling (lower camel case). */
+struct run_style {
+	const char *size;
+	const char *weight;
+	const char *color;
+	bool subtle;
+};
+
+/* Append to INLINES a TextRun of TEXT (made safe with card_text). */
+static int add_run(cJSON *inlines, const char *text, const struct run_style *st)
 {
-	char *t = NULL, *v = NULL;
-	cJSON *fact;
+	char *safe = NULL;
+	cJSON *run;
 	int r;
 
-	if (!value)
-		return 0;
-	r = card_text(title, true, &t);
-	if (r == 0)
-		r = card_text(value, true, &v);
+	r = card_text(text, &safe);
 	if (r < 0)
-		goto done;
-	fact = append_object(facts);
-	if (!fact || !cJSON_AddStringToObject(fact, "title", t) ||
-	    !cJSON_AddStringToObject(fact, "value", v))
+		return r;
+	run = append_object(inlines);
+	if (!run || !cJSON_AddStringToObject(run, "type", "TextRun") || !cJSON_AddStringToObject(run, "text", safe) ||
+	    (st && st->size && !cJSON_AddStringToObject(run, "size", st->size)) ||
+	    (st && st->weight && !cJSON_AddStringToObject(run, "weight", st->weight)) ||
+	    (st && st->color && !cJSON_AddStringToObject(run, "color", st->color)) ||
+	    (st && st->subtle && !cJSON_AddBoolToObject(run, "isSubtle", 1)))
 		r = -ENOMEM;
-done:
-	free(t);
-	free(v);
+	free(safe);
 	return r;
+}
+
+/* A RichTextBlock appended to BODY, spaced as SPACING (NULL: default),
+ * with a line above it when SEPARATOR; *RET_INLINES is where its runs go. */
+static int add_block(cJSON *body, const char *spacing, bool separator, cJSON **ret_inlines)
+{
+	cJSON *block = append_object(body);
+
+	if (!block || !cJSON_AddStringToObject(block, "type", "RichTextBlock") ||
+	    (spacing && !cJSON_AddStringToObject(block, "spacing", spacing)) ||
+	    (separator && !cJSON_AddBoolToObject(block, "separator", 1)))
+		return -ENOMEM;
+	*ret_inlines = cJSON_AddArrayToObject(block, "inlines");
+	return *ret_inlines ? 0 : -ENOMEM;
+}
+
+/* One line of TEXT in its own block. */
+static int add_line(cJSON *body, const char *spacing, bool separator, const char *text, const struct run_style *st)
+{
+	cJSON *inlines;
+	int r = add_block(body, spacing, separator, &inlines);
+
+	return r < 0 ? r : add_run(inlines, text, st);
 }
 
 static const struct {
-	const char *title; /* followed by the request number */
-	const char *color; /* Adaptive Card text color */
-	const char *word;  /* the Outcome fact */
+	const char *title;
+	const char *color; /* the schema's Colors */
 } event_look[NOTIFY_EVENT_COUNT] = {
-	[NOTIFY_COMPLETED] = { "Access granted: ", "Good", "Completed" },
-	[NOTIFY_BLOCKED] = { "Request blocked: ", "Attention", "Blocked: implementation stopped, incident opened" },
-	[NOTIFY_ESCALATED] = { "Approval escalated: ", "Warning", "Escalated to the backup approver" },
-	[NOTIFY_REMINDER] = { "Approval waiting: ", "Warning", "Waiting for a decision" },
+	[NOTIFY_COMPLETED] = { "Access granted", "good" },
+	[NOTIFY_BLOCKED] = { "Request blocked", "attention" },
+	[NOTIFY_ESCALATED] = { "Approval escalated", "warning" },
+	[NOTIFY_REMINDER] = { "Approval waiting", "warning" },
+	[NOTIFY_REJECTED] = { "Request rejected", "attention" },
+	[NOTIFY_EXPIRED] = { "Request expired", "warning" },
 };
 
-/* PREFIX followed by the request number made safe (card_text). Returns 0
- * and a string the caller frees, or -ENOMEM. */
-static int request_text(const char *prefix, const struct notify_message *msg, bool markdown, char **ret)
+/* The title, and under it "RITM0010001 · VPN Access" (a middle dot). */
+static int add_heading(cJSON *body, const struct notify_message *msg)
 {
-	char *number = NULL, *text;
+	const struct run_style title = { .size = "large", .weight = "bolder", .color = event_look[msg->event].color };
+	const struct run_style subtle = { .subtle = true };
+	char *subtitle = NULL;
 	int r;
 
-	r = card_text(msg->request_number, markdown, &number);
+	r = add_line(body, NULL, false, event_look[msg->event].title, &title);
 	if (r < 0)
 		return r;
-	if (asprintf(&text, "%s%s", prefix, number) < 0)
-		r = -ENOMEM;
-	else
-		*ret = text;
-	free(number);
+	if (asprintf(&subtitle, "%s%s%s", msg->request_number, msg->item ? " \xc2\xb7 " : "", msg->item ? msg->item : "") < 0)
+		return -ENOMEM;
+	r = add_line(body, "none", false, subtitle, &subtle);
+	free(subtitle);
 	return r;
 }
 
-/* The title: a TextBlock, so Markdown applies and the number is escaped. */
-static int add_title(cJSON *body, const struct notify_message *msg)
+/* A fact: its label in bold, then its value, on one line. */
+static int add_fact(cJSON *body, const struct notify_fact *f)
 {
+	const struct run_style label = { .weight = "bolder" };
 	char *title = NULL;
-	cJSON *block;
+	cJSON *inlines;
 	int r;
 
-	r = request_text(event_look[msg->event].title, msg, true, &title);
-	if (r < 0)
-		return r;
-	block = append_object(body);
-	if (!block || !cJSON_AddStringToObject(block, "type", "TextBlock") || !cJSON_AddStringToObject(block, "text", title) ||
-	    !cJSON_AddStringToObject(block, "size", "Medium") || !cJSON_AddStringToObject(block, "weight", "Bolder") ||
-	    !cJSON_AddStringToObject(block, "color", event_look[msg->event].color) ||
-	    !cJSON_AddBoolToObject(block, "wrap", 1))
-		r = -ENOMEM;
+	if (asprintf(&title, "%s: ", f->title ? f->title : "") < 0)
+		return -ENOMEM;
+	r = add_block(body, "small", false, &inlines);
+	if (r == 0)
+		r = add_run(inlines, title, &label);
+	if (r == 0)
+		r = add_run(inlines, f->value, NULL);
 	free(title);
 	return r;
 }
 
-/* The outcome sentence: a TextRun, which renders no Markdown at all. */
-static int add_outcome(cJSON *body, const char *outcome)
+/* The action id in small, subtle type under a line: a person comparing two
+ * posts finds it in one place, without it weighing as a fact. DROPPED
+ * optional facts were left out for size; the footer says so. */
+static int add_footer(cJSON *body, const struct notify_message *msg, size_t dropped)
 {
-	cJSON *block, *inlines, *run;
+	const struct run_style small = { .size = "small", .subtle = true };
 	char *text = NULL;
-	int r;
+	int r, n;
 
-	if (!outcome)
-		return 0;
-	r = card_text(outcome, false, &text);
-	if (r < 0)
-		return r;
-	r = -ENOMEM;
-	block = append_object(body);
-	if (!block || !cJSON_AddStringToObject(block, "type", "RichTextBlock"))
-		goto done;
-	inlines = cJSON_AddArrayToObject(block, "inlines");
-	run = inlines ? append_object(inlines) : NULL;
-	if (!run || !cJSON_AddStringToObject(run, "type", "TextRun") ||
-	    !cJSON_AddStringToObject(run, "text", text))
-		goto done;
-	r = 0;
-done:
+	if (dropped)
+		n = asprintf(&text, "Action %s \xc2\xb7 %zu detail%s left out to fit Teams; the ticket has them all",
+			     msg->action_id, dropped, dropped == 1 ? "" : "s");
+	else
+		n = asprintf(&text, "Action %s", msg->action_id);
+	if (n < 0)
+		return -ENOMEM;
+	r = add_line(body, "medium", true, text, &small);
 	free(text);
 	return r;
 }
 
-static int add_facts(cJSON *body, const struct notify_message *msg)
+/* Whether URL may be a button: https (or plain http to a loopback address,
+ * for tests), of sane length, with nothing that could end the URL early in
+ * a client that re-parses it. */
+static bool link_ok(const char *url)
 {
-	cJSON *set, *facts;
-	int r;
-
-	set = append_object(body);
-	if (!set || !cJSON_AddStringToObject(set, "type", "FactSet"))
-		return -ENOMEM;
-	facts = cJSON_AddArrayToObject(set, "facts");
-	if (!facts)
-		return -ENOMEM;
-	r = add_fact(facts, "Request", msg->request_number);
-	if (r == 0)
-		r = add_fact(facts, "Person", msg->person);
-	if (r == 0)
-		r = add_fact(facts, "Target", msg->target);
-	if (r == 0)
-		r = add_fact(facts, "Outcome", event_look[msg->event].word);
-	if (r == 0)
-		r = add_fact(facts, "Incident", msg->incident_number);
-	for (size_t i = 0; r == 0 && i < msg->n_facts; i++)
-		r = add_fact(facts, msg->facts[i].title ? msg->facts[i].title : "", msg->facts[i].value);
-	/* Last, so a reader comparing two posts finds it in one place. */
-	if (r == 0)
-		r = add_fact(facts, "Action id", msg->action_id);
-	return r;
+	return url && (strncasecmp(url, "https://", 8) == 0 || http_url_is_loopback(url)) &&
+	       strlen(url) <= NOTIFY_TEXT_MAX && !strpbrk(url, " \"'<>\\`\r\n\t");
 }
 
-/* A link to the ticket, only when it is an https URL: anything else from a
- * ticket could be a javascript: or data: link. */
-static int add_link(cJSON *card, const struct notify_message *msg)
+static int add_links(cJSON *card, const struct notify_message *msg)
 {
-	cJSON *actions, *action;
-	char *title = NULL;
-	int r;
+	cJSON *actions = NULL;
 
-	if (!msg->request_url || strncasecmp(msg->request_url, "https://", 8) != 0 ||
-	    strlen(msg->request_url) > NOTIFY_TEXT_MAX || strpbrk(msg->request_url, " \"<>\\\r\n\t"))
-		return 0;
-	r = request_text("Open ", msg, false, &title);
-	if (r < 0)
-		return r;
-	actions = cJSON_AddArrayToObject(card, "actions");
-	action = actions ? append_object(actions) : NULL;
-	if (!action || !cJSON_AddStringToObject(action, "type", "Action.OpenUrl") ||
-	    !cJSON_AddStringToObject(action, "title", title) || !cJSON_AddStringToObject(action, "url", msg->request_url))
-		r = -ENOMEM;
-	free(title);
-	return r;
+	for (size_t i = 0; i < msg->n_links; i++) {
+		const struct notify_link *l = &msg->links[i];
+		char *title = NULL;
+		cJSON *action;
+		int r;
+
+		if (!link_ok(l->url))
+			continue;
+		if (!actions && !(actions = cJSON_AddArrayToObject(card, "actions")))
+			return -ENOMEM;
+		r = card_text(l->title ? l->title : "Open", &title);
+		if (r < 0)
+			return r;
+		action = append_object(actions);
+		if (!action || !cJSON_AddStringToObject(action, "type", "Action.OpenUrl") ||
+		    !cJSON_AddStringToObject(action, "title", title) || !cJSON_AddStringToObject(action, "url", l->url))
+			r = -ENOMEM;
+		free(title);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
-/* The webhook payload: a message with one Adaptive Card attachment.
- * Returns 0 and a string the caller frees, or -ENOMEM. */
-static int build_payload(const struct notify_message *msg, char **ret)
+/* The webhook payload: a message with one Adaptive Card attachment, with
+ * the facts KEEP marks (DROPPED left out). Returns 0 and a string the
+ * caller frees, or -ENOMEM. */
+static int build_payload(const struct notify_message *msg, const bool *keep, size_t dropped, char **ret)
 {
 	cJSON *root, *attachments, *attachment, *card, *body;
 	int r = -ENOMEM;
@@ -318,13 +321,16 @@ static int build_payload(const struct notify_message *msg, char **ret)
 	body = cJSON_AddArrayToObject(card, "body");
 	if (!body)
 		goto done;
-	r = add_title(body, msg);
+	r = add_heading(body, msg);
+	if (r == 0 && msg->outcome)
+		r = add_line(body, NULL, false, msg->outcome, NULL);
+	for (size_t i = 0; r == 0 && i < msg->n_facts; i++)
+		if (keep[i] && msg->facts[i].value)
+			r = add_fact(body, &msg->facts[i]);
 	if (r == 0)
-		r = add_outcome(body, msg->outcome);
+		r = add_footer(body, msg, dropped);
 	if (r == 0)
-		r = add_facts(body, msg);
-	if (r == 0)
-		r = add_link(card, msg);
+		r = add_links(card, msg);
 	if (r < 0)
 		goto done;
 	*ret = cJSON_PrintUnformatted(root);
@@ -332,6 +338,38 @@ static int build_payload(const struct notify_message *msg, char **ret)
 done:
 	cJSON_Delete(root);
 	return r;
+}
+
+/* The payload of MSG within TEAMS_MAX_MESSAGE: the optional facts are left
+ * out, last first, until it fits. *RET_DROPPED says how many were. Returns
+ * 0 and a string the caller frees, -EFBIG when even the required facts do
+ * not fit, or -ENOMEM. */
+static int fit_payload(const struct notify_message *msg, char **ret, size_t *ret_dropped)
+{
+	bool keep[NOTIFY_MAX_FACTS];
+	size_t dropped = 0, i = msg->n_facts;
+	char *payload;
+	int r;
+
+	for (size_t j = 0; j < msg->n_facts; j++)
+		keep[j] = true;
+	for (;;) {
+		r = build_payload(msg, keep, dropped, &payload);
+		if (r < 0)
+			return r;
+		if (strlen(payload) <= TEAMS_MAX_MESSAGE)
+			break;
+		free(payload);
+		while (i > 0 && !(msg->facts[i - 1].optional && msg->facts[i - 1].value))
+			i--;
+		if (i == 0)
+			return -EFBIG;
+		keep[--i] = false;
+		dropped++;
+	}
+	*ret = payload;
+	*ret_dropped = dropped;
+	return 0;
 }
 
 static int status_error(long status)
@@ -356,11 +394,19 @@ static int teams_send(void *impl, const struct notify_message *msg)
 	struct http_response resp;
 	const char *event = notify_event_name(msg->event);
 	char *payload = NULL;
+	size_t dropped = 0;
 	int r;
 
-	r = build_payload(msg, &payload);
+	r = fit_payload(msg, &payload, &dropped);
+	if (r == -EFBIG)
+		log_warnx("notify: the %s notification of %s (action %s) is over %d bytes even without its optional "
+			  "facts; not sent", event, msg->request_number, msg->action_id, TEAMS_MAX_MESSAGE);
 	if (r < 0)
 		return r;
+	if (dropped)
+		log_info("notify: the %s notification of %s (action %s) leaves out %zu optional fact%s to stay under %d "
+			 "bytes", event, msg->request_number, msg->action_id, dropped, dropped == 1 ? "" : "s",
+			 TEAMS_MAX_MESSAGE);
 	req.body = payload;
 	req.body_len = strlen(payload);
 	r = http_perform(t->http, &req, &resp);

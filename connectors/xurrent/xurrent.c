@@ -290,6 +290,25 @@ int xr_me(struct xr *x, long *ret)
 	return 0;
 }
 
+/* A record's page: a request, and an incident (a request too), at
+ * /requests/<id> of the account's own host (doc/itsm-xurrent.md, U25). */
+static int xr_record_url(void *impl, enum itsm_record kind, const char *id, char **ret_url)
+{
+	struct xr *x = impl;
+	char *ui = NULL;
+	long n;
+	int r;
+
+	if ((kind != ITSM_RECORD_REQUEST && kind != ITSM_RECORD_INCIDENT) || xr_id_parse(id, &n) < 0)
+		return -EINVAL;
+	r = xr_ui_url(x->set, x->conf->base_url, &ui);
+	if (r < 0)
+		return r;
+	r = asprintf(ret_url, "%s/requests/%ld", ui, n) < 0 ? -ENOMEM : 0;
+	free(ui);
+	return r;
+}
+
 const struct itsm_ops xurrent_ops = {
 	.conf = {
 		.kind = "xurrent",
@@ -311,4 +330,5 @@ const struct itsm_ops xurrent_ops = {
 	.add_comment = xr_add_comment,
 	.attach = xr_attach,
 	.create_incident = xr_create_incident,
+	.record_url = xr_record_url,
 };

@@ -39,6 +39,7 @@ struct xr_settings {
 	char *account;   /* X-Xurrent-Account */
 	char *source;    /* source of what accessd creates */
 	char *token_url; /* the region's OAuth endpoint; NULL with a base_url */
+	char *ui_url;    /* where people open records; NULL: from the API's host */
 	int region;      /* index into xr_regions; -1 with a base_url */
 	int environment; /* index into xr_environments; -1 with a base_url */
 	/* For each phase accessd writes, the request status and completion
@@ -160,6 +161,12 @@ extern const struct xr_settings xr_default_settings;
 int xr_conf_parse(struct conf_parser *p, const struct config_setting_t *group, void **ret);
 void xr_conf_free(void *settings);
 int xr_conf_base_url(const void *settings, char **ret);
+
+/* Where people open the account's records: SET's ui_url, else the API's
+ * host BASE_URL with "api." replaced by "<account>." (the base URL itself
+ * when it does not start so). *RET is the caller's. 0, -EINVAL (an account
+ * that cannot be a host name), or -ENOMEM. */
+int xr_ui_url(const struct xr_settings *set, const char *base_url, char **ret);
 
 /* The phase a request reads as from its STATUS and completion REASON
  * (either may be NULL). */

@@ -36,7 +36,7 @@ static const char *const phase_keys[] = { "sent_back", "implementing", "blocked"
 static const char *const approval_keys[] = { "template", "team", "planned_duration", NULL };
 static const char *const incident_keys[] = { "team", "service_instance", "impact", NULL };
 static const char *const rate_keys[] = { "burst", "burst_window", "hourly_reserve", NULL };
-const char *const xr_conf_keys[] = { "account", "region", "environment", "source", "statuses",
+const char *const xr_conf_keys[] = { "account", "region", "environment", "ui_url", "source", "statuses",
 				     "approval_task", "incident", "rate_limit", NULL };
 
 const struct xr_settings xr_default_settings = {
@@ -91,6 +91,7 @@ void xr_conf_free(void *settings)
 	free(set->account);
 	free(set->source);
 	free(set->token_url);
+	free(set->ui_url);
 	free(set);
 }
 
@@ -105,6 +106,32 @@ int xr_conf_base_url(const void *settings, char **ret)
 	n = set->region == 0 ? asprintf(ret, "https://api.%s", domains[set->environment])
 			     : asprintf(ret, "https://api.%s.%s", regions[set->region], domains[set->environment]);
 	if (n < 0) {
+		*ret = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int xr_ui_url(const struct xr_settings *set, const char *base_url, char **ret)
+{
+	const char *host = strstr(base_url, "://");
+	size_t n = set->account ? strlen(set->account) : 0;
+	int w;
+
+	if (set->ui_url) {
+		*ret = strdup(set->ui_url);
+		return *ret ? 0 : -ENOMEM;
+	}
+	host = host ? host + 3 : base_url;
+	if (strncmp(host, "api.", 4) != 0) {
+		*ret = strdup(base_url);
+		return *ret ? 0 : -ENOMEM;
+	}
+	/* The account names a host: letters, digits and '-' only. */
+	if (n == 0 || n > 63 || strspn(set->account, "abcdefghijklmnopqrstuvwxyz0123456789-") != n)
+		return -EINVAL;
+	w = asprintf(ret, "%.*s%s.%s", (int)(host - base_url), base_url, set->account, host + 4);
+	if (w < 0) {
 		*ret = NULL;
 		return -ENOMEM;
 	}
@@ -335,6 +362,12 @@ int xr_conf_parse(struct conf_parser *p, const struct config_setting_t *group, v
 			     "account must be the account id Xurrent shows under Settings (1 to 128 characters); write "
 			     "account = \"contoso-it\";");
 	parse_place(p, set, group);
+	set->ui_url = conf_get_string(p, group, "ui_url", 0);
+	if (set->ui_url && (strncmp(set->ui_url, "https://", 8) != 0 || strpbrk(set->ui_url, " \t\r\n?#") ||
+			    set->ui_url[strlen(set->ui_url) - 1] == '/'))
+		conf_problem(p, config_setting_get_member(group, "ui_url"),
+			     "ui_url is where people open the account's records, https:// and a host, no trailing "
+			     "slash; write ui_url = \"https://contoso-it.xurrent.com\";");
 	parse_source(p, set, group);
 	check_common(p, set, group);
 	s = config_setting_get_member(group, "statuses");

@@ -9,8 +9,14 @@ give it). The signature in the query is the only credential: missing or
 wrong, the flow answers 401; an unknown flow 404; a body that is not JSON
 400. Otherwise it answers 202 with an empty body and records the post.
 
+The trigger answers before the flow's "post card" step runs, and that step
+fails a message of more than about 28 KB ("Request Entity Too Large",
+doc/notifications.md): such a post is answered 202 all the same and
+recorded as not shown.
+
 Seed or configure: {"flows": {"<id>": "<sig>"}}. dump() gives
-{"flows": [ids], "posts": [{"flow", "run_id", "body", "time"}]}.
+{"flows": [ids], "posts": [{"flow", "run_id", "body", "size", "shown",
+"time"}]}, SIZE being the bytes sent.
 """
 
 import re
@@ -18,6 +24,9 @@ import time
 import uuid
 
 from api import Response
+
+# The Teams connector's message size limit, "about 28 KB".
+POST_LIMIT = 28 * 1024
 
 
 class Teams:
@@ -71,5 +80,7 @@ class Teams:
         if body is None:
             return self.error(400, "The request content is not valid JSON.")
         run_id = uuid.uuid4().hex
-        self.posts.append({"flow": m.group(1), "run_id": run_id, "body": body, "time": time.time()})
+        size = len(req.body)
+        self.posts.append({"flow": m.group(1), "run_id": run_id, "body": body, "size": size,
+                           "shown": size <= POST_LIMIT, "time": time.time()})
         return Response(202, headers={"x-ms-workflow-run-id": run_id})

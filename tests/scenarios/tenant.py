@@ -92,8 +92,10 @@ def graph_user(name, away=(), **props):
 MEMBERS = {"Security-Team": ["sam"], "Service-Desk": ["eve"]}
 
 
-def graph_seed(away=()):
-    users = [graph_user(name, away) for name in PEOPLE]
+def graph_seed(away=(), names=None):
+    """NAMES: display names to use instead of the people's own, by name."""
+    users = [graph_user(name, away, **({"displayName": names[name]} if name in (names or {}) else {}))
+             for name in PEOPLE]
     groups = [{"id": gid, "displayName": name, "mailEnabled": name == "Legacy-Mail-List",
                "securityEnabled": True, "owners": [oid("victor")],
                "members": [oid(m) for m in MEMBERS.get(name, [])]}
@@ -123,8 +125,9 @@ def snow_itsm(emu, password_file):
 def config(emu, state_dir, password_file, secret_file, webhook_file, approvals="create", partial="rollback",
            escalate="2s", expire="30s", max_attempts=3, backoff="0s", remind=None,
            app_approvers=("target_owner",), app_quorum="any", rules=None, requesters=None,
-           manager_as_sponsor=False, app_sponsor=True, app_verification=False, itsm=None):
-    """RULES: policy rules to add, by where they go: "mailbox_manager" (a
+           manager_as_sponsor=False, app_sponsor=True, app_verification=False, notify_events=None, itsm=None):
+    """NOTIFY_EVENTS: the kinds of card sent (notify.events; None: the
+    default, all). RULES: policy rules to add, by where they go: "mailbox_manager" (a
     manager stage with these auto_approve_when before the mailbox owner),
     "group_manager" (the Add to Group manager stage's auto_approve_when),
     "security" (settings added to the policy's security stage), "vpn_reject"
@@ -154,7 +157,7 @@ directory = {
     token_url = "%(url)s/%(tenant)s/oauth2/v2.0/token";
   };
 };
-notify = { kind = "teams"; webhook_url_file = "%(webhook)s"; };
+notify = { kind = "teams"; webhook_url_file = "%(webhook)s";%(events)s };
 retry = { max_attempts = %(attempts)d; initial_backoff = "%(backoff)s"; max_backoff = "1s"; budget = "5s"; };
 policy = {
   approvals = "%(approvals)s";
@@ -241,6 +244,7 @@ policy = {
        "app_verification": '\n      verification = { variable = "verified_by"; group = "%s"; };'
                            % GROUPS["Service-Desk"] if app_verification else "",
        "mailbox_manager": mailbox_manager,
+       "events": "" if notify_events is None else " events = ( %s );" % ", ".join('"%s"' % e for e in notify_events),
        "group_manager_rule": " auto_approve_when = %s;" % rules["group_manager"] if "group_manager" in rules else "",
        "security_rule": " " + rules["security"] if "security" in rules else "",
        "vpn_reject": "\n      auto_reject_when = %s;" % rules["vpn_reject"] if "vpn_reject" in rules else ""}
@@ -249,12 +253,12 @@ policy = {
 class Tenant:
     """The emulator seeded with the tenant, and an agent configured for it."""
 
-    def __init__(self, emu, away=(), **conf):
+    def __init__(self, emu, away=(), names=None, **conf):
         self.emu = emu
         self.agent = harness.Agent(emu)
         self.dir = self.agent.dir
         self.secrets = [harness.SNOW_PASSWORD, CLIENT_SECRET, FLOW_SIG]
-        emu.seed({"graph": graph_seed(away), "teams": {"flows": {FLOW: FLOW_SIG}}})
+        emu.seed({"graph": graph_seed(away, names), "teams": {"flows": {FLOW: FLOW_SIG}}})
         itsm = self.seed_itsm(conf)
         secret = self.agent.write_secret("graph.secret", CLIENT_SECRET)
         webhook = self.agent.write_secret(
@@ -316,6 +320,27 @@ class Tenant:
         self.emu.seed({"servicenow": {"sc_req_item": [{"sys_id": ritm, "state": state, "active": "false",
                                                       "sys_updated_on": harness_now()}]}})
 
+    def approved_vpn(self, person="bob", **variables):
+        """A VPN request for PERSON (catalog VARIABLES besides the
+        justification), approved by both stages (mia, sam) but not yet
+        executed."""
+        req = self.request("VPN Access", person, business_justification="Remote work", **variables)
+        self.cycle()
+        self.decide(req["sys_id"], "mia")
+        self.cycle()
+        self.decide(req["sys_id"], "sam")
+        return req
+
+    def apollo(self):
+        """bob's Add to Group request for Project-Apollo (with its also,
+        Apollo-Wiki and Legacy-Mail-List, which Graph refuses), approved and
+        carried out as far as it goes."""
+        req = self.request("Add to Group", "bob", group="Project-Apollo", business_justification="Joining Apollo")
+        self.cycle()
+        self.decide(req["sys_id"], "mia")
+        self.cycle()
+        return req
+
     def approvals(self, ritm):
         return [a for a in self.emu.state("servicenow")["tables"].get("sysapproval_approver", [])
                 if a.get("sysapproval") == ritm]
@@ -375,6 +400,12 @@ class Tenant:
 
     def posts(self):
         return self.emu.state("teams")["posts"]
+
+    def cards(self, title=None):
+        """The Adaptive Cards the flow was sent, in order; TITLE ("Access
+        granted", ...) keeps those of one kind."""
+        cards = [p["body"]["attachments"][0]["content"] for p in self.posts()]
+        return [c for c in cards if title is None or card_title(c) == title]
 
     # -- the agent -------------------------------------------------------------
     def cycle(self, check=True):
@@ -437,6 +468,25 @@ class Tenant:
             if rec["type"] == "REQUEST" and rec["payload"]["id"] == ritm and "state" in rec["payload"]:
                 state = rec["payload"]["state"]
         return state
+
+
+def card_title(card):
+    """The card's first line: its title."""
+    return card["body"][0]["inlines"][0]["text"]
+
+
+def card_fact(card, label):
+    """The value of the card's fact LABEL, or None."""
+    for block in card["body"]:
+        runs = block.get("inlines", [])
+        if len(runs) == 2 and runs[0]["text"] == label + ": ":
+            return runs[1]["text"]
+    return None
+
+
+def card_texts(card):
+    """Every text the card shows, in order."""
+    return [run["text"] for block in card["body"] for run in block.get("inlines", [])]
 
 
 def harness_now():

@@ -56,8 +56,8 @@ class Approvals(tenant.TenantCase):
         self.assertEqual(t.workflow_state(ritm), "rejected")
         self.assertEqual(t.ritm(ritm)["state"], "4")
         comments = t.journal_entries(ritm, "comments")
-        self.assertTrue(any(c.startswith("Rejected by sam@contoso.example") and (": " + reason + "\n") in c
-                            for c in comments), comments)
+        self.assertTrue(any(c.startswith('Rejected by Sam (sam@contoso.example) at stage "security" (2 of 2)')
+                            and (": " + reason + "\n") in c for c in comments), comments)
         self.assertEqual(t.members("VPN-Users"), [])
         self.assertEqual(self.graph_adds(), [])
         self.assertIn("rejected", t.audit("show", req["number"]).stdout)
@@ -172,11 +172,11 @@ class Approvals(tenant.TenantCase):
         reminders = [n for n in t.journal_entries(ritm, "work_notes") if n.startswith("Reminder")]
         self.assertEqual(len(reminders), 1)
         # The reminder names who is to decide, on the ticket and in the channel.
-        self.assertIn("from %s." % upn("mia"), reminders[0])
-        cards = [p for p in t.posts() if "approval waiting" in json.dumps(p["body"]).lower()]
+        self.assertIn("from Mia (%s) for " % upn("mia"), reminders[0])
+        cards = t.cards("Approval waiting")
         self.assertEqual(len(cards), 1)
-        self.assertIn(upn("mia"), json.dumps(cards[0]["body"]))
-        self.assertIn(req["number"], json.dumps(cards[0]["body"]))
+        self.assertEqual(tenant.card_fact(cards[0], "Waiting for"), "Mia (%s)" % upn("mia"))
+        self.assertIn(req["number"], json.dumps(cards[0]))
         self.assertEqual(self.asked(t, ritm), [snow_id("mia")])
         time.sleep(max(0.0, started + 3.2 - time.time()))
         t.cycle()
@@ -202,12 +202,13 @@ class Approvals(tenant.TenantCase):
         time.sleep(max(0.0, started + 1.2 - time.time()))
         t.cycle()
         reminders = [n.split("\n")[0] for n in t.journal_entries(ritm, "work_notes") if n.startswith("Reminder")]
-        self.assertEqual(reminders, ['Reminder: stage "application owner" is waiting for a decision from %s.'
-                                     % upn("olivia")])
-        cards = [json.dumps(p["body"]) for p in t.posts() if "approval waiting" in json.dumps(p["body"]).lower()]
+        self.assertEqual(len(reminders), 1)
+        self.assertTrue(reminders[0].startswith('Reminder: stage "application owner" (1 of 1) is waiting for a '
+                                                'decision from Olivia (%s) for ' % upn("olivia")), reminders)
+        cards = t.cards("Approval waiting")
         self.assertEqual(len(cards), 1)
-        self.assertIn(upn("olivia"), cards[0])
-        self.assertNotIn(upn("mia"), cards[0])
+        self.assertEqual(tenant.card_fact(cards[0], "Waiting for"), "Olivia (%s)" % upn("olivia"))
+        self.assertNotIn(upn("mia"), json.dumps(cards[0]))
         t.decide(ritm, "olivia")
         t.cycle()
         self.assertEqual(t.assignments(), [(oid("bob"), tenant.EXPENSES_ROLE)])
@@ -283,7 +284,7 @@ class Approvals(tenant.TenantCase):
         t.cycle()
         self.assertEqual(t.workflow_state(ritm), "expired")
         self.assertEqual(self.graph_adds(), [])
-        self.assertEqual([p for p in t.posts() if "completed" in json.dumps(p["body"]).lower()], [])
+        self.assertEqual(t.cards("Access granted"), [])
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ half-done multi-step grant is rolled back or compensated as the policy
 says, and a kill -9 between intent and outcome neither loses nor doubles
 the grant."""
 
-import json
 import os
 import re
 import signal
@@ -20,14 +19,6 @@ MEMBERS_REF = "/v1.0/groups/%s/members/$ref"
 
 
 class Failures(tenant.TenantCase):
-    def approved_vpn(self, t):
-        """A VPN request for bob, approved by both stages but not yet executed."""
-        req = t.request("VPN Access", "bob", business_justification="Remote work")
-        t.cycle()
-        t.decide(req["sys_id"], "mia")
-        t.cycle()
-        t.decide(req["sys_id"], "sam")
-        return req
 
     def adds(self, group):
         return [r for r in self.emu.requests()
@@ -39,7 +30,7 @@ class Failures(tenant.TenantCase):
 
     def test_transient_graph_failures_then_success(self):
         t = self.tenant(max_attempts=3)
-        req = self.approved_vpn(t)
+        req = t.approved_vpn()
         self.emu.fault(kind="status", status=503, method="POST", path=re.escape(MEMBERS_REF % tenant.GROUPS["VPN-Users"]),
                        times=2)
         t.cycle()
@@ -51,7 +42,7 @@ class Failures(tenant.TenantCase):
 
     def test_permanent_failure_blocks_with_exactly_one_incident(self):
         t = self.tenant()
-        req = self.approved_vpn(t)
+        req = t.approved_vpn()
         ritm = req["sys_id"]
         self.emu.fault(kind="status", status=403, method="POST", path=re.escape(MEMBERS_REF % tenant.GROUPS["VPN-Users"]),
                        times=0, message="Insufficient privileges to complete the operation.")
@@ -70,20 +61,12 @@ class Failures(tenant.TenantCase):
         notes = t.journal_entries(ritm, "work_notes")
         self.assertEqual(len([n for n in notes if n.startswith("Implementing (Blocked)")]), 1)
         self.assertFalse(any(n.startswith("Completed") for n in notes))
-        blocked = [p for p in t.posts() if "blocked" in json.dumps(p["body"]).lower()]
-        self.assertEqual(len(blocked), 1)
+        self.assertEqual(len(t.cards("Request blocked")), 1)
         self.assertIn("incident_opened", t.audit("show", req["number"]).stdout)
-
-    def apollo(self, t):
-        req = t.request("Add to Group", "bob", group="Project-Apollo", business_justification="Joining Apollo")
-        t.cycle()
-        t.decide(req["sys_id"], "mia")
-        t.cycle()
-        return req
 
     def test_partial_failure_is_rolled_back_and_verified(self):
         t = self.tenant(partial="rollback")
-        req = self.apollo(t)
+        req = t.apollo()
         ritm = req["sys_id"]
         # Project-Apollo and Apollo-Wiki are granted; Legacy-Mail-List is
         # mail-enabled, which Graph refuses for good.
@@ -104,7 +87,7 @@ class Failures(tenant.TenantCase):
 
     def test_partial_failure_with_compensate_opens_a_task(self):
         t = self.tenant(partial="compensate")
-        req = self.apollo(t)
+        req = t.apollo()
         ritm = req["sys_id"]
         self.assertEqual(t.workflow_state(ritm), "compensating")
         self.assertEqual(t.members("Project-Apollo"), [oid("bob").lower()])
@@ -120,7 +103,7 @@ class Failures(tenant.TenantCase):
 
     def test_kill_between_intent_and_outcome_grants_once(self):
         t = self.tenant()
-        req = self.approved_vpn(t)
+        req = t.approved_vpn()
         ritm = req["sys_id"]
         path = MEMBERS_REF % tenant.GROUPS["VPN-Users"]
         self.emu.fault(kind="hang", method="POST", path=re.escape(path), times=1, seconds=3)

@@ -176,7 +176,7 @@ class Rules(tenant.TenantCase):
         self.assertEqual(t.workflow_state(ritm), "rejected")
         self.assertEqual(t.ritm(ritm)["state"], "4")
         self.assertEqual(self.notes(t, ritm, "comments"),
-                         ['Rejected by mia@contoso.example at stage "manager": Not during the audit'])
+                         ['Rejected by Mia (mia@contoso.example) at stage "manager" (1 of 2): Not during the audit'])
         t.decide(ritm, "olivia")
         t.cycle()
         self.assertEqual(t.members("Finance-Mailbox-Access"), [])

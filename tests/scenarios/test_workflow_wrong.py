@@ -224,7 +224,11 @@ class Late(Case):
         self.assertIn("passed before it could be granted; nothing was granted", self.comments(t, late["sys_id"]))
         self.assertEqual(t.ritm(late["sys_id"])["state"], "4")
         self.assertEqual(self.graph_writes(), [])
-        self.assertFalse([p for p in t.posts() if "granted" in json.dumps(p)])
+        # No card announces a grant; the expiry card says nothing was granted.
+        self.assertEqual(t.cards("Access granted"), [])
+        expired = t.cards("Request expired")
+        self.assertEqual(len(expired), 1)
+        self.assertIn("nothing was granted", tenant.card_texts(expired[0])[2])
 
     def test_the_end_date_ends_the_wait_in_daemon_mode(self):
         t = self.tenant(escalate="20s")
@@ -237,7 +241,11 @@ class Late(Case):
         self.assertEqual(t.workflow_state(req["sys_id"]), "expired")
         self.assertEqual(t.members("Finance-Mailbox-Access"), [])
         self.assertEqual(self.graph_writes(), [])
-        self.assertFalse([p for p in t.posts() if "granted" in json.dumps(p)])
+        # No card announces a grant; the expiry card says nothing was granted.
+        self.assertEqual(t.cards("Access granted"), [])
+        expired = t.cards("Request expired")
+        self.assertEqual(len(expired), 1)
+        self.assertIn("nothing was granted", tenant.card_texts(expired[0])[2])
 
 
 class Targets(Case):

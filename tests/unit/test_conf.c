@@ -380,6 +380,53 @@ static void test_broken_configurations(void **state)
 		expect_problems(i, cases[i].line, cases[i].text, cases[i].expect);
 }
 
+/* notify.events: which kinds of card are sent; all when it is absent, and
+ * an unknown kind refused with its line and the nearest one. */
+static void test_notify_events(void **state)
+{
+	static const struct {
+		const char *events; /* NULL: absent */
+		unsigned want;
+	} good[] = {
+		{ NULL, (1u << NOTIFY_EVENT_COUNT) - 1 },
+		{ "( \"blocked\", \"expired\" )", (1u << NOTIFY_BLOCKED) | (1u << NOTIFY_EXPIRED) },
+		{ "\"rejected\"", 1u << NOTIFY_REJECTED },
+		{ "( )", 0 },
+	};
+	static const char *const bad[][2] = {
+		{ "( \"blocked\", \"complete\" )", "6: unknown kind \"complete\" in events; write \"completed\" instead" },
+		{ "( \"sms\" )", "6: unknown kind \"sms\" in events; write some of \"completed\", \"blocked\", "
+				 "\"escalated\", \"reminder\", \"rejected\", \"expired\"" },
+	};
+	char line[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct diag d = { 0 };
+		struct config *cfg = NULL;
+		char *path;
+
+		snprintf(line, sizeof(line), "retry = { max_attempts = 5; }; notify = { kind = \"teams\"; "
+					     "webhook_url_file = \"/etc/w\";%s%s%s };",
+			 good[i].events ? " events = " : "", good[i].events ? good[i].events : "", good[i].events ? ";" : "");
+		path = write_variant(6, line);
+		assert_int_equal(conf_load(path, &connectors_builtin, &cfg, &d), 0);
+		assert_int_equal(cfg->notify.events, good[i].want);
+		conf_free(cfg);
+		unlink(path);
+		free(path);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *expect[2] = { bad[i][1], NULL };
+
+		snprintf(line, sizeof(line), "retry = { max_attempts = 5; }; notify = { kind = \"teams\"; "
+					     "webhook_url_file = \"/etc/w\"; events = %s; };", bad[i][0]);
+		expect_problems(i, 6, line, expect);
+	}
+	assert_string_equal(notify_event_name(NOTIFY_COMPLETED), "completed");
+	assert_null(notify_event_name(NOTIFY_EVENT_COUNT));
+}
+
 /* Line 26 (the "Add to Group" manager stage) with RULES as its
  * auto_approve_when, into BUF. */
 static const char *stage_with(char *buf, size_t size, const char *rules)
@@ -666,6 +713,7 @@ static void test_example_configuration(void **state)
 	assert_int_equal(mbx->allow[0]->kind, TARGET_MAILBOX);
 	assert_int_equal(mbx->stages[0].escalate_after_ms, 24 * 3600000);
 	assert_int_equal(cfg->policy.approvals, APPROVALS_CREATE);
+	assert_int_equal(cfg->notify.events, (1u << NOTIFY_EVENT_COUNT) - 1);
 	conf_free(cfg);
 }
 
@@ -867,6 +915,7 @@ int main(void)
 		cmocka_unit_test(test_unreadable_file),
 		cmocka_unit_test(test_base_is_valid),
 		cmocka_unit_test(test_broken_configurations),
+		cmocka_unit_test(test_notify_events),
 		cmocka_unit_test(test_rule_problems),
 		cmocka_unit_test(test_rules_parsed),
 		cmocka_unit_test(test_also_adds_steps),

@@ -55,7 +55,7 @@ static const char seed[] =
 	"\"users\": ["
 	"{\"id\": \"" U_ADA "\", \"userPrincipalName\": \"ada@contoso.com\", \"mail\": \"ada.lovelace@contoso.com\","
 	" \"accountEnabled\": true, \"userType\": \"Member\", \"employeeType\": \"Contractor\","
-	" \"department\": \"Engineering\", \"manager\": \"" U_BOB "\", \"mailbox\": {\"status\": \"disabled\"}},"
+	" \"displayName\": \"Ada Lovelace\", \"department\": \"Engineering\", \"manager\": \"" U_BOB "\", \"mailbox\": {\"status\": \"disabled\"}},"
 	"{\"id\": \"" U_BOB "\", \"userPrincipalName\": \"bob@contoso.com\", \"mail\": \"bob@contoso.com\","
 	" \"accountEnabled\": true, \"userType\": \"Member\", \"employeeType\": \"Employee\","
 	" \"mailbox\": {\"status\": \"scheduled\","
@@ -384,12 +384,13 @@ static void test_user_by_id_upn_and_mail(void **state)
 	assert_true(p.enabled);
 	assert_string_equal(p.user_type, "Member");
 	assert_string_equal(p.employee_type, "Contractor");
+	assert_string_equal(p.display_name, "Ada Lovelace");
 	assert_string_equal(variable_get(p.attrs, p.n_attrs, "department"), "Engineering");
 	assert_null(variable_get(p.attrs, p.n_attrs, "companyName"));
 	person_clear(&p);
 	select = last_query_value(f, "$select");
-	assert_string_equal(select, "id,accountEnabled,userType,employeeType,mail,userPrincipalName,employeeHireDate,"
-				    "employeeLeaveDateTime,department,companyName");
+	assert_string_equal(select, "id,accountEnabled,userType,employeeType,mail,userPrincipalName,displayName,"
+				    "employeeHireDate,employeeLeaveDateTime,department,companyName");
 	free(select);
 	assert_non_null(f->res.request_id);
 
@@ -397,6 +398,7 @@ static void test_user_by_id_upn_and_mail(void **state)
 	assert_string_equal(p.id, U_CAROL);
 	assert_false(p.enabled);
 	assert_string_equal(p.user_type, "Guest");
+	assert_null(p.display_name);
 	person_clear(&p);
 
 	assert_int_equal(directory_get_user(f->d, DIRECTORY_BY_MAIL, "ada.lovelace@contoso.com", &p, &f->res), 0);

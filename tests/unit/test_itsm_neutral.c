@@ -371,6 +371,16 @@ static int fake_create_incident(void *impl, const struct itsm_incident *inc, con
 	return 0;
 }
 
+/* Its record pages, as a connector builds them from its base URL. */
+static int fake_record_url(void *impl, enum itsm_record kind, const char *id, char **ret_url)
+{
+	(void)impl;
+	return asprintf(ret_url, "https://ledger.example/%s/%s", kind == ITSM_RECORD_REQUEST ? "ticket" : "incident",
+			id) < 0
+		       ? -ENOMEM
+		       : 0;
+}
+
 static const struct itsm_ops fake_ops = {
 	.conf = { .kind = "ledger" },
 	.open = fake_open,
@@ -386,6 +396,7 @@ static const struct itsm_ops fake_ops = {
 	.add_comment = fake_add_comment,
 	.attach = fake_attach,
 	.create_incident = fake_create_incident,
+	.record_url = fake_record_url,
 };
 
 static const struct conf_connector *ledger_connector(size_t i)

@@ -115,6 +115,73 @@ static void test_plan_round_trip(void **state)
 	plan_clear(&p);
 }
 
+/* Build the plan of RES for REQ with F and load it into *RET. */
+static void build_and_load(const struct request *req, const struct facts *f, const struct policy_result *res,
+			   struct plan *ret)
+{
+	cJSON *json;
+
+	assert_int_equal(plan_build(cfg, req, f, res, &json), 0);
+	assert_int_equal(plan_load(cfg, json, ret), 0);
+	cJSON_Delete(json);
+}
+
+/* The plan names people as the directory does, by UPN ignoring case, and
+ * keeps the end as the requester wrote it: an end date, or a duration from
+ * the start given; nothing without an end. */
+static void test_plan_keeps_names_and_the_end_as_written(void **state)
+{
+	struct variable end_vars[] = { { "end_date", "2027-01-31" } };
+	struct variable span_vars[] = { { "duration", "30d" }, { "start_date", "2026-12-01" } };
+	struct person people[] = {
+		{ .exists = 1, .id = "d420265c-e4c3-405f-8f92-f5fb6894fdbd", .upn = "victor@contoso.example",
+		  .display_name = "Victor Owner" },
+		{ .exists = 1, .id = "7d8f20a6-4e83-4e5b-84b2-d98ee9dd93e3", .upn = "oscar@contoso.example" },
+	};
+	struct facts f = {
+		.subject = { .exists = 1, .id = "0b0e2a41-1c3d-4e5f-8a9b-0c1d2e3f4a02", .upn = "bob@contoso.example",
+			     .display_name = "Bob \"B\" Example" },
+		.requester = { .exists = 1, .upn = "mia@contoso.example", .display_name = "Mia Manager" },
+		.people = people,
+		.n_people = 2,
+	};
+	struct policy_result res = {
+		.verdict = POLICY_PROCEED,
+		.item = conf_find_item(cfg, NULL, "Add to Group"),
+		.target = target("Project-Apollo"),
+		.end_ms = 1801440000000,
+	};
+	struct request req = { .vars = end_vars, .n_vars = 1 };
+	struct plan p;
+
+	(void)state;
+	build_and_load(&req, &f, &res, &p);
+	assert_string_equal(plan_name(&p, "BOB@contoso.example"), "Bob \"B\" Example");
+	assert_string_equal(plan_name(&p, "mia@contoso.example"), "Mia Manager");
+	assert_string_equal(plan_name(&p, "victor@contoso.example"), "Victor Owner");
+	assert_null(plan_name(&p, "oscar@contoso.example"));
+	assert_null(plan_name(&p, "eve@contoso.example"));
+	assert_null(plan_name(&p, NULL));
+	assert_string_equal(p.end_asked, "until 2027-01-31");
+	plan_clear(&p);
+
+	res.item = conf_find_item(cfg, NULL, "Shared Mailbox Access");
+	res.target = target("Finance Shared Mailbox");
+	req.vars = span_vars;
+	req.n_vars = 2;
+	build_and_load(&req, &f, &res, &p);
+	assert_string_equal(p.end_asked, "for 30d from 2026-12-01");
+	plan_clear(&p);
+	req.n_vars = 1;
+	build_and_load(&req, &f, &res, &p);
+	assert_string_equal(p.end_asked, "for 30d");
+	plan_clear(&p);
+	res.end_ms = 0;
+	build_and_load(&req, &f, &res, &p);
+	assert_null(p.end_asked);
+	plan_clear(&p);
+}
+
 /* A rule's decision is frozen with the plan: the stage it approved, with
  * the rule and the facts it matched, and why another stage's rules did
  * not; a rejection by rule, with its rule and facts. */
@@ -309,6 +376,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_round_trip),
+		cmocka_unit_test(test_plan_keeps_names_and_the_end_as_written),
 		cmocka_unit_test(test_plan_keeps_rule_decisions),
 		cmocka_unit_test(test_send_back_keeps_the_sentences),
 		cmocka_unit_test(test_plan_naming_a_removed_target_is_refused),

@@ -698,6 +698,8 @@ static void test_writes_happen_once(void **state)
 	assert_int_equal(itsm_create_incident(itsm, &inc, "req1.block.1", &id1), 0);
 	assert_int_equal(itsm_create_incident(itsm, &inc, "req1.block.1", &id2), 0);
 	assert_string_equal(id1, id2);
+	/* Named by its number, as people know it. */
+	assert_int_equal(strncmp(id1, "INC", 3), 0);
 	assert_int_equal(stored("incident", "req1.block.1"), 1);
 	assert_int_equal(emu_count(&emu, "POST", "/incident"), 1);
 	free(id1);
@@ -841,6 +843,33 @@ static void test_states_of_the_instance(void **state)
 	itsm_close(itsm);
 }
 
+/* A person opens a record at the address ServiceNow documents; an id that
+ * is not what the op takes never reaches a URL. */
+static void test_record_urls(void **state)
+{
+	struct itsm *itsm = open_snow(AUTH_BASIC, 10);
+	char *url = NULL, want[256];
+
+	(void)state;
+	assert_int_equal(itsm_record_url(itsm, ITSM_RECORD_REQUEST, RITM(01), &url), 0);
+	snprintf(want, sizeof(want), "%s/sc_req_item.do?sys_id=%s", base_url, RITM(01));
+	assert_string_equal(url, want);
+	free(url);
+	assert_int_equal(itsm_record_url(itsm, ITSM_RECORD_INCIDENT, "INC0010002", &url), 0);
+	snprintf(want, sizeof(want), "%s/incident.do?sysparm_query=number=INC0010002", base_url);
+	assert_string_equal(url, want);
+	free(url);
+	url = NULL;
+	assert_int_equal(itsm_record_url(itsm, ITSM_RECORD_REQUEST, "RITM0010001", &url), -EINVAL);
+	assert_int_equal(itsm_record_url(itsm, ITSM_RECORD_REQUEST, RITM(01) "&x=1", &url), -EINVAL);
+	assert_int_equal(itsm_record_url(itsm, ITSM_RECORD_INCIDENT, "INC1^NQactive=true", &url), -EINVAL);
+	assert_int_equal(itsm_record_url(itsm, ITSM_RECORD_INCIDENT, "INC1&sysparm_view=x", &url), -EINVAL);
+	assert_int_equal(itsm_record_url(itsm, ITSM_RECORD_INCIDENT, NULL, &url), -EINVAL);
+	assert_null(url);
+	assert_int_equal(emu_count(&emu, NULL, NULL), 0);
+	itsm_close(itsm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -859,6 +888,7 @@ int main(void)
 		cmocka_unit_test(test_bad_number_is_skipped),
 		cmocka_unit_test(test_writes_happen_once),
 		cmocka_unit_test(test_states_of_the_instance),
+		cmocka_unit_test(test_record_urls),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -106,19 +106,51 @@ static const char *str_at(const cJSON *obj, const char *name)
 	return s;
 }
 
-/* The value of the fact TITLE in the card's FactSet, or NULL. */
+static const cJSON *body_of(const cJSON *card)
+{
+	return cJSON_GetObjectItemCaseSensitive(card, "body");
+}
+
+/* The I-th run of the RichTextBlock BLOCK. */
+static const cJSON *run_of(const cJSON *block, int i)
+{
+	assert_string_equal(str_at(block, "type"), "RichTextBlock");
+	return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(block, "inlines"), i);
+}
+
+/* The text of block I (its first run). */
+static const char *line(const cJSON *card, int i)
+{
+	return str_at(run_of(cJSON_GetArrayItem(body_of(card), i), 0), "text");
+}
+
+/* The value of the fact TITLE (a block whose first run is "TITLE: "), or
+ * NULL. */
 static const char *fact(const cJSON *card, const char *title)
 {
-	const cJSON *block, *f;
+	const cJSON *block;
+	char label[256];
 
-	cJSON_ArrayForEach(block, cJSON_GetObjectItemCaseSensitive(card, "body")) {
-		if (strcmp(str_at(block, "type"), "FactSet") != 0)
-			continue;
-		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(block, "facts"))
-			if (strcmp(str_at(f, "title"), title) == 0)
-				return str_at(f, "value");
+	snprintf(label, sizeof(label), "%s: ", title);
+	cJSON_ArrayForEach(block, body_of(card)) {
+		const cJSON *inlines = cJSON_GetObjectItemCaseSensitive(block, "inlines");
+
+		if (cJSON_GetArraySize(inlines) == 2 && strcmp(str_at(cJSON_GetArrayItem(inlines, 0), "text"), label) == 0)
+			return str_at(cJSON_GetArrayItem(inlines, 1), "text");
 	}
 	return NULL;
+}
+
+/* The footer: the last block, small and subtle under a line. */
+static const char *footer(const cJSON *card)
+{
+	const cJSON *block = cJSON_GetArrayItem(body_of(card), cJSON_GetArraySize(body_of(card)) - 1), *run;
+
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(block, "separator")));
+	run = run_of(block, 0);
+	assert_string_equal(str_at(run, "size"), "small");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "isSubtle")));
+	return str_at(run, "text");
 }
 
 /* The card of post I, after checking the message envelope. */
@@ -141,40 +173,49 @@ static const cJSON *card_of(const cJSON *all, int i)
 	return card;
 }
 
-static const char *block_text(const cJSON *card, int i)
+/* Every text on the card is a TextRun: no TextBlock, no FactSet, nothing
+ * that renders Markdown. */
+static void assert_no_markdown(const cJSON *card)
 {
-	return str_at(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(card, "body"), i), "text");
-}
+	const cJSON *block;
 
-static const char *outcome_text(const cJSON *card)
-{
-	const cJSON *block = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(card, "body"), 1);
+	cJSON_ArrayForEach(block, body_of(card)) {
+		const cJSON *run;
 
-	assert_string_equal(str_at(block, "type"), "RichTextBlock");
-	return str_at(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(block, "inlines"), 0), "text");
+		assert_string_equal(str_at(block, "type"), "RichTextBlock");
+		cJSON_ArrayForEach(run, cJSON_GetObjectItemCaseSensitive(block, "inlines"))
+			assert_string_equal(str_at(run, "type"), "TextRun");
+	}
 }
 
 static const struct notify_fact approvals[] = {
-	{ "Approved by", "bert.backup@contoso.example (manager, backup)" },
-	{ "Graph request id", "5e1c0000-1111-2222-3333-444455556666" },
+	{ "Person", "Carl Contractor (carl@contoso.example)", false },
+	{ "Target", "VPN-Users-Contractors", false },
+	{ "Approved by", "Bert Backup (bert.backup@contoso.example) and Sam (sam@contoso.example)", false },
+	{ "Access lasts", "until 2026-12-31 as requested; removed at 2027-01-01 00:00 UTC", false },
+	{ "Requested by", "Mia (mia@contoso.example)", true },
+};
+
+static const struct notify_link ticket[] = {
+	{ "Open RITM0010001", "https://contoso.service-now.example/sc_req_item.do?sys_id=a1b2" },
 };
 
 static const struct notify_message completed = {
 	.event = NOTIFY_COMPLETED,
-	.action_id = "RITM0010001/notify/completed",
+	.action_id = "RITM0010001.r0.complete",
 	.request_number = "RITM0010001",
-	.request_url = "https://contoso.service-now.example/sc_req_item.do?sys_id=a1b2",
-	.person = "Carl Contractor",
-	.target = "VPN-Users-Contractors",
-	.outcome = "Added to VPN-Users-Contractors until 2026-12-31.",
+	.item = "VPN Access",
+	.outcome = "Carl Contractor (carl@contoso.example) was granted VPN-Users-Contractors.",
 	.facts = approvals,
-	.n_facts = 2,
+	.n_facts = 5,
+	.links = ticket,
+	.n_links = 1,
 };
 
 static void test_completion_card(void **state)
 {
 	struct notify *n = open_good();
-	const cJSON *card, *action;
+	const cJSON *card, *action, *title;
 	cJSON *all;
 
 	(void)state;
@@ -183,70 +224,84 @@ static void test_completion_card(void **state)
 	all = posts();
 	assert_int_equal(cJSON_GetArraySize(all), 1);
 	card = card_of(all, 0);
-	assert_string_equal(block_text(card, 0), "Access granted: RITM0010001");
-	assert_string_equal(outcome_text(card), "Added to VPN-Users-Contractors until 2026-12-31.");
-	assert_string_equal(fact(card, "Request"), "RITM0010001");
-	assert_string_equal(fact(card, "Person"), "Carl Contractor");
-	assert_string_equal(fact(card, "Target"), "VPN\\-Users\\-Contractors");
-	assert_string_equal(fact(card, "Outcome"), "Completed");
+	assert_no_markdown(card);
+	title = run_of(cJSON_GetArrayItem(body_of(card), 0), 0);
+	assert_string_equal(str_at(title, "text"), "Access granted");
+	assert_string_equal(str_at(title, "size"), "large");
+	assert_string_equal(str_at(title, "weight"), "bolder");
+	assert_string_equal(str_at(title, "color"), "good");
+	assert_string_equal(line(card, 1), "RITM0010001 \xc2\xb7 VPN Access");
+	assert_string_equal(line(card, 2), completed.outcome);
+	/* Values as they are: no backslash before '.', '-' or '('. */
+	assert_string_equal(fact(card, "Person"), "Carl Contractor (carl@contoso.example)");
+	assert_string_equal(fact(card, "Target"), "VPN-Users-Contractors");
+	assert_string_equal(fact(card, "Approved by"), approvals[2].value);
+	assert_string_equal(fact(card, "Access lasts"), approvals[3].value);
+	assert_string_equal(fact(card, "Requested by"), "Mia (mia@contoso.example)");
 	assert_null(fact(card, "Incident"));
-	assert_string_equal(fact(card, "Approved by"), "bert\\.backup@contoso\\.example \\(manager, backup\\)");
-	assert_string_equal(fact(card, "Action id"), "RITM0010001/notify/completed");
+	/* The action id is not a fact: a small footer. */
+	assert_null(fact(card, "Action id"));
+	assert_string_equal(footer(card), "Action RITM0010001.r0.complete");
 	action = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(card, "actions"), 0);
 	assert_string_equal(str_at(action, "type"), "Action.OpenUrl");
-	assert_string_equal(str_at(action, "url"), completed.request_url);
+	assert_string_equal(str_at(action, "title"), "Open RITM0010001");
+	assert_string_equal(str_at(action, "url"), ticket[0].url);
 	assert_int_equal(emu_count(&emu, "POST", "/triggers/manual/paths/invoke"), 1);
 	cJSON_Delete(all);
 }
 
-static void test_block_escalation_and_reminder_cards(void **state)
+static void test_every_kind_has_its_title(void **state)
 {
-	struct notify_message blocked = {
-		.event = NOTIFY_BLOCKED,
-		.action_id = "RITM0010004/notify/blocked",
-		.request_number = "RITM0010004",
-		.person = "Dana Doe",
-		.target = "Finance-Share",
-		.outcome = "Adding the member failed: 403 Forbidden.",
-		.incident_number = "INC0010007",
+	static const struct {
+		enum notify_event event;
+		const char *title, *color;
+	} kinds[] = {
+		{ NOTIFY_COMPLETED, "Access granted", "good" },     { NOTIFY_BLOCKED, "Request blocked", "attention" },
+		{ NOTIFY_ESCALATED, "Approval escalated", "warning" }, { NOTIFY_REMINDER, "Approval waiting", "warning" },
+		{ NOTIFY_REJECTED, "Request rejected", "attention" }, { NOTIFY_EXPIRED, "Request expired", "warning" },
 	};
-	struct notify_message escalated = {
-		.event = NOTIFY_ESCALATED,
-		.action_id = "RITM0010005/stage-1/escalate",
-		.request_number = "RITM0010005",
-		.outcome = "No decision from the owner in 24h; the backup owner was added.",
+	static const struct notify_fact blocked_facts[] = {
+		{ "Failed step", "3 of 3: adding Dana Doe (dana@contoso.example) to Legacy-Mail-List", false },
+		{ "Incident", "INC0010007", false },
 	};
-	struct notify_message reminder = {
-		.event = NOTIFY_REMINDER,
-		.action_id = "RITM0010006.r0.s0.remind",
-		.request_number = "RITM0010006",
-		.outcome = "Reminder: stage \"manager\" is waiting for a decision from mia@contoso.example.",
+	static const struct notify_link blocked_links[] = {
+		{ "Open RITM0010004", "https://contoso.service-now.example/sc_req_item.do?sys_id=a1b2" },
+		{ "Open INC0010007", "https://contoso.service-now.example/incident.do?sysparm_query=number=INC0010007" },
 	};
 	struct notify *n = open_good();
-	const cJSON *card;
 	cJSON *all;
 
 	(void)state;
-	assert_int_equal(notify_send(n, &blocked), 0);
-	assert_int_equal(notify_send(n, &escalated), 0);
-	assert_int_equal(notify_send(n, &reminder), 0);
+	assert_int_equal(NOTIFY_EVENT_COUNT, sizeof(kinds) / sizeof(kinds[0]));
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		struct notify_message msg = {
+			.event = kinds[i].event,
+			.action_id = "RITM0010004.r0.block",
+			.request_number = "RITM0010004",
+			.facts = blocked_facts,
+			.n_facts = 2,
+			.links = blocked_links,
+			.n_links = 2,
+		};
+
+		assert_int_equal(notify_send(n, &msg), 0);
+	}
 	notify_close(n);
 	all = posts();
-	assert_int_equal(cJSON_GetArraySize(all), 3);
-	card = card_of(all, 0);
-	assert_string_equal(block_text(card, 0), "Request blocked: RITM0010004");
-	assert_string_equal(fact(card, "Incident"), "INC0010007");
-	assert_string_equal(fact(card, "Outcome"), "Blocked: implementation stopped, incident opened");
-	assert_null(cJSON_GetObjectItemCaseSensitive(card, "actions"));
-	card = card_of(all, 1);
-	assert_string_equal(block_text(card, 0), "Approval escalated: RITM0010005");
-	assert_string_equal(fact(card, "Outcome"), "Escalated to the backup approver");
-	assert_string_equal(fact(card, "Action id"), "RITM0010005/stage\\-1/escalate");
-	assert_null(fact(card, "Person"));
-	card = card_of(all, 2);
-	assert_string_equal(block_text(card, 0), "Approval waiting: RITM0010006");
-	assert_string_equal(fact(card, "Outcome"), "Waiting for a decision");
-	assert_string_equal(outcome_text(card), reminder.outcome);
+	assert_int_equal(cJSON_GetArraySize(all), sizeof(kinds) / sizeof(kinds[0]));
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		const cJSON *card = card_of(all, (int)i), *actions = cJSON_GetObjectItemCaseSensitive(card, "actions");
+		const cJSON *title = run_of(cJSON_GetArrayItem(body_of(card), 0), 0);
+
+		assert_string_equal(str_at(title, "text"), kinds[i].title);
+		assert_string_equal(str_at(title, "color"), kinds[i].color);
+		/* No item: the number alone under the title. */
+		assert_string_equal(line(card, 1), "RITM0010004");
+		assert_string_equal(fact(card, "Incident"), "INC0010007");
+		assert_int_equal(cJSON_GetArraySize(actions), 2);
+		assert_string_equal(str_at(cJSON_GetArrayItem(actions, 1), "title"), "Open INC0010007");
+		assert_string_equal(str_at(cJSON_GetArrayItem(actions, 1), "url"), blocked_links[1].url);
+	}
 	cJSON_Delete(all);
 }
 
@@ -263,24 +318,34 @@ static void test_retry_carries_the_same_action_id(void **state)
 	notify_close(n);
 	all = posts();
 	assert_int_equal(cJSON_GetArraySize(all), 2);
-	assert_string_equal(fact(card_of(all, 0), "Action id"), fact(card_of(all, 1), "Action id"));
+	assert_string_equal(footer(card_of(all, 0)), footer(card_of(all, 1)));
 	cJSON_Delete(all);
 }
 
 static void test_hostile_text(void **state)
 {
 	char long_outcome[2000];
-	struct notify_fact hostile_fact = { "Note](https://evil.example)", "**urgent** <at>CEO</at>" };
+	struct notify_fact hostile[] = {
+		{ "Note](https://evil.example)", "**urgent** <at>CEO</at>", false },
+		{ "Person", "[Click here](https://evil.example/login)", false },
+		{ "Target", "Grp\x01\x1b[2J\r\n_x_ `code` \xc3\xa9 \xff", false },
+		{ "Group", "VPN-Users-Contractors (v2.1) - 1. \\ \\. #x", false },
+	};
+	struct notify_link links[] = {
+		{ "Open", "javascript:alert(1)" },
+		{ "Open", "https://ok.example/\" onclick=\"x" },
+		{ "Open", "data:text/html,x" },
+	};
 	struct notify_message msg = {
 		.event = NOTIFY_COMPLETED,
 		.action_id = "a\"}],\"type\":\"x",
 		.request_number = "RITM1\n\"},{\"type\":\"Action.OpenUrl\"",
-		.request_url = "javascript:alert(1)",
-		.person = "[Click here](https://evil.example/login)",
-		.target = "Grp\x01\x1b[2J\r\n_x_ `code` \xc3\xa9 \xff",
+		.item = "**VPN**",
 		.outcome = long_outcome,
-		.facts = &hostile_fact,
-		.n_facts = 1,
+		.facts = hostile,
+		.n_facts = 4,
+		.links = links,
+		.n_links = 3,
 	};
 	struct notify *n = open_good();
 	const cJSON *card;
@@ -295,18 +360,114 @@ static void test_hostile_text(void **state)
 	all = posts();
 	assert_int_equal(cJSON_GetArraySize(all), 1);
 	card = card_of(all, 0);
-	/* The card's structure is exactly ours: nothing was injected. */
-	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(card, "body")), 3);
+	/* The card's structure is exactly ours: nothing was injected, and no
+	 * link that is not https made a button. */
+	assert_no_markdown(card);
+	assert_int_equal(cJSON_GetArraySize(body_of(card)), 3 + 4 + 1);
 	assert_null(cJSON_GetObjectItemCaseSensitive(card, "actions"));
-	assert_string_equal(block_text(card, 0), "Access granted: RITM1 \"\\},\\{\"type\":\"Action\\.OpenUrl\"");
-	assert_string_equal(fact(card, "Person"), "\\[Click here\\]\\(https://evil\\.example/login\\)");
-	assert_string_equal(fact(card, "Target"), "Grp  \\[2J  \\_x\\_ \\`code\\` \xc3\xa9 ?");
-	assert_string_equal(fact(card, "Note\\]\\(https://evil\\.example\\)"), "\\*\\*urgent\\*\\* \\<at\\>CEO\\</at\\>");
-	assert_string_equal(fact(card, "Action id"), "a\"\\}\\],\"type\":\"x");
-	/* The TextRun renders no Markdown: kept as is, but on one line and cut. */
-	assert_int_equal(strncmp(outcome_text(card), "line one [x](y)ooo", 18), 0);
-	assert_int_equal(strlen(outcome_text(card)), NOTIFY_TEXT_MAX + 3);
+	/* Shown as written (TextRuns render no Markdown), on one line. */
+	assert_string_equal(line(card, 1), "RITM1 \"},{\"type\":\"Action.OpenUrl\" \xc2\xb7 **VPN**");
+	assert_string_equal(fact(card, "Note](https://evil.example)"), "**urgent** <at>CEO</at>");
+	assert_string_equal(fact(card, "Person"), "[Click here](https://evil.example/login)");
+	assert_string_equal(fact(card, "Target"), "Grp  [2J  _x_ `code` \xc3\xa9 ?");
+	assert_string_equal(fact(card, "Group"), "VPN-Users-Contractors (v2.1) - 1. \\ \\. #x");
+	assert_string_equal(footer(card), "Action a\"}],\"type\":\"x");
+	/* Cut, and marked so. */
+	assert_int_equal(strncmp(line(card, 2), "line one [x](y)ooo", 18), 0);
+	assert_int_equal(strlen(line(card, 2)), NOTIFY_TEXT_MAX + 3);
 	cJSON_Delete(all);
+}
+
+/* The size guard: a message that would pass 24 KB loses its optional facts,
+ * last first, and says so; one that does not fit even then is not sent. */
+static void test_size_guard(void **state)
+{
+	char big[NOTIFY_TEXT_MAX + 1], *huge;
+	struct notify_fact facts[NOTIFY_MAX_FACTS];
+	struct notify_message msg = completed;
+	const cJSON *card, *post;
+	struct notify *n;
+	cJSON *all;
+	double size;
+	size_t len;
+
+	(void)state;
+	/* Quotes double in JSON: each value is 2 KB on the wire. */
+	memset(big, '"', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (size_t i = 0; i < NOTIFY_MAX_FACTS; i++)
+		facts[i] = (struct notify_fact){ .title = "Detail", .value = big, .optional = i >= 4 };
+	facts[0].title = "Person";
+	facts[0].value = "Carl (carl@contoso.example)";
+	facts[NOTIFY_MAX_FACTS - 1].title = "Last";
+	msg.facts = facts;
+	msg.n_facts = NOTIFY_MAX_FACTS;
+	n = open_good();
+	assert_int_equal(notify_send(n, &msg), 0);
+	all = posts();
+	assert_int_equal(cJSON_GetArraySize(all), 1);
+	card = card_of(all, 0);
+	post = cJSON_GetArrayItem(all, 0);
+	size = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(post, "size"));
+	assert_true(size <= 24 * 1024);
+	assert_true(size > 16 * 1024);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(post, "shown")));
+	/* The required facts stay; the optional ones went last first. */
+	assert_string_equal(fact(card, "Person"), "Carl (carl@contoso.example)");
+	assert_null(fact(card, "Last"));
+	assert_non_null(strstr(footer(card), "details left out to fit Teams; the ticket has them all"));
+	assert_non_null(cJSON_GetObjectItemCaseSensitive(card, "actions"));
+	cJSON_Delete(all);
+
+	/* Sixteen required values of 2 KB each cannot fit: nothing is sent. */
+	for (size_t i = 0; i < NOTIFY_MAX_FACTS; i++)
+		facts[i].optional = false;
+	assert_int_equal(notify_send(n, &msg), -EFBIG);
+	assert_false(notify_error_is_transient(-EFBIG));
+	notify_close(n);
+	all = posts();
+	assert_int_equal(cJSON_GetArraySize(all), 1);
+	cJSON_Delete(all);
+
+	/* What the guard prevents: the flow answers 202 to a message over
+	 * 28 KB, and its post into the channel then fails. */
+	huge = malloc(29 * 1024 + 32);
+	assert_non_null(huge);
+	snprintf(huge, 32, "{\"type\": \"message\", \"x\": \"");
+	len = strlen(huge);
+	memset(huge + len, 'x', 29 * 1024);
+	strcpy(huge + len + 29 * 1024, "\"}");
+	assert_int_equal(emu_call(&emu, "POST", "/workflows/" FLOW "/triggers/manual/paths/invoke?api-version=1&sig=" SIG,
+				  huge, NULL),
+			 202);
+	free(huge);
+	all = posts();
+	assert_int_equal(cJSON_GetArraySize(all), 2);
+	assert_false(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(all, 1), "shown")));
+	cJSON_Delete(all);
+}
+
+static void test_words_for_times_and_spans(void **state)
+{
+	char when[NOTIFY_TIME_SIZE], span[64];
+
+	(void)state;
+	notify_time_text(INT64_C(1801440000000), when);
+	assert_string_equal(when, "2027-02-01 00:00 UTC");
+	notify_time_text(INT64_C(1801443599999), when);
+	assert_string_equal(when, "2027-02-01 00:59 UTC");
+	notify_span_text(2 * 86400000 + 3 * 3600000 + 59 * 60000, span, sizeof(span));
+	assert_string_equal(span, "2 days 3 hours");
+	notify_span_text(86400000 + 5000, span, sizeof(span));
+	assert_string_equal(span, "1 day");
+	notify_span_text(45 * 60000, span, sizeof(span));
+	assert_string_equal(span, "45 minutes");
+	notify_span_text(61000, span, sizeof(span));
+	assert_string_equal(span, "1 minute 1 second");
+	notify_span_text(0, span, sizeof(span));
+	assert_string_equal(span, "1 second");
+	notify_span_text(2 * 86400000, span, 5);
+	assert_string_equal(span, "2 da");
 }
 
 static void test_bad_signature_and_flow_are_permanent(void **state)
@@ -408,6 +569,9 @@ static void test_incomplete_messages_and_config(void **state)
 	msg.n_facts = NOTIFY_MAX_FACTS + 1;
 	assert_int_equal(notify_send(n, &msg), -EINVAL);
 	msg = completed;
+	msg.n_links = NOTIFY_MAX_LINKS + 1;
+	assert_int_equal(notify_send(n, &msg), -EINVAL);
+	msg = completed;
 	msg.event = NOTIFY_EVENT_COUNT;
 	assert_int_equal(notify_send(n, &msg), -EINVAL);
 	notify_close(n);
@@ -428,6 +592,25 @@ static void test_incomplete_messages_and_config(void **state)
 	assert_true(notify_ops_find("teams") == &teams_ops);
 	assert_string_equal(notify_event_name(NOTIFY_BLOCKED), "blocked");
 	assert_string_equal(notify_event_name(NOTIFY_REMINDER), "reminder");
+	assert_string_equal(notify_event_name(NOTIFY_REJECTED), "rejected");
+	assert_string_equal(notify_event_name(NOTIFY_EXPIRED), "expired");
+	assert_null(notify_event_name(NOTIFY_EVENT_COUNT));
+}
+
+/* notify.events picks the kinds the channel is sent; the rest are not. */
+static void test_channel_sends_the_kinds_configured(void **state)
+{
+	struct notify_config conf = { .kind = kind, .webhook_url = { .file = secret_path },
+				      .events = (1u << NOTIFY_BLOCKED) | (1u << NOTIFY_EXPIRED) };
+	struct notify *n = NULL;
+
+	(void)state;
+	notify_close(open_good()); /* writes the secret */
+	assert_int_equal(notify_open(&conf, &n), 0);
+	for (int e = 0; e < NOTIFY_EVENT_COUNT; e++)
+		assert_int_equal(notify_wants(n, (enum notify_event)e), e == NOTIFY_BLOCKED || e == NOTIFY_EXPIRED);
+	assert_false(notify_wants(n, NOTIFY_EVENT_COUNT));
+	notify_close(n);
 }
 
 /* Everything the connector logs, at debug level, through failures and
@@ -477,7 +660,7 @@ static void test_webhook_url_never_logged(void **state)
 	assert_non_null(strstr(buf, "Teams webhook at 127.0.0.1"));
 	assert_non_null(strstr(buf, "HTTP 429"));
 	assert_non_null(strstr(buf, "HTTP 401"));
-	assert_non_null(strstr(buf, "RITM0010001/notify/completed"));
+	assert_non_null(strstr(buf, "RITM0010001.r0.complete"));
 	assert_non_null(strstr(buf, secret_path));
 	assert_null(strstr(buf, SIG));
 	assert_null(strstr(buf, FLOW));
@@ -489,9 +672,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_completion_card, reset_emu),
-		cmocka_unit_test_setup(test_block_escalation_and_reminder_cards, reset_emu),
+		cmocka_unit_test_setup(test_every_kind_has_its_title, reset_emu),
 		cmocka_unit_test_setup(test_retry_carries_the_same_action_id, reset_emu),
 		cmocka_unit_test_setup(test_hostile_text, reset_emu),
+		cmocka_unit_test_setup(test_size_guard, reset_emu),
+		cmocka_unit_test(test_words_for_times_and_spans),
+		cmocka_unit_test_setup(test_channel_sends_the_kinds_configured, reset_emu),
 		cmocka_unit_test_setup(test_bad_signature_and_flow_are_permanent, reset_emu),
 		cmocka_unit_test_setup(test_throttling_and_server_errors_are_transient, reset_emu),
 		cmocka_unit_test_setup(test_incomplete_messages_and_config, reset_emu),

@@ -553,6 +553,36 @@ static void test_evidence_through_both_storage_providers(void **state)
 	itsm_close(itsm);
 }
 
+static void test_record_pages(void **state)
+{
+	struct xr_settings set = xr_default_settings;
+	struct itsm *itsm = open_xr(100, 0);
+	char *url = NULL;
+
+	(void)state;
+	set.account = "contoso-it";
+	assert_int_equal(xr_ui_url(&set, "https://api.au.xurrent.com", &url), 0);
+	assert_string_equal(url, "https://contoso-it.au.xurrent.com");
+	free(url);
+	assert_int_equal(xr_ui_url(&set, "https://api.xurrent.qa", &url), 0);
+	assert_string_equal(url, "https://contoso-it.xurrent.qa");
+	free(url);
+	set.account = "Contoso IT";
+	assert_int_equal(xr_ui_url(&set, "https://api.xurrent.com", &url), -EINVAL);
+	set.ui_url = "https://desk.contoso.example";
+	assert_int_equal(xr_ui_url(&set, "https://api.xurrent.com", &url), 0);
+	assert_string_equal(url, "https://desk.contoso.example");
+	free(url);
+	/* Nothing is sent; the emulator's own host stands for the account's. */
+	assert_int_equal(itsm_record_url(itsm, ITSM_RECORD_INCIDENT, "70002", &url), 0);
+	assert_non_null(strstr(url, "/requests/70002"));
+	assert_int_equal(strncmp(url, emu.url, strlen(emu.url)), 0);
+	free(url);
+	assert_int_equal(itsm_record_url(itsm, ITSM_RECORD_REQUEST, "70002/../x", &url), -EINVAL);
+	assert_int_equal(emu_count(&emu, NULL, "/v1/"), 0);
+	itsm_close(itsm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -566,6 +596,7 @@ int main(void)
 		cmocka_unit_test(test_writes_happen_once),
 		cmocka_unit_test(test_approval_tasks_made_once_and_cancelled),
 		cmocka_unit_test(test_evidence_through_both_storage_providers),
+		cmocka_unit_test(test_record_pages),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
