@@ -20,6 +20,10 @@
 #include "util/log.h"
 #include "xurrent.h"
 
+/* Waited beyond the window: the server counts a request when it arrives,
+ * a little after it was sent, and the clock has whole milliseconds. */
+#define XR_BURST_MARGIN_MS 100
+
 const char *const xr_rate_headers[] = { "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", NULL };
 
 /* A header value as a whole number, or -1. */
@@ -61,8 +65,8 @@ static int rate_before(void *ctx)
 	}
 	if (rate->n == (size_t)rate->burst) {
 		oldest = rate->sent[rate->next];
-		if (now - oldest < rate->window_ms) {
-			rate->env->sleep_ms(rate->env->ctx, rate->window_ms - (now - oldest));
+		if (now - oldest < rate->window_ms + XR_BURST_MARGIN_MS) {
+			rate->env->sleep_ms(rate->env->ctx, rate->window_ms + XR_BURST_MARGIN_MS - (now - oldest));
 			now = clock_now(rate->env->clock);
 		}
 	} else {

@@ -390,7 +390,7 @@ static void test_burst_pacing_and_the_hourly_reserve(void **state)
 		free(id);
 	}
 	assert_int_equal(fake.n_sleeps, 1);
-	assert_int_equal(fake.sleeps[0], 2000);
+	assert_int_equal(fake.sleeps[0], 2100);
 	itsm_close(itsm);
 
 	/* An hour of 12 with 5 kept back: 7 go, then nothing until it resets. */
