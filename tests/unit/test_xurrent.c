@@ -334,6 +334,8 @@ static void test_poll_pages_overlap_and_what_was_not_kept(void **state)
 	assert_int_equal(p.n, 1);
 	assert_int_equal(p.last.phase, TICKET_REJECTED);
 	assert_string_equal(p.last.status, "completed/rejected");
+	free(wm2);
+	wm2 = NULL;
 	/* A caller that did not keep that poll asks again from the old
 	 * watermark: it gets the change again rather than never. */
 	assert_int_equal(poll(itsm, wm, &p, &wm2), 0);
