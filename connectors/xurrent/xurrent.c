@@ -173,10 +173,13 @@ int xr_send(struct xr *x, const char *what, const char *method, const char *path
 	cJSON *root = NULL;
 	int r;
 
-	if (path[0] == '/' ? asprintf(&url, "%s%s", x->api, path) < 0 : !(url = strdup(path))) {
-		url = NULL;
-		return -ENOMEM;
-	}
+	/* A path below the API, or a next page's URL checked already. */
+	if (path[0] == '/')
+		r = asprintf(&url, "%s%s", x->api, path) < 0 ? -ENOMEM : 0;
+	else
+		r = (url = strdup(path)) ? 0 : -ENOMEM;
+	if (r < 0)
+		return r;
 	req.url = url;
 	r = http_send(x->http, &x->retry, &req, &resp);
 	if (r == -EALREADY || r == -EAGAIN)

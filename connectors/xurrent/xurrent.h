@@ -239,6 +239,32 @@ int xr_find_user(void *impl, const char *upn, char **ret_id);
 
 /* -- xurrent_poll.c ------------------------------------------------------ */
 
+/* One incremental poll of a collection: what it asks for beyond the
+ * watermark minus the overlap, the order of what comes back, the newest
+ * change seen, and the records seen already. */
+struct xr_window {
+	struct itsm_seen *seen;
+	char query[48];      /* "&updated_at=%3E%3D<time>", or "" for a first poll */
+	char last[20];       /* the change time of the last record, for the order */
+	char watermark[20];  /* the newest change seen, or the poll's since */
+	int kept;            /* the records of the last poll were kept by the caller */
+};
+
+/* Begin a poll from SINCE (NULL: from the beginning) whose records SEEN
+ * keeps. 0, or -EINVAL for a SINCE that is no time. */
+int xr_window_begin(struct xr *x, struct xr_window *w, struct itsm_seen *seen, const char *since);
+
+/* The record ID changed at UPDATED (as Xurrent writes it) comes in the
+ * listing WHAT: *KEY is its key; 1 when it was delivered already, 0 when
+ * it is to be, -EBADMSG (logged) when the time does not parse or the
+ * listing is out of order. */
+int xr_window_record(struct xr_window *w, const char *what, const char *updated, long id, char key[48]);
+
+/* End a poll that returned R: on success, the watermark into
+ * *RET_WATERMARK (caller frees; NULL when there is none). Returns R, or
+ * -ENOMEM. */
+int xr_window_end(struct xr_window *w, int r, char **ret_watermark);
+
 /* The template ids of ITEMS into X->templates (names found once).
  * *RET_LIST (caller frees) is "<id>,<id>" of those found; NULL when none
  * is. */
@@ -263,6 +289,16 @@ void xr_approvals_free(struct xr *x);
 /* Whether a note of the request (INTERNAL: internal, else public) written
  * by the token's person carries ACTION_ID's mark: 1, 0, or an error. */
 int xr_note_written(struct xr *x, long request, int internal, const char *action_id);
+
+/* The note a write looks for: http_send's "did it happen?" check of a
+ * write that carries it (CTX a struct xr_note_check). */
+struct xr_note_check {
+	struct xr *x;
+	long request;
+	int internal;
+	const char *action_id;
+};
+int xr_note_took_effect(void *ctx);
 
 /* A JSON body of OBJ (consumed) into *RET; 0 or -ENOMEM. */
 int xr_json_body(cJSON *obj, char **ret);

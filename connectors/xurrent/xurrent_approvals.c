@@ -155,7 +155,7 @@ struct approvals {
 	itsm_approval_cb cb;
 	void *userdata;
 	long task, request;
-	char last[20], watermark[20];
+	struct xr_window w;
 	const char *templates;
 	int watch_only;   /* listing the open tasks to watch, not delivering */
 	long *read;       /* the tasks whose approvals this poll read */
@@ -297,8 +297,9 @@ static int find_flows(struct xr *x, struct approvals *p, const cJSON *page)
 }
 
 /* One approval task of the listing: watched or not, and its approvals
- * read when it belongs to a governed request and has changed. */
-static int task(struct xr *x, struct approvals *p, const cJSON *rec, long id, const char *key)
+ * read when it belongs to a governed request and has changed (SEEN: not
+ * since its KEY was delivered; NULL: only watching). */
+static int task(struct xr *x, struct approvals *p, const cJSON *rec, long id, int seen, const char *key)
 {
 	const char *status = json_str(rec, "status");
 	long workflow, request = 0, required = 1;
@@ -310,12 +311,12 @@ static int task(struct xr *x, struct approvals *p, const cJSON *rec, long id, co
 		return 0;
 	xr_int(rec, "required_approvals", &required);
 	r = watch(x, id, request, required > 1 && !is_finished(status) && strcmp(status, "registered") != 0);
-	if (r < 0 || p->watch_only || (key && itsm_seen_has(&x->seen_tasks, key)))
+	if (r < 0 || !key || seen)
 		return r;
 	/* A registered task has not been reached: its approvals are too. */
 	if (strcmp(status, "registered") != 0)
 		r = read_approvals(x, p, id, request);
-	if (r == 0 && key)
+	if (r == 0)
 		r = itsm_seen_add(&x->seen_tasks, key);
 	return r;
 }
@@ -327,26 +328,18 @@ static int take_tasks(struct xr *x, const cJSON *page, void *ctx)
 	int r = find_flows(x, p, page);
 
 	cJSON_ArrayForEach(rec, page) {
-		char updated[20], key[48];
+		char key[48];
 		long id;
 
 		if (r < 0)
 			break;
-		if (xr_int(rec, "id", &id) < 0 || xr_time_utc(json_str(rec, "updated_at"), updated) < 0) {
-			log_warnx("xurrent: a task without a valid id or updated_at");
+		if (xr_int(rec, "id", &id) < 0) {
+			log_warnx("xurrent: a task without a valid id");
 			return -EBADMSG;
 		}
-		if (!p->watch_only) {
-			if (strcmp(updated, p->last) < 0) {
-				log_warnx("xurrent: tasks answered out of order; the sort was not honoured");
-				return -EBADMSG;
-			}
-			memcpy(p->last, updated, sizeof(p->last));
-			if (strcmp(updated, p->watermark) > 0)
-				memcpy(p->watermark, updated, sizeof(p->watermark));
-		}
-		snprintf(key, sizeof(key), "%s|%ld", updated, id);
-		r = task(x, p, rec, id, p->watch_only ? NULL : key);
+		r = p->watch_only ? 0 : xr_window_record(&p->w, "tasks", json_str(rec, "updated_at"), id, key);
+		if (r >= 0)
+			r = task(x, p, rec, id, r, p->watch_only ? NULL : key);
 	}
 	return r;
 }
@@ -372,16 +365,13 @@ int xr_poll_approvals(void *impl, const struct item_config *items, size_t n_item
 {
 	struct xr *x = impl;
 	struct approvals p = { .cb = cb, .userdata = userdata };
-	char filter[21], low[20], *templates = NULL, *path = NULL, *escaped = NULL;
-	int r;
+	char *templates = NULL, *path = NULL;
+	int r = xr_window_begin(x, &p.w, &x->seen_tasks, since);
 
-	if (since) {
-		if (xr_filter_time(since, x->conf->poll_overlap_ms, filter, low) < 0)
-			return -EINVAL;
-		snprintf(p.watermark, sizeof(p.watermark), "%s", since);
-	}
+	if (r < 0)
+		return r;
 	/* The approvals the last poll delivered were not kept: again. */
-	if (!itsm_seen_begin(&x->seen_tasks, since, since ? low : NULL))
+	if (!p.w.kept)
 		forget_delivered(x);
 	r = xr_templates(x, items, n_items, &templates);
 	if (r < 0 || !templates)
@@ -393,13 +383,10 @@ int xr_poll_approvals(void *impl, const struct item_config *items, size_t n_item
 			goto done;
 	}
 	x->watch_known = 1;
-	escaped = since ? http_escape(filter, ":") : NULL;
-	r = -ENOMEM;
-	if ((since && !escaped) ||
-	    asprintf(&path, "/tasks?category=approval%s%s&sort=updated_at&per_page=%d&" TASK_FIELDS,
-		     since ? "&updated_at=%3E%3D" : "", since ? escaped : "",
+	if (asprintf(&path, "/tasks?category=approval%s&sort=updated_at&per_page=%d&" TASK_FIELDS, p.w.query,
 		     x->conf->page_size < XR_PAGE_MAX ? x->conf->page_size : XR_PAGE_MAX) < 0) {
 		path = NULL;
+		r = -ENOMEM;
 		goto done;
 	}
 	r = xr_list(x, "tasks", path, take_tasks, &p);
@@ -418,16 +405,8 @@ int xr_poll_approvals(void *impl, const struct item_config *items, size_t n_item
 			i++;
 	}
 done:
-	if (r == 0) {
-		*ret_watermark = p.watermark[0] ? strdup(p.watermark) : NULL;
-		if (p.watermark[0] && !*ret_watermark)
-			r = -ENOMEM;
-		if (r == 0)
-			r = itsm_seen_end(&x->seen_tasks, *ret_watermark);
-	}
 	free(p.read);
 	free(templates);
-	free(escaped);
 	free(path);
-	return r;
+	return xr_window_end(&p.w, r, ret_watermark);
 }

@@ -211,24 +211,11 @@ done:
 	return r;
 }
 
-struct note_check {
-	struct xr *x;
-	long request;
-	const char *action_id;
-};
-
-static int note_took_effect(void *ctx)
-{
-	struct note_check *c = ctx;
-
-	return xr_note_written(c->x, c->request, 1, c->action_id);
-}
-
 /* The internal note that references KEY. */
 static int reference(struct xr *x, long request, const char *file_name, const char *key, size_t len,
 		     const char *action_id)
 {
-	struct note_check check = { x, request, action_id };
+	struct xr_note_check check = { x, request, 1, action_id };
 	char text[200], *note = NULL, *body = NULL, path[64];
 	cJSON *obj = cJSON_CreateObject(), *list = cJSON_CreateArray(), *file = cJSON_CreateObject();
 	int r = -ENOMEM;
@@ -253,7 +240,7 @@ static int reference(struct xr *x, long request, const char *file_name, const ch
 	if (r < 0)
 		goto done;
 	snprintf(path, sizeof(path), "/requests/%ld/notes", request);
-	r = xr_send(x, "evidence note", "POST", path, body, note_took_effect, &check, NULL, NULL);
+	r = xr_send(x, "evidence note", "POST", path, body, xr_note_took_effect, &check, NULL, NULL);
 	if (r == -EALREADY) {
 		log_info("xurrent: request %ld: the answer was lost but the note landed", request);
 		r = 0;

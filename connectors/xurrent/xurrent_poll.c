@@ -22,6 +22,52 @@
 /* Workflows remembered at most; past that the map starts again. */
 #define XR_FLOWS_MAX 50000
 
+int xr_window_begin(struct xr *x, struct xr_window *w, struct itsm_seen *seen, const char *since)
+{
+	char filter[21], low[20];
+
+	memset(w, 0, sizeof(*w));
+	w->seen = seen;
+	if (since) {
+		if (xr_filter_time(since, x->conf->poll_overlap_ms, filter, low) < 0)
+			return -EINVAL;
+		/* The time needs no escape beyond the operator's. */
+		snprintf(w->query, sizeof(w->query), "&updated_at=%%3E%%3D%s", filter);
+		snprintf(w->watermark, sizeof(w->watermark), "%s", since);
+	}
+	w->kept = itsm_seen_begin(seen, since, since ? low : NULL);
+	return 0;
+}
+
+int xr_window_record(struct xr_window *w, const char *what, const char *updated, long id, char key[48])
+{
+	char utc[20];
+
+	if (xr_time_utc(updated, utc) < 0) {
+		log_warnx("xurrent: %s: a record without a valid updated_at", what);
+		return -EBADMSG;
+	}
+	if (strcmp(utc, w->last) < 0) {
+		log_warnx("xurrent: %s answered out of order; the sort was not honoured", what);
+		return -EBADMSG;
+	}
+	memcpy(w->last, utc, sizeof(w->last));
+	if (strcmp(utc, w->watermark) > 0)
+		memcpy(w->watermark, utc, sizeof(w->watermark));
+	snprintf(key, 48, "%s|%ld", utc, id);
+	return itsm_seen_has(w->seen, key);
+}
+
+int xr_window_end(struct xr_window *w, int r, char **ret_watermark)
+{
+	if (r < 0)
+		return r;
+	*ret_watermark = w->watermark[0] ? strdup(w->watermark) : NULL;
+	if (w->watermark[0] && !*ret_watermark)
+		return -ENOMEM;
+	return itsm_seen_end(w->seen, *ret_watermark);
+}
+
 int xr_flow_set(struct xr *x, long workflow, long request)
 {
 	struct xr_flow *grown;
@@ -235,8 +281,7 @@ static int person(struct xr *x, const cJSON *rec, const char *ref, char **ret_id
 struct poll {
 	itsm_request_cb cb;
 	void *userdata;
-	char last[20];
-	char watermark[20];
+	struct xr_window w;
 };
 
 static int deliver(struct xr *x, const cJSON *rec, long id, const char *updated, struct poll *p)
@@ -291,24 +336,16 @@ static int take_requests(struct xr *x, const cJSON *page, void *ctx)
 	if (r < 0)
 		return r;
 	cJSON_ArrayForEach(rec, page) {
-		char updated[20], key[48];
+		char key[48];
 		long id;
 
-		if (xr_int(rec, "id", &id) < 0 || xr_time_utc(json_str(rec, "updated_at"), updated) < 0) {
-			log_warnx("xurrent: a request without a valid id or updated_at");
+		if (xr_int(rec, "id", &id) < 0) {
+			log_warnx("xurrent: a request without a valid id");
 			return -EBADMSG;
 		}
-		if (strcmp(updated, p->last) < 0) {
-			log_warnx("xurrent: requests answered out of order; the sort was not honoured");
-			return -EBADMSG;
-		}
-		memcpy(p->last, updated, sizeof(p->last));
-		if (strcmp(updated, p->watermark) > 0)
-			memcpy(p->watermark, updated, sizeof(p->watermark));
-		snprintf(key, sizeof(key), "%s|%ld", updated, id);
-		if (itsm_seen_has(&x->seen_requests, key))
-			continue;
-		r = deliver(x, rec, id, updated, p);
+		r = xr_window_record(&p->w, "requests", json_str(rec, "updated_at"), id, key);
+		if (r == 0)
+			r = deliver(x, rec, id, p->w.last, p);
 		if (r == 0)
 			r = itsm_seen_add(&x->seen_requests, key);
 		if (r < 0)
@@ -322,39 +359,24 @@ int xr_poll_requests(void *impl, const struct item_config *items, size_t n_items
 {
 	struct xr *x = impl;
 	struct poll p = { .cb = cb, .userdata = userdata };
-	char filter[21], low[20], *templates = NULL, *path = NULL, *escaped = NULL;
-	int r;
+	char *templates = NULL, *path = NULL;
+	int r = xr_window_begin(x, &p.w, &x->seen_requests, since);
 
-	if (since) {
-		if (xr_filter_time(since, x->conf->poll_overlap_ms, filter, low) < 0)
-			return -EINVAL;
-		snprintf(p.watermark, sizeof(p.watermark), "%s", since);
-	}
-	itsm_seen_begin(&x->seen_requests, since, since ? low : NULL);
+	if (r < 0)
+		return r;
 	r = xr_templates(x, items, n_items, &templates);
 	if (r < 0 || !templates)
 		goto done;
-	escaped = since ? http_escape(filter, ":") : NULL;
-	r = -ENOMEM;
-	if ((since && !escaped) ||
-	    asprintf(&path, "/requests?template_id=%s%s%s&sort=updated_at&per_page=%d&fields=subject,status,"
+	if (asprintf(&path, "/requests?template_id=%s%s&sort=updated_at&per_page=%d&fields=subject,status,"
 			    "completion_reason,template,requested_for,requested_by,custom_fields,workflow,updated_at",
-		     templates, since ? "&updated_at=%3E%3D" : "", since ? escaped : "",
-		     x->conf->page_size < XR_PAGE_MAX ? x->conf->page_size : XR_PAGE_MAX) < 0) {
+		     templates, p.w.query, x->conf->page_size < XR_PAGE_MAX ? x->conf->page_size : XR_PAGE_MAX) < 0) {
 		path = NULL;
+		r = -ENOMEM;
 		goto done;
 	}
 	r = xr_list(x, "requests", path, take_requests, &p);
 done:
-	if (r == 0) {
-		*ret_watermark = p.watermark[0] ? strdup(p.watermark) : NULL;
-		if (p.watermark[0] && !*ret_watermark)
-			r = -ENOMEM;
-		if (r == 0)
-			r = itsm_seen_end(&x->seen_requests, *ret_watermark);
-	}
 	free(templates);
-	free(escaped);
 	free(path);
-	return r;
+	return xr_window_end(&p.w, r, ret_watermark);
 }

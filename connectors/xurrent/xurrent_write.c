@@ -66,16 +66,9 @@ int xr_note_written(struct xr *x, long request, int internal, const char *action
 	return r < 0 ? r : m.found;
 }
 
-struct note_check {
-	struct xr *x;
-	long request;
-	int internal;
-	const char *action_id;
-};
-
-static int note_took_effect(void *ctx)
+int xr_note_took_effect(void *ctx)
 {
-	struct note_check *c = ctx;
+	struct xr_note_check *c = ctx;
 
 	return xr_note_written(c->x, c->request, c->internal, c->action_id);
 }
@@ -86,7 +79,7 @@ static int note_took_effect(void *ctx)
 static int write_note(struct xr *x, const char *request_id, int internal, const char *text, const char *action_id,
 		      cJSON *fields)
 {
-	struct note_check check = { x, 0, internal, action_id };
+	struct xr_note_check check = { x, 0, internal, action_id };
 	char *note = NULL, *body = NULL, path[96];
 	int r;
 
@@ -128,7 +121,7 @@ static int write_note(struct xr *x, const char *request_id, int internal, const 
 	r = xr_json_body(fields, &body);
 	if (r < 0)
 		goto done;
-	r = xr_send(x, "request note", strstr(path, "/notes") ? "POST" : "PATCH", path, body, note_took_effect, &check,
+	r = xr_send(x, "request note", strstr(path, "/notes") ? "POST" : "PATCH", path, body, xr_note_took_effect, &check,
 		    NULL, NULL);
 	if (r == -EALREADY) {
 		log_info("xurrent: request %s: the answer was lost but the note landed", request_id);

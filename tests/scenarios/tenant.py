@@ -326,9 +326,9 @@ class Tenant:
         executed."""
         req = self.request("VPN Access", person, business_justification="Remote work", **variables)
         self.cycle()
-        self.decide(req["sys_id"], "mia")
+        self.decide(req["id"], "mia")
         self.cycle()
-        self.decide(req["sys_id"], "sam")
+        self.decide(req["id"], "sam")
         return req
 
     def apollo(self):
@@ -337,7 +337,7 @@ class Tenant:
         carried out as far as it goes."""
         req = self.request("Add to Group", "bob", group="Project-Apollo", business_justification="Joining Apollo")
         self.cycle()
-        self.decide(req["sys_id"], "mia")
+        self.decide(req["id"], "mia")
         self.cycle()
         return req
 
@@ -397,6 +397,16 @@ class Tenant:
 
     def assignments(self):
         return [(a["principalId"], a["appRoleId"]) for a in self.emu.state("graph")["appRoleAssignments"]]
+
+    def member_adds(self, group):
+        """Graph's answers to adding a member to GROUP, in order."""
+        path = "/v1.0/groups/%s/members/$ref" % GROUPS[group]
+        return [r for r in self.emu.requests() if r["method"] == "POST" and r["path"] == path]
+
+    def outcomes(self, suffix):
+        """The results journaled for the actions whose id ends in SUFFIX."""
+        return [r["payload"]["outcome"]["result"] for r in self.journal()
+                if r["type"] == "OUTCOME" and r["payload"]["action"].endswith(suffix)]
 
     def posts(self):
         return self.emu.state("teams")["posts"]

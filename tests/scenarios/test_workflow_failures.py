@@ -20,22 +20,14 @@ MEMBERS_REF = "/v1.0/groups/%s/members/$ref"
 
 class Failures(tenant.TenantCase):
 
-    def adds(self, group):
-        return [r for r in self.emu.requests()
-                if r["method"] == "POST" and r["path"] == MEMBERS_REF % tenant.GROUPS[group]]
-
-    def outcomes(self, t, suffix):
-        return [r["payload"]["outcome"]["result"] for r in t.journal()
-                if r["type"] == "OUTCOME" and r["payload"]["action"].endswith(suffix)]
-
     def test_transient_graph_failures_then_success(self):
         t = self.tenant(max_attempts=3)
         req = t.approved_vpn()
         self.emu.fault(kind="status", status=503, method="POST", path=re.escape(MEMBERS_REF % tenant.GROUPS["VPN-Users"]),
                        times=2)
         t.cycle()
-        self.assertEqual([a["status"] for a in self.adds("VPN-Users")], [503, 503, 204])
-        self.assertEqual(self.outcomes(t, ".t0.grant"), ["transient", "transient", "ok"])
+        self.assertEqual([a["status"] for a in t.member_adds("VPN-Users")], [503, 503, 204])
+        self.assertEqual(t.outcomes(".t0.grant"), ["transient", "transient", "ok"])
         self.assertEqual(t.members("VPN-Users"), [oid("bob").lower()])
         self.assertEqual(t.ritm(req["sys_id"])["state"], "3")
         self.assertEqual(t.incidents(), [])
@@ -48,7 +40,7 @@ class Failures(tenant.TenantCase):
                        times=0, message="Insufficient privileges to complete the operation.")
         for _ in range(3):
             t.cycle()
-        self.assertEqual(len(self.adds("VPN-Users")), 1, "a permanent error is not retried")
+        self.assertEqual(len(t.member_adds("VPN-Users")), 1, "a permanent error is not retried")
         self.assertEqual(t.workflow_state(ritm), "blocked")
         incidents = t.incidents()
         self.assertEqual(len(incidents), 1)
@@ -124,15 +116,15 @@ class Failures(tenant.TenantCase):
         time.sleep(0.5)
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate()
-        self.assertEqual(self.outcomes(t, ".t0.grant"), [], "killed between intent and outcome")
+        self.assertEqual(t.outcomes(".t0.grant"), [], "killed between intent and outcome")
         # The hung call takes effect when its hang ends, as a slow Graph would.
         deadline = time.monotonic() + 20
-        while not self.adds("VPN-Users") and time.monotonic() < deadline:
+        while not t.member_adds("VPN-Users") and time.monotonic() < deadline:
             time.sleep(0.1)
-        self.assertEqual([a["status"] for a in self.adds("VPN-Users")], [204])
+        self.assertEqual([a["status"] for a in t.member_adds("VPN-Users")], [204])
         t.cycle()
         t.cycle()
-        self.assertEqual(len(self.adds("VPN-Users")), 1, "re-checked, not added again")
+        self.assertEqual(len(t.member_adds("VPN-Users")), 1, "re-checked, not added again")
         self.assertEqual(t.members("VPN-Users"), [oid("bob").lower()])
         outcome = [r["payload"]["outcome"] for r in t.journal()
                    if r["type"] == "OUTCOME" and r["payload"]["action"].endswith(".t0.grant")]

@@ -23,28 +23,11 @@ MEMBERS_REF = "/v1.0/groups/%s/members/$ref"
 
 
 class Failures(xurrent_tenant.XurrentCase):
-    def approved_vpn(self, t):
-        """A VPN request for bob, approved by both stages but not yet executed."""
-        rid = t.request("VPN Access", "bob", business_justification="Remote work")["id"]
-        t.cycle()
-        t.decide(rid, "mia")
-        t.cycle()
-        t.decide(rid, "sam")
-        return rid
-
-    def adds(self, group):
-        return [r for r in self.emu.requests()
-                if r["method"] == "POST" and r["path"] == MEMBERS_REF % tenant.GROUPS[group]]
-
-    def outcomes(self, t, suffix):
-        return [r["payload"]["outcome"]["result"] for r in t.journal()
-                if r["type"] == "OUTCOME" and r["payload"]["action"].endswith(suffix)]
-
     def completed_notes(self, t, rid):
         return [n for n in t.work_notes(rid) if n.startswith("Completed")]
 
     def check_blocked_once(self, t, rid):
-        self.assertEqual(len(self.adds("VPN-Users")), 1, "a permanent error is not retried")
+        self.assertEqual(len(t.member_adds("VPN-Users")), 1, "a permanent error is not retried")
         self.assertEqual(t.workflow_state(rid), "blocked")
         incidents = t.incidents()
         self.assertEqual(len(incidents), 1)
@@ -64,7 +47,7 @@ class Failures(xurrent_tenant.XurrentCase):
 
     def test_permanent_graph_failure_blocks_with_exactly_one_incident(self):
         t = self.tenant()
-        rid = self.approved_vpn(t)
+        rid = t.approved_vpn()["id"]
         self.emu.fault(kind="status", status=403, method="POST", path=re.escape(MEMBERS_REF % tenant.GROUPS["VPN-Users"]),
                        times=0, message="Insufficient privileges to complete the operation.")
         for _ in range(3):
@@ -113,7 +96,7 @@ class Failures(xurrent_tenant.XurrentCase):
             log = f.read()
         self.assertEqual(log.count("the answer was lost but the note landed"), 2, log)
         self.assertIn("polling requests failed", log)
-        self.assertEqual(len(self.adds("VPN-Users")), 1)
+        self.assertEqual(len(t.member_adds("VPN-Users")), 1)
         self.assertEqual(t.members("VPN-Users"), [oid("bob").lower()])
         self.assertEqual(len(t.tasks(rid)), 2, "one approval task a stage")
         self.assertEqual(t.approver_names(rid), ["mia", "sam"])
@@ -156,14 +139,14 @@ class Failures(xurrent_tenant.XurrentCase):
         time.sleep(1)
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate()
-        self.assertEqual(self.outcomes(t, action), [], "killed between intent and outcome")
+        self.assertEqual(t.outcomes(action), [], "killed between intent and outcome")
         deadline = time.monotonic() + seconds + 20
         while not hung() and time.monotonic() < deadline:
             time.sleep(0.1)
         self.assertTrue(hung(), "the hung call landed")
 
     def check_once(self, t, rid):
-        self.assertEqual(len(self.adds("VPN-Users")), 1, "re-checked, not added again")
+        self.assertEqual(len(t.member_adds("VPN-Users")), 1, "re-checked, not added again")
         self.assertEqual(t.members("VPN-Users"), [oid("bob").lower()])
         self.assertEqual(len(self.completed_notes(t, rid)), 1)
         self.assertEqual(len([c for c in t.comments(rid) if c.startswith("Completed")]), 1)
@@ -173,7 +156,7 @@ class Failures(xurrent_tenant.XurrentCase):
 
     def test_kill_during_the_grant_grants_once(self):
         t = self.tenant()
-        rid = self.approved_vpn(t)
+        rid = t.approved_vpn()["id"]
         self.emu.fault(kind="hang", method="POST", path=re.escape(MEMBERS_REF % tenant.GROUPS["VPN-Users"]), times=1,
                        seconds=3)
         self.kill_while_hung(t, "POST", re.escape(MEMBERS_REF % tenant.GROUPS["VPN-Users"]), ".t0.grant")
@@ -187,7 +170,7 @@ class Failures(xurrent_tenant.XurrentCase):
 
     def test_kill_during_the_completing_write_notes_once(self):
         t = self.tenant()
-        rid = self.approved_vpn(t)
+        rid = t.approved_vpn()["id"]
         # The first update of the request after this is "implementing"; the
         # second, "completed", hangs, and lands after the kill.
         path = "^/v1/requests/%s$" % rid

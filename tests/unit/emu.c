@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,9 +80,33 @@ int emu_start(struct emu *e)
 	return -ETIMEDOUT;
 }
 
+int emu_start_with_secret(struct emu *e, const char *name, const char *value, char *path, size_t size)
+{
+	FILE *f;
+	int r = emu_start(e);
+
+	if (r < 0)
+		return r;
+	snprintf(e->secret, sizeof(e->secret), "%s/%s", e->dir, name);
+	snprintf(path, size, "%s", e->secret);
+	f = fopen(e->secret, "w");
+	if (!f || fprintf(f, "%s\n", value) < 0 || fchmod(fileno(f), 0600) < 0) {
+		if (f)
+			fclose(f);
+		emu_stop(e);
+		return -EIO;
+	}
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
 void emu_stop(struct emu *e)
 {
 	char path[128];
+
+	if (e->secret[0]) {
+		unlink(e->secret);
+		e->secret[0] = '\0';
+	}
 
 	if (e->pid > 0) {
 		kill(e->pid, SIGTERM);

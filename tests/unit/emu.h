@@ -13,10 +13,17 @@ struct emu {
 	int port;
 	char url[64]; /* "http://127.0.0.1:PORT" */
 	char dir[64]; /* private temporary directory */
+	char secret[128]; /* the secret file emu_start_with_secret wrote, or "" */
 };
 
 /* Start the emulator. Returns 0, or a negative errno. */
 int emu_start(struct emu *e);
+
+/* Start the emulator and write VALUE (and a line break) to the file NAME in
+ * its directory, readable by its owner only, as a connector's secret; the
+ * file's path goes into PATH (SIZE bytes). Returns 0, or a negative errno.
+ * emu_stop removes the file. */
+int emu_start_with_secret(struct emu *e, const char *name, const char *value, char *path, size_t size);
 
 /* Stop it and remove its directory; safe to call twice. */
 void emu_stop(struct emu *e);

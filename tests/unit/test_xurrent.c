@@ -43,26 +43,16 @@ static struct item_config vpn_item = { .name = "VPN Access" };
 
 static int setup(void **state)
 {
-	FILE *f;
-
 	(void)state;
-	if (emu_start(&emu) < 0)
+	if (emu_start_with_secret(&emu, "token", TOKEN, secret_path, sizeof(secret_path)) < 0)
 		return -1;
 	snprintf(base_url, sizeof(base_url), "%s", emu.url);
-	snprintf(secret_path, sizeof(secret_path), "%s/token", emu.dir);
-	f = fopen(secret_path, "w");
-	if (!f)
-		return -1;
-	fputs(TOKEN "\n", f);
-	fclose(f);
-	chmod(secret_path, 0600);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	unlink(secret_path);
 	emu_stop(&emu);
 	return 0;
 }
