@@ -26,8 +26,21 @@ struct agent {
 	struct journal *journal; /* NULL until agent_open_journal */
 	struct state *state;     /* rebuilt from the journal */
 	struct audit *audit;     /* the audit trail; NULL until agent_open_journal */
+	int64_t started_ms;      /* when the agent was built */
+	int metrics_error;       /* the last write of the metrics file: 0 or a negative errno */
+	int status_error;        /* the same for the status file */
+	/* What the hourly summary counts (agent_cycle). */
+	struct {
+		int64_t since_ms;
+		unsigned cycles, failed;
+		size_t requests, approvals;
+	} summary;
 	struct tzdb *zones;      /* the time zones policy rules name */
 };
+
+/* conf_load with the connectors built into this accessd, for the tools
+ * beside the daemon (accessctl explain). */
+int agent_conf_load(const char *path, struct config **ret, struct diag *diag);
 
 /* Build an agent from CFG, which it takes over (freed by agent_free, also
  * when this fails). Opens the connectors. Returns 0 and an agent the caller
@@ -35,10 +48,19 @@ struct agent {
 int agent_new(struct config *cfg, const struct clock *clock, struct agent **ret);
 struct agent *agent_free(struct agent *a);
 
-/* Open the journal in the state directory (created 0700 when missing) and
- * replay it into the agent's state. REPAIR cuts a corrupt journal at the
- * damage after keeping a copy. Returns 0 or a negative errno (logged). */
+/* Open the journal in the state directory (created 0750 when missing) and
+ * replay it into the agent's state, once the audit trail's lock is taken.
+ * REPAIR cuts a corrupt journal at the damage after keeping a copy.
+ * Returns 0 or a negative errno (logged): -EBUSY when another accessd holds
+ * the state directory. */
 int agent_open_journal(struct agent *a, bool repair);
+
+/* Run as the owner of the state directory when running as root and it
+ * belongs to another user: accessd run by hand with the unit's credentials
+ * (which only root reads) then writes files the service can use. Call it
+ * once the connectors are open (the secrets are read) and before the
+ * journal. Returns 0, or a negative errno (logged). */
+int agent_become_state_owner(struct agent *a);
 
 /* Whether the agent may act: false while the journal cannot be written
  * (full disk, I/O error), which is logged. Retries writing what a failed
@@ -49,6 +71,11 @@ bool agent_can_act(struct agent *a);
 /* One poll cycle (cycle.h): ask the ITSM for the governed requests and act on them.
  * Returns 0, or a negative errno when the cycle could not complete (logged). */
 int agent_cycle(struct agent *a);
+
+/* agent_cycle, then record how it went (the STATUS= facts, the metrics, the
+ * status file) and, at most once an hour, log a summary: an idle cycle logs
+ * nothing at info level. Returns as agent_cycle. */
+int agent_poll(struct agent *a);
 
 /* Re-read and validate the configuration file (SIGHUP). On success the new
  * configuration and connectors replace the old ones; on any error (logged)

@@ -133,8 +133,35 @@ static void digest(const struct request *req, char buf[17])
 	snprintf(buf, 17, "%016llx", (unsigned long long)h);
 }
 
-/* Validate REQ and freeze its plan in the journal. Returns 0, 1 when the
- * policy does not govern it, or a negative errno. */
+/* Journal that REQ was skipped and WHY, once, for accessctl requests to
+ * list it. Returns 1 (skipped), or a negative errno. */
+static int skip(struct cycle *c, const struct request *req, const char *why)
+{
+	const struct state_request *sr = state_request_find(c->d.a->state, c->d.source, req->id);
+	cJSON *old = drive_data(sr), *o, *data;
+	const char *was = json_str(old, "skipped");
+	int same = sr && strcmp(sr->workflow, CYCLE_SKIPPED) == 0 && was && strcmp(was, why) == 0, r;
+
+	cJSON_Delete(old);
+	if (same)
+		return 1;
+	o = drive_keyed(&c->d, req->id);
+	data = cJSON_CreateObject();
+	if (!o || !data || !cJSON_AddStringToObject(o, "number", req->number) ||
+	    !cJSON_AddStringToObject(o, "state", CYCLE_SKIPPED) || !cJSON_AddStringToObject(data, "skipped", why) ||
+	    !cJSON_AddItemToObject(o, "data", data)) {
+		if (!cJSON_GetObjectItemCaseSensitive(o, "data"))
+			cJSON_Delete(data);
+		cJSON_Delete(o);
+		return -ENOMEM;
+	}
+	r = drive_record(&c->d, STATE_REQUEST, o);
+	return r < 0 ? r : 1;
+}
+
+/* Validate REQ and freeze its plan in the journal. Returns 0, 1 when it
+ * was skipped (no directory, an item the policy does not govern), or a
+ * negative errno. */
 static int plan_request(struct cycle *c, const struct request *req, int round)
 {
 	struct facts f = { 0 };
@@ -146,7 +173,7 @@ static int plan_request(struct cycle *c, const struct request *req, int round)
 
 	if (!c->d.a->links || !c->d.a->links->directory) {
 		log_request(LOG_LEVEL_WARNING, req->number, NULL, "no directory is configured: it cannot be validated");
-		return 1;
+		return skip(c, req, "no directory is configured, so it cannot be validated");
 	}
 	r = facts_gather(c->d.a->links->directory, c->d.a->itsm, c->d.a->zones, c->d.a->cfg, c->d.a->state,
 			 c->d.source, req, c->d.now, &f);
@@ -161,7 +188,9 @@ static int plan_request(struct cycle *c, const struct request *req, int round)
 	if (r < 0)
 		goto oom;
 	if (res.verdict == POLICY_IGNORE) {
-		r = 1;
+		log_request(LOG_LEVEL_NOTICE, req->number, NULL, "catalog item \"%s\" is not governed by the policy; "
+								"skipped", req->item_name ? req->item_name : "?");
+		r = skip(c, req, "its catalog item is not governed by the policy");
 		goto done;
 	}
 	log_request(LOG_LEVEL_INFO, req->number, NULL, "validated: %s%s%s", policy_verdict_name(res.verdict),
@@ -334,7 +363,8 @@ int cycle_run(struct agent *a)
 		goto done;
 	}
 	a->status.requests_seen = c.n_polled;
-	log_info("%zu request(s) changed", c.n_polled);
+	a->summary.requests += c.n_polled;
+	log_debug("%zu request(s) changed", c.n_polled);
 	if (agent_stop_pending()) {
 		log_info("stop requested; the cycle ends before polling approvals");
 		goto done;
@@ -347,7 +377,8 @@ int cycle_run(struct agent *a)
 		log_warnx("polling approvals failed: %s", strerror(-r));
 		goto done;
 	}
-	log_info("%zu approval(s) changed", c.n_approvals);
+	a->summary.approvals += c.n_approvals;
+	log_debug("%zu approval(s) changed", c.n_approvals);
 	for (size_t i = 0; i < c.n_polled && r == 0; i++) {
 		r = handle_request(&c, &c.polled[i]);
 		/* The directory failed: this request comes again next cycle. */

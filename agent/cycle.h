@@ -23,6 +23,12 @@
 
 struct agent;
 
+/* The workflow state journaled for a request the cycle skipped: no
+ * directory to validate it with, or a catalog item the policy does not
+ * govern. Its data says why ("skipped"); nothing is done for it until it
+ * changes. */
+#define CYCLE_SKIPPED "skipped"
+
 /* Run one cycle. Returns 0, or a negative errno when it could not complete
  * (logged): a failed poll, or a journal that cannot be written. */
 int cycle_run(struct agent *a);

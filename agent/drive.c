@@ -276,14 +276,7 @@ int drive_recover(struct drive *d)
 
 /* ---- driving one request ----------------------------------------------------- */
 
-/* The decisions that may count now: every decided approval, except those
- * accessd asked for another stage, each with whether the ITSM says its
- * approver made it. A decision journaled before accessd recorded who wrote
- * it (no "by_approver") was counted by the version that saw it, and still
- * is: otherwise an upgrade would leave its stage waiting for a decision
- * already made. A decision's time is when accessd first saw it (the ITSM's
- * own times have whole seconds only). */
-static size_t decisions(const struct state_request *sr, int stage, struct wf_decision *v)
+size_t drive_decisions(const struct state_request *sr, int stage, struct wf_decision *v)
 {
 	size_t n = 0;
 
@@ -376,7 +369,7 @@ static int round_once(struct drive *d, struct loaded *l, int changed, int closed
 
 	*ret_step = WF_RESULT_NONE;
 	*ret_idle = 0;
-	in.n_decisions = sr ? decisions(sr, l->rec.stage, dec) : 0;
+	in.n_decisions = sr ? drive_decisions(sr, l->rec.stage, dec) : 0;
 	r = wf_decide(&l->rec, &l->plan.wf, &in, d->now, &next, &acts);
 	if (r < 0) {
 		log_request(LOG_LEVEL_ERR, l->number, NULL, "the journaled plan is out of bounds; the request is left alone");

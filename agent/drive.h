@@ -15,6 +15,7 @@
 
 struct agent;
 struct state_request;
+struct wf_decision;
 
 /* One cycle's driving: zero it, fill the first three, drive_clear it. */
 struct drive {
@@ -38,6 +39,16 @@ cJSON *drive_keyed(const struct drive *d, const char *id);
 
 /* SR's journal data parsed (the caller deletes it), or NULL when none. */
 cJSON *drive_data(const struct state_request *sr);
+
+/* The decisions of SR that may count in stage STAGE, into V (room for
+ * STATE_MAX_APPROVALS): every decided approval, except those accessd asked
+ * for another stage, each with whether the ITSM says its approver made it.
+ * A decision journaled before accessd recorded who wrote it (no
+ * "by_approver") was counted by the version that saw it, and still is:
+ * otherwise an upgrade would leave its stage waiting for a decision already
+ * made. A decision's time is when accessd first saw it (the ITSM's own
+ * times have whole seconds only). Returns how many. */
+size_t drive_decisions(const struct state_request *sr, int stage, struct wf_decision *v);
 
 /* Finish what a restart interrupted: each INTENT without OUTCOME (a grant
  * or removal checks the directory first), and each ITSM write that failed

@@ -16,6 +16,7 @@
 struct health_status {
 	int64_t last_poll_ms;       /* wall clock of the last finished poll; 0: none yet */
 	int last_poll_result;       /* 0, or the negative errno it failed with */
+	int64_t last_ok_poll_ms;    /* wall clock of the last poll that succeeded; 0: none */
 	size_t requests_seen;       /* governed requests the last poll found */
 	size_t awaiting_approval;   /* requests waiting for an approver */
 	size_t blocked;             /* requests the policy or a failure holds */

@@ -19,6 +19,7 @@
 
 #include "agent.h"
 #include "health.h"
+#include "status_file.h"
 #include "util/log.h"
 
 #define USEC_PER_MSEC 1000ULL
@@ -46,11 +47,8 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct agent *a = userdata;
 	int64_t started = clock_now(a->clock), took;
-	int r;
 
-	r = agent_cycle(a);
-	a->status.last_poll_ms = clock_now(a->clock);
-	a->status.last_poll_result = r;
+	agent_poll(a);
 	health_status(&a->status);
 	/* The interval counts from the end of the cycle, so a slow ITSM gets its
 	 * pause too. The loop's time is that of the cycle's start, so the
@@ -89,6 +87,30 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 	 * agent is as ready afterwards as before. */
 	a->status.reload_failed = agent_reload(a) < 0;
 	health_ready(&a->status);
+	status_file_write(a);
+	return 0;
+}
+
+/* SIGUSR2: another log level without a reload. Sent with a level as its
+ * value (sigqueue, as accessctl log-level does), it sets that level; a plain
+ * SIGUSR2 (kill -USR2) switches between debug and the configured level.
+ * A reload or restart goes back to the configuration's. */
+static int on_log_level(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct agent *a = userdata;
+	enum log_level old = log_get_level(), level;
+
+	if (si->ssi_code == SI_QUEUE && si->ssi_int >= LOG_LEVEL_ERR && si->ssi_int <= LOG_LEVEL_DEBUG)
+		level = (enum log_level)si->ssi_int;
+	else
+		level = old == LOG_LEVEL_DEBUG ? a->cfg->log_level : LOG_LEVEL_DEBUG;
+	/* The more verbose of the two first, so that the line shows. */
+	if (level > old)
+		log_set_level(level);
+	log_notice("log level %s, was %s (SIGUSR2 from pid %u)", log_level_name(level), log_level_name(old),
+		   si->ssi_pid);
+	log_set_level(level);
+	status_file_write(a);
 	return 0;
 }
 
@@ -132,7 +154,7 @@ bool agent_stop_pending(void)
 int agent_run(struct agent *a)
 {
 	sd_event *e = NULL;
-	sd_event_source *timer = NULL, *watchdog = NULL, *signals[3] = { NULL, NULL, NULL };
+	sd_event_source *timer = NULL, *watchdog = NULL, *signals[4] = { NULL, NULL, NULL, NULL };
 	uint64_t now, watchdog_usec = 0;
 	sigset_t mask;
 	int r;
@@ -143,6 +165,7 @@ int agent_run(struct agent *a)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR2);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
 
@@ -156,6 +179,9 @@ int agent_run(struct agent *a)
 	if (r < 0)
 		goto done;
 	r = add_signal(e, &signals[2], SIGHUP, on_reload, a);
+	if (r < 0)
+		goto done;
+	r = add_signal(e, &signals[3], SIGUSR2, on_log_level, a);
 	if (r < 0)
 		goto done;
 	r = sd_event_now(e, CLOCK_MONOTONIC, &now);

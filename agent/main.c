@@ -11,6 +11,7 @@
 #include "agent.h"
 #include "conf/conf.h"
 #include "connectors/connectors.h"
+#include "explain.h"
 #include "util/exitcode.h"
 #include "util/log.h"
 
@@ -26,13 +27,23 @@ static void usage(FILE *out)
 		"  -c, --config=FILE    configuration file (default " DEFAULT_CONFIG ")\n"
 		"      --check-config   validate the configuration, print a summary, exit\n"
 		"      --once           run one poll cycle and exit\n"
+		"      --dry-run        with --once: read the ITSM, the directory and the\n"
+		"                       journal, and print what the cycle would do and why;\n"
+		"                       write nothing anywhere\n"
+		"      --credentials-directory=DIR\n"
+		"                       read the secrets named *_credential from DIR instead\n"
+		"                       of $CREDENTIALS_DIRECTORY (e.g. "
+		SYSCONFDIR "/accessd/credentials,\n"
+		"                       as root: the unit's own)\n"
 		"      --repair         when the journal is corrupt, keep a copy of it and cut\n"
 		"                       it at the damage instead of refusing to start\n"
 		"  -d, --debug          log at debug level\n"
 		"  -h, --help           show this help and exit\n"
 		"  -V, --version        show the version and exit\n"
 		"\n"
-		"Exit status: 0 success, 1 runtime failure, 2 usage or configuration error.\n"
+		"Exit status: 0 success, 1 runtime failure, 2 usage or configuration error,\n"
+		"or a start that a restart cannot fix (a secret missing, a connector not\n"
+		"built in, a corrupt journal).\n"
 		"See accessd(8) and accessd.conf(5).\n");
 }
 
@@ -93,13 +104,23 @@ static void print_requesters(const struct config *cfg, const struct item_config 
 	printf("\n");
 }
 
-/* A start that only the administrator can fix -- a connector kind not built
- * in, a secret that is missing, empty, readable by others, or a credential
- * without CREDENTIALS_DIRECTORY -- exits 2, which the unit does not restart
- * (RestartPreventExitStatus=2). */
+/* How a start that failed with R exits. What a restart may cure -- memory,
+ * the network, a disk that fills, another accessd holding the state --
+ * exits 1, which the unit restarts; anything else needs the administrator
+ * (a secret missing, empty or readable by others, a connector kind not
+ * built in, a corrupt journal, a state directory it may not write) and
+ * exits 2, which the unit does not restart (RestartPreventExitStatus=2):
+ * systemd stops at once instead of looping until "start request repeated
+ * too quickly". */
 static int start_exit_code(int r)
 {
-	return r == -ENOENT || r == -EACCES || r == -ENODATA || r == -ENXIO ? EXIT_USAGE : EXIT_RUNTIME;
+	static const int transient[] = { ENOMEM, EAGAIN, EINTR, EIO, EBUSY, ENOSPC, EDQUOT, ETIMEDOUT,
+					 ECONNREFUSED, ECONNRESET, EHOSTUNREACH, ENETUNREACH, ECANCELED };
+
+	for (size_t i = 0; i < sizeof(transient) / sizeof(transient[0]); i++)
+		if (r == -transient[i])
+			return EXIT_RUNTIME;
+	return EXIT_USAGE;
 }
 
 /* What --check-config shows: the governed items and their approval chains. */
@@ -147,11 +168,13 @@ static void print_summary(const struct config *cfg)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CHECK_CONFIG = 256, OPT_ONCE, OPT_REPAIR };
+	enum { OPT_CHECK_CONFIG = 256, OPT_ONCE, OPT_REPAIR, OPT_DRY_RUN, OPT_CREDENTIALS };
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "credentials-directory", required_argument, NULL, OPT_CREDENTIALS },
 		{ "repair", no_argument, NULL, OPT_REPAIR },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -159,7 +182,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config_path = DEFAULT_CONFIG;
-	int check_only = 0, once = 0, debug = 0, repair = 0, c, r;
+	int check_only = 0, once = 0, dry_run = 0, debug = 0, repair = 0, c, r;
 	struct diag diag = { 0 };
 	struct config *cfg = NULL;
 	struct agent *agent = NULL;
@@ -174,6 +197,16 @@ int main(int argc, char **argv)
 			break;
 		case OPT_ONCE:
 			once = 1;
+			break;
+		case OPT_DRY_RUN:
+			dry_run = 1;
+			break;
+		case OPT_CREDENTIALS:
+			/* Where secret_read_credential looks, as systemd would say. */
+			if (setenv("CREDENTIALS_DIRECTORY", optarg, 1) < 0) {
+				fprintf(stderr, "accessd: out of memory\n");
+				return EXIT_RUNTIME;
+			}
 			break;
 		case OPT_REPAIR:
 			repair = 1;
@@ -197,6 +230,11 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (dry_run && (!once || repair)) {
+		fprintf(stderr, "accessd: --dry-run goes with --once, and never with --repair\n"
+				"Try 'accessd --help' for more information.\n");
+		return EXIT_USAGE;
+	}
 
 	log_init("accessd", LOG_LEVEL_INFO);
 	r = conf_load(config_path, &connectors_builtin, &cfg, &diag);
@@ -217,12 +255,22 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return start_exit_code(r);
 	agent->debug = debug;
-	r = agent_open_journal(agent, repair);
+	if (dry_run) {
+		r = explain_dry_run(agent, stdout);
+		agent_free(agent);
+		return r < 0 ? EXIT_RUNTIME : EXIT_OK;
+	}
+	/* The secrets are read: root (by hand, with the unit's credentials)
+	 * goes on as the state's owner, so the files it writes stay the
+	 * agent's. */
+	r = agent_become_state_owner(agent);
+	if (r == 0)
+		r = agent_open_journal(agent, repair);
 	if (r < 0) {
 		agent_free(agent);
-		return EXIT_RUNTIME;
+		return start_exit_code(r);
 	}
-	r = once ? agent_cycle(agent) : agent_run(agent);
+	r = once ? agent_poll(agent) : agent_run(agent);
 	agent_free(agent);
 	return r < 0 ? EXIT_RUNTIME : EXIT_OK;
 }

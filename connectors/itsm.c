@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@ struct itsm {
 
 static const struct itsm_ops *const all_ops[] = {
 	&servicenow_ops,
+	&topdesk_ops,
 	&xurrent_ops,
 };
 
@@ -70,6 +72,14 @@ int itsm_poll_requests(struct itsm *itsm, const struct item_config *items, size_
 		       itsm_request_cb cb, void *userdata, char **ret_watermark)
 {
 	return itsm->ops->poll_requests(itsm->impl, items, n_items, since, cb, userdata, ret_watermark);
+}
+
+int itsm_find_request(struct itsm *itsm, const struct item_config *items, size_t n_items, const char *number,
+		      itsm_request_cb cb, void *userdata)
+{
+	if (!itsm->ops->find_request)
+		return -EOPNOTSUPP;
+	return itsm->ops->find_request(itsm->impl, items, n_items, number, cb, userdata);
 }
 
 int itsm_poll_approvals(struct itsm *itsm, const struct item_config *items, size_t n_items, const char *since,
@@ -142,18 +152,27 @@ void itsm_open_free(struct itsm_open *v, size_t n)
 	free(v);
 }
 
-int itsm_error_transient(int r)
+int itsm_open_add(struct itsm_open **v, size_t *n, const char *id, const char *number, int incident,
+		  const char *brief, const char *description)
 {
-	return r == -EAGAIN;
-}
+	struct itsm_open o = { .incident = incident }, *grown;
 
-int itsm_action_id_ok(const char *id)
-{
-	size_t n = id ? strlen(id) : 0;
-
-	if (n == 0 || n > 100)
-		return 0;
-	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") == n;
+	o.id = strdup(id);
+	o.number = strdup(number);
+	if (asprintf(&o.text, "%s\n%s", brief ? brief : "", description ? description : "") < 0)
+		o.text = NULL;
+	grown = realloc(*v, (*n + 1) * sizeof(**v));
+	if (!o.id || !o.number || !o.text || !grown) {
+		free(o.id);
+		free(o.number);
+		free(o.text);
+		if (grown)
+			*v = grown;
+		return -ENOMEM;
+	}
+	*v = grown;
+	(*v)[(*n)++] = o;
+	return 0;
 }
 
 int itsm_status_error(long status)
@@ -196,4 +215,18 @@ int itsm_refuse(char **refused, const char *field)
 		return 0;
 	*refused = strdup(field);
 	return *refused ? 0 : -ENOMEM;
+}
+
+int itsm_error_transient(int r)
+{
+	return r == -EAGAIN;
+}
+
+int itsm_action_id_ok(const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+
+	if (n == 0 || n > 100)
+		return 0;
+	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") == n;
 }

@@ -98,6 +98,12 @@ struct itsm_ops {
 	 * decision its state reads as. */
 	int (*poll_approvals)(void *impl, const struct item_config *items, size_t n_items, const char *since,
 			      itsm_approval_cb cb, void *userdata, char **ret_watermark);
+	/* The request NUMBER (as people name it, RITM0010001) among the
+	 * governed ITEMS, read as a poll reads it and handed to CB whether or
+	 * not it changed: accessctl explain. -ENOENT when there is none, and
+	 * -EINVAL for a number that cannot be sent safely. Reads only. */
+	int (*find_request)(void *impl, const struct item_config *items, size_t n_items, const char *number,
+			    itsm_request_cb cb, void *userdata);
 	/* The ITSM id of the user whose mapped attribute is UPN; -ENOENT when
 	 * none. *RET_ID is the caller's. */
 	int (*find_user)(void *impl, const char *upn, char **ret_id);
@@ -167,6 +173,9 @@ int itsm_poll_requests(struct itsm *itsm, const struct item_config *items, size_
 		       itsm_request_cb cb, void *userdata, char **ret_watermark);
 int itsm_poll_approvals(struct itsm *itsm, const struct item_config *items, size_t n_items, const char *since,
 			itsm_approval_cb cb, void *userdata, char **ret_watermark);
+/* -EOPNOTSUPP when the connector cannot look one request up. */
+int itsm_find_request(struct itsm *itsm, const struct item_config *items, size_t n_items, const char *number,
+		      itsm_request_cb cb, void *userdata);
 int itsm_find_user(struct itsm *itsm, const char *upn, char **ret_id);
 int itsm_find_open(struct itsm *itsm, const char *person_id, const char *const *terms, size_t n_terms,
 		   const char *exclude_id, struct itsm_open **ret, size_t *ret_n);
@@ -185,19 +194,19 @@ int itsm_record_url(struct itsm *itsm, enum itsm_record kind, const char *id, ch
 /* Free N records V as find_open gives them; NULL is fine. */
 void itsm_open_free(struct itsm_open *v, size_t n);
 
-/* Whether R, returned by an op, is worth trying again later. */
-int itsm_error_transient(int r);
+/* Append a record (ID, NUMBER, and TEXT as its brief and its description,
+ * one line break apart; either may be NULL) to the *N records *V. 0 or
+ * -ENOMEM (*V and *N stay as they were). */
+int itsm_open_add(struct itsm_open **v, size_t *n, const char *id, const char *number, int incident,
+		  const char *brief, const char *description);
 
-/* Whether ID is a usable action id: 1 to 100 of [A-Za-z0-9._:-]. */
-int itsm_action_id_ok(const char *id);
-
-/* The error above for an ITSM's answer of HTTP STATUS (not 2xx): 400, 415
- * and 422 -EINVAL, 401 and 403 -EACCES, 404 -ENOENT, 429, 502, 503 and
- * 504 -EAGAIN, any other -EIO. */
+/* The error an HTTP STATUS that is not 2xx means, as the ops return it:
+ * 400/415/422 (a validation failure) -EINVAL, 401/403 -EACCES, 404
+ * -ENOENT, a transient one -EAGAIN, anything else -EIO. */
 int itsm_status_error(long status);
 
-/* Whether NAME can be an attachment's file name (1 to 100 of
- * [A-Za-z0-9._-], not starting with a dot) and TYPE its content type. */
+/* Whether NAME may name an attachment (1 to 100 of [A-Za-z0-9._-], not
+ * starting with a dot) and TYPE is a plain media type: what attach takes. */
 int itsm_file_name_ok(const char *name);
 int itsm_content_type_ok(const char *type);
 
@@ -205,7 +214,14 @@ int itsm_content_type_ok(const char *type);
  * already. 0 or -ENOMEM. */
 int itsm_refuse(char **refused, const char *field);
 
+/* Whether R, returned by an op, is worth trying again later. */
+int itsm_error_transient(int r);
+
+/* Whether ID is a usable action id: 1 to 100 of [A-Za-z0-9._:-]. */
+int itsm_action_id_ok(const char *id);
+
 extern const struct itsm_ops servicenow_ops;
+extern const struct itsm_ops topdesk_ops;
 extern const struct itsm_ops xurrent_ops;
 
 #endif

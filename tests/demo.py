@@ -18,7 +18,8 @@ tests/scenarios (TENANTS below) that seeds the same people and cases in its
 ITSM's shape and offers what the narrative reads: request(item, person,
 **variables) -> {"id", "number", ...}, decide(id, who), approver_names(id),
 work_notes(id), attachment_list(id) -> [(name, bytes)], members(group),
-posts(), cycle(), journal(), audit(...), agent.state_dir and cleanup().
+posts(), cycle(), journal(), audit(...), agent.state_dir, agent.config and
+cleanup(); it takes metrics_file= for the agent's metrics file.
 """
 
 import argparse
@@ -30,6 +31,7 @@ import time
 # ITSM -> (module in tests/scenarios, tenant class)
 TENANTS = {
     "servicenow": ("tenant", "Tenant"),
+    "topdesk": ("topdesk_tenant", "Tenant"),
     "xurrent": ("xurrent_tenant", "Tenant"),
 }
 
@@ -55,8 +57,15 @@ def main():
         print("[%5.1fs] %s" % (time.monotonic() - started, text), flush=True)
 
     with harness.Emulator() as emu:
-        t = Tenant(emu, away=("mia",), escalate="3s")
+        metrics = os.path.join(emu.tmp, "accessd.prom")
+        t = Tenant(emu, away=("mia",), escalate="3s", metrics_file=metrics)
         try:
+            def show_metrics(*names):
+                with open(metrics) as f:
+                    for line in f:
+                        if line.startswith(names) and not line.rstrip().endswith(" 0"):
+                            print("          " + line.rstrip())
+
             def cycle(why):
                 proc = t.cycle()
                 lines = [l for l in proc.stderr.splitlines()
@@ -82,7 +91,13 @@ def main():
             say("%s: carol asks for the Finance shared mailbox for 12 seconds (owner olivia, backup oscar)"
                 % box["number"])
 
+            say("accessctl explain %s (the policy now, before any cycle; writes nothing):" % vpn["number"])
+            explained = harness.run_binary(harness.ACCESSCTL, "explain", "-c", t.agent.config, vpn["number"])
+            for line in explained.stdout.splitlines():
+                print("          " + line)
             cycle("validate both, ask the approvers")
+            say("metrics file %s after the first cycle:" % os.path.basename(metrics))
+            show_metrics("accessd_requests{", "accessd_actions_total{")
             notes(vpn["id"])
             asked = lambda ticket: ", ".join(t.approver_names(ticket))  # noqa: E731
             say("approval records: %s -> %s; %s -> %s" % (vpn["number"], asked(vpn["id"]), box["number"],
@@ -126,6 +141,11 @@ def main():
             say("accessctl audit verify: %s" % (verify.stdout.strip() or verify.stderr.strip()))
             say("accessctl audit show %s:" % vpn["number"])
             for line in t.audit("show", vpn["number"]).stdout.splitlines():
+                print("          " + line)
+            say("metrics after the demo:")
+            show_metrics("accessd_requests{", "accessd_actions_total{", "accessd_approval_decisions_total{")
+            say("accessctl status:")
+            for line in harness.run_binary(harness.ACCESSCTL, "status", t.agent.state_dir).stdout.splitlines():
                 print("          " + line)
             say("accessctl requests --all:")
             listing = harness.run_binary(harness.ACCESSCTL, "requests", "--all", t.agent.state_dir)

@@ -31,16 +31,18 @@
 
 /* The settings each group accepts: anything else is a mistake to report. */
 static const char *const root_keys[] = { "daemon", "itsm", "directory", "notify", "retry", "policy", NULL };
-static const char *const daemon_keys[] = { "state_directory", "poll_interval", "log_level", NULL };
+static const char *const daemon_keys[] = { "state_directory", "poll_interval", "log_level", "metrics_file",
+					   NULL };
 #define CONN_KEYS                                                                                          \
-	"kind", "base_url", "auth", "ca_bundle", "proxy", "connect_timeout", "timeout", "poll_overlap",    \
-		"page_size", "max_response_size", "user_attribute"
+	"kind", "base_url", "auth", "ca_bundle", "proxy", "no_proxy", "connect_timeout", "timeout",        \
+		"poll_overlap", "page_size", "max_response_size", "user_attribute"
 static const char *const itsm_keys[] = { CONN_KEYS, NULL };
 static const char *const directory_keys[] = { CONN_KEYS, "tenant_id", NULL };
 static const char *const auth_keys[] = { "method", "username", "password_file", "password_credential",
 					 "client_id", "client_secret_file", "client_secret_credential",
 					 "token_url", "scope", "api_key_file", "api_key_credential", NULL };
-static const char *const notify_keys[] = { "kind", "webhook_url_file", "webhook_url_credential", "events", NULL };
+static const char *const notify_keys[] = { "kind", "webhook_url_file", "webhook_url_credential", "events",
+					   "ca_bundle", "proxy", "no_proxy", NULL };
 static const char *const retry_keys[] = { "max_attempts", "initial_backoff", "max_backoff", "budget", NULL };
 static const char *const auth_methods[] = { "basic", "oauth2", "client_credentials", "api_key", NULL };
 static const char *const notify_events[NOTIFY_EVENT_COUNT + 1] = {
@@ -242,6 +244,7 @@ static void parse_conn(struct conf_parser *p, const config_setting_t *group, con
 		p->diag->oom = 1;
 	c->ca_bundle = conf_get_string(p, group, "ca_bundle", 0);
 	c->proxy = conf_get_string(p, group, "proxy", 0);
+	c->no_proxy = conf_get_string(p, group, "no_proxy", 0);
 	conf_get_duration(p, group, "connect_timeout", &c->connect_timeout_ms);
 	conf_get_duration(p, group, "timeout", &c->timeout_ms);
 
@@ -313,6 +316,30 @@ static void parse_notify(struct conf_parser *p, const config_setting_t *group, c
 	n->kind = get_kind(p, group, "notify", list, &c);
 	parse_secret(p, group, "webhook_url", &n->webhook_url);
 	parse_events(p, group, n);
+	n->ca_bundle = conf_get_string(p, group, "ca_bundle", 0);
+	n->proxy = conf_get_string(p, group, "proxy", 0);
+	n->no_proxy = conf_get_string(p, group, "no_proxy", 0);
+}
+
+/* node_exporter's textfile collector reads only *.prom files of its
+ * directory, and the file is replaced by a rename, which needs a path that
+ * names one directory whatever the working directory. */
+static void parse_metrics_file(struct conf_parser *p, const config_setting_t *daemon, struct config *cfg)
+{
+	static const char suffix[] = ".prom";
+	char *v = conf_get_string(p, daemon, "metrics_file", 0);
+	size_t n = v ? strlen(v) : 0, k = sizeof(suffix) - 1;
+
+	if (!v)
+		return;
+	if (v[0] != '/' || n <= k + 1 || strcmp(v + n - k, suffix) != 0 || v[n - k - 1] == '/') {
+		conf_problem(p, config_setting_get_member(daemon, "metrics_file"),
+			     "metrics_file must be an absolute path ending in .prom; write metrics_file = "
+			     "\"/var/lib/prometheus/node-exporter/accessd.prom\";");
+		free(v);
+		return;
+	}
+	cfg->metrics_file = v;
 }
 
 static void parse_daemon(struct conf_parser *p, const config_setting_t *daemon, struct config *cfg)
@@ -329,6 +356,7 @@ static void parse_daemon(struct conf_parser *p, const config_setting_t *daemon, 
 			     "poll_interval must be at least 1s; write poll_interval = \"60s\";");
 	if (conf_get_word(p, daemon, "log_level", levels, &level) > 0)
 		cfg->log_level = level_of[level];
+	parse_metrics_file(p, daemon, cfg);
 }
 
 /* Each top-level group: parsed when it is a group, reported otherwise. */
@@ -443,6 +471,7 @@ static void conn_free(struct conn_config *c)
 	free(c->tenant_id);
 	free(c->ca_bundle);
 	free(c->proxy);
+	free(c->no_proxy);
 	free(c->user_attribute);
 }
 
@@ -455,6 +484,10 @@ struct config *conf_free(struct config *cfg)
 	free(cfg->notify.kind);
 	free(cfg->notify.webhook_url.file);
 	free(cfg->notify.webhook_url.credential);
+	free(cfg->notify.ca_bundle);
+	free(cfg->notify.proxy);
+	free(cfg->notify.no_proxy);
+	free(cfg->metrics_file);
 	conf_policy_free(cfg);
 	free(cfg->state_directory);
 	free(cfg->path);

@@ -78,6 +78,7 @@ struct conn_config {
 	char *tenant_id;             /* directory: the Entra tenant (GUID); NULL: not given */
 	char *ca_bundle; /* NULL: the system's CA store */
 	char *proxy;     /* NULL: the standard proxy variables */
+	char *no_proxy;  /* hosts reached without the proxy; NULL: the no_proxy variable */
 	int64_t connect_timeout_ms;
 	int64_t timeout_ms;
 	size_t max_response_bytes;
@@ -109,6 +110,9 @@ struct notify_config {
 	char *kind; /* "teams"; NULL when not configured */
 	struct secret_ref webhook_url;
 	unsigned events; /* bit (1u << event) set: that kind is sent (default: all) */
+	char *ca_bundle; /* as in struct conn_config */
+	char *proxy;
+	char *no_proxy;
 	int line;
 };
 
@@ -363,6 +367,7 @@ struct config {
 	char *state_directory;
 	int64_t poll_interval_ms;
 	enum log_level log_level;
+	char *metrics_file; /* Prometheus text written after each cycle; NULL: none */
 	struct conn_config itsm;
 	struct conn_config directory; /* directory.kind is NULL when not configured */
 	struct notify_config notify;

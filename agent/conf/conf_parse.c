@@ -120,10 +120,15 @@ static int inline_secret(struct conf_parser *p, const config_setting_t *s, const
 	return 0;
 }
 
+conf_keys_observer_fn conf_keys_observer;
+
 void conf_check_keys(struct conf_parser *p, const config_setting_t *group, const char *where,
 		     const char *const *known)
 {
 	int n = config_setting_length(group);
+
+	if (conf_keys_observer)
+		conf_keys_observer(where, known);
 
 	for (int i = 0; i < n; i++) {
 		config_setting_t *s = config_setting_get_elem(group, (unsigned)i);

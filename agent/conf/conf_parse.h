@@ -36,6 +36,13 @@ void conf_check_connector_keys(struct conf_parser *p, const config_setting_t *gr
 			       const char *const *common, conf_connector_list list, const struct conf_connector *c,
 			       int item);
 
+/* When set, conf_check_keys first hands it every list of keys it checks a
+ * group against: these lists are every setting the parser accepts, which
+ * the documentation test reads (tests/scenarios/conf-keys.c). NULL in the
+ * agent. */
+typedef void (*conf_keys_observer_fn)(const char *where, const char *const *known);
+extern conf_keys_observer_fn conf_keys_observer;
+
 /* The entry of KNOWN (NULL-terminated) nearest to WORD by edit distance,
  * ignoring case, or NULL when none is close enough to be a likely typo. */
 const char *conf_nearest(const char *word, const char *const *known);

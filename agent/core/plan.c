@@ -346,7 +346,7 @@ int plan_record_parse(const cJSON *json, struct wf_record *ret)
 	struct wf_record r = { 0 };
 	int64_t state = json_int(json, "state"), stage = json_int(json, "stage"), step = json_int(json, "step");
 
-	if (!cJSON_IsObject(json) || state < WF_NEW || state > WF_WITHDRAWN || stage < 0 || stage >= WF_MAX_STAGES ||
+	if (!cJSON_IsObject(json) || state < WF_NEW || state >= WF_STATE_COUNT || stage < 0 || stage >= WF_MAX_STAGES ||
 	    step < 0 || step >= WF_MAX_STEPS)
 		return -EINVAL;
 	r.state = (enum wf_state)state;

@@ -92,6 +92,7 @@ enum wf_state {
 	WF_REMOVED,
 	WF_DUPLICATE,
 	WF_WITHDRAWN,
+	WF_STATE_COUNT /* not a state: how many there are */
 };
 
 /* One approval stage as the policy resolved it: approvers are directory

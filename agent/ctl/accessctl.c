@@ -7,8 +7,11 @@
 #include <string.h>
 
 #include "ctl_audit.h"
+#include "ctl_explain.h"
 #include "ctl_journal.h"
+#include "ctl_log_level.h"
 #include "ctl_requests.h"
+#include "ctl_status.h"
 #include "util/exitcode.h"
 
 /* The commands, each in its own ctl_*.c. */
@@ -18,15 +21,19 @@ static const struct command {
 	void (*usage)(FILE *out);
 } commands[] = {
 	{ "audit", ctl_audit, ctl_audit_usage },
+	{ "explain", ctl_explain, ctl_explain_usage },
 	{ "journal", ctl_journal, ctl_journal_usage },
+	{ "log-level", ctl_log_level, ctl_log_level_usage },
 	{ "requests", ctl_requests, ctl_requests_usage },
+	{ "status", ctl_status, ctl_status_usage },
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: accessctl [OPTION]... COMMAND [ARG]...\n"
-		"Inspect accessd's state.\n"
+		"Inspect accessd's state, explain what it would do with a request, and set\n"
+		"the running agent's log level.\n"
 		"\n"
 		"Options:\n"
 		"  -h, --help       show this help and exit\n"

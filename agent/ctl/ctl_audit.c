@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ctl_audit.h"
+#include "ctl_state.h"
 #include "store/audit.h"
 #include "util/exitcode.h"
 
@@ -58,7 +59,7 @@ static int report_failure(FILE *out, const char *path, int r, const struct audit
 	if (r == -EBADMSG)
 		fprintf(out, "%s:%zu: %s\n", path, problem->line, problem->reason);
 	else
-		fprintf(stderr, "accessctl: %s: %s\n", path, strerror(-r));
+		ctl_read_error(path, r);
 	return EXIT_RUNTIME;
 }
 

@@ -55,10 +55,8 @@ static int journal_verify(const char *path)
 	if (r == 0)
 		r = journal_scan_file(path, state_apply_record, s, &scan);
 	state_free(s);
-	if (r < 0) {
-		fprintf(stderr, "accessctl: cannot read %s: %s\n", path, strerror(-r));
-		return EXIT_RUNTIME;
-	}
+	if (r < 0)
+		return ctl_read_error(path, r);
 	printf("%s: %llu records, last sequence %llu, %llu bytes\n", path, (unsigned long long)scan.records,
 	       (unsigned long long)scan.last_seq, (unsigned long long)scan.size);
 	if (scan.damage == JOURNAL_SOUND) {
@@ -112,10 +110,8 @@ static int journal_dump(const char *path)
 
 	r = journal_scan_file(path, dump_record, NULL, &scan);
 	fflush(stdout);
-	if (r < 0) {
-		fprintf(stderr, "accessctl: cannot read %s: %s\n", path, strerror(-r));
-		return EXIT_RUNTIME;
-	}
+	if (r < 0)
+		return ctl_read_error(path, r);
 	if (scan.damage == JOURNAL_SOUND)
 		return EXIT_OK;
 	print_damage(path, &scan);

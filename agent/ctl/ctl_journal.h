@@ -5,10 +5,11 @@
 
 #include <stdio.h>
 
+#include "ctl_state.h"
 #include "store/journal.h"
 
 /* The journal when no PATH is given. */
-#define CTL_JOURNAL_DEFAULT_PATH LOCALSTATEDIR "/lib/accessd/" JOURNAL_FILE_NAME
+#define CTL_JOURNAL_DEFAULT_PATH CTL_STATE_DEFAULT_DIR "/" JOURNAL_FILE_NAME
 
 /* Run "journal verify|dump [PATH]" (ARGV[0] is "journal"). Returns the exit
  * status: EXIT_OK when the journal is sound, EXIT_RUNTIME when it is

@@ -6,9 +6,10 @@
 
 #include <stdio.h>
 
-/* Run "requests [--all] [PATH]" (ARGV[0] is "requests"). Returns the exit
- * status: EXIT_OK, EXIT_RUNTIME when the journal is unreadable or damaged
- * (the requests before the damage are listed), or EXIT_USAGE. */
+/* Run "requests [--all] [--json] [PATH]" (ARGV[0] is "requests"). Returns
+ * the exit status: EXIT_OK (also when there is no journal yet: nothing has
+ * started), EXIT_RUNTIME when the journal is unreadable or damaged (the
+ * requests before the damage are listed), or EXIT_USAGE. */
 int ctl_requests(int argc, char **argv);
 
 /* The command's lines for accessctl --help. */

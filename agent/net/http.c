@@ -8,9 +8,11 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <strings.h>
 
 #include "http.h"
+#include "util/stats.h"
 
 struct http_client {
 	CURL *curl;
@@ -112,6 +114,8 @@ struct http_options http_options_from_conn(const struct conn_config *conf)
 	return (struct http_options){
 		.ca_bundle = conf->ca_bundle,
 		.proxy = conf->proxy,
+		.no_proxy = conf->no_proxy,
+		.system = conf->kind,
 		.connect_timeout_ms = conf->connect_timeout_ms,
 		.timeout_ms = conf->timeout_ms,
 		.max_response_bytes = conf->max_response_bytes,
@@ -335,6 +339,26 @@ static int map_curl_error(CURLcode rc, const struct body_buf *b)
 		}                                                   \
 	} while (0)
 
+/* The metrics of the request C's handle just performed: its answer's
+ * status class ("error" when none came) and how long it took. */
+static void count(struct http_client *c, int answered)
+{
+	const char *system = c->opts.system ? c->opts.system : "other";
+	const char *cls = "error";
+	char labels[96];
+	curl_off_t usec = 0;
+	long status = 0;
+
+	if (answered && curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK)
+		cls = status >= 500 ? "5xx" : status >= 400 ? "4xx" : status >= 300 ? "3xx" : status >= 200 ? "2xx" : "error";
+	snprintf(labels, sizeof(labels), "system=\"%s\",class=\"%s\"", system, cls);
+	stats_count("accessd_http_requests_total", labels, 1);
+	if (curl_easy_getinfo(c->curl, CURLINFO_TOTAL_TIME_T, &usec) != CURLE_OK)
+		return;
+	snprintf(labels, sizeof(labels), "system=\"%s\"", system);
+	stats_observe("accessd_http_request_duration_seconds", labels, (double)usec / 1e6);
+}
+
 int http_perform(struct http_client *c, const struct http_request *req, struct http_response *resp)
 {
 	const char *protocols = http_url_is_loopback(req->url) ? "http,https" : "https";
@@ -375,6 +399,8 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 		SETOPT(h, CURLOPT_CAINFO, c->opts.ca_bundle);
 	if (c->opts.proxy)
 		SETOPT(h, CURLOPT_PROXY, c->opts.proxy);
+	if (c->opts.no_proxy)
+		SETOPT(h, CURLOPT_NOPROXY, c->opts.no_proxy);
 	if (req->username) {
 		SETOPT(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		SETOPT(h, CURLOPT_USERNAME, req->username);
@@ -431,6 +457,7 @@ int http_perform(struct http_client *c, const struct http_request *req, struct h
 	SETOPT(h, CURLOPT_HTTPHEADER, headers);
 
 	rc = curl_easy_perform(h);
+	count(c, rc == CURLE_OK);
 	if (rc != CURLE_OK) {
 		r = map_curl_error(rc, &body);
 		goto done;

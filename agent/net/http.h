@@ -32,6 +32,9 @@ struct http_client;
 struct http_options {
 	const char *ca_bundle; /* NULL: the system's CA store */
 	const char *proxy;     /* NULL: the standard proxy variables */
+	const char *no_proxy;  /* hosts reached directly; NULL: the no_proxy variable */
+	const char *system;    /* who is asked ("servicenow", "entra", "teams"), for
+				* the metrics; NULL: "other" */
 	int64_t connect_timeout_ms;
 	int64_t timeout_ms;
 	size_t max_response_bytes;

@@ -198,7 +198,7 @@ int oauth_session_token(struct oauth_session *s, int force, const char **ret)
 		return r;
 	oauth_token_clear(&s->token);
 	s->token = fresh;
-	log_info("oauth: new access token from %s, valid for %lld s", s->params->token_url,
+	log_debug("oauth: new access token from %s, valid for %lld s", s->params->token_url,
 		 (long long)((fresh.expires_at_ms - now) / 1000));
 	*ret = s->token.access_token;
 	return 0;

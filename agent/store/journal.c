@@ -30,6 +30,7 @@ struct journal {
 	const struct journal_io *io;
 	uint64_t size;     /* bytes in the file */
 	uint64_t last_seq; /* of the last record queued */
+	uint64_t records;  /* in the file and queued */
 	struct buf queue;  /* records appended but not yet written */
 	bool unsynced;     /* written since the last fdatasync */
 	bool broken;       /* a failed write could not be cut off: write no more */
@@ -398,6 +399,7 @@ struct rewrite {
 	struct buf buf;
 	uint64_t size;
 	uint64_t seq;
+	uint64_t records;
 };
 
 static int rewrite_flush(struct rewrite *w)
@@ -424,6 +426,7 @@ static int rewrite_emit(uint16_t type, const char *payload, size_t len, void *ct
 	if (r < 0)
 		return r;
 	w->seq++;
+	w->records++;
 	return w->buf.len >= FLUSH_BYTES ? rewrite_flush(w) : 0;
 }
 
@@ -437,7 +440,8 @@ static int replace_file(struct journal *j, journal_snapshot_fn snapshot, void *u
 	unsigned char header[JOURNAL_HEADER_SIZE];
 	int r;
 
-	w.fd = open(j->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	/* Readable by the state directory's group: accessctl reads it there. */
+	w.fd = open(j->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640);
 	if (w.fd < 0)
 		return -errno;
 	file_header(header);
@@ -476,6 +480,7 @@ static int replace_file(struct journal *j, journal_snapshot_fn snapshot, void *u
 	j->size = w.size;
 	j->compacted_size = w.size;
 	j->last_seq = w.seq;
+	j->records = w.records;
 	free(w.buf.data);
 	return 0;
 fail:
@@ -544,6 +549,7 @@ int journal_append(struct journal *j, uint16_t type, const char *payload, size_t
 	if (r < 0)
 		return r;
 	j->last_seq++;
+	j->records++;
 	if (ret_seq)
 		*ret_seq = j->last_seq;
 	return 0;
@@ -604,6 +610,11 @@ uint64_t journal_last_seq(const struct journal *j)
 uint64_t journal_size(const struct journal *j)
 {
 	return j->size;
+}
+
+uint64_t journal_records(const struct journal *j)
+{
+	return j->records;
 }
 
 struct journal *journal_close(struct journal *j)
@@ -705,6 +716,7 @@ static int replay(struct journal *j, bool repair, journal_apply_fn apply, void *
 	else
 		scan((const unsigned char *)"", 0, false, apply, userdata, &s);
 	j->last_seq = s.last_seq;
+	j->records = s.records;
 	j->size = len;
 	switch (s.damage) {
 	case JOURNAL_SOUND:

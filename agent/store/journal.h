@@ -111,7 +111,7 @@ struct journal_options {
 
 struct journal;
 
-/* Open (creating if missing, mode 0600) the journal file PATH, replay it
+/* Open (creating if missing, mode 0640) the journal file PATH, replay it
  * through APPLY, and return a journal ready to append after its last record.
  * A torn tail is cut off and fsynced (logged with offset and bytes dropped).
  * Corruption is refused with -EBADMSG unless OPTS->repair, which first keeps
@@ -159,5 +159,8 @@ uint64_t journal_last_seq(const struct journal *j);
 
 /* Bytes in the file, durable or written and awaiting fsync. */
 uint64_t journal_size(const struct journal *j);
+
+/* Records in the file and queued for it. */
+uint64_t journal_records(const struct journal *j);
 
 #endif

@@ -81,9 +81,22 @@ static int digits(const char *s, int n)
 	return v;
 }
 
+/* The zone offset at P ("+HHMM" or "+HH:MM", or "-"), in minutes east of
+ * UTC into *RET_MIN; returns what follows it, or P itself (which the caller
+ * then refuses) when it is not one. */
+static const char *zone_offset(const char *p, int *ret_min)
+{
+	int colon = p[1] && p[2] && p[3] == ':', h = digits(p + 1, 2), m = h < 0 ? -1 : digits(p + 3 + colon, 2);
+
+	if (h < 0 || h > 23 || m < 0 || m > 59)
+		return p;
+	*ret_min = (p[0] == '-' ? -1 : 1) * (h * 60 + m);
+	return p + 5 + colon;
+}
+
 int civil_parse(const char *s, unsigned forms, int64_t *ret_ms)
 {
-	int y, mo, d, h = 0, mi = 0, sec = 0;
+	int y, mo, d, h = 0, mi = 0, sec = 0, off_min = 0;
 	const char *p;
 
 	if (!s || strlen(s) < 10 || s[4] != '-' || s[7] != '-')
@@ -95,7 +108,7 @@ int civil_parse(const char *s, unsigned forms, int64_t *ret_ms)
 	if (*p == '\0') {
 		if (!(forms & CIVIL_DATE))
 			return -EINVAL;
-	} else if ((*p == ' ' && (forms & CIVIL_DATE_TIME)) || (*p == 'T' && (forms & CIVIL_ISO))) {
+	} else if ((*p == ' ' && (forms & CIVIL_DATE_TIME)) || (*p == 'T' && (forms & (CIVIL_ISO | CIVIL_ISO_OFFSET)))) {
 		if (strlen(p) < 9 || p[3] != ':' || p[6] != ':')
 			return -EINVAL;
 		h = digits(p + 1, 2);
@@ -106,8 +119,10 @@ int civil_parse(const char *s, unsigned forms, int64_t *ret_ms)
 			if (*p == '.')
 				for (p++; *p >= '0' && *p <= '9'; p++)
 					;
-			if (*p == 'Z')
+			if (*p == 'Z' && (forms & CIVIL_ISO))
 				p++;
+			else if ((*p == '+' || *p == '-') && (forms & CIVIL_ISO_OFFSET))
+				p = zone_offset(p, &off_min);
 		}
 		if (*p)
 			return -EINVAL;
@@ -117,7 +132,7 @@ int civil_parse(const char *s, unsigned forms, int64_t *ret_ms)
 	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > civil_month_days(y, mo) || h < 0 || h > 23 || mi < 0 ||
 	    mi > 59 || sec < 0 || sec > 59)
 		return -EINVAL;
-	*ret_ms = ((civil_days(y, mo, d) * 24 + h) * 60 + mi) * INT64_C(60000) + (int64_t)sec * 1000;
+	*ret_ms = ((civil_days(y, mo, d) * 24 + h) * 60 + mi - off_min) * INT64_C(60000) + (int64_t)sec * 1000;
 	return 0;
 }
 

@@ -35,6 +35,8 @@ enum civil_form {
 	CIVIL_DATE_TIME = 1 << 1, /* "YYYY-MM-DD HH:MM:SS" (ServiceNow, catalog variables) */
 	CIVIL_ISO = 1 << 2,       /* "YYYY-MM-DDTHH:MM:SS", with a fraction (dropped) and a
 	                           * "Z" or neither (Graph's dateTime) */
+	CIVIL_ISO_OFFSET = 1 << 3, /* the same with a zone offset "+HHMM" or "+HH:MM" (or
+	                            * "-"), converted to UTC (TOPdesk's "...T10:09:00.000+0000") */
 };
 
 /* The one parser of dates: S in one of FORMS (an OR of enum civil_form) as

@@ -70,6 +70,13 @@ int log_level_parse(const char *name, enum log_level *ret)
 	return -EINVAL;
 }
 
+const char *log_level_name(enum log_level level)
+{
+	if ((size_t)level < sizeof(level_names) / sizeof(level_names[0]) && level_names[level])
+		return level_names[level];
+	return "info";
+}
+
 /* One line per event: control characters from remote data are replaced so a
  * hostile ticket field cannot forge a second log line. */
 static void sanitize(const char *in, char *out, size_t len)

@@ -34,6 +34,10 @@ enum log_level log_get_level(void);
 /* Parse "error", "warning", "notice", "info" or "debug"; 0 or -EINVAL. */
 int log_level_parse(const char *name, enum log_level *ret);
 
+/* The word for LEVEL, as log_level_parse reads it; "info" for a value
+ * that is not a level. */
+const char *log_level_name(enum log_level level);
+
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

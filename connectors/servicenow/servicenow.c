@@ -24,8 +24,8 @@ static void snow_close(void *impl)
 	secret_free(s->password);
 	secret_free(s->client_secret);
 	free(s->token_url);
-	itsm_seen_free(&s->seen_requests);
-	itsm_seen_free(&s->seen_approvals);
+	poll_seen_free(&s->seen_requests);
+	poll_seen_free(&s->seen_approvals);
 	free(s);
 }
 
@@ -235,6 +235,7 @@ const struct itsm_ops servicenow_ops = {
 	.open = snow_open,
 	.close = snow_close,
 	.poll_requests = snow_poll_requests,
+	.find_request = snow_find_request,
 	.poll_approvals = snow_poll_approvals,
 	.find_user = snow_find_user,
 	.find_open = snow_find_open,

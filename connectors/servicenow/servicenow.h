@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "connectors/itsm.h"
-#include "connectors/seen.h"
+#include "connectors/poll_seen.h"
 #include "net/http.h"
 #include "net/oauth.h"
 #include "util/json.h"
@@ -43,8 +43,9 @@ struct snow {
 	char *token_url;
 	struct oauth_params oauth;
 	struct oauth_session *session;
-	struct itsm_seen seen_requests; /* keys "sys_updated_on|sys_id" */
-	struct itsm_seen seen_approvals;
+	/* Keys "sys_updated_on|sys_id" of the records recent polls delivered. */
+	struct poll_seen seen_requests;
+	struct poll_seen seen_approvals;
 };
 
 /* -- servicenow.c: requests ------------------------------------------ */
@@ -131,6 +132,8 @@ const char *snow_decision_value(const struct snow_states *st, enum approval_deci
 
 /* -- servicenow_poll.c -------------------------------------------------- */
 
+int snow_find_request(void *impl, const struct item_config *items, size_t n_items, const char *number,
+		      itsm_request_cb cb, void *userdata);
 int snow_poll_requests(void *impl, const struct item_config *items, size_t n_items, const char *since,
 		       itsm_request_cb cb, void *userdata, char **ret_watermark);
 int snow_poll_approvals(void *impl, const struct item_config *items, size_t n_items, const char *since,

@@ -49,7 +49,6 @@ static int add_record(struct itsm_open **v, size_t *n, const cJSON *rec, int inc
 {
 	const char *id = snow_field(rec, "sys_id"), *number = snow_field(rec, "number");
 	const char *brief = snow_field(rec, "short_description"), *desc = snow_field(rec, "description");
-	struct itsm_open o = { .incident = incident }, *grown;
 
 	/* accessd's own incidents carry its name; a value that could hide
 	 * another says nothing safely. */
@@ -57,22 +56,7 @@ static int add_record(struct itsm_open **v, size_t *n, const cJSON *rec, int inc
 	    (snow_field(rec, "correlation_display") && strcmp(snow_field(rec, "correlation_display"), "accessd") == 0) ||
 	    text_has_control(brief, 1) || text_has_control(desc, 1))
 		return 0;
-	o.id = strdup(id);
-	o.number = strdup(number);
-	if (asprintf(&o.text, "%s\n%s", brief ? brief : "", desc ? desc : "") < 0)
-		o.text = NULL;
-	grown = realloc(*v, (*n + 1) * sizeof(**v));
-	if (!o.id || !o.number || !o.text || !grown) {
-		free(o.id);
-		free(o.number);
-		free(o.text);
-		if (grown)
-			*v = grown;
-		return -ENOMEM;
-	}
-	*v = grown;
-	(*v)[(*n)++] = o;
-	return 0;
+	return itsm_open_add(v, n, id, number, incident, brief, desc);
 }
 
 static int find_in(struct snow *s, const char *table, const char *person_field, const char *person_id,

@@ -25,7 +25,7 @@ struct poll_spec {
 	const char *table;
 	const char *item_field; /* the reference to the catalog item, from TABLE */
 	const char *fields;     /* sysparm_fields */
-	struct itsm_seen *seen;
+	struct poll_seen *seen;
 	/* Translate REC and hand it to the caller's callback. */
 	int (*deliver)(struct snow *s, const cJSON *rec, void *ctx);
 	void *ctx;
@@ -78,9 +78,9 @@ static int poll_table(struct snow *s, const struct poll_spec *p, const struct it
 		r = snow_time_shift(since, -s->conf->poll_overlap_ms, low);
 		if (r < 0)
 			return r;
+		poll_seen_prune(p->seen, low);
 		snprintf(watermark, sizeof(watermark), "%s", since);
 	}
-	itsm_seen_begin(p->seen, since, since ? low : NULL);
 	r = snow_items_condition(p->item_field, items, n_items, &cond);
 	if (r < 0) {
 		log_warnx("servicenow: a catalog item name contains a caret, a comma or a control character");
@@ -118,12 +118,12 @@ static int poll_table(struct snow *s, const struct poll_spec *p, const struct it
 			snprintf(key, sizeof(key), "%s|%s", on, id);
 			if (strcmp(on, watermark) > 0)
 				snprintf(watermark, sizeof(watermark), "%s", on);
-			if (itsm_seen_has(p->seen, key))
+			if (poll_seen_has(p->seen, key, since))
 				continue;
 			r = p->deliver(s, rec, p->ctx);
 			if (r < 0)
 				break;
-			r = itsm_seen_add(p->seen, key);
+			r = poll_seen_add(p->seen, key);
 			if (r < 0)
 				break;
 		}
@@ -140,8 +140,6 @@ static int poll_table(struct snow *s, const struct poll_spec *p, const struct it
 	} else {
 		*ret_watermark = NULL;
 	}
-	if (r == 0)
-		r = itsm_seen_end(p->seen, *ret_watermark);
 done:
 	free(cond);
 	return r;
@@ -274,19 +272,78 @@ done:
 	return r;
 }
 
-int snow_poll_requests(void *impl, const struct item_config *items, size_t n_items, const char *since,
-		       itsm_request_cb cb, void *userdata, char **ret_watermark)
+/* The fields of a request item the connector reads (caller frees), or NULL
+ * without memory. */
+static char *request_fields(const struct snow *s)
 {
-	struct snow *s = impl;
-	struct request_ctx ctx = { cb, userdata };
-	char *fields = NULL;
 	const char *a = s->conf->user_attribute;
-	int r;
+	char *fields;
 
 	if (asprintf(&fields,
 		     "sys_id,number,cat_item,cat_item.name,requested_for,requested_for.%s,opened_by,opened_by.%s,state,"
 		     "sys_updated_on,short_description",
 		     a, a) < 0)
+		return NULL;
+	return fields;
+}
+
+int snow_find_request(void *impl, const struct item_config *items, size_t n_items, const char *number,
+		      itsm_request_cb cb, void *userdata)
+{
+	struct snow *s = impl;
+	struct request_ctx ctx = { cb, userdata };
+	char *fields = NULL, *cond = NULL, *query = NULL, *escaped = NULL, *path = NULL;
+	const cJSON *rec;
+	cJSON *root = NULL;
+	int r;
+
+	if (!snow_number_ok(number))
+		return -EINVAL;
+	r = snow_items_condition("cat_item", items, n_items, &cond);
+	if (r < 0)
+		return r;
+	r = -ENOMEM;
+	fields = request_fields(s);
+	if (!fields || asprintf(&query, "number=%s^%s", number, cond) < 0) {
+		query = NULL;
+		goto done;
+	}
+	escaped = http_escape(query, NULL);
+	if (!escaped || asprintf(&path, "/api/now/table/sc_req_item?sysparm_query=%s&sysparm_fields=%s"
+					 "&sysparm_exclude_reference_link=true&sysparm_limit=1",
+				 escaped, fields) < 0) {
+		path = NULL;
+		goto done;
+	}
+	r = snow_get(s, "sc_req_item", path, &root);
+	if (r < 0)
+		goto done;
+	rec = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "result"), 0);
+	if (!rec)
+		r = -ENOENT;
+	else if (!snow_field(rec, "number") || strcmp(snow_field(rec, "number"), number) != 0)
+		r = -EBADMSG;
+	else
+		r = deliver_request(s, rec, &ctx);
+done:
+	cJSON_Delete(root);
+	free(fields);
+	free(cond);
+	free(query);
+	free(escaped);
+	free(path);
+	return r;
+}
+
+int snow_poll_requests(void *impl, const struct item_config *items, size_t n_items, const char *since,
+		       itsm_request_cb cb, void *userdata, char **ret_watermark)
+{
+	struct snow *s = impl;
+	struct request_ctx ctx = { cb, userdata };
+	char *fields = request_fields(s);
+	int r;
+
+	if (!fields)
 		return -ENOMEM;
 	r = poll_table(s,
 		       &(struct poll_spec){ .table = "sc_req_item",

@@ -19,8 +19,8 @@
 #include "util/log.h"
 #include "util/text.h"
 
-/* The configuration has no connection settings for the channel: a webhook
- * post is small and answered at once. */
+/* A webhook post is small and answered at once: the channel's timeouts
+ * and response cap are fixed; its proxy and CA bundle are configured. */
 #define TEAMS_CONNECT_TIMEOUT_MS 10000
 #define TEAMS_TIMEOUT_MS 30000
 #define TEAMS_MAX_RESPONSE 65536
@@ -75,6 +75,10 @@ static int url_host(const char *url, char **ret)
 static int teams_open(const struct notify_config *conf, void **ret_impl)
 {
 	struct http_options opts = {
+		.ca_bundle = conf->ca_bundle,
+		.proxy = conf->proxy,
+		.no_proxy = conf->no_proxy,
+		.system = "teams",
 		.connect_timeout_ms = TEAMS_CONNECT_TIMEOUT_MS,
 		.timeout_ms = TEAMS_TIMEOUT_MS,
 		.max_response_bytes = TEAMS_MAX_RESPONSE,

@@ -31,8 +31,9 @@ static void xr_close(void *impl)
 	xr_approvals_free(x);
 	free(x->templates);
 	free(x->flows);
-	itsm_seen_free(&x->seen_requests);
-	itsm_seen_free(&x->seen_tasks);
+	poll_seen_free(&x->seen_requests);
+	poll_seen_free(&x->seen_tasks);
+	poll_seen_free(&x->seen_approvals);
 	free(x);
 }
 

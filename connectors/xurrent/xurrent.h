@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "connectors/itsm.h"
-#include "connectors/seen.h"
+#include "connectors/poll_seen.h"
 #include "net/http.h"
 #include "net/oauth.h"
 #include "util/json.h"
@@ -90,12 +90,6 @@ struct xr_watch {
 	long request;
 };
 
-/* The last status delivered of an approval ("<task>:<approval>"). */
-struct xr_delivered {
-	char *id;
-	char status[16];
-};
-
 struct xr {
 	const struct conn_config *conf;
 	const struct xr_settings *set;
@@ -123,10 +117,9 @@ struct xr {
 	struct xr_watch *watched;
 	size_t n_watched;
 	int watch_known; /* the open ones were listed once since open */
-	struct xr_delivered *delivered;
-	size_t n_delivered;
-	struct itsm_seen seen_requests; /* keys "updated_at|id" */
-	struct itsm_seen seen_tasks;
+	/* What recent polls delivered: keys "<updated_at>|<id>" of requests
+	 * and tasks, "<updated_at>|<task>:<approval>|<status>" of approvals. */
+	struct poll_seen seen_requests, seen_tasks, seen_approvals;
 };
 
 /* -- xurrent.c ----------------------------------------------------------- */
@@ -241,24 +234,32 @@ int xr_find_user(void *impl, const char *upn, char **ret_id);
 
 /* One incremental poll of a collection: what it asks for beyond the
  * watermark minus the overlap, the order of what comes back, the newest
- * change seen, and the records seen already. */
+ * change seen, and the records delivered already. */
 struct xr_window {
-	struct itsm_seen *seen;
-	char query[48];      /* "&updated_at=%3E%3D<time>", or "" for a first poll */
+	struct poll_seen *seen;
+	char since[20];      /* the caller's watermark; "" for a first poll */
+	char low[20];        /* since minus the overlap: how far the poll reaches back */
+	char query[48];      /* "&updated_at=%3E%3D<low>", or "" for a first poll */
 	char last[20];       /* the change time of the last record, for the order */
-	char watermark[20];  /* the newest change seen, or the poll's since */
-	int kept;            /* the records of the last poll were kept by the caller */
+	char watermark[20];  /* the newest change seen, or since */
 };
 
 /* Begin a poll from SINCE (NULL: from the beginning) whose records SEEN
- * keeps. 0, or -EINVAL for a SINCE that is no time. */
-int xr_window_begin(struct xr *x, struct xr_window *w, struct itsm_seen *seen, const char *since);
+ * remembers. 0, or -EINVAL for a SINCE that is no time. */
+int xr_window_begin(struct xr *x, struct xr_window *w, struct poll_seen *seen, const char *since);
 
 /* The record ID changed at UPDATED (as Xurrent writes it) comes in the
  * listing WHAT: *KEY is its key; 1 when it was delivered already, 0 when
  * it is to be, -EBADMSG (logged) when the time does not parse or the
  * listing is out of order. */
 int xr_window_record(struct xr_window *w, const char *what, const char *updated, long id, char key[48]);
+
+/* Whether KEY (starting with its change time) was delivered already, as
+ * poll_seen_has says for the window's since. */
+int xr_window_seen(const struct xr_window *w, struct poll_seen *seen, const char *key);
+
+/* A record changed at UTC was delivered: the watermark covers it. */
+void xr_window_covers(struct xr_window *w, const char *utc);
 
 /* End a poll that returned R: on success, the watermark into
  * *RET_WATERMARK (caller frees; NULL when there is none). Returns R, or

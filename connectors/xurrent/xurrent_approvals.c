@@ -26,10 +26,6 @@
 #include "util/text.h"
 #include "xurrent.h"
 
-/* Approvals whose last status is kept at most; past that they are kept
- * afresh (which only delivers some again). */
-#define XR_DELIVERED_MAX 20000
-
 /* Task statuses after which nothing changes (developer.xurrent.com/v1/tasks:
  * finished_at is set at these). */
 static const char *const finished[] = { "failed", "rejected", "completed", "approved", "canceled", NULL };
@@ -42,51 +38,11 @@ static int is_finished(const char *status)
 	return 0;
 }
 
-static void forget_delivered(struct xr *x)
-{
-	for (size_t i = 0; i < x->n_delivered; i++)
-		free(x->delivered[i].id);
-	x->n_delivered = 0;
-}
-
 void xr_approvals_free(struct xr *x)
 {
-	forget_delivered(x);
-	free(x->delivered);
-	x->delivered = NULL;
 	free(x->watched);
 	x->watched = NULL;
 	x->n_watched = 0;
-}
-
-/* The last status delivered for approval ID, or NULL. */
-static struct xr_delivered *delivered(struct xr *x, const char *id)
-{
-	for (size_t i = 0; i < x->n_delivered; i++)
-		if (strcmp(x->delivered[i].id, id) == 0)
-			return &x->delivered[i];
-	return NULL;
-}
-
-static int set_delivered(struct xr *x, const char *id, const char *status)
-{
-	struct xr_delivered *d = delivered(x, id), *grown;
-
-	if (!d) {
-		if (x->n_delivered >= XR_DELIVERED_MAX)
-			forget_delivered(x);
-		grown = realloc(x->delivered, (x->n_delivered + 1) * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		x->delivered = grown;
-		d = &grown[x->n_delivered];
-		d->id = strdup(id);
-		if (!d->id)
-			return -ENOMEM;
-		x->n_delivered++;
-	}
-	snprintf(d->status, sizeof(d->status), "%s", status);
-	return 0;
 }
 
 /* Watch TASK of REQUEST (WATCH), or stop watching it. */
@@ -167,7 +123,7 @@ static int deliver(struct xr *x, struct approvals *p, const cJSON *rec)
 	struct approval a = { 0 };
 	const char *status = json_str(rec, "status");
 	const struct xr_person *who;
-	char updated[20];
+	char updated[20], key[96];
 	long id, approver;
 	int r = -ENOMEM;
 
@@ -176,15 +132,16 @@ static int deliver(struct xr *x, struct approvals *p, const cJSON *rec)
 		log_warnx("xurrent: an approval of task %ld without a valid id, approver, status or updated_at", p->task);
 		return -EBADMSG;
 	}
-	/* Registered: the task has not been reached, nobody was asked yet. */
-	if (strcmp(status, "registered") == 0)
+	/* Registered: the task has not been reached, nobody was asked yet.
+	 * A change before the window was delivered by an earlier poll (a
+	 * watched task's approvals are read on every one). */
+	if (strcmp(status, "registered") == 0 || (p->w.low[0] && strcmp(updated, p->w.low) < 0))
+		return 0;
+	snprintf(key, sizeof(key), "%s|%ld:%ld|%.16s", updated, p->task, id, status);
+	if (xr_window_seen(&p->w, &x->seen_approvals, key))
 		return 0;
 	if (asprintf(&a.id, "%ld:%ld", p->task, id) < 0) {
 		a.id = NULL;
-		goto done;
-	}
-	if (delivered(x, a.id) && strcmp(delivered(x, a.id)->status, status) == 0) {
-		r = 0;
 		goto done;
 	}
 	who = xr_person(x, approver);
@@ -200,7 +157,9 @@ static int deliver(struct xr *x, struct approvals *p, const cJSON *rec)
 		goto done;
 	r = p->cb(&a, p->userdata);
 	if (r == 0)
-		r = set_delivered(x, a.id, status);
+		r = poll_seen_add(&x->seen_approvals, key);
+	if (r == 0)
+		xr_window_covers(&p->w, updated);
 done:
 	approval_clear(&a);
 	return r;
@@ -317,7 +276,7 @@ static int task(struct xr *x, struct approvals *p, const cJSON *rec, long id, in
 	if (strcmp(status, "registered") != 0)
 		r = read_approvals(x, p, id, request);
 	if (r == 0)
-		r = itsm_seen_add(&x->seen_tasks, key);
+		r = poll_seen_add(&x->seen_tasks, key);
 	return r;
 }
 
@@ -370,9 +329,8 @@ int xr_poll_approvals(void *impl, const struct item_config *items, size_t n_item
 
 	if (r < 0)
 		return r;
-	/* The approvals the last poll delivered were not kept: again. */
-	if (!p.w.kept)
-		forget_delivered(x);
+	if (since)
+		poll_seen_prune(&x->seen_approvals, p.w.low);
 	r = xr_templates(x, items, n_items, &templates);
 	if (r < 0 || !templates)
 		goto done;

@@ -22,21 +22,33 @@
 /* Workflows remembered at most; past that the map starts again. */
 #define XR_FLOWS_MAX 50000
 
-int xr_window_begin(struct xr *x, struct xr_window *w, struct itsm_seen *seen, const char *since)
+int xr_window_begin(struct xr *x, struct xr_window *w, struct poll_seen *seen, const char *since)
 {
-	char filter[21], low[20];
+	char filter[21];
 
 	memset(w, 0, sizeof(*w));
 	w->seen = seen;
-	if (since) {
-		if (xr_filter_time(since, x->conf->poll_overlap_ms, filter, low) < 0)
-			return -EINVAL;
-		/* The time needs no escape beyond the operator's. */
-		snprintf(w->query, sizeof(w->query), "&updated_at=%%3E%%3D%s", filter);
-		snprintf(w->watermark, sizeof(w->watermark), "%s", since);
-	}
-	w->kept = itsm_seen_begin(seen, since, since ? low : NULL);
+	if (!since)
+		return 0;
+	if (xr_filter_time(since, x->conf->poll_overlap_ms, filter, w->low) < 0)
+		return -EINVAL;
+	/* The time needs no escape beyond the operator's. */
+	snprintf(w->query, sizeof(w->query), "&updated_at=%%3E%%3D%s", filter);
+	snprintf(w->since, sizeof(w->since), "%s", since);
+	snprintf(w->watermark, sizeof(w->watermark), "%s", since);
+	poll_seen_prune(seen, w->low);
 	return 0;
+}
+
+int xr_window_seen(const struct xr_window *w, struct poll_seen *seen, const char *key)
+{
+	return poll_seen_has(seen, key, w->since[0] ? w->since : NULL);
+}
+
+void xr_window_covers(struct xr_window *w, const char *utc)
+{
+	if (strcmp(utc, w->watermark) > 0)
+		snprintf(w->watermark, sizeof(w->watermark), "%s", utc);
 }
 
 int xr_window_record(struct xr_window *w, const char *what, const char *updated, long id, char key[48])
@@ -52,10 +64,9 @@ int xr_window_record(struct xr_window *w, const char *what, const char *updated,
 		return -EBADMSG;
 	}
 	memcpy(w->last, utc, sizeof(w->last));
-	if (strcmp(utc, w->watermark) > 0)
-		memcpy(w->watermark, utc, sizeof(w->watermark));
+	xr_window_covers(w, utc);
 	snprintf(key, 48, "%s|%ld", utc, id);
-	return itsm_seen_has(w->seen, key);
+	return xr_window_seen(w, w->seen, key);
 }
 
 int xr_window_end(struct xr_window *w, int r, char **ret_watermark)
@@ -63,9 +74,7 @@ int xr_window_end(struct xr_window *w, int r, char **ret_watermark)
 	if (r < 0)
 		return r;
 	*ret_watermark = w->watermark[0] ? strdup(w->watermark) : NULL;
-	if (w->watermark[0] && !*ret_watermark)
-		return -ENOMEM;
-	return itsm_seen_end(w->seen, *ret_watermark);
+	return w->watermark[0] && !*ret_watermark ? -ENOMEM : 0;
 }
 
 int xr_flow_set(struct xr *x, long workflow, long request)
@@ -347,7 +356,7 @@ static int take_requests(struct xr *x, const cJSON *page, void *ctx)
 		if (r == 0)
 			r = deliver(x, rec, id, p->w.last, p);
 		if (r == 0)
-			r = itsm_seen_add(&x->seen_requests, key);
+			r = poll_seen_add(&x->seen_requests, key);
 		if (r < 0)
 			return r;
 	}

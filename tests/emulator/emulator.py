@@ -30,6 +30,7 @@ import re
 import signal
 import socket
 import socketserver
+import ssl
 import struct
 import sys
 import threading
@@ -48,9 +49,10 @@ from api import Request, Response  # noqa: E402
 
 
 class Fault:
-    """A fault rule: applies to requests matching method and path (a regular
-    expression searched in the path), `times` times (0: every time), after
-    letting the first `skip` of them through (default 0).
+    """A fault rule: applies to requests matching method, path (a regular
+    expression searched in the path) and query (one searched in the raw
+    query string), `times` times (0: every time), after letting the first
+    `skip` of them through (default 0).
 
     kinds:
       status        answer `status` with the vendor's error body
@@ -62,9 +64,12 @@ class Fault:
       truncate      handle it, then send only half of the body
       invalid_json  handle it, then send a body that is not JSON
       oversize      handle it, then send a valid JSON body of `bytes` bytes
+      seed          first apply `seed` ({"<vendor>": data}, as /_emu/seed), then
+                    answer normally: records change while a client pages
     """
 
-    KINDS = {"status", "ratelimit", "delay", "hang", "reset", "drop_response", "truncate", "invalid_json", "oversize"}
+    KINDS = {"status", "ratelimit", "delay", "hang", "reset", "drop_response", "truncate", "invalid_json", "oversize",
+             "seed"}
 
     def __init__(self, spec):
         if spec.get("kind") not in self.KINDS:
@@ -73,13 +78,14 @@ class Fault:
         self.kind = spec["kind"]
         self.method = spec.get("method")
         self.path = re.compile(spec.get("path", ""))
+        self.query = re.compile(spec.get("query", ""))
         self.remaining = int(spec.get("times", 1))
         self.skip = int(spec.get("skip", 0))
 
     def matches(self, req):
         if self.method and self.method != req.method:
             return False
-        return self.path.search(req.path) is not None
+        return self.path.search(req.path) is not None and self.query.search(req.raw_query) is not None
 
 
 class Emulator:
@@ -257,6 +263,10 @@ def make_handler(emu):
                 self._abort()
                 return
             vendor = emu.vendor_for(req)[0] or emu.default_vendor
+            if kind == "seed":
+                with emu.lock:
+                    for name, data in fault.spec.get("seed", {}).items():
+                        emu.vendors[name].seed(data)
             if kind == "status":
                 resp = vendor.error(int(fault.spec.get("status", 500)), fault.spec.get("message", "Injected failure"))
                 resp.headers.update(fault.spec.get("headers", {}))
@@ -303,16 +313,34 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file", help="write the port here once listening")
+    ap.add_argument("--tls-cert", help="also serve HTTPS with this PEM certificate (and --tls-key), on a port "
+                                       "of its own written to --tls-port-file")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--tls-port-file")
     args = ap.parse_args()
 
     emu = Emulator()
     server = Server(("127.0.0.1", args.port), make_handler(emu))
     port = server.server_address[1]
     parent = os.getppid()
+    servers = [server]
+    if args.tls_cert:
+        # The same vendors and control API, behind TLS: what a client does
+        # with its CA bundle is then seen from outside.
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        tls = Server(("127.0.0.1", 0), make_handler(emu))
+        tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+        servers.append(tls)
+        threading.Thread(target=tls.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+        with open(args.tls_port_file + ".tmp", "w") as f:
+            f.write("%d\n" % tls.server_address[1])
+        os.rename(args.tls_port_file + ".tmp", args.tls_port_file)
 
     def stop(*_):
         emu.stopping.set()
-        threading.Thread(target=server.shutdown, daemon=True).start()
+        for s in servers:
+            threading.Thread(target=s.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

@@ -27,7 +27,8 @@ application/x.topdesk-collection-person-v2+json, pageStart/pageSize up to
 5000, {"item", "size", "next"}, 206 when more), GET /persons/{id},
 /persons/current. Operators: GET /operators (FIQL, start/page_size up to
 100; without a query only unarchived ones), /operators/id/{id},
-/operators/current. GET /version, /productVersion.
+/operators/current; operator groups: GET /operatorgroups (the same). GET
+/version, /productVersion.
 
 Seed data ({"topdesk": {...}}); every record may leave out its id (a UUID is
 given), number and dates (now); a seeded record whose id exists updates that
@@ -123,6 +124,7 @@ OPERATOR_SCHEMA = {
     "archived": "boolean", "changeCoordinator": "boolean", "changeActivitiesOperator": "boolean",
     "creationDate": "date", "modificationDate": "date"}
 PEOPLE_DATES = ["creationDate", "modificationDate"]
+OPERATORGROUP_SCHEMA = {"id": "text", "groupName": "text", "archived": "boolean"}
 
 DEFAULT_INCIDENT_STATUSES = [
     {"id": "d7c7f5e6-1f4a-4c36-9a4b-0c1e5b7a9d01", "name": "Registered", "default": True},
@@ -153,6 +155,7 @@ class TOPdesk:
             ("GET", re.compile(BASE + r"/operators"), op(self.list_operators)),
             ("GET", re.compile(BASE + r"/operators/current"), op(self.current_operator)),
             ("GET", re.compile(BASE + r"/operators/id/(?P<id>[^/]+)"), op(self.get_operator)),
+            ("GET", re.compile(BASE + r"/operatorgroups"), op(self.list_operatorgroups)),
             ("GET", re.compile(BASE + r"/incidents"), op(self.list_incidents)),
             ("POST", re.compile(BASE + r"/incidents"), op(self.create_incident)),
             ("GET", re.compile(BASE + r"/incidents/statuses"), op(self.incident_statuses)),
@@ -492,6 +495,21 @@ class TOPdesk:
             tree = fiql.parse("archived==false", OPERATOR_SCHEMA)
         rows = self.operators.select(tree, OPERATOR_SCHEMA, [("dynamicName", False)])
         return self.list_legacy(req, rows, lambda o: self.dates_out(o, PEOPLE_DATES, "incident"))
+
+    def list_operatorgroups(self, req, m):
+        """GET /operatorgroups (supporting files API 2.7.11): FIQL over the
+        top-level fields; without a query only unarchived groups; start and
+        page_size (1 to 100, default 10); 204 when none."""
+        tree, err = self.query_tree(req, OPERATORGROUP_SCHEMA)
+        if err:
+            return err
+        groups = [dict({"archived": False}, **g) for g in self.operatorgroups.values()]
+        if tree is None:
+            groups = [g for g in groups if not g["archived"]]
+        rows = iter(sorted((g for g in groups if fiql.matches(tree, OPERATORGROUP_SCHEMA, lambda f, g=g: walk(g, f))),
+                           key=lambda g: g["groupName"].lower()))
+        fields = [f for f in req.query.get("fields", "").split(",") if f]
+        return self.list_legacy(req, rows, lambda g: {k: v for k, v in g.items() if not fields or k in fields})
 
     def current_operator(self, req, m):
         return self.card(self.operators, req.account.id, "operator")

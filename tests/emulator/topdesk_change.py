@@ -381,7 +381,11 @@ class Changes:
         base = "/tas/api/operatorChangeActivities/%s" % a["id"]
         out["requests"] = base + "/requests"
         out["progressTrail"] = base + "/progresstrail"
+        # Who decided is not part of an operator's view of an activity (the
+        # change API 1.4.0's ChangeActivityDetails has no such field); only
+        # the manager facade shows the manager's own participation.
         out.pop("managerComment", None)
+        out.pop("authorizer", None)
         if fields is not None:
             out = {k: out.get(k) for k in (ACTIVITY_FIELDS if fields == ["all"] else ["id"] + fields)}
         return out

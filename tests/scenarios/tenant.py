@@ -111,28 +111,18 @@ def snow_seed():
     return seed, items
 
 
-def snow_itsm(emu, password_file):
-    """The itsm group of the ServiceNow tenant."""
-    return """itsm = {
-  kind = "servicenow";
-  base_url = "%s";
-  user_attribute = "email";
-  poll_overlap = "5s";
-  auth = { method = "basic"; username = "%s"; password_file = "%s"; };
-};""" % (emu.url, harness.SNOW_USER, password_file)
-
-
 def config(emu, state_dir, password_file, secret_file, webhook_file, approvals="create", partial="rollback",
            escalate="2s", expire="30s", max_attempts=3, backoff="0s", remind=None,
            app_approvers=("target_owner",), app_quorum="any", rules=None, requesters=None,
-           manager_as_sponsor=False, app_sponsor=True, app_verification=False, notify_events=None, itsm=None):
+           manager_as_sponsor=False, app_sponsor=True, app_verification=False, notify_events=None,
+           metrics_file=None):
     """NOTIFY_EVENTS: the kinds of card sent (notify.events; None: the
-    default, all). RULES: policy rules to add, by where they go: "mailbox_manager" (a
+    default, all). METRICS_FILE: the daemon's metrics_file, or None.
+    RULES: policy rules to add, by where they go: "mailbox_manager" (a
     manager stage with these auto_approve_when before the mailbox owner),
     "group_manager" (the Add to Group manager stage's auto_approve_when),
     "security" (settings added to the policy's security stage), "vpn_reject"
-    (the VPN item's auto_reject_when). ITSM: the itsm group (default the
-    ServiceNow one, snow_itsm)."""
+    (the VPN item's auto_reject_when)."""
     rules = rules or {}
     mailbox_manager = ""
     if "mailbox_manager" in rules:
@@ -143,9 +133,15 @@ def config(emu, state_dir, password_file, secret_file, webhook_file, approvals="
     return """daemon = {
   state_directory = "%(state)s";
   poll_interval = "1s";
-  log_level = "debug";
+  log_level = "debug";%(metrics)s
 };
-%(itsm)s
+itsm = {
+  kind = "servicenow";
+  base_url = "%(url)s";
+  user_attribute = "email";
+  poll_overlap = "5s";
+  auth = { method = "basic"; username = "%(snow_user)s"; password_file = "%(password)s"; };
+};
 directory = {
   kind = "entra";
   base_url = "%(url)s/v1.0";
@@ -228,7 +224,7 @@ policy = {
       ); }
   );
 };
-""" % {"state": state_dir, "url": emu.url, "itsm": itsm or snow_itsm(emu, password_file),
+""" % {"state": state_dir, "url": emu.url, "snow_user": harness.SNOW_USER, "password": password_file,
        "tenant": TENANT, "client": CLIENT_ID, "secret": secret_file, "webhook": webhook_file,
        "attempts": max_attempts, "backoff": backoff, "approvals": approvals, "partial": partial,
        "vpn": GROUPS["VPN-Users"], "vpnc": GROUPS["VPN-Users-Contractors"],
@@ -238,6 +234,7 @@ policy = {
        "olivia": oid("olivia"), "oscar": oid("oscar"), "sid": oid("sid"), "escalate": escalate,
        "expire": expire, "remind": ' remind_after = "%s";' % remind if remind else "",
        "app_approvers": ", ".join('"%s"' % a for a in app_approvers), "app_quorum": app_quorum,
+       "metrics": '\n  metrics_file = "%s";' % metrics_file if metrics_file else "",
        "requesters": "\n  requesters = ( %s );" % ", ".join('"%s"' % r for r in requesters) if requesters else "",
        "manager_as_sponsor": "\n    manager_as_sponsor = true;" if manager_as_sponsor else "",
        "app_sponsor": ' sponsor = "sponsor";' if app_sponsor else "",
@@ -255,30 +252,36 @@ class Tenant:
 
     def __init__(self, emu, away=(), names=None, **conf):
         self.emu = emu
+        emu.seed({"graph": graph_seed(away, names), "teams": {"flows": {FLOW: FLOW_SIG}}})
         self.agent = harness.Agent(emu)
         self.dir = self.agent.dir
-        self.secrets = [harness.SNOW_PASSWORD, CLIENT_SECRET, FLOW_SIG]
-        emu.seed({"graph": graph_seed(away, names), "teams": {"flows": {FLOW: FLOW_SIG}}})
-        itsm = self.seed_itsm(conf)
+        self.seed_itsm()
         secret = self.agent.write_secret("graph.secret", CLIENT_SECRET)
         webhook = self.agent.write_secret(
             "teams.url", "%s/workflows/%s/triggers/manual/paths/invoke?api-version=1&sp=%%2Ftriggers%%2Fmanual"
             "%%2Frun&sv=1.0&sig=%s" % (emu.url, FLOW, FLOW_SIG))
         self.agent_conf = dict(conf)
         with open(self.agent.config, "w") as f:
-            f.write(config(emu, self.agent.state_dir, self.agent.password_file, secret, webhook, itsm=itsm, **conf))
+            f.write(self.configure(config(emu, self.agent.state_dir, self.agent.password_file, secret, webhook,
+                                          **conf)))
         self.n_options = 0
-
-    def seed_itsm(self, conf):
-        """Seed the ITSM's side of the tenant; returns the agent's itsm group
-        (None: ServiceNow's). Another ITSM's tenant class replaces this, and
-        takes its own settings out of CONF."""
-        seed, self.items = snow_seed()
-        self.emu.seed({"servicenow": seed})
-        return None
+        # What must never reach the agent's log.
+        self.secrets = (harness.SNOW_PASSWORD, CLIENT_SECRET, FLOW_SIG)
 
     def cleanup(self):
         self.agent.cleanup()
+
+    # What another ITSM's tenant (a subclass) replaces.
+    def seed_itsm(self):
+        """Seed the ITSM with the tenant's people and catalog; the agent's
+        password file holds its password."""
+        seed, self.items = snow_seed()
+        self.emu.seed({"servicenow": seed})
+
+    def configure(self, text):
+        """The agent's configuration TEXT (ServiceNow's), made this
+        tenant's ITSM's."""
+        return text
 
     # -- ServiceNow ----------------------------------------------------------
     def request(self, item, requested_for, opened_by=None, **variables):
@@ -398,11 +401,6 @@ class Tenant:
     def assignments(self):
         return [(a["principalId"], a["appRoleId"]) for a in self.emu.state("graph")["appRoleAssignments"]]
 
-    def member_adds(self, group):
-        """Graph's answers to adding a member to GROUP, in order."""
-        path = "/v1.0/groups/%s/members/$ref" % GROUPS[group]
-        return [r for r in self.emu.requests() if r["method"] == "POST" and r["path"] == path]
-
     def outcomes(self, suffix):
         """The results journaled for the actions whose id ends in SUFFIX."""
         return [r["payload"]["outcome"]["result"] for r in self.journal()
@@ -516,3 +514,31 @@ class TenantCase(unittest.TestCase):
         t = Tenant(self.emu, **kw)
         self.addCleanup(t.cleanup)
         return t
+
+    def adds(self, group):
+        """The requests that added a member to GROUP (a name of GROUPS)."""
+        return [r for r in self.emu.requests()
+                if r["method"] == "POST" and r["path"] == "/v1.0/groups/%s/members/$ref" % GROUPS[group]]
+
+    def kill_between(self, t, suffix, called):
+        """Run one cycle of T and kill -9 it once the intent of the action
+        ending in SUFFIX is journaled and CALLED() says its call is under
+        way (a hang fault holds it), before its outcome."""
+        self.emu.clear_requests()
+        proc = subprocess.Popen([harness.ACCESSD, "-c", t.agent.config, "--once"], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 20
+        while True:
+            intents = [r for r in t.journal() if r["type"] == "INTENT" and r["payload"]["action"].endswith(suffix)]
+            if intents or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertTrue(intents, "the intent was journaled before the call")
+        while not called():
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        time.sleep(0.5)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        self.assertEqual([r for r in t.journal() if r["type"] == "OUTCOME" and r["payload"]["action"].endswith(suffix)],
+                         [], "killed between intent and outcome")

@@ -30,7 +30,7 @@ def line_of(text, needle, nth=1):
     raise AssertionError("%r not in the example" % needle)
 
 
-class CheckConfig(unittest.TestCase):
+class ConfigCase(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.TemporaryDirectory()
         self.addCleanup(self.dir.cleanup)
@@ -40,6 +40,9 @@ class CheckConfig(unittest.TestCase):
         with open(path, "w") as f:
             f.write(text)
         return path, harness.run_binary(harness.ACCESSD, "--check-config", "-c", path)
+
+
+class CheckConfig(ConfigCase):
 
     def test_example_is_valid_and_summarised(self):
         proc = harness.run_binary(harness.ACCESSD, "--check-config", "-c", EXAMPLE)
@@ -129,23 +132,6 @@ class CheckConfig(unittest.TestCase):
                       proc.stderr)
         self.assertIn("with a base_url, client credentials need the token endpoint; add token_url", proc.stderr)
 
-    def test_every_xurrent_key_is_in_the_manual(self):
-        with open(os.path.join(harness.SRCDIR, "connectors", "xurrent", "xurrent_conf.c")) as f:
-            source = f.read()
-        keys = set()
-        for table in ("xr_conf_keys", "phase_keys", "approval_keys", "incident_keys", "rate_keys"):
-            found = re.search(r"\b%s\[\] = \{(.*?)\};" % table, source, re.S)
-            self.assertIsNotNone(found, table)
-            keys |= set(re.findall(r'"([a-z_]+)"', found.group(1)))
-        with open(os.path.join(harness.SRCDIR, "man", "accessd.conf.5")) as f:
-            section = f.read().split(".SS Xurrent", 1)[1].split("\n.SH ", 1)[0]
-        self.assertGreater(len(keys), 15)
-        for key in sorted(keys):
-            self.assertRegex(section, r"\b%s\b" % key, key)
-        example = example_text(XURRENT)
-        for key in sorted(keys - {"template", "service_instance"}):
-            self.assertRegex(example, r"\b%s = " % key, key)
-
     def test_misspelled_key_names_line_and_suggestion(self):
         text = example_text()
         number = line_of(text, "escalate_after = ", 2)
@@ -194,15 +180,15 @@ class CheckConfig(unittest.TestCase):
                       % (path, line_of(text, 'target = "Server-Admins";')), proc.stderr)
 
     def test_kind_without_a_connector_names_the_kinds_built_in(self):
-        # The registry is the one list: a kind an ITSM will have one day is
-        # refused until its connector is built in, so ExecStartPre= fails
-        # rather than the start.
-        text = example_text().replace('kind = "servicenow";', 'kind = "topdesk";')
+        # The registry is the one list: a kind with no connector is
+        # refused, naming those built in, so ExecStartPre= fails rather
+        # than the start.
+        text = example_text().replace('kind = "servicenow";', 'kind = "jira";')
         path, proc = self.check(text)
         self.assertEqual(proc.returncode, 2)
-        self.assertEqual(proc.stderr, '%s:%d: no itsm connector of kind "topdesk" is built in (built in: '
-                                      'servicenow, xurrent); write kind = "servicenow";\n'
-                         % (path, line_of(text, 'kind = "topdesk";')))
+        self.assertRegex(proc.stderr, '^%s:%d: no itsm connector of kind "jira" is built in \\(built in: '
+                                      'servicenow, topdesk[^)]*\\); write kind = "servicenow";\n$'
+                         % (re.escape(path), line_of(text, 'kind = "jira";')))
         text = example_text().replace('kind = "teams";', 'kind = "slack";')
         path, proc = self.check(text)
         self.assertEqual(proc.returncode, 2)
@@ -316,6 +302,77 @@ class CheckConfig(unittest.TestCase):
             proc = agent.run("--check-config")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn('governs: "Shared Mailbox Access" (grants nothing: no allow list)', proc.stdout)
+
+
+TOPDESK = os.path.join(harness.SRCDIR, "conf", "accessd-topdesk.conf")
+
+
+class CheckTopdeskConfig(ConfigCase):
+    """The annotated TOPdesk example, and each mistake in what is
+    TOPdesk's, named with its line and what to write instead."""
+
+    @staticmethod
+    def text():
+        with open(TOPDESK) as f:
+            return f.read()
+
+    def test_topdesk_example_is_valid(self):
+        proc = harness.run_binary(harness.ACCESSD, "--check-config", "-c", TOPDESK)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stderr, "")
+        self.assertIn("itsm: topdesk at https://contoso.topdesk.net/tas/api", proc.stdout)
+        self.assertIn('governs: "Shared Mailbox Access" -> Finance Shared Mailbox', proc.stdout)
+
+    def test_topdesk_mistakes_name_their_line(self):
+        text = self.text()
+        cases = [
+            ('        approval_template = "Access approval";\n', '',
+             'topdesk = {', 4, 'a request call has no authorizations in TOPdesk, and this item\'s requests need '
+             'approval; add approval_template = "..."; (the change template whose change carries the approvers\' '
+             'authorization activities)'),
+            ('change_query = "auto";', 'chnage_query = "auto";', 'chnage_query', 1,
+             "unknown setting 'chnage_query' in topdesk; write 'change_query' instead"),
+            ('change_query = "auto";', 'change_query = "maybe";', 'change_query = "maybe"', 1,
+             'unknown change_query "maybe"'),
+            ('implementing = { transitions = ( "approve", "start" );',
+             'implementing = { transitions = ( "aprove", "start" );', '"aprove"', 1,
+             '"aprove" is no processing status transition of TOPdesk; write "approve" instead'),
+            ('implementing = { transitions = ( "approve", "start" );',
+             'implementing = { transitions = ( "approve", "start", "close" );', '"close" );', 1,
+             'phases.implementing would close the change with "close", but implementing is an open phase'),
+            ('completed = { transitions = ( "approve", "implement", "close" );',
+             'completed = { transitions = ( "approve", "implement" );', 'completed = {', 1,
+             'phases.completed must leave the change closed; end its transitions with "close", "reject" or '
+             '"no_go"'),
+            ('end_date = "optionalFields1.date2";', 'end_date = "optionalFields3.date2";', 'optionalFields3', 1,
+             "fields 'end_date' must be an optional field; write end_date = \"optionalFields1.text1\";"),
+            ('base_url = "https://contoso.topdesk.net/tas/api";', 'base_url = "https://contoso.topdesk.net";',
+             'base_url = "https://contoso.topdesk.net";', 1, "TOPdesk's REST API is below /tas/api"),
+            ('method = "basic";', 'method = "oauth2";', 'method = "oauth2";', 1,
+             'TOPdesk takes an application password with Basic authentication; write method = "basic";'),
+            ('user_attribute = "email";', 'user_attribute = "user_name";', 'user_attribute = "user_name";', 1,
+             'TOPdesk maps people by "email" (the default)'),
+            ('        template = "WS 001";\n', '        template = "WS 001";\n        category = "VPN";\n',
+             'topdesk = {', 3, 'an item is a request for change (template) or a request call (category), not both'),
+            ('      # caller = "5e000000-0000-4000-8000-00000000000a";', '      caller = "svc-accessd";',
+             'caller = "svc-accessd"', 1,
+             'caller must be the id of a TOPdesk person (a UUID)'),
+        ]
+        for old, new, where, nth, message in cases:
+            with self.subTest(new=new):
+                self.assertIn(old, text)
+                broken = text.replace(old, new, 1)
+                path, proc = self.check(broken)
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertIn("%s:%d: %s" % (path, line_of(broken, where, nth), message), proc.stderr)
+
+    def test_a_kind_names_the_topdesk_keys_it_takes(self):
+        # A ServiceNow configuration with TOPdesk's group is a mistake.
+        text = example_text().replace('kind = "servicenow";\n', 'kind = "servicenow";\n  topdesk = { };\n', 1)
+        path, proc = self.check(text)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("%s:%d: unknown setting 'topdesk' in itsm" % (path, line_of(text, "topdesk = { };")),
+                      proc.stderr)
 
 
 if __name__ == "__main__":

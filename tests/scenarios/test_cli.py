@@ -68,12 +68,16 @@ class Cli(unittest.TestCase):
             self.assertEqual(proc.returncode, 2)
             self.assertRegex(proc.stderr, re.escape(path) + r":3: syntax error")
 
-    def test_example_configuration_is_valid(self):
-        example = os.path.join(harness.SRCDIR, "conf", "accessd.conf")
-        proc = harness.run_binary(harness.ACCESSD, "-c", example, "--check-config")
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertIn("configuration OK", proc.stdout)
-        self.assertIn('governs: "VPN Access"', proc.stdout)
+    def test_example_configurations_are_valid(self):
+        for name, kind in (("accessd.conf", "servicenow"), ("accessd-topdesk.conf", "topdesk"),
+                           ("accessd-xurrent.conf", "xurrent")):
+            with self.subTest(example=name):
+                example = os.path.join(harness.SRCDIR, "conf", name)
+                proc = harness.run_binary(harness.ACCESSD, "-c", example, "--check-config")
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                self.assertIn("configuration OK", proc.stdout)
+                self.assertIn("itsm: %s at" % kind, proc.stdout)
+                self.assertIn('governs: "VPN Access"', proc.stdout)
 
     def test_unreachable_itsm_is_a_runtime_failure(self):
         with harness.Emulator() as emu:

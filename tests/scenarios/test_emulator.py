@@ -109,6 +109,18 @@ class EmulatorTest(unittest.TestCase):
         status, headers, _ = self.get("/api/now/table/sc_req_item")
         self.assertEqual((status, headers["Retry-After"]), (429, "7"))
 
+    def test_seed_fault_changes_records_while_a_client_pages(self):
+        # The records change when the matching request (by its query
+        # string too) arrives, before it is answered.
+        self.emu.fault(kind="seed", path="sc_req_item", query="sysparm_offset=2", times=1,
+                       seed={"servicenow": {"sc_req_item": [{"cat_item": self.items["VPN Access"],
+                                                             "sys_updated_on": "2026-11-10 10:00:00"}]}})
+        params = {"sysparm_query": "cat_item.name=VPN Access^ORDERBYsys_updated_on", "sysparm_limit": "2"}
+        self.assertEqual(len(self.get("/api/now/table/sc_req_item", params)[2]["result"]), 2)
+        _, headers, body = self.get("/api/now/table/sc_req_item", dict(params, sysparm_offset="2"))
+        self.assertEqual(headers["X-Total-Count"], "6")
+        self.assertEqual([r["fault"] for r in self.emu.requests()], [None, "seed"])
+
     def test_reset_and_unknown_fault(self):
         self.emu.fault(kind="reset", path="sc_req_item")
         with self.assertRaises((urllib.error.URLError, ConnectionError)):

@@ -71,12 +71,13 @@ class Journal(unittest.TestCase):
     def verify(self, *extra):
         return harness.run_binary(harness.ACCESSCTL, "journal", "verify", *(extra or (self.agent.state_dir,)))
 
-    def test_created_private_and_replayed(self):
+    def test_created_private_to_the_group_and_replayed(self):
+        # Readable by the state directory's group, for accessctl; nobody else.
         os.rmdir(self.agent.state_dir)
         proc = self.agent.run("--once")
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertEqual(stat.S_IMODE(os.stat(self.agent.state_dir).st_mode), 0o700)
-        self.assertEqual(stat.S_IMODE(os.stat(self.path).st_mode), 0o600)
+        self.assertEqual(stat.S_IMODE(os.stat(self.agent.state_dir).st_mode), 0o750)
+        self.assertEqual(stat.S_IMODE(os.stat(self.path).st_mode), 0o640)
         proc = self.verify()
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertIn("0 records, last sequence 0, 16 bytes", proc.stdout)
@@ -126,7 +127,7 @@ class Journal(unittest.TestCase):
         self.assertEqual(len(proc.stdout.splitlines()), 1)
 
         proc = self.agent.run("--once")
-        self.assertEqual(proc.returncode, 1)
+        self.assertEqual(proc.returncode, 2)  # a restart cannot cure it: the unit does not restart
         self.assertIn("corruption at offset %d" % offsets[1], proc.stderr)
         self.assertIn("--repair", proc.stderr)
         self.assertEqual(os.path.getsize(self.path), len(data))

@@ -43,7 +43,11 @@ def rule_of(folder):
 def resolve(includer, spelled):
     """The file an include names, as the compiler finds it with -I agent -I .
     (the includer's folder first), relative to the source tree; None for a
-    header outside the tree (config.h, the libraries')."""
+    header outside the tree (config.h, the libraries'). config.h is
+    configure's, at the top of the build tree, which an in-tree build (the
+    packages') puts beside the sources."""
+    if spelled == "config.h":
+        return None
     for base in (os.path.dirname(includer), "agent", ""):
         candidate = os.path.normpath(os.path.join(base, spelled))
         if os.path.isfile(os.path.join(harness.SRCDIR, candidate)):

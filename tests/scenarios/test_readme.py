@@ -24,6 +24,13 @@ class Readme(unittest.TestCase):
         for cmd in cmds:
             self.assertTrue(cmd.startswith("packaging/install-deps && "), cmd)
 
+    def test_running_shows_explain_status_and_the_metrics_file(self):
+        with open(os.path.join(harness.SRCDIR, "README.md")) as f:
+            running = f.read().split("## Running\n", 1)[1].split("\n## ", 1)[0]
+        for shown in ("accessctl explain RITM", "accessctl status", "metrics_file = ", "accessd --dry-run --once",
+                      "accessd_actions_total{"):
+            self.assertIn(shown, running)
+
     def test_ci_runs_the_readme_test_command(self):
         with open(os.path.join(harness.SRCDIR, ".ci", "run")) as f:
             ci = [line.strip() for line in f]

@@ -7,6 +7,7 @@ running one in force), STOPPING=1 on SIGTERM; and that the watchdog pings
 stop while a poll hangs on the ITSM."""
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -88,13 +89,21 @@ class Manager:
             return len(self.messages)
 
 
-class Systemd(unittest.TestCase):
+class Managed(unittest.TestCase):
+    """The service manager's end of NOTIFY_SOCKET and the emulator, both
+    stopped however the test ends."""
+
     def setUp(self):
         self.manager = Manager()
         self.addCleanup(self.manager.close)
         self.emu = harness.Emulator()
         self.emu.start()
         self.addCleanup(self.emu.stop)
+
+
+class Systemd(Managed):
+    def setUp(self):
+        super().setUp()
         seed, items = harness.servicenow_seed(["VPN Access", "Laptop Request"])
         seed["sc_req_item"] = [{"cat_item": items["VPN Access"], "requested_for": "%032x" % 0xa11ce,
                                 "opened_by": "%032x" % 0xa11ce, "state": "1", "short_description": "VPN for Alice"}]
@@ -235,6 +244,205 @@ class Systemd(unittest.TestCase):
         paths = [r["path"] for r in self.emu.requests()]
         self.assertEqual(paths[0], "/api/now/table/sc_req_item")
         self.assertNotIn("/api/now/table/sysapproval_approver", paths, self.stderr())
+
+
+def unit():
+    """accessd.service as the package installs it: {key: [values]} of its
+    [Service] section, @sbindir@ being the build directory."""
+    with open(os.path.join(harness.SRCDIR, "packaging", "accessd.service.in")) as f:
+        text = f.read().replace("@sbindir@", os.path.dirname(harness.ACCESSD))
+    service, keys = False, {}
+    for line in text.splitlines():
+        if line.startswith("["):
+            service = line == "[Service]"
+        elif service and "=" in line and not line.startswith("#"):
+            key, value = line.split("=", 1)
+            keys.setdefault(key, []).append(value)
+    return keys
+
+
+class Unfixable(Managed):
+    """What a restart cannot fix exits 2, which the unit does not restart;
+    a reload of a configuration that does not load fails, as systemd runs
+    ExecReload=, and the running configuration stays."""
+
+    def setUp(self):
+        super().setUp()
+        seed, _ = harness.servicenow_seed(["VPN Access", "Laptop Request"])
+        self.emu.seed({"servicenow": seed})
+        self.agent = harness.Agent(self.emu)
+        self.addCleanup(self.agent.cleanup)
+        with open(self.agent.config) as f:
+            self.good = f.read()
+
+    def daemon(self, env=None):
+        """Start the daemon as the unit would and wait for it to end."""
+        full = dict(os.environ, NOTIFY_SOCKET=self.manager.path, **(env or {}))
+        full.pop("CREDENTIALS_DIRECTORY", None) if "CREDENTIALS_DIRECTORY" not in (env or {}) else None
+        proc = subprocess.run([harness.ACCESSD, "-c", self.agent.config], env=full, capture_output=True, text=True,
+                              timeout=WAIT)
+        harness.check_sanitizers(proc.stderr)
+        return proc
+
+    def write(self, text):
+        with open(self.agent.config, "w") as f:
+            f.write(text)
+
+    def test_the_unit_does_not_restart_exit_status_2(self):
+        keys = unit()
+        self.assertEqual(keys["Restart"], ["on-failure"])
+        self.assertEqual(keys["RestartPreventExitStatus"], ["2"])
+        # systemd tests RestartPreventExitStatus= against the main process
+        # only (service_shall_restart: main_exec_status); a failed
+        # ExecStartPre= would be restarted whatever its status.
+        self.assertNotIn("ExecStartPre", keys)
+
+    def test_each_unfixable_start_exits_2(self):
+        creds = os.path.join(self.agent.dir, "credentials")
+        os.mkdir(creds, 0o700)
+        with_credential = self.good.replace('password_file = "%s";' % self.agent.password_file,
+                                            'password_credential = "servicenow-password";')
+        cases = [
+            ("a configuration that does not load", self.good.replace("policy = {", "policy = {\n  oops"), {},
+             r":\d+: "),
+            ("a connector kind not built in", self.good.replace('kind = "servicenow"', 'kind = "topdesk"'), {},
+             "topdesk"),
+            ("a credential without CREDENTIALS_DIRECTORY", with_credential, {}, "CREDENTIALS_DIRECTORY"),
+            ("a missing credential", with_credential, {"CREDENTIALS_DIRECTORY": creds},
+             "the credential servicenow-password of the servicenow connection is missing; write the secret to "
+             "/.*/accessd/credentials/servicenow-password, which accessd.service loads"),
+            ("an empty credential", with_credential, {"CREDENTIALS_DIRECTORY": creds},
+             "credential servicenow-password .* is empty; write the secret to /.*/credentials/servicenow-password"),
+            ("a secret file readable by others", self.good, {}, "chmod 600"),
+        ]
+        for what, text, env, says in cases:
+            with self.subTest(what):
+                self.write(text)
+                if what == "an empty credential":
+                    self.agent.write_secret("credentials/servicenow-password", "")
+                if what == "a secret file readable by others":
+                    os.chmod(self.agent.password_file, 0o644)
+                start = self.manager.end()
+                proc = self.daemon(env)
+                self.assertEqual(proc.returncode, 2, proc.stderr)
+                self.assertRegex(proc.stderr, says)
+                self.assertEqual(self.manager.count("READY", start), 0)
+                os.chmod(self.agent.password_file, 0o600)
+        self.assertEqual(self.emu.requests(), [], "an unfixable start asked the ITSM")
+
+    def test_a_refused_reload_fails_and_the_old_configuration_runs(self):
+        reload = unit()["ExecReload"]
+        self.assertEqual(len(reload), 2)
+        self.assertIn("--check-config", reload[0])
+        self.assertTrue(reload[1].endswith("kill -HUP $MAINPID"))
+        proc = subprocess.Popen([harness.ACCESSD, "-c", self.agent.config], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+
+        def systemctl_reload():
+            """ExecReload= as systemd runs it: each command in order, stopping
+            at the first that fails, whose status the reload job returns."""
+            for command in reload:
+                argv = command.replace("$MAINPID", str(proc.pid)).split()
+                if argv[0].endswith("/accessd"):
+                    argv += ["-c", self.agent.config]
+                done = subprocess.run(argv, capture_output=True, text=True, timeout=WAIT)
+                if done.returncode != 0:
+                    return done
+            return done
+
+        self.wait_polled("VPN Access")
+        self.write(self.good.replace("policy = {", "policy = {\n  items = 7;\n  oops"))
+        done = systemctl_reload()
+        self.assertNotEqual(done.returncode, 0)
+        self.assertRegex(done.stderr, re.escape(self.agent.config) + r":\d+: ")
+        self.wait_polled("VPN Access")  # the old configuration runs on
+        self.assertIsNone(proc.poll())
+
+        self.write(self.good.replace('"VPN Access"', '"Laptop Request"'))
+        self.assertEqual(systemctl_reload().returncode, 0)
+        self.wait_polled("Laptop Request")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=WAIT)
+        harness.check_sanitizers(err)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertEqual(err.count("reloaded %s" % self.agent.config), 1, err)
+
+    def wait_polled(self, name):
+        self.emu.clear_requests()
+        deadline = time.monotonic() + WAIT
+        while not any(r["path"] == "/api/now/table/sc_req_item" and name in r["query"]["sysparm_query"]
+                      for r in self.emu.requests()):
+            self.assertLess(time.monotonic(), deadline, "the agent did not poll %r" % name)
+            time.sleep(0.1)
+
+
+class ByHand(unittest.TestCase):
+    """The documented way to run one cycle by hand with the unit's
+    credentials (accessd(8), RUNNING A CYCLE BY HAND): as root, with
+    --credentials-directory naming the root-only files the unit loads; the
+    files it writes stay the state owner's; beside a running accessd it is
+    refused before it touches the journal."""
+
+    NOBODY = 65534
+
+    def setUp(self):
+        self.emu = harness.Emulator()
+        self.emu.start()
+        self.addCleanup(self.emu.stop)
+        seed, _ = harness.servicenow_seed(["VPN Access"])
+        self.emu.seed({"servicenow": seed})
+        self.agent = harness.Agent(self.emu)
+        self.addCleanup(self.agent.cleanup)
+        self.creds = os.path.join(self.agent.dir, "credentials")
+        os.mkdir(self.creds, 0o700)
+        self.agent.write_secret("credentials/servicenow-password", harness.SNOW_PASSWORD)
+        with open(self.agent.config) as f:
+            text = f.read()
+        with open(self.agent.config, "w") as f:
+            f.write(text.replace('password_file = "%s";' % self.agent.password_file,
+                                 'password_credential = "servicenow-password";'))
+
+    @unittest.skipUnless(os.geteuid() == 0, "reading root-only credentials and switching users needs root")
+    def test_as_root_with_the_units_credentials_the_files_stay_the_services(self):
+        os.chmod(self.agent.dir, 0o711)
+        os.chown(self.agent.state_dir, self.NOBODY, self.NOBODY)
+        os.chmod(self.agent.state_dir, 0o750)
+        proc = self.agent.run("--once", "--credentials-directory=%s" % self.creds)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("running as uid %d, gid %d: the owner of %s" % (self.NOBODY, self.NOBODY, self.agent.state_dir),
+                      proc.stderr)
+        names = os.listdir(self.agent.state_dir)
+        self.assertIn("journal", names)
+        for name in names:
+            st = os.stat(os.path.join(self.agent.state_dir, name))
+            self.assertEqual((st.st_uid, st.st_gid), (self.NOBODY, self.NOBODY), name)
+        self.assertTrue(any(r["path"] == "/api/now/table/sc_req_item" for r in self.emu.requests()))
+
+    def test_without_the_credentials_it_says_which(self):
+        proc = self.agent.run("--once")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("CREDENTIALS_DIRECTORY", proc.stderr)
+
+    def test_refused_beside_a_running_accessd(self):
+        daemon = subprocess.Popen([harness.ACCESSD, "-c", self.agent.config, "--credentials-directory", self.creds],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: daemon.poll() is None and daemon.kill())
+        deadline = time.monotonic() + WAIT
+        while not os.path.exists(os.path.join(self.agent.state_dir, "status.json")):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        with open(os.path.join(self.agent.state_dir, "journal"), "rb") as f:
+            before = f.read()
+        proc = self.agent.run("--once", "--credentials-directory", self.creds)
+        self.assertEqual(proc.returncode, 1, proc.stderr)  # the unit may retry: the other one may stop
+        self.assertIn("another accessd is running on %s; stop it first" % self.agent.state_dir, proc.stderr)
+        daemon.send_signal(signal.SIGTERM)
+        _, err = daemon.communicate(timeout=WAIT)
+        self.assertEqual(daemon.returncode, 0, err)
+        with open(os.path.join(self.agent.state_dir, "journal"), "rb") as f:
+            self.assertTrue(f.read().startswith(before))
+
 
 if __name__ == "__main__":
     harness.main()

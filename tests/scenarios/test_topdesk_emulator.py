@@ -206,6 +206,20 @@ class TOPdeskEmulator(unittest.TestCase):
         self.assertEqual(self.call("GET", "/operators", {"query": "email==nobody@contoso.example"})[0], 204)
 
     # -- incidents: notes and fields ---------------------------------------------
+    def test_operator_groups_by_name(self):
+        status, _, groups = self.call("GET", "/operatorgroups", {"query": 'groupName=="IAM Operations"',
+                                                                 "fields": "id,groupName"})
+        self.assertEqual((status, groups), (200, [{"id": td.IAM_GROUP_ID, "groupName": "IAM Operations"}]))
+        status, _, body = self.call("GET", "/operatorgroups", {"query": 'groupName=="IAM"'})
+        self.assertEqual((status, body), (204, b""))
+        self.emu.seed({"topdesk": {"operatorgroups": [{"id": td.IAM_GROUP_ID, "groupName": "IAM Operations",
+                                                       "archived": True}]}})
+        self.assertEqual(self.call("GET", "/operatorgroups")[0], 204)
+        status, _, groups = self.call("GET", "/operatorgroups", {"query": 'groupName=="IAM Operations"'})
+        self.assertEqual((status, [g["archived"] for g in groups]), (200, [True]))
+        self.assertEqual(self.call("GET", "/operatorgroups", {"query": "groupName=="})[0], 400)
+        self.assertEqual(self.call("GET", "/operatorgroups", login=("victor", td.password("victor")))[0], 403)
+
     def test_incident_action_memo_write_and_read(self):
         self.incidents(1)
         inc = self.state()["incidents"][0]
@@ -464,6 +478,11 @@ class TOPdeskEmulator(unittest.TestCase):
                          [("fine", td.person_id("victor"))])
         # A manager's decision does not touch the change.
         self.assertEqual(self.state()["changes"][-1]["modificationDate"], before)
+        # An operator's view of the activity does not say who decided
+        # (ChangeActivityDetails has no such field).
+        _, _, detail = self.call("GET", "/operatorChangeActivities/" + act["id"])
+        self.assertNotIn("authorizer", detail)
+        self.assertEqual(detail["approvedDate"], got["finalDate"])
 
     def test_rejection_reason_and_skipping(self):
         c = self.new_change()

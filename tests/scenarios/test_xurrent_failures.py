@@ -10,8 +10,6 @@ reserve until the hour resets."""
 
 import os
 import re
-import signal
-import subprocess
 import time
 
 import harness
@@ -27,7 +25,7 @@ class Failures(xurrent_tenant.XurrentCase):
         return [n for n in t.work_notes(rid) if n.startswith("Completed")]
 
     def check_blocked_once(self, t, rid):
-        self.assertEqual(len(t.member_adds("VPN-Users")), 1, "a permanent error is not retried")
+        self.assertEqual(len(self.adds("VPN-Users")), 1, "a permanent error is not retried")
         self.assertEqual(t.workflow_state(rid), "blocked")
         incidents = t.incidents()
         self.assertEqual(len(incidents), 1)
@@ -96,7 +94,7 @@ class Failures(xurrent_tenant.XurrentCase):
             log = f.read()
         self.assertEqual(log.count("the answer was lost but the note landed"), 2, log)
         self.assertIn("polling requests failed", log)
-        self.assertEqual(len(t.member_adds("VPN-Users")), 1)
+        self.assertEqual(len(self.adds("VPN-Users")), 1)
         self.assertEqual(t.members("VPN-Users"), [oid("bob").lower()])
         self.assertEqual(len(t.tasks(rid)), 2, "one approval task a stage")
         self.assertEqual(t.approver_names(rid), ["mia", "sam"])
@@ -119,34 +117,23 @@ class Failures(xurrent_tenant.XurrentCase):
         self.assertEqual([r["status"] for r in self.emu.requests() if r["path"] == "/v1/tasks"][:4],
                          [503, 503, 503, 200])
 
-    def kill_while_hung(self, t, method, path, action, seconds=3):
-        """Run one cycle whose METHOD PATH hangs for SECONDS; kill -9 the
-        agent once ACTION's intent is journaled and the call is hanging;
-        wait until the hung call has landed."""
-        self.emu.clear_requests()
-        proc = subprocess.Popen([harness.ACCESSD, "-c", t.agent.config, "--once"], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
+    def kill_while_hung(self, t, method, path, action, before):
+        """Kill -9 a cycle of T in ACTION's call METHOD PATH (a hang fault
+        holds it), between the action's intent and its outcome, once the
+        emulator has logged the request BEFORE (a path) the agent makes
+        just ahead of it; wait until the hung call has landed, as a slow
+        server's would."""
+        def logged(p, m=None):
+            return [r for r in self.emu.requests() if re.search(p, r["path"]) and (m is None or r["method"] == m)]
+
+        self.kill_between(t, action, lambda: logged(before))
         deadline = time.monotonic() + 30
-        hung = lambda: [r for r in self.emu.requests() if r["method"] == method and re.search(path, r["path"])]  # noqa: E731
-        while True:
-            intents = [r for r in t.journal() if r["type"] == "INTENT" and r["payload"]["action"].endswith(action)]
-            if intents or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
-        self.assertTrue(intents, "the intent of %s was journaled before the call" % action)
-        # The hung call is logged by the emulator once its hang ends; until
-        # then the agent waits in it, and is killed there.
-        time.sleep(1)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        self.assertEqual(t.outcomes(action), [], "killed between intent and outcome")
-        deadline = time.monotonic() + seconds + 20
-        while not hung() and time.monotonic() < deadline:
+        while not logged(path, method) and time.monotonic() < deadline:
             time.sleep(0.1)
-        self.assertTrue(hung(), "the hung call landed")
+        self.assertTrue(logged(path, method), "the hung call landed")
 
     def check_once(self, t, rid):
-        self.assertEqual(len(t.member_adds("VPN-Users")), 1, "re-checked, not added again")
+        self.assertEqual(len(self.adds("VPN-Users")), 1, "re-checked, not added again")
         self.assertEqual(t.members("VPN-Users"), [oid("bob").lower()])
         self.assertEqual(len(self.completed_notes(t, rid)), 1)
         self.assertEqual(len([c for c in t.comments(rid) if c.startswith("Completed")]), 1)
@@ -157,9 +144,10 @@ class Failures(xurrent_tenant.XurrentCase):
     def test_kill_during_the_grant_grants_once(self):
         t = self.tenant()
         rid = t.approved_vpn()["id"]
-        self.emu.fault(kind="hang", method="POST", path=re.escape(MEMBERS_REF % tenant.GROUPS["VPN-Users"]), times=1,
-                       seconds=3)
-        self.kill_while_hung(t, "POST", re.escape(MEMBERS_REF % tenant.GROUPS["VPN-Users"]), ".t0.grant")
+        path = re.escape(MEMBERS_REF % tenant.GROUPS["VPN-Users"])
+        self.emu.fault(kind="hang", method="POST", path=path, times=1, seconds=8)
+        # The grant follows the Graph token.
+        self.kill_while_hung(t, "POST", path, ".t0.grant", r"/oauth2/v2\.0/token$")
         t.cycle()
         t.cycle()
         outcome = [r["payload"]["outcome"] for r in t.journal()
@@ -174,8 +162,9 @@ class Failures(xurrent_tenant.XurrentCase):
         # The first update of the request after this is "implementing"; the
         # second, "completed", hangs, and lands after the kill.
         path = "^/v1/requests/%s$" % rid
-        self.emu.fault(kind="hang", method="PATCH", path=path, times=1, skip=1, seconds=3)
-        self.kill_while_hung(t, "PATCH", path, ".complete")
+        self.emu.fault(kind="hang", method="PATCH", path=path, times=1, skip=1, seconds=8)
+        # The update follows the evidence's upload, its note and a lookup.
+        self.kill_while_hung(t, "PATCH", path, ".complete", r"^/s3/")
         self.assertEqual(len(t.attachment_list(rid)), 1, "the evidence went before the hung update")
         before = len(self.emu.requests())
         t.cycle()

@@ -38,7 +38,7 @@ class IdleCycle(xurrent_tenant.XurrentCase):
         with open(os.path.join(t.dir, "daemon.stderr")) as f:
             log = f.read()
         self.assertIn("debug", open(t.agent.config).read())
-        for secret in t.secrets + self.emu.state("xurrent")["oauth_tokens"]:
+        for secret in list(t.secrets) + self.emu.state("xurrent")["oauth_tokens"]:
             self.assertNotIn(secret, log)
         return log
 

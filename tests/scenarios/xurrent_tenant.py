@@ -8,7 +8,8 @@ Self Service portal makes them, approvers deciding as Xurrent lets them,
 and the notes, attachments, tasks and incidents as the API shows them.
 """
 
-import harness
+import re
+
 import tenant
 import xurrent_seed as xs
 
@@ -31,25 +32,33 @@ def itsm_group(emu, auth, extra=""):
 
 
 class Tenant(tenant.Tenant):
-    """tenant.Tenant with Xurrent as the ITSM. Settings beside tenant.config's:
-    itsm_extra (text added to the itsm group), emulator (settings for
-    POST /_emu/config/xurrent beside the tenant's) and oauth (true: OAuth
-    client credentials instead of the personal access token)."""
+    """tenant.Tenant with Xurrent as the ITSM: the same people, policy and
+    agent. ITSM_EXTRA: text added to the itsm group; EMULATOR: settings for
+    POST /_emu/config/xurrent beside the tenant's; OAUTH: OAuth client
+    credentials instead of the personal access token."""
 
-    def seed_itsm(self, conf):
-        extra = conf.pop("itsm_extra", "")
+    def __init__(self, emu, away=(), itsm_extra="", emulator=None, oauth=False, **conf):
+        self.itsm_extra, self.emulator, self.oauth = itsm_extra, dict(emulator or {}), oauth
+        self.approval_mode = conf.get("approvals", "create")
+        super().__init__(emu, away=away, **conf)
+        self.secrets = (xs.TOKEN, OAUTH_SECRET, tenant.CLIENT_SECRET, tenant.FLOW_SIG)
+
+    def seed_itsm(self):
         settings = dict(xs.config(), oauth_clients={OAUTH_CLIENT: {"secret": OAUTH_SECRET,
                                                                    "person": xs.SERVICE["id"]}})
-        self.emu.call("POST", "/_emu/config/xurrent", dict(settings, **conf.pop("emulator", {})))
-        self.emu.seed({"xurrent": xs.seed(conf.get("approvals", "create"))})
-        self.secrets += [xs.TOKEN, OAUTH_SECRET]
-        if conf.pop("oauth", False):
+        self.emu.call("POST", "/_emu/config/xurrent", dict(settings, **self.emulator))
+        self.emu.seed({"xurrent": xs.seed(self.approval_mode)})
+        if self.oauth:
             secret = self.agent.write_secret("xurrent.secret", OAUTH_SECRET)
-            auth = ('method = "client_credentials"; client_id = "%s"; client_secret_file = "%s"; '
-                    'token_url = "%s/token";' % (OAUTH_CLIENT, secret, self.emu.url))
+            self.auth = ('method = "client_credentials"; client_id = "%s"; client_secret_file = "%s"; '
+                         'token_url = "%s/token";' % (OAUTH_CLIENT, secret, self.emu.url))
         else:
-            auth = 'method = "api_key"; api_key_file = "%s";' % self.agent.write_secret("xurrent.token", xs.TOKEN)
-        return itsm_group(self.emu, auth, extra)
+            self.auth = 'method = "api_key"; api_key_file = "%s";' % self.agent.write_secret("xurrent.token",
+                                                                                             xs.TOKEN)
+
+    def configure(self, text):
+        return re.sub(r"itsm = \{.*?\n\};\n", lambda m: itsm_group(self.emu, self.auth, self.itsm_extra) + "\n",
+                      text, count=1, flags=re.S)
 
     def state(self):
         return self.emu.state("xurrent")

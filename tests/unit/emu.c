@@ -3,11 +3,11 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,12 +34,26 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-int emu_start(struct emu *e)
+/* The number in the file PATH into *PORT; 0 when it is there. */
+static int read_port(const char *path, int *port)
+{
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	if (!f)
+		return -ENOENT;
+	ok = fscanf(f, "%d", port) == 1;
+	fclose(f);
+	return ok ? 0 : -EAGAIN;
+}
+
+static int start(struct emu *e, const char *cert, const char *key)
 {
 	const char *python = getenv("PYTHON3");
 	const char *srcdir = getenv("ACCESSD_SRCDIR");
-	char script[4096], port_file[128];
+	char script[4096], port_file[128], tls_port_file[128];
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	int tls_port;
 
 	memset(e, 0, sizeof(*e));
 	if (!python || !*python)
@@ -51,24 +65,27 @@ int emu_start(struct emu *e)
 	if (!mkdtemp(e->dir))
 		return -errno;
 	snprintf(port_file, sizeof(port_file), "%s/port", e->dir);
+	snprintf(tls_port_file, sizeof(tls_port_file), "%s/tls-port", e->dir);
 	e->pid = fork();
 	if (e->pid < 0)
 		return -errno;
 	if (e->pid == 0) {
-		execlp(python, python, script, "--port", "0", "--port-file", port_file, (char *)NULL);
+		if (cert)
+			execlp(python, python, script, "--port", "0", "--port-file", port_file, "--tls-cert", cert,
+			       "--tls-key", key, "--tls-port-file", tls_port_file, (char *)NULL);
+		else
+			execlp(python, python, script, "--port", "0", "--port-file", port_file, (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 750; i++) {
-		FILE *f = fopen(port_file, "r");
-
-		if (f) {
-			int ok = fscanf(f, "%d", &e->port) == 1;
-
-			fclose(f);
-			if (ok) {
-				snprintf(e->url, sizeof(e->url), "http://127.0.0.1:%d", e->port);
+		if (read_port(port_file, &e->port) == 0) {
+			snprintf(e->url, sizeof(e->url), "http://127.0.0.1:%d", e->port);
+			if (!cert)
 				return 0;
-			}
+			if (read_port(tls_port_file, &tls_port) < 0)
+				break;
+			snprintf(e->tls_url, sizeof(e->tls_url), "https://127.0.0.1:%d", tls_port);
+			return 0;
 		}
 		if (waitpid(e->pid, NULL, WNOHANG) == e->pid) {
 			e->pid = 0;
@@ -80,33 +97,19 @@ int emu_start(struct emu *e)
 	return -ETIMEDOUT;
 }
 
-int emu_start_with_secret(struct emu *e, const char *name, const char *value, char *path, size_t size)
+int emu_start(struct emu *e)
 {
-	FILE *f;
-	int r = emu_start(e);
+	return start(e, NULL, NULL);
+}
 
-	if (r < 0)
-		return r;
-	snprintf(e->secret, sizeof(e->secret), "%s/%s", e->dir, name);
-	snprintf(path, size, "%s", e->secret);
-	f = fopen(e->secret, "w");
-	if (!f || fprintf(f, "%s\n", value) < 0 || fchmod(fileno(f), 0600) < 0) {
-		if (f)
-			fclose(f);
-		emu_stop(e);
-		return -EIO;
-	}
-	return fclose(f) == 0 ? 0 : -EIO;
+int emu_start_tls(struct emu *e, const char *cert, const char *key)
+{
+	return start(e, cert, key);
 }
 
 void emu_stop(struct emu *e)
 {
 	char path[128];
-
-	if (e->secret[0]) {
-		unlink(e->secret);
-		e->secret[0] = '\0';
-	}
 
 	if (e->pid > 0) {
 		kill(e->pid, SIGTERM);
@@ -115,6 +118,8 @@ void emu_stop(struct emu *e)
 	}
 	if (e->dir[0]) {
 		snprintf(path, sizeof(path), "%s/port", e->dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/tls-port", e->dir);
 		unlink(path);
 		rmdir(e->dir);
 		e->dir[0] = '\0';
@@ -158,6 +163,24 @@ done:
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(h);
 	return r;
+}
+
+int emu_secret_file(struct emu *e, const char *name, const char *value, char *path, size_t size)
+{
+	FILE *f;
+	int fd;
+
+	snprintf(path, size, "%s/%s", e->dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	fprintf(f, "%s\n", value);
+	return fclose(f) == 0 ? 0 : -EIO;
 }
 
 int emu_post(struct emu *e, const char *path, const char *json)

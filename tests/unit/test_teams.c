@@ -613,6 +613,78 @@ static void test_channel_sends_the_kinds_configured(void **state)
 	notify_close(n);
 }
 
+#define FLOW_PATH "/workflows/" FLOW "/triggers/manual/paths/invoke?api-version=2016-06-01&sig=" SIG
+
+/* Open the channel with CONF's connection settings on the flow at BASE. */
+static struct notify *open_at(struct notify_config *conf, const char *base)
+{
+	struct notify *n = NULL;
+	char url[512];
+
+	conf->kind = kind;
+	conf->webhook_url.file = secret_path;
+	snprintf(url, sizeof(url), "%s" FLOW_PATH "\n", base);
+	assert_int_equal(write_secret(url), 0);
+	assert_int_equal(notify_open(conf, &n), 0);
+	return n;
+}
+
+static int n_posts(void)
+{
+	cJSON *all = posts();
+	int n = cJSON_GetArraySize(all);
+
+	cJSON_Delete(all);
+	return n;
+}
+
+/* The channel's own proxy, no_proxy and ca_bundle, as the other
+ * connections have them: a flow reached only through the proxy (port 1
+ * answers nobody), the proxy bypassed for a host in no_proxy, and a flow
+ * behind TLS trusted only with the CA bundle that signed it. */
+static void test_proxy_no_proxy_and_ca_bundle(void **state)
+{
+	char proxy[64], cert[160], key[160], command[512];
+	struct notify_config conf = { 0 };
+	struct emu tls = { 0 };
+	struct notify *n;
+
+	(void)state;
+	snprintf(proxy, sizeof(proxy), "%s", emu.url);
+	conf.proxy = proxy;
+	n = open_at(&conf, "http://127.0.0.1:1");
+	assert_int_equal(notify_send(n, &completed), 0);
+	notify_close(n);
+	assert_int_equal(n_posts(), 1);
+	conf.no_proxy = (char *)"127.0.0.1";
+	n = open_at(&conf, "http://127.0.0.1:1");
+	assert_int_equal(notify_send(n, &completed), -ECONNREFUSED);
+	notify_close(n);
+	assert_int_equal(n_posts(), 1);
+
+	snprintf(cert, sizeof(cert), "%s/cert.pem", emu.dir);
+	snprintf(key, sizeof(key), "%s/key.pem", emu.dir);
+	snprintf(command, sizeof(command),
+		 "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext "
+		 "subjectAltName=IP:127.0.0.1 -keyout %s -out %s 2>/dev/null",
+		 key, cert);
+	assert_int_equal(system(command), 0);
+	assert_int_equal(emu_start_tls(&tls, cert, key), 0);
+	assert_int_equal(emu_post(&tls, "/_emu/seed", "{\"teams\": {\"flows\": {\"" FLOW "\": \"" SIG "\"}}}"), 0);
+	conf = (struct notify_config){ 0 };
+	n = open_at(&conf, tls.tls_url);
+	assert_int_equal(notify_send(n, &completed), -EIO);
+	notify_close(n);
+	conf.ca_bundle = cert;
+	n = open_at(&conf, tls.tls_url);
+	assert_int_equal(notify_send(n, &completed), 0);
+	notify_close(n);
+	assert_int_equal(emu_count(&tls, "POST", "/workflows/"), 1);
+	emu_stop(&tls);
+	unlink(cert);
+	unlink(key);
+}
+
 /* Everything the connector logs, at debug level, through failures and
  * successes: the host may appear, the URL's path and signature never. */
 static void test_webhook_url_never_logged(void **state)
@@ -682,6 +754,7 @@ int main(void)
 		cmocka_unit_test_setup(test_throttling_and_server_errors_are_transient, reset_emu),
 		cmocka_unit_test_setup(test_incomplete_messages_and_config, reset_emu),
 		cmocka_unit_test_setup(test_webhook_url_never_logged, reset_emu),
+		cmocka_unit_test_setup(test_proxy_no_proxy_and_ca_bundle, reset_emu),
 	};
 
 	return cmocka_run_group_tests(tests, start_emu, stop_emu);

@@ -44,15 +44,16 @@ static struct item_config vpn_item = { .name = "VPN Access" };
 static int setup(void **state)
 {
 	(void)state;
-	if (emu_start_with_secret(&emu, "token", TOKEN, secret_path, sizeof(secret_path)) < 0)
+	if (emu_start(&emu) < 0)
 		return -1;
 	snprintf(base_url, sizeof(base_url), "%s", emu.url);
-	return 0;
+	return emu_secret_file(&emu, "token", TOKEN, secret_path, sizeof(secret_path)) < 0 ? -1 : 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
+	unlink(secret_path);
 	emu_stop(&emu);
 	return 0;
 }
