@@ -325,6 +325,7 @@ const struct itsm_ops xurrent_ops = {
 	.close = xr_close,
 	.poll_requests = xr_poll_requests,
 	.poll_approvals = xr_poll_approvals,
+	.find_request = xr_find_request,
 	.find_user = xr_find_user,
 	.find_open = xr_find_open,
 	.create_approval = xr_create_approval,

@@ -278,6 +278,8 @@ long xr_flow_get(const struct xr *x, long workflow);
 
 int xr_poll_requests(void *impl, const struct item_config *items, size_t n_items, const char *since,
 		     itsm_request_cb cb, void *userdata, char **ret_watermark);
+int xr_find_request(void *impl, const struct item_config *items, size_t n_items, const char *number,
+		    itsm_request_cb cb, void *userdata);
 
 /* -- xurrent_approvals.c ------------------------------------------------- */
 

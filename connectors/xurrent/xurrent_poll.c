@@ -16,6 +16,10 @@
 #include "util/text.h"
 #include "xurrent.h"
 
+/* What a request is read with. */
+#define XR_REQUEST_FIELDS \
+	"fields=subject,status,completion_reason,template,requested_for,requested_by,custom_fields,workflow,updated_at"
+
 /* Custom fields read at most, and the longest id of one. */
 #define XR_MAX_FIELDS 200
 #define XR_FIELD_ID_MAX 128
@@ -291,6 +295,7 @@ struct poll {
 	itsm_request_cb cb;
 	void *userdata;
 	struct xr_window w;
+	int found; /* find_request: the request was there */
 };
 
 static int deliver(struct xr *x, const cJSON *rec, long id, const char *updated, struct poll *p)
@@ -329,19 +334,26 @@ done:
 	return r;
 }
 
-static int take_requests(struct xr *x, const cJSON *page, void *ctx)
+/* The people a page of requests names, read in one listing. */
+static int page_people(struct xr *x, const cJSON *page)
 {
-	struct poll *p = ctx;
 	long people[2 * XR_PAGE_MAX] = { 0 };
 	const cJSON *rec;
 	size_t n = 0;
-	int r;
 
 	cJSON_ArrayForEach(rec, page)
 		for (size_t k = 0; k < 2 && n < sizeof(people) / sizeof(people[0]); k++)
 			if (xr_ref_id(rec, k ? "requested_by" : "requested_for", &people[n]) == 0)
 				n++;
-	r = xr_people_fetch(x, people, n);
+	return xr_people_fetch(x, people, n);
+}
+
+static int take_requests(struct xr *x, const cJSON *page, void *ctx)
+{
+	struct poll *p = ctx;
+	const cJSON *rec;
+	int r = page_people(x, page);
+
 	if (r < 0)
 		return r;
 	cJSON_ArrayForEach(rec, page) {
@@ -376,9 +388,8 @@ int xr_poll_requests(void *impl, const struct item_config *items, size_t n_items
 	r = xr_templates(x, items, n_items, &templates);
 	if (r < 0 || !templates)
 		goto done;
-	if (asprintf(&path, "/requests?template_id=%s%s&sort=updated_at&per_page=%d&fields=subject,status,"
-			    "completion_reason,template,requested_for,requested_by,custom_fields,workflow,updated_at",
-		     templates, p.w.query, x->conf->page_size < XR_PAGE_MAX ? x->conf->page_size : XR_PAGE_MAX) < 0) {
+	if (asprintf(&path, "/requests?template_id=%s%s&sort=updated_at&per_page=%d&" XR_REQUEST_FIELDS, templates,
+		     p.w.query, x->conf->page_size < XR_PAGE_MAX ? x->conf->page_size : XR_PAGE_MAX) < 0) {
 		path = NULL;
 		r = -ENOMEM;
 		goto done;
@@ -388,4 +399,47 @@ done:
 	free(templates);
 	free(path);
 	return xr_window_end(&p.w, r, ret_watermark);
+}
+
+/* The one request of a lookup by id, delivered whether or not it changed. */
+static int take_one(struct xr *x, const cJSON *page, void *ctx)
+{
+	struct poll *p = ctx;
+	const cJSON *rec = cJSON_GetArrayItem(page, 0);
+	char updated[20];
+	long id;
+	int r;
+
+	if (!rec)
+		return 1;
+	if (xr_int(rec, "id", &id) < 0 || xr_time_utc(json_str(rec, "updated_at"), updated) < 0) {
+		log_warnx("xurrent: a request without a valid id or updated_at");
+		return -EBADMSG;
+	}
+	r = page_people(x, page);
+	if (r == 0)
+		r = deliver(x, rec, id, updated, p);
+	return r < 0 ? r : (p->found = 1);
+}
+
+int xr_find_request(void *impl, const struct item_config *items, size_t n_items, const char *number,
+		    itsm_request_cb cb, void *userdata)
+{
+	struct xr *x = impl;
+	struct poll p = { .cb = cb, .userdata = userdata };
+	char *templates = NULL, *path = NULL;
+	long id;
+	int r;
+
+	if (xr_id_parse(number, &id) < 0)
+		return -EINVAL;
+	r = xr_templates(x, items, n_items, &templates);
+	if (r < 0 || !templates)
+		return r < 0 ? r : -ENOENT;
+	if (asprintf(&path, "/requests?id=%ld&template_id=%s&per_page=1&" XR_REQUEST_FIELDS, id, templates) < 0)
+		path = NULL;
+	r = path ? xr_list(x, "requests", path, take_one, &p) : -ENOMEM;
+	free(templates);
+	free(path);
+	return r < 0 ? r : p.found ? 0 : -ENOENT;
 }

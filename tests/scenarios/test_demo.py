@@ -85,6 +85,9 @@ class Demo(unittest.TestCase):
         self.assertIn("Teams card: Approval escalated: 70002", out)
         self.assertRegex(out, r"70001 +active .* 2027-02-01 00:00:00")
         self.assertRegex(out, r"70002 +removed ")
+        # explain before any cycle reads the request by its number
+        self.assertIn("ask victor@contoso.example, standing in for mia@contoso.example, who is away", out)
+        self.assertRegex(out, r"accessctl status:\n.*\n +xurrent \(itsm\): last poll .* ok")
 
     def test_make_demo_builds_both_programs(self):
         with open(os.path.join(harness.SRCDIR, "Makefile.am")) as f:

@@ -5,6 +5,7 @@ the requester, the ITSM's own approval tasks read in observe mode (also
 when a partial decision does not move its task), and hostile text in
 custom fields."""
 
+import os
 import time
 import urllib.parse
 
@@ -164,6 +165,27 @@ class Decisions(xurrent_tenant.XurrentCase):
         stage = [r["payload"].get("stage") for r in t.journal() if r["type"] == "REQUEST"
                  and r["payload"]["id"] == rid and "stage" in r["payload"]][-1]
         self.assertEqual(stage, 1)
+
+
+class Explain(xurrent_tenant.XurrentCase):
+    def test_explain_reads_the_request_by_its_number_and_writes_nothing(self):
+        t = self.tenant(away=("mia",), escalate="1h", expire="2h")
+        rid = t.request("VPN Access", "alice", business_justification="On-site support",
+                        end_date="2027-01-31", sponsor=upn("bob"))["id"]
+        self.emu.clear_requests()
+        proc = harness.run_binary(harness.ACCESSCTL, "explain", "-c", t.agent.config, rid)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn('%s: "VPN Access" for %s' % (rid, upn("alice")), proc.stdout)
+        self.assertIn("ask %s, standing in for %s, who is away" % (upn("victor"), upn("mia")), proc.stdout)
+        calls = [r for r in self.emu.requests() if r["path"].startswith("/v1/")]
+        self.assertTrue(calls)
+        self.assertEqual({r["method"] for r in calls}, {"GET"})
+        self.assertIn({"id": rid, "template_id": "201,202,203,204", "per_page": "1"},
+                      [{k: v for k, v in r["query"].items() if k != "fields"} for r in calls
+                       if r["path"] == "/v1/requests"])
+        self.assertEqual(os.listdir(t.agent.state_dir), [])
+        proc = harness.run_binary(harness.ACCESSCTL, "explain", "-c", t.agent.config, "70099")
+        self.assertNotEqual(proc.returncode, 0)
 
 
 class HostileText(xurrent_tenant.XurrentCase):

@@ -338,6 +338,31 @@ static void test_poll_pages_overlap_and_what_was_not_kept(void **state)
 	itsm_close(itsm);
 }
 
+static void test_one_request_found_by_its_number(void **state)
+{
+	struct itsm *itsm = open_xr(100, 0);
+	struct polled p = { 0 };
+
+	(void)state;
+	seed_requests(1, 3);
+	assert_int_equal(emu_post(&emu, "/_emu/seed",
+				  "{\"xurrent\": {\"requests\": [{\"id\": 70009, \"subject\": \"laptop\", \"template_id\": 202}]}}"),
+			 0);
+	assert_int_equal(itsm_find_request(itsm, &vpn_item, 1, "70002", on_request, &p), 0);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.last.number, "70002");
+	assert_string_equal(p.last.requested_for_upn, "Bob@Contoso.example");
+	/* Again, unchanged: still delivered (explain reads it as it is). */
+	assert_int_equal(itsm_find_request(itsm, &vpn_item, 1, "70002", on_request, &p), 0);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(itsm_find_request(itsm, &vpn_item, 1, "70009", on_request, &p), -ENOENT);
+	assert_int_equal(itsm_find_request(itsm, &vpn_item, 1, "99999", on_request, &p), -ENOENT);
+	assert_int_equal(itsm_find_request(itsm, &vpn_item, 1, "7000&id=1", on_request, &p), -EINVAL);
+	assert_int_equal(p.n, 2);
+	request_clear(&p.last);
+	itsm_close(itsm);
+}
+
 static void test_bad_and_hostile_answers(void **state)
 {
 	struct itsm *itsm = open_xr(2, 0);
@@ -584,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_note_text_breaks_markup_and_fits),
 		cmocka_unit_test(test_every_phase_reads_back_as_itself),
 		cmocka_unit_test(test_poll_pages_overlap_and_what_was_not_kept),
+		cmocka_unit_test(test_one_request_found_by_its_number),
 		cmocka_unit_test(test_bad_and_hostile_answers),
 		cmocka_unit_test(test_burst_pacing_and_the_hourly_reserve),
 		cmocka_unit_test(test_writes_happen_once),
