@@ -12,14 +12,18 @@ import harness
 
 
 class Demo(unittest.TestCase):
-    def test_demo_tells_both_seed_cases_to_their_end(self):
+    def demo(self, *args):
+        """Run the demo with ARGS (--itsm ...) to its end; its narrative."""
         proc = subprocess.run([sys.executable, os.path.join(harness.SRCDIR, "tests", "demo.py"),
-                               "--accessd", harness.ACCESSD, "--srcdir", harness.SRCDIR],
-                              capture_output=True, text=True, timeout=180,
+                               "--accessd", harness.ACCESSD, "--srcdir", harness.SRCDIR] + list(args),
+                              capture_output=True, text=True, timeout=240,
                               env=dict(os.environ, ACCESSCTL=harness.ACCESSCTL))
         harness.check_sanitizers(proc.stderr)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-        out = proc.stdout
+        return proc.stdout
+
+    def test_demo_tells_both_seed_cases_to_their_end(self):
+        out = self.demo()
         self.assertIn("RITM0010001: implementing -> active", out)
         self.assertIn("mia@contoso.example is out of office, so victor@contoso.example approves instead", out)
         self.assertIn("RITM0010002: awaiting-approval -> escalated", out)
@@ -40,13 +44,7 @@ class Demo(unittest.TestCase):
         self.assertRegex(out, r"accessctl status:\n.*\n +servicenow \(itsm\): last poll .* ok")
 
     def test_demo_on_topdesk_tells_the_same_story(self):
-        proc = subprocess.run([sys.executable, os.path.join(harness.SRCDIR, "tests", "demo.py"),
-                               "--accessd", harness.ACCESSD, "--srcdir", harness.SRCDIR, "--itsm", "topdesk"],
-                              capture_output=True, text=True, timeout=180,
-                              env=dict(os.environ, ACCESSCTL=harness.ACCESSCTL))
-        harness.check_sanitizers(proc.stderr)
-        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-        out = proc.stdout
+        out = self.demo("--itsm", "topdesk")
         self.assertIn("emulator on http://127.0.0.1:", out)
         self.assertIn(": topdesk, Entra (Graph) and a Teams flow", out)
         # TOPdesk numbers its changes "C yymm nnn", and accessd shows them so.
@@ -65,13 +63,7 @@ class Demo(unittest.TestCase):
         self.assertRegex(out, r"C \d{4} 002 +removed ")
 
     def test_demo_on_xurrent_tells_the_same_story(self):
-        proc = subprocess.run([sys.executable, os.path.join(harness.SRCDIR, "tests", "demo.py"),
-                               "--accessd", harness.ACCESSD, "--srcdir", harness.SRCDIR, "--itsm", "xurrent"],
-                              capture_output=True, text=True, timeout=240,
-                              env=dict(os.environ, ACCESSCTL=harness.ACCESSCTL))
-        harness.check_sanitizers(proc.stderr)
-        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-        out = proc.stdout
+        out = self.demo("--itsm", "xurrent")
         self.assertIn(": xurrent, Entra (Graph) and a Teams flow", out)
         self.assertIn("70001: implementing -> active", out)
         self.assertIn("mia@contoso.example is out of office, so victor@contoso.example approves instead", out)
