@@ -18,6 +18,7 @@ static const struct itsm_ops *const all_ops[] = {
 	&servicenow_ops,
 	&topdesk_ops,
 	&freshservice_ops,
+	&xurrent_ops,
 };
 
 const struct itsm_ops *itsm_ops_find(const char *kind)
@@ -187,6 +188,7 @@ int itsm_status_error(long status)
 	switch (status) {
 	case 400:
 	case 415:
+	case 422:
 		return -EINVAL;
 	case 401:
 	case 403:
@@ -213,6 +215,14 @@ int itsm_content_type_ok(const char *type)
 
 	return n > 0 && n < 100 &&
 	       strspn(type, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+.-;= ") == n;
+}
+
+int itsm_refuse(char **refused, const char *field)
+{
+	if (*refused)
+		return 0;
+	*refused = strdup(field);
+	return *refused ? 0 : -ENOMEM;
 }
 
 int itsm_error_transient(int r)

@@ -208,14 +208,18 @@ int itsm_open_add(struct itsm_open **v, size_t *n, const char *id, const char *n
 		  const char *brief, const char *description);
 
 /* The error an HTTP STATUS that is not 2xx means, as the ops return it:
- * 400/415 -EINVAL, 401/403 -EACCES, 404 -ENOENT, a transient one -EAGAIN,
- * anything else -EIO. */
+ * 400/415/422 (a validation failure) -EINVAL, 401/403 -EACCES, 404
+ * -ENOENT, a transient one -EAGAIN, anything else -EIO. */
 int itsm_status_error(long status);
 
 /* Whether NAME may name an attachment (1 to 100 of [A-Za-z0-9._-], not
  * starting with a dot) and TYPE is a plain media type: what attach takes. */
 int itsm_file_name_ok(const char *name);
 int itsm_content_type_ok(const char *type);
+
+/* Name FIELD in *REFUSED (request.refused) unless a field is named there
+ * already. 0 or -ENOMEM. */
+int itsm_refuse(char **refused, const char *field);
 
 /* Whether R, returned by an op, is worth trying again later. */
 int itsm_error_transient(int r);
@@ -226,5 +230,6 @@ int itsm_action_id_ok(const char *id);
 extern const struct itsm_ops freshservice_ops;
 extern const struct itsm_ops servicenow_ops;
 extern const struct itsm_ops topdesk_ops;
+extern const struct itsm_ops xurrent_ops;
 
 #endif

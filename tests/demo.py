@@ -33,6 +33,7 @@ TENANTS = {
     "servicenow": ("tenant", "Tenant"),
     "topdesk": ("topdesk_tenant", "Tenant"),
     "freshservice": ("freshservice_tenant", "Tenant"),
+    "xurrent": ("xurrent_tenant", "Tenant"),
 }
 
 

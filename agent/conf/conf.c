@@ -218,8 +218,11 @@ static void parse_conn(struct conf_parser *p, const config_setting_t *group, con
 	c->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	c->timeout_ms = DEFAULT_TIMEOUT_MS;
 	c->max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
-	c->base_url = conf_get_string(p, group, "base_url", 1);
-	if (c->base_url) {
+	c->base_url = conf_get_string(p, group, "base_url", !(c->connector && c->connector->default_base_url));
+	if (!c->base_url && c->connector && c->connector->default_base_url && c->settings &&
+	    c->connector->default_base_url(c->settings, &c->base_url) < 0)
+		p->diag->oom = 1;
+	else if (c->base_url) {
 		size_t n = strlen(c->base_url);
 
 		while (n > 0 && c->base_url[n - 1] == '/')

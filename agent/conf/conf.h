@@ -40,6 +40,10 @@ struct conf_connector {
 	 * every other setting is. Returns 0, or -ENOMEM. NULL: no settings. */
 	int (*parse)(struct conf_parser *p, const struct config_setting_t *group, void **ret);
 	void (*free)(void *settings);
+	/* The base URL the connector's own settings give (*RET, caller frees)
+	 * when the group names none, as a region does; 0 or -ENOMEM. NULL:
+	 * base_url is required. */
+	int (*default_base_url)(const void *settings, char **ret);
 	/* The same for each item of the policy (ITSM connectors only): the
 	 * settings it adds to an item (where a catalog item's variables are
 	 * read, for instance), parsed into item_config.settings. */

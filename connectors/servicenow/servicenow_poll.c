@@ -145,15 +145,6 @@ done:
 	return r;
 }
 
-/* Name FIELD in *REFUSED unless a field is named there already. */
-static int refuse(char **refused, const char *field)
-{
-	if (*refused)
-		return 0;
-	*refused = strdup(field);
-	return *refused ? 0 : -ENOMEM;
-}
-
 /* The catalog variables of a request item, by name. */
 static int read_variables(struct snow *s, struct request *req)
 {
@@ -192,7 +183,7 @@ static int read_variables(struct snow *s, struct request *req)
 		if (text_has_control(name, 0) || text_has_control(value, 1)) {
 			snprintf(field, sizeof(field), "variable %s", text_has_control(name, 0) ? "(a name with a control "
 												  "character)" : name);
-			r = refuse(&req->refused, field);
+			r = itsm_refuse(&req->refused, field);
 			if (r < 0)
 				goto done;
 			continue;
@@ -227,7 +218,7 @@ static int take(const cJSON *rec, const char *name, int text, char **ret, char *
 	if (!v || !*v)
 		return 0;
 	if (text_has_control(v, text))
-		return refuse(refused, name);
+		return itsm_refuse(refused, name);
 	*ret = strdup(v);
 	return *ret ? 0 : -ENOMEM;
 }

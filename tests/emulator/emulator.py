@@ -51,7 +51,8 @@ from api import Request, Response  # noqa: E402
 class Fault:
     """A fault rule: applies to requests matching method, path (a regular
     expression searched in the path) and query (one searched in the raw
-    query string), `times` times (0: every time).
+    query string), `times` times (0: every time), after letting the first
+    `skip` of them through (default 0).
 
     kinds (`headers`, a dict, is added to any answer a fault lets through or makes):
       status        answer `status` with the vendor's error body
@@ -79,6 +80,7 @@ class Fault:
         self.path = re.compile(spec.get("path", ""))
         self.query = re.compile(spec.get("query", ""))
         self.remaining = int(spec.get("times", 1))
+        self.skip = int(spec.get("skip", 0))
 
     def matches(self, req):
         if self.method and self.method != req.method:
@@ -106,6 +108,9 @@ class Emulator:
         with self.lock:
             for f in self.faults:
                 if f.matches(req):
+                    if f.skip > 0:
+                        f.skip -= 1
+                        continue
                     if f.remaining > 0:
                         f.remaining -= 1
                         if f.remaining == 0:

@@ -90,6 +90,10 @@ Configuration (POST /_emu/config/xurrent):
   account_administrator true: the tokens may change source/sourceID
   link_base             what Link URLs start with instead of this server's
                         http://host (a hostile or broken server; default none)
+  decision_touches_task false: an approval decided that leaves its task's
+                        status as it was (1 of 2 required) does not move the
+                        task's updated_at (the other reading of U6; default
+                        true)
 
 State (GET /_emu/state/xurrent): every record as a single GET shows it, with
 "request_id"/"task_id" on notes and "task_id" on approvals, the uploads
@@ -360,6 +364,7 @@ class Xurrent:
         self.account_administrator = False
         self.host = "localhost"
         self.link_base = None
+        self.decision_touches_task = True
 
     def configure(self, data):
         self.account = data.get("account", self.account)
@@ -378,6 +383,7 @@ class Xurrent:
             self.tz = _offset(data["utc_offset"])
         self.account_administrator = bool(data.get("account_administrator", self.account_administrator))
         self.link_base = data.get("link_base", self.link_base)
+        self.decision_touches_task = bool(data.get("decision_touches_task", self.decision_touches_task))
 
     def seed(self, data):
         for kind in ("people", "teams", "workflow_templates", "request_templates", "workflows", "requests",
@@ -713,6 +719,11 @@ class Xurrent:
                                         ("completion_reason", COMPLETION_REASONS, None)):
             if field in body:
                 ch[field] = self.check(body, field, errors, choices=choices, max_len=max_len)
+        if "service_instance_id" in body:
+            # Service instances are not kept here: any id stands for one.
+            ch["service_instance"] = body["service_instance_id"]
+            if not isinstance(ch["service_instance"], int) or isinstance(ch["service_instance"], bool):
+                errors.append(["service_instance", "Service instance is invalid"])
         if "custom_fields" in body:
             ch["custom_fields"] = self.custom_fields(body["custom_fields"], errors)
         if "urgent" in body:
@@ -730,6 +741,10 @@ class Xurrent:
                     errors.append([f, "%s can't be blank" % _human(f)])
             if merged["category"] == "incident" and not merged.get("impact"):
                 errors.append(["impact", "Impact can't be blank"])
+            # Required; a service instance brings its first line team (not
+            # kept here), so one stands in for the team.
+            if rec is None and not merged.get("team") and not merged.get("service_instance"):
+                errors.append(["team", "Team can't be blank"])
             if merged["status"] == "completed" and not merged.get("completion_reason"):
                 errors.append(["completion_reason", "Completion reason can't be blank"])
         if errors:
@@ -827,16 +842,19 @@ class Xurrent:
         self.touch("approvals", approval)
         if note:
             self.add_note("tasks", task, approval["approver"], False, note, [])
-        if task["status"] in TASK_FINISHED:
-            self.touch("tasks", task)
-            return
         states = [a["status"] for a in self.task_approvals(task)]
-        if "rejected" in states:
+        if task["status"] in TASK_FINISHED:
+            pass
+        elif "rejected" in states:
             task["rejection_count"] += 1
             self.set_task_status(task, "rejected")
+            return
         elif states.count("approved") >= task["required_approvals"]:
             self.set_task_status(task, "approved")
-        else:
+            return
+        # The task's own fields are as they were (U6): touched only when
+        # the account is set to say so.
+        if self.decision_touches_task:
             self.touch("tasks", task)
 
     def task_changes(self, req, body, task):

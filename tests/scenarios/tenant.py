@@ -401,6 +401,11 @@ class Tenant:
     def assignments(self):
         return [(a["principalId"], a["appRoleId"]) for a in self.emu.state("graph")["appRoleAssignments"]]
 
+    def outcomes(self, suffix):
+        """The results journaled for the actions whose id ends in SUFFIX."""
+        return [r["payload"]["outcome"]["result"] for r in self.journal()
+                if r["type"] == "OUTCOME" and r["payload"]["action"].endswith(suffix)]
+
     def posts(self):
         return self.emu.state("teams")["posts"]
 

@@ -12,6 +12,7 @@ import harness
 
 EXAMPLE = os.path.join(harness.SRCDIR, "conf", "accessd.conf")
 FRESHSERVICE_EXAMPLE = os.path.join(harness.SRCDIR, "conf", "accessd-freshservice.conf")
+XURRENT = os.path.join(harness.SRCDIR, "conf", "accessd-xurrent.conf")
 
 
 def example_text(path=EXAMPLE):
@@ -71,6 +72,66 @@ class CheckConfig(ConfigCase):
                       '5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e; verified by an agent of group '
                       '5e7d1c2b-8a9f-4b3c-9d2e-1f0a3b4c5d6e named in "verified_by"; contractors\' sponsor: their '
                       'manager\n', out)
+
+    def test_xurrent_example_is_valid_and_summarised(self):
+        proc = harness.run_binary(harness.ACCESSD, "--check-config", "-c", XURRENT)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stderr, "")
+        self.assertIn("itsm: xurrent at https://api.xurrent.com\n", proc.stdout)
+        self.assertIn('governs: "VPN Access" -> VPN-Users, VPN-Users-Contractors', proc.stdout)
+        self.assertIn('governs: "Shared Mailbox Access" -> Finance Shared Mailbox', proc.stdout)
+        # The region and environment give the API's host.
+        for region, env, host in (("au", "production", "api.au.xurrent.com"), ("global", "qa", "api.xurrent.qa"),
+                                  ("ch", "qa", "api.ch.xurrent.qa"), ("global", "demo", "api.xurrent-demo.com")):
+            text = example_text(XURRENT).replace('region = "global";', 'region = "%s";' % region).replace(
+                'environment = "production";', 'environment = "%s";' % env)
+            path, proc = self.check(text)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertIn("itsm: xurrent at https://%s\n" % host, proc.stdout)
+
+    def test_xurrent_mistakes_name_their_line(self):
+        text = example_text(XURRENT)
+        changes = [
+            ('  account = "contoso-it";', '  accout = "contoso-it";',
+             "unknown setting 'accout' in itsm; write 'account' instead"),
+            ('region = "global";', 'region = "europe";', 'unknown region "europe"; write one of: global, au, uk, us, ch'),
+            ('method = "api_key";', 'method = "basic";',
+             'Xurrent takes a personal access token or OAuth client credentials; write method = "api_key";'),
+            ('user_attribute = "primary_email";', 'user_attribute = "user_name";',
+             "Xurrent people are mapped to the directory by their primary e-mail; write user_attribute = "
+             '"primary_email"; or leave it out'),
+            ("page_size = 100;", "page_size = 250;", "Xurrent pages hold at most 100 records; write page_size = 100;"),
+            ('sent_back = "waiting_for_customer";', 'sent_back = "completed/solved";',
+             "sent_back leaves the request open, so it takes a status other than completed and no reason; write "
+             'sent_back = "in_progress";'),
+            ('rejected = "completed/rejected";', 'rejected = "waiting_for";',
+             'rejected closes the request, so it is completed with a reason; write rejected = "completed/solved";'),
+            ('expired = "completed/no_reply";', 'expired = "completed/noreply";',
+             "'expired' names no completion reason \"noreply\"; write expired = \"completed/no_reply\";"),
+            ('blocked = "in_progress";', 'blocked = "in_progres";',
+             "'blocked' names no request status \"in_progres\"; write blocked = \"in_progress\";"),
+            ('impact = "low";', 'impact = "minor";', 'unknown impact "minor"'),
+            ('source = "accessd";', 'source = "!accessd";', "source must be 1 to 30 characters"),
+            ('burst = 19;', 'burst = 0;', "'burst' must be a whole number from 1 to 1000; write burst = 1;"),
+        ]
+        for old, new, message in changes:
+            with self.subTest(new=new):
+                broken = text.replace(old, new, 1)
+                path, proc = self.check(broken)
+                self.assertEqual(proc.returncode, 2)
+                self.assertEqual(proc.stdout, "")
+                self.assertIn("%s:%d: %s" % (path, line_of(broken, new), message), proc.stderr)
+        # base_url or region, not both; with a base_url, client credentials name their endpoint.
+        broken = text.replace('environment = "production";', 'environment = "production"; base_url = '
+                              '"https://api.xurrent.com";').replace('method = "api_key";',
+                                                                   'method = "client_credentials"; client_id = "c";'
+                                                                   ' client_secret_file = "/s";').replace(
+            '    api_key_credential = "xurrent-token";\n', "")
+        path, proc = self.check(broken)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("%s:%d: base_url names the API already; remove region" % (path, line_of(broken, "region =")),
+                      proc.stderr)
+        self.assertIn("with a base_url, client credentials need the token endpoint; add token_url", proc.stderr)
 
     def test_misspelled_key_names_line_and_suggestion(self):
         text = example_text()

@@ -69,7 +69,8 @@ class Cli(unittest.TestCase):
             self.assertRegex(proc.stderr, re.escape(path) + r":3: syntax error")
 
     def test_example_configurations_are_valid(self):
-        for name, kind in (("accessd.conf", "servicenow"), ("accessd-topdesk.conf", "topdesk")):
+        for name, kind in (("accessd.conf", "servicenow"), ("accessd-topdesk.conf", "topdesk"),
+                           ("accessd-xurrent.conf", "xurrent")):
             with self.subTest(example=name):
                 example = os.path.join(harness.SRCDIR, "conf", name)
                 proc = harness.run_binary(harness.ACCESSD, "-c", example, "--check-config")

@@ -12,12 +12,11 @@ import harness
 
 
 class Demo(unittest.TestCase):
-    def demo(self, itsm=None):
-        """What make demo (ITSM=ITSM) tells; it must end well."""
+    def demo(self, *args):
+        """Run the demo with ARGS (--itsm ...) to its end; its narrative."""
         proc = subprocess.run([sys.executable, os.path.join(harness.SRCDIR, "tests", "demo.py"),
-                               "--accessd", harness.ACCESSD, "--srcdir", harness.SRCDIR]
-                              + (["--itsm", itsm] if itsm else []),
-                              capture_output=True, text=True, timeout=180,
+                               "--accessd", harness.ACCESSD, "--srcdir", harness.SRCDIR] + list(args),
+                              capture_output=True, text=True, timeout=240,
                               env=dict(os.environ, ACCESSCTL=harness.ACCESSCTL))
         harness.check_sanitizers(proc.stderr)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
@@ -45,7 +44,7 @@ class Demo(unittest.TestCase):
         self.assertRegex(out, r"accessctl status:\n.*\n +servicenow \(itsm\): last poll .* ok")
 
     def test_demo_on_topdesk_tells_the_same_story(self):
-        out = self.demo("topdesk")
+        out = self.demo("--itsm", "topdesk")
         self.assertIn("emulator on http://127.0.0.1:", out)
         self.assertIn(": topdesk, Entra (Graph) and a Teams flow", out)
         # TOPdesk numbers its changes "C yymm nnn", and accessd shows them so.
@@ -64,7 +63,7 @@ class Demo(unittest.TestCase):
         self.assertRegex(out, r"C \d{4} 002 +removed ")
 
     def test_demo_tells_the_same_story_on_freshservice(self):
-        out = self.demo("freshservice")
+        out = self.demo("--itsm", "freshservice")
         self.assertIn("emulator on http://127.0.0.1:", out)
         self.assertIn(": freshservice, Entra (Graph) and a Teams flow", out)
         self.assertIn("SR-1: implementing -> active", out)
@@ -83,6 +82,25 @@ class Demo(unittest.TestCase):
         last = out.split("metrics after the demo:", 1)[1]
         self.assertIn('accessd_actions_total{action="grant",result="ok"} 2', last)
         self.assertRegex(out, r"accessctl status:\n.*\n +freshservice \(itsm\): last poll .* ok")
+
+    def test_demo_on_xurrent_tells_the_same_story(self):
+        out = self.demo("--itsm", "xurrent")
+        self.assertIn(": xurrent, Entra (Graph) and a Teams flow", out)
+        self.assertIn("70001: implementing -> active", out)
+        self.assertIn("mia@contoso.example is out of office, so victor@contoso.example approves instead", out)
+        self.assertIn("approval records: 70001 -> victor; 70002 -> olivia", out)
+        self.assertIn("approval records: 70001 -> sam, victor", out)
+        self.assertRegex(out, r"ticket 70001: attachment 70001\.r0\.complete-evidence\.json \(\d+ bytes\)")
+        self.assertIn("70002: awaiting-approval -> escalated", out)
+        self.assertIn("approval records: 70002 -> olivia, oscar", out)
+        self.assertIn("70002: removing -> removed", out)
+        self.assertRegex(out, r"chain intact")
+        self.assertIn("Teams card: Approval escalated: 70002", out)
+        self.assertRegex(out, r"70001 +active .* 2027-02-01 00:00:00")
+        self.assertRegex(out, r"70002 +removed ")
+        # explain before any cycle reads the request by its number
+        self.assertIn("ask victor@contoso.example, standing in for mia@contoso.example, who is away", out)
+        self.assertRegex(out, r"accessctl status:\n.*\n +xurrent \(itsm\): last poll .* ok")
 
     def test_make_demo_builds_both_programs(self):
         with open(os.path.join(harness.SRCDIR, "Makefile.am")) as f:

@@ -99,6 +99,11 @@ class EmulatorTest(unittest.TestCase):
         reqs = self.emu.requests()
         self.assertEqual([r["fault"] for r in reqs], ["status", "status", "ratelimit", None])
 
+    def test_a_fault_may_let_the_first_requests_through(self):
+        self.emu.fault(kind="status", status=500, path="sc_req_item", times=1, skip=2)
+        codes = [self.get("/api/now/table/sc_req_item")[0] for _ in range(4)]
+        self.assertEqual(codes, [200, 200, 500, 200])
+
     def test_retry_after_header(self):
         self.emu.fault(kind="ratelimit", retry_after=7, path="sc_req_item")
         status, headers, _ = self.get("/api/now/table/sc_req_item")

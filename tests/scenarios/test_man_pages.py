@@ -27,6 +27,7 @@ CONF_KEYS = os.environ.get("CONF_KEYS") or os.path.abspath(os.path.join("tests",
 EXAMPLE = os.path.join(harness.SRCDIR, "conf", "accessd.conf")
 TOPDESK = os.path.join(harness.SRCDIR, "conf", "accessd-topdesk.conf")
 FRESHSERVICE = os.path.join(harness.SRCDIR, "conf", "accessd-freshservice.conf")
+XURRENT = os.path.join(harness.SRCDIR, "conf", "accessd-xurrent.conf")
 # What the example does not show: ServiceNow's own states, every phase and
 # decision written out (as its defaults, so that the file loads).
 SERVICENOW_STATES = """itsm = {
@@ -133,7 +134,7 @@ class ConfPage(unittest.TestCase):
             states = os.path.join(tmp, "servicenow-states.conf")
             with open(states, "w") as f:
                 f.write(SERVICENOW_STATES)
-            proc = subprocess.run([CONF_KEYS, EXAMPLE, states, TOPDESK, FRESHSERVICE], capture_output=True,
+            proc = subprocess.run([CONF_KEYS, EXAMPLE, states, TOPDESK, FRESHSERVICE, XURRENT], capture_output=True,
                                   text=True, timeout=30)
         harness.check_sanitizers(proc.stderr)
         assert proc.returncode == 0, proc.stderr

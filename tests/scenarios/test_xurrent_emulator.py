@@ -310,6 +310,26 @@ class Approvals(XurrentCase):
         self.assertEqual([(n["person"]["id"], n["text"]) for n in notes],
                          [(MIA, "fine"), (SAM, "No VPN for contractors")])
 
+    def test_a_partial_decision_may_leave_the_task_as_it_was(self):
+        # U6 has two readings; the account setting picks the other one.
+        self.config(decision_touches_task=False)
+        req = self.new_request()
+        task = self.tasks({"workflow": req["workflow"]["id"], "sort": "id"})[0]
+        self.call("PATCH", "/v1/tasks/%d" % task["id"], {"required_approvals": 2})
+        self.call("POST", "/v1/tasks/%d/approvals" % task["id"], {"approver_id": SAM})
+        before = self.call("GET", "/v1/tasks/%d" % task["id"])[2]
+        time.sleep(1.1)
+        status, _, t = self.call("PATCH", "/v1/tasks/%d" % task["id"], {"status": "approved"}, token="mia-token")
+        self.assertEqual((status, t["status"], t["updated_at"]), (200, "assigned", before["updated_at"]))
+        approvals = self.call("GET", "/v1/tasks/%d/approvals" % task["id"])[2]
+        self.assertEqual(sorted(a["status"] for a in approvals), ["approved", "assigned"])
+        # The decision that changes the task's status moves it, as any change of its own.
+        time.sleep(1.1)
+        self.call("PATCH", "/v1/tasks/%d" % task["id"], {"status": "approved"}, token="sam-token")
+        t = self.call("GET", "/v1/tasks/%d" % task["id"])[2]
+        self.assertEqual(t["status"], "approved")
+        self.assertGreater(t["updated_at"], before["updated_at"])
+
     def test_only_an_approver_decides(self):
         req = self.new_request()
         task = self.tasks({"workflow": req["workflow"]["id"], "sort": "id"})[0]
@@ -376,9 +396,16 @@ class Writes(XurrentCase):
     def test_validation_errors(self):
         status, _, body = self.call("POST", "/v1/requests", {"impact": "medium"})
         self.assertEqual((status, body), (422, {"message": "Validation Failed", "errors": [
-            ["subject", "Subject can't be blank"], ["category", "Category can't be blank"]]}))
-        status, _, body = self.call("POST", "/v1/requests", {"subject": "Grant failed", "category": "incident"})
+            ["subject", "Subject can't be blank"], ["category", "Category can't be blank"],
+            ["team", "Team can't be blank"]]}))
+        status, _, body = self.call("POST", "/v1/requests", {"subject": "Grant failed", "category": "incident",
+                                                             "team_id": xs.IAM_TEAM["id"]})
         self.assertEqual(body["errors"], [["impact", "Impact can't be blank"]])
+        # The team is required, or a service instance that brings one.
+        status, _, body = self.call("POST", "/v1/requests", {"subject": "Grant failed", "category": "incident",
+                                                             "impact": "low", "service_instance_id": 12})
+        self.assertEqual((status, body.get("errors")), (201, None))
+        self.assertEqual((body["service_instance"], body["team"]), ({"id": 12}, None))
         req = self.new_request()
         path = "/v1/requests/%d" % req["id"]
         cases = [
@@ -411,13 +438,15 @@ class Writes(XurrentCase):
                          (201, "accessd", action, "IAM Operations"))
         status, _, found = self.call("GET", "/v1/requests", {"source": "accessd", "sourceID": action})
         self.assertEqual([r["id"] for r in found], [inc["id"]])
-        status, _, other = self.call("POST", "/v1/requests", {"subject": "x", "category": "rfi"},
+        team = xs.IAM_TEAM["id"]
+        status, _, other = self.call("POST", "/v1/requests", {"subject": "x", "category": "rfi", "team_id": team},
                                      headers={"X-Xurrent-Source": "accessd-header", "User-Agent": "ua/1"})
         self.assertEqual(other["source"], "accessd-header")
-        status, _, other = self.call("POST", "/v1/requests", {"subject": "x", "category": "rfi"},
+        status, _, other = self.call("POST", "/v1/requests", {"subject": "x", "category": "rfi", "team_id": team},
                                      headers={"User-Agent": "accessd/0.1"})
         self.assertEqual(other["source"], "accessd/0.1")
-        status, _, body = self.call("POST", "/v1/requests", {"subject": "x", "category": "rfi", "sourceID": "x" * 129})
+        status, _, body = self.call("POST", "/v1/requests", {"subject": "x", "category": "rfi", "team_id": team,
+                                                             "sourceID": "x" * 129})
         self.assertEqual(body["errors"], [["sourceID", "Source ID is too long (maximum is 128 characters)"]])
         # Changing them afterwards takes an Account Administrator.
         path = "/v1/requests/%d" % inc["id"]
